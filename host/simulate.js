@@ -1,0 +1,295 @@
+// simulate.js: the discrete-event simulator that runs a parsed traffic file through a
+// Host (proxywasm.js) on a virtual clock.
+//
+// Why: sentc's policies depend on time (windows, throttling queues, breakers) and on
+// worker threads sharing state; replaying traffic on a virtual clock with N worker
+// VMs exercises exactly that, deterministically and without sleeping. The result
+// (per-request outcomes, totals, metrics, memory, shared-data calls, logs,
+// expectation results) feeds the CLI, the e2e tests and the benchmarks.
+'use strict';
+
+const { Host, EPOCH_NS } = require('./proxywasm.js');
+const { TrafficError, formatDuration } = require('./traffic.js');
+
+// Streams still paused this long after the last event are reported as stuck.
+const DRAIN_LIMIT_NS = 3600e9;
+
+// Binary min-heap of events ordered by (at, seq): ties keep file order.
+class EventQueue {
+  constructor() { this.items = []; this.seq = 0; }
+
+  peek() { return this.items[0]; }
+
+  push(at, run) {
+    const a = this.items;
+    a.push({ at, seq: this.seq++, run });
+    for (let i = a.length - 1; i > 0;) {
+      const p = (i - 1) >> 1;
+      if (!before(a[i], a[p])) break;
+      [a[i], a[p]] = [a[p], a[i]];
+      i = p;
+    }
+  }
+
+  pop() {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length === 0) return top;
+    a[0] = last;
+    for (let i = 0; ;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < a.length && before(a[l], a[m])) m = l;
+      if (r < a.length && before(a[r], a[m])) m = r;
+      if (m === i) break;
+      [a[i], a[m]] = [a[m], a[i]];
+      i = m;
+    }
+    return top;
+  }
+}
+
+function before(x, y) { return x.at < y.at || (x.at === y.at && x.seq < y.seq); }
+
+class Simulation {
+  constructor(wasm, traffic, options) {
+    this.traffic = traffic;
+    this.workers = options.workers ?? traffic.workers ?? 1;
+    checkWorkers(traffic, this.workers);
+    this.now = 0;
+    this.queue = new EventQueue();
+    this.tickAt = new Map();   // vm -> next tick time (ns of simulated time)
+    this.clockOffset = 0n;     // clock jumps
+    this.frozen = false;
+    this.records = [];
+    this.alive = 0;
+    this.roundRobin = 0;
+    this.errors = [];
+    this.host = new Host(wasm, {
+      workers: this.workers,
+      pluginConfig: traffic.config,
+      peer: traffic.peer ?? undefined,
+      seed: options.seed ?? traffic.seed ?? 1,
+      logLevel: options.logLevel,
+      onLog: options.onLog,
+      hooks: {
+        upstream: (s) => this.onUpstream(s),
+        end: (s) => this.onEnd(s),
+        tickPeriod: (vm, ms) => this.tickAt.set(vm, ms > 0 ? this.now + ms * 1e6 : null),
+      },
+    });
+  }
+
+  syncClock() {
+    if (!this.frozen) this.host.setTime(EPOCH_NS + BigInt(this.now) + this.clockOffset);
+  }
+
+  run() {
+    for (const ev of this.traffic.events) this.queue.push(ev.at, () => this.handle(ev));
+    let lastEventAt = 0;
+    for (;;) {
+      const next = this.queue.peek();
+      const tick = this.nextTick();
+      if (!next && this.alive === 0) break;
+      if (!next && !this.canDrain(tick, lastEventAt)) break;
+      if (tick && (!next || tick.at <= next.at)) {
+        this.fireTick(tick);
+        continue;
+      }
+      this.queue.pop();
+      this.now = lastEventAt = next.at;
+      this.syncClock();
+      next.run();
+    }
+    return this.result();
+  }
+
+  // Only paused streams remain: keep ticking (bounded) so they can be released.
+  canDrain(tick, lastEventAt) {
+    if (!tick) {
+      this.errors.push(`${this.alive} stream(s) still paused at the end, and no worker has a tick period to release them`);
+      return false;
+    }
+    if (tick.at > lastEventAt + DRAIN_LIMIT_NS) {
+      this.errors.push(`${this.alive} stream(s) still paused ${formatDuration(DRAIN_LIMIT_NS)} after the last event`);
+      return false;
+    }
+    return true;
+  }
+
+  nextTick() {
+    let best = null;
+    for (const [vm, at] of this.tickAt) {
+      if (at !== null && !vm.dead && !vm.failed && (!best || at < best.at)) best = { vm, at };
+    }
+    return best;
+  }
+
+  // The next tick is scheduled first, so the module may change its period in on_tick.
+  fireTick({ vm, at }) {
+    this.now = at;
+    this.syncClock();
+    this.tickAt.set(vm, at + vm.tickPeriodMs * 1e6);
+    vm.tick();
+  }
+
+  handle(ev) {
+    if (ev.kind === 'request') this.arrive(ev);
+    else if (ev.kind === 'restart') this.restart(ev.worker);
+    else if (ev.kind === 'clock') this.changeClock(ev);
+  }
+
+  arrive(ev) {
+    const worker = ev.worker ?? this.roundRobin++ % this.workers;
+    const record = {
+      line: ev.line, sentNs: this.now, worker, method: ev.method, path: ev.path, grpc: ev.grpc,
+      outcome: null, held: false, status: null, grpcStatus: null,
+      upstreamNs: null, endNs: null, waitNs: null, localReply: null, error: null,
+    };
+    this.records.push(record);
+    this.alive++;
+    const reply = ev.reply ?? this.traffic.upstream;
+    const stream = this.host.vms[worker].startHttpStream({
+      method: ev.method, path: ev.path, authority: ev.authority ?? undefined, headers: ev.headers,
+      grpc: ev.grpc, peer: ev.peer ?? undefined, tag: record,
+      reply: { ...reply, latencyNs: reply.latencyNs ?? this.traffic.upstream.latencyNs },
+    });
+    if (ev.abortNs !== null) this.queue.push(this.now + ev.abortNs, () => stream.reset('aborted'));
+  }
+
+  restart(worker) {
+    this.tickAt.delete(this.host.vms[worker]);
+    this.host.recreateVm(worker);
+  }
+
+  changeClock(ev) {
+    if (ev.op === 'jump') this.clockOffset += BigInt(ev.deltaNs);
+    else if (ev.op === 'freeze') this.frozen = true;
+    else if (ev.op === 'resume' && this.frozen) {
+      this.frozen = false;
+      this.clockOffset = this.host.time - EPOCH_NS - BigInt(this.now);
+    }
+    this.syncClock();
+  }
+
+  onUpstream(stream) {
+    const record = stream.request.tag;
+    record.upstreamNs = this.now;
+    record.waitNs = this.now - record.sentNs;
+    const reply = stream.request.reply;
+    this.queue.push(this.now + reply.latencyNs, () => stream.respond(reply));
+  }
+
+  onEnd(stream) {
+    const record = stream.request.tag;
+    this.alive--;
+    Object.assign(record, {
+      endNs: this.now, outcome: stream.outcome, held: stream.wasPaused, status: stream.status,
+      grpcStatus: grpcStatusOf(stream),
+      error: stream.outcome === 'trap' ? stream.vm.failed?.message ?? 'worker failed' : null,
+    });
+    const local = stream.localReply;
+    if (local) {
+      record.localReply = { status: local.status, details: local.details, body: local.body, headers: local.headers };
+    }
+  }
+
+  result() {
+    for (const r of this.records) r.outcome ??= 'pending';
+    const host = this.host;
+    const result = {
+      workers: this.workers,
+      requests: this.records,
+      totals: totals(this.records),
+      metrics: host.metricsObject(),
+      vms: host.vms.map((vm) => ({ worker: vm.index, memoryBytes: vm.memoryBytes, failed: vm.failed?.message ?? null })),
+      sharedData: host.sharedDataCalls(),
+      logs: host.logs,
+      errors: host.errors.map((e) => e.message).concat(this.errors),
+    };
+    result.expectations = this.traffic.expects.map((e) => checkExpectation(e, result, host));
+    result.ok = result.errors.length === 0 && result.expectations.every((e) => e.ok);
+    return result;
+  }
+}
+
+function grpcStatusOf(stream) {
+  for (const map of [stream.maps[3], stream.maps[2]]) {
+    const hit = map?.find(([k]) => k === 'grpc-status');
+    if (hit) return Number(hit[1]);
+  }
+  return null;
+}
+
+// Pins and restarts must name an existing worker (the CLI may lower --workers).
+function checkWorkers(traffic, workers) {
+  for (const ev of traffic.events) {
+    if (ev.worker !== null && ev.worker !== undefined && ev.worker >= workers) {
+      throw new TrafficError(traffic.file, ev.line, `worker ${ev.worker} does not exist (workers are 0..${workers - 1})`);
+    }
+  }
+}
+
+function totals(records) {
+  const t = { requests: records.length, passed: 0, held: 0, blocked: 0, byStatus: {}, aborted: 0, reset: 0, trap: 0, killed: 0, pending: 0 };
+  for (const r of records) {
+    if (r.upstreamNs !== null) t.passed++;
+    if (r.held && r.upstreamNs !== null) t.held++;
+    if (r.localReply) {
+      t.blocked++;
+      t.byStatus[r.localReply.status] = (t.byStatus[r.localReply.status] ?? 0) + 1;
+    }
+    if (r.outcome in t && r.outcome !== 'passed' && r.outcome !== 'held' && r.outcome !== 'blocked') t[r.outcome]++;
+  }
+  return t;
+}
+
+// ---- expectations ----------------------------------------------------------------------
+
+// What each expectation counts. `passed` = reached the upstream (held ones included).
+const PREDICATES = {
+  requests: () => true,
+  passed: (r) => r.upstreamNs !== null,
+  held: (r) => r.held && r.upstreamNs !== null,
+  blocked: (r) => r.localReply !== null,
+  aborted: (r) => r.outcome === 'aborted',
+  reset: (r) => r.outcome === 'reset',
+  trap: (r) => r.outcome === 'trap',
+  killed: (r) => r.outcome === 'killed',
+};
+
+function selected(r, where) {
+  return (where.from === undefined || (r.sentNs >= where.from && r.sentNs < where.to))
+    && (where.path === undefined || r.path.startsWith(where.path))
+    && (where.method === undefined || r.method === where.method)
+    && (where.worker === undefined || r.worker === where.worker);
+}
+
+function predicateOf(e) {
+  if (e.status !== undefined) return (r) => r.localReply !== null && r.localReply.status === e.status;
+  if (e.grpcStatus !== undefined) return (r) => r.grpcStatus === e.grpcStatus;
+  return PREDICATES[e.outcome];
+}
+
+function checkExpectation(e, result, host) {
+  let actual;
+  if (e.metric !== undefined) {
+    actual = host.metric(e.metric);
+    if (actual === undefined) return { line: e.line, text: e.text, ok: false, actual: null, message: `metric ${e.metric} was never defined` };
+  } else {
+    const counts = predicateOf(e);
+    actual = result.requests.filter((r) => selected(r, e.where) && counts(r)).length;
+  }
+  const ok = actual >= e.count.min && actual <= e.count.max;
+  return { line: e.line, text: e.text, ok, actual, message: ok ? 'ok' : `expected ${e.count.text}, got ${actual}` };
+}
+
+// Runs `traffic` (from parseTraffic) on `wasm` (bytes or WebAssembly.Module).
+// options: workers (overrides the file), seed, logLevel, onLog.
+function simulate(wasm, traffic, options = {}) {
+  return new Simulation(wasm, traffic, options).run();
+}
+
+module.exports = { simulate };

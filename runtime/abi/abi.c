@@ -1,0 +1,147 @@
+/*
+ * abi.c: the Proxy-Wasm ABI 0.2.1 face of main.wasm.
+ *
+ * Translates Envoy's callbacks into engine calls and engine answers into host
+ * calls.  It knows the ABI and nothing of rules: it hands the engine a
+ * request's attributes and the time, and sends whatever reply the engine
+ * says.  Exports are named with export_name so the symbols stay ordinary C.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "proxy_wasm.h"
+#include "../engine/clock.h"
+#include "../engine/engine.h"
+#include "../engine/platform.h"
+
+#define PROXY_EXPORT(name) __attribute__((export_name(#name)))
+
+static struct sentc_clock clock;
+static int started;
+
+static void log_text(uint32_t level, const char *text) {
+  proxy_log(level, text, strlen(text));
+}
+
+PROXY_EXPORT(proxy_abi_version_0_2_1)
+void proxy_abi_version_0_2_1(void) {}
+
+PROXY_EXPORT(proxy_on_memory_allocate)
+void *proxy_on_memory_allocate(size_t size) { return malloc(size); }
+
+PROXY_EXPORT(proxy_on_context_create)
+void proxy_on_context_create(uint32_t context_id, uint32_t parent_id) {
+  (void)context_id;
+  (void)parent_id;
+}
+
+PROXY_EXPORT(proxy_on_vm_start)
+uint32_t proxy_on_vm_start(uint32_t root_id, size_t vm_config_size) {
+  (void)root_id;
+  (void)vm_config_size;
+  return 1;
+}
+
+PROXY_EXPORT(proxy_on_configure)
+uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
+  (void)root_id;
+  (void)plugin_config_size;
+  if (started)
+    return 1;
+  if (sentc_engine_start(&sentc_policy, sentc_state) != 0) {
+    log_text(PROXY_CRITICAL, "sentc: policy tables do not match this runtime; recompile the policy");
+    return 0;
+  }
+  started = 1;
+  return 1;
+}
+
+static int64_t now_ms(void) {
+  uint64_t ns = 0;
+  proxy_get_current_time_nanoseconds(&ns);
+  return sentc_clock_now(&clock, (int64_t)(ns / 1000000u));
+}
+
+/* A request header's value, owned by the caller (free it); NULL if absent. */
+static char *request_header(const char *name, size_t *len) {
+  const char *value = NULL;
+  *len = 0;
+  if (proxy_get_header_map_value(PROXY_REQUEST_HEADERS, name, strlen(name), &value, len) != PROXY_OK)
+    return NULL;
+  return (char *)value;
+}
+
+/* Serializes headers as the ABI's pairs: count, lengths, then NUL-ended bytes. */
+static size_t serialize_headers(const struct sentc_reply *reply, char *out, size_t room) {
+  size_t need = 4 + 8u * reply->n_headers;
+  for (uint16_t i = 0; i < reply->n_headers; i++)
+    need += reply->headers[i].name_len + reply->headers[i].value_len + 2;
+  if (need > room)
+    return 0;
+  uint32_t n = reply->n_headers;
+  memcpy(out, &n, 4);
+  char *lengths = out + 4, *bytes = out + 4 + 8u * n;
+  for (uint16_t i = 0; i < n; i++) {
+    const struct sentc_header *h = &reply->headers[i];
+    uint32_t name_len = (uint32_t)h->name_len, value_len = (uint32_t)h->value_len;
+    memcpy(lengths + 8u * i, &name_len, 4);
+    memcpy(lengths + 8u * i + 4, &value_len, 4);
+    memcpy(bytes, h->name, name_len);
+    bytes[name_len] = 0;
+    bytes += name_len + 1;
+    memcpy(bytes, h->value, value_len);
+    bytes[value_len] = 0;
+    bytes += value_len + 1;
+  }
+  return need;
+}
+
+static void send_reply(const struct sentc_reply *reply) {
+  static char headers[1024];
+  size_t headers_len = serialize_headers(reply, headers, sizeof headers);
+  proxy_send_local_response(reply->status, reply->details, strlen(reply->details),
+                            reply->body, reply->body_len, headers, headers_len, -1);
+}
+
+PROXY_EXPORT(proxy_on_request_headers)
+uint32_t proxy_on_request_headers(uint32_t context_id, uint32_t headers, uint32_t end_of_stream) {
+  (void)context_id;
+  (void)headers;
+  (void)end_of_stream;
+  if (!started)
+    return PROXY_CONTINUE;
+  struct sentc_request request;
+  char *method = request_header(":method", &request.method_len);
+  char *path = request_header(":path", &request.path_len);
+  request.method = method ? method : "";
+  request.path = path ? path : "";
+
+  struct sentc_verdict verdict;
+  sentc_engine_decide(&request, now_ms(), &verdict);
+  free(method);
+  free(path);
+  if (!verdict.blocked)
+    return PROXY_CONTINUE;
+  send_reply(&verdict.reply);
+  return PROXY_PAUSE;
+}
+
+PROXY_EXPORT(proxy_on_done)
+uint32_t proxy_on_done(uint32_t context_id) {
+  (void)context_id;
+  return 1;
+}
+
+PROXY_EXPORT(proxy_on_delete)
+void proxy_on_delete(uint32_t context_id) { (void)context_id; }
+
+/* The engine's platform (platform.h), on Envoy's stats. */
+int32_t sentc_counter_define(const char *name, size_t len) {
+  uint32_t id = 0;
+  if (proxy_define_metric(PROXY_COUNTER, name, len, &id) != PROXY_OK)
+    return -1;
+  return (int32_t)id;
+}
+
+void sentc_counter_add(int32_t id, uint32_t n) {
+  proxy_increment_metric((uint32_t)id, (int64_t)n);
+}

@@ -1,0 +1,44 @@
+/*
+ * proxy_wasm.h: our own small C binding of the Proxy-Wasm ABI 0.2.1 host
+ * functions that main.wasm imports (module "env").  No C++ SDK: the module
+ * stays small and every import is one we chose.  Signatures follow the ABI
+ * exactly; Envoy rejects a module whose imports or exports do not.
+ */
+#ifndef SENTC_PROXY_WASM_H
+#define SENTC_PROXY_WASM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROXY_IMPORT(name) __attribute__((import_module("env"), import_name(#name)))
+
+enum proxy_result { PROXY_OK = 0, PROXY_NOT_FOUND = 1 };
+enum proxy_action { PROXY_CONTINUE = 0, PROXY_PAUSE = 1 };
+enum proxy_log_level { PROXY_TRACE, PROXY_DEBUG, PROXY_INFO, PROXY_WARN, PROXY_ERROR, PROXY_CRITICAL };
+enum proxy_map_type { PROXY_REQUEST_HEADERS = 0, PROXY_RESPONSE_HEADERS = 2 };
+enum proxy_metric_type { PROXY_COUNTER = 0 };
+
+PROXY_IMPORT(proxy_log)
+uint32_t proxy_log(uint32_t level, const char *message, size_t len);
+
+PROXY_IMPORT(proxy_get_current_time_nanoseconds)
+uint32_t proxy_get_current_time_nanoseconds(uint64_t *nanoseconds);
+
+PROXY_IMPORT(proxy_get_header_map_value)
+uint32_t proxy_get_header_map_value(uint32_t map, const char *key, size_t key_len,
+                                    const char **value, size_t *value_len);
+
+PROXY_IMPORT(proxy_send_local_response)
+uint32_t proxy_send_local_response(uint32_t status, const char *details, size_t details_len,
+                                   const char *body, size_t body_len,
+                                   const char *headers, size_t headers_len,
+                                   int32_t grpc_status);
+
+PROXY_IMPORT(proxy_define_metric)
+uint32_t proxy_define_metric(uint32_t type, const char *name, size_t name_len,
+                             uint32_t *metric_id);
+
+PROXY_IMPORT(proxy_increment_metric)
+uint32_t proxy_increment_metric(uint32_t metric_id, int64_t offset);
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * check_engine.c: unit tests of verdicts, on tables written here by hand the
+ * way sentc would generate them.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fake_platform.h"
+#include "../../runtime/engine/engine.h"
+
+static const struct sentc_path api[] = {{SENTC_PATH_PREFIX, 5, "/api/"}};
+static const struct sentc_path checkout[] = {{SENTC_PATH_EXACT, 13, "/api/checkout"}};
+static const struct sentc_flow hundred[] = {{"flow", 100, SENTC_FLOW_REJECT, {1000, 2, 0}, 1}};
+static const struct sentc_flow one[] = {{"flow", 1, SENTC_FLOW_REJECT, {1000, 2, 2}, 2}};
+static const struct sentc_resource resources[] = {
+  {"api", 1, {0, 1, api}, 1, hundred},
+  {"checkout", 2, {SENTC_POST, 1, checkout}, 1, one},
+};
+static const struct sentc_policy policy = {SENTC_TABLES_VERSION, "t", 2, resources, 4};
+static struct sentc_bucket state[4];
+
+static void setup(void) {
+  memset(state, 0, sizeof state);
+  fake_platform_reset();
+  ck_assert_int_eq(sentc_engine_start(&policy, state), 0);
+}
+
+static int decide(const char *method, const char *path, int64_t now, struct sentc_verdict *v) {
+  struct sentc_request r = {method, strlen(method), path, strlen(path)};
+  sentc_engine_decide(&r, now, v);
+  return v->blocked;
+}
+
+START_TEST(a_hundred_per_second_passes_a_hundred_and_blocks_the_rest) {
+  struct sentc_verdict v;
+  int blocked = 0;
+  for (int i = 0; i < 150; i++)
+    blocked += decide("GET", "/api/x", i * 6, &v);   /* 150 requests in 900 ms */
+  ck_assert_int_eq(blocked, 50);
+  ck_assert_int_eq(fake_counter("sentc.api.passed"), 100);
+  ck_assert_int_eq(fake_counter("sentc.api.blocked.flow"), 50);
+  ck_assert_int_eq(decide("GET", "/api/x", 1500, &v), 0);  /* a window later: passes */
+}
+END_TEST
+
+START_TEST(a_blocked_request_gets_the_builtin_reply) {
+  struct sentc_verdict v;
+  ck_assert_int_eq(decide("POST", "/api/checkout", 0, &v), 0);
+  ck_assert_int_eq(decide("POST", "/api/checkout", 1, &v), 1);
+  ck_assert_uint_eq(v.reply.status, 429);
+  ck_assert_uint_eq(v.reply.n_headers, 2);
+  ck_assert_str_eq(v.reply.headers[0].name, "x-sentinel-blocked");
+  ck_assert_int_eq((int)v.reply.headers[0].value_len, 13);
+  ck_assert(memcmp(v.reply.headers[0].value, "checkout/flow", 13) == 0);
+  const char body[] = "{\"error\":\"blocked\",\"resource\":\"checkout\",\"kind\":\"flow\"}\n";
+  ck_assert_int_eq((int)v.reply.body_len, (int)strlen(body));
+  ck_assert(memcmp(v.reply.body, body, strlen(body)) == 0);
+}
+END_TEST
+
+START_TEST(a_request_blocked_by_a_later_resource_leaves_no_pass_in_an_earlier_one) {
+  struct sentc_verdict v;
+  decide("POST", "/api/checkout", 0, &v);               /* passes both */
+  for (int i = 0; i < 5; i++)
+    ck_assert_int_eq(decide("POST", "/api/checkout", 10 + i, &v), 1);
+  ck_assert_int_eq(fake_counter("sentc.api.passed"), 1);
+  ck_assert_int_eq(fake_counter("sentc.checkout.blocked.flow"), 5);
+  ck_assert_int_eq(fake_counter("sentc.api.blocked.flow"), 0);
+}
+END_TEST
+
+START_TEST(method_and_path_decide_the_resources) {
+  struct sentc_verdict v;
+  decide("GET", "/api/checkout", 0, &v);        /* checkout wants POST */
+  decide("POST", "/api/checkout?x=1", 0, &v);   /* query is not part of the path */
+  decide("POST", "/api/checkoutX", 0, &v);      /* exact path: no */
+  decide("GET", "/other", 0, &v);               /* neither */
+  ck_assert_int_eq(fake_counter("sentc.api.passed"), 3);
+  ck_assert_int_eq(fake_counter("sentc.checkout.passed"), 1);
+}
+END_TEST
+
+START_TEST(tables_of_another_version_are_refused) {
+  struct sentc_policy other = policy;
+  other.tables_version = SENTC_TABLES_VERSION + 1;
+  ck_assert_int_eq(sentc_engine_start(&other, state), -1);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("engine");
+  TCase *t = tcase_create("flow");
+  tcase_add_checked_fixture(t, setup, NULL);
+  tcase_add_test(t, a_hundred_per_second_passes_a_hundred_and_blocks_the_rest);
+  tcase_add_test(t, a_blocked_request_gets_the_builtin_reply);
+  tcase_add_test(t, a_request_blocked_by_a_later_resource_leaves_no_pass_in_an_earlier_one);
+  tcase_add_test(t, method_and_path_decide_the_resources);
+  tcase_add_test(t, tables_of_another_version_are_refused);
+  suite_add_tcase(s, t);
+  return s;
+}
+
+int main(void) {
+  SRunner *runner = srunner_create(suite());
+  srunner_run_all(runner, CK_NORMAL);
+  int failed = srunner_ntests_failed(runner);
+  srunner_free(runner);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

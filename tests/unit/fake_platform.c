@@ -1,0 +1,34 @@
+/*
+ * fake_platform.c: in-memory counters for the unit tests (see the header).
+ */
+#include <string.h>
+#include "fake_platform.h"
+#include "../../runtime/engine/platform.h"
+
+#define MAX_COUNTERS 256
+
+static struct { char name[256]; int64_t value; } counters[MAX_COUNTERS];
+static int n_counters;
+
+int32_t sentc_counter_define(const char *name, size_t len) {
+  for (int i = 0; i < n_counters; i++)
+    if (strlen(counters[i].name) == len && memcmp(counters[i].name, name, len) == 0)
+      return i;
+  if (n_counters == MAX_COUNTERS || len >= sizeof counters[0].name)
+    return -1;
+  memcpy(counters[n_counters].name, name, len);
+  counters[n_counters].name[len] = 0;
+  counters[n_counters].value = 0;
+  return n_counters++;
+}
+
+void sentc_counter_add(int32_t id, uint32_t n) { counters[id].value += n; }
+
+int64_t fake_counter(const char *name) {
+  for (int i = 0; i < n_counters; i++)
+    if (strcmp(counters[i].name, name) == 0)
+      return counters[i].value;
+  return -1;
+}
+
+void fake_platform_reset(void) { n_counters = 0; }
