@@ -55,6 +55,19 @@ char *arena_strndup(struct arena *arena, const char *s, size_t len) {
   return p;
 }
 
+void *arena_push(struct arena *arena, void *array, size_t *n, size_t *cap, size_t size) {
+  void **slot = array;
+  if (*n == *cap) {
+    size_t new_cap = *cap ? *cap * 2 : 8;
+    void *grown = arena_alloc(arena, new_cap * size);
+    if (*n)
+      memcpy(grown, *slot, *n * size);
+    *slot = grown;
+    *cap = new_cap;
+  }
+  return (char *)*slot + (*n)++ * size;
+}
+
 const char *value_kind_name(enum value_kind kind) {
   static const char *names[] = {
     [V_NAME] = "a name", [V_STRING] = "a string", [V_INT] = "an integer",

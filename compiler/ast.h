@@ -53,6 +53,9 @@ struct arena *arena_new(void);
 void arena_free(struct arena *arena);
 void *arena_alloc(struct arena *arena, size_t size);   /* zeroed */
 char *arena_strndup(struct arena *arena, const char *s, size_t len);
+/* Appends a zeroed element to a growable array of `size`-byte elements
+ * (*array, *n used, *cap allocated) and returns it. */
+void *arena_push(struct arena *arena, void *array, size_t *n, size_t *cap, size_t size);
 
 const char *value_kind_name(enum value_kind kind);
 

@@ -24,8 +24,8 @@
 struct checker {
   struct arena *arena;
   struct ir_policy *policy;
+  size_t resources_cap, flows_cap, paths_cap;
   struct ir_resource *resource;   /* the resource being checked */
-  struct ir_resource *last;
   struct ir_flow *flow;            /* the flow rule whose block is being checked */
   const struct stmt *policy_stmt;
 };
@@ -145,7 +145,7 @@ static void check_method(struct checker *c, const struct stmt *s) {
         diag_hint("did you mean '%s'? (methods are upper case)", close);
       return;
     }
-    c->resource->methods |= method_bits[i];
+    c->resource->match.methods |= method_bits[i];
   }
 }
 
@@ -184,8 +184,9 @@ static void check_path(struct checker *c, const struct stmt *s) {
   if (!need_kind(s, v, V_STRING, "path prefix \"/api/\";") || !valid_path(v) ||
       !no_more_args(s, v->next))
     return;
-  struct ir_resource *r = c->resource;
-  r->paths[r->n_paths++] = (struct ir_path){kind, v->text, v->text_len};
+  struct ir_match *m = &c->resource->match;
+  struct ir_path *p = arena_push(c->arena, &m->paths, &m->n_paths, &c->paths_cap, sizeof *p);
+  *p = (struct ir_path){kind, 0, {v->text, v->text_len}, v->loc};
 }
 
 static const struct rule match_rules[] = {
@@ -195,22 +196,17 @@ static const struct rule match_rules[] = {
 };
 static const struct block_kind match_block = {"a match block", match_rules};
 
-static size_t count_stmts(const struct stmt *body) {
-  size_t n = 0;
-  for (; body; body = body->next)
-    n++;
-  return n;
-}
-
 static void check_match(struct checker *c, const struct stmt *s) {
   if (any_bad(s) || !no_more_args(s, s->args) || !need_block(s))
     return;
-  struct ir_resource *r = c->resource;
-  if (r->paths) {
+  struct ir_match *m = &c->resource->match;
+  if (m->loc.line != c->resource->loc.line || m->loc.col != c->resource->loc.col) {
     diag_error(s->loc, "a resource has at most one match block");
+    diag_hint("the first one is at line %d", m->loc.line);
     return;
   }
-  r->paths = arena_alloc(c->arena, (count_stmts(s->body) + 1) * sizeof *r->paths);
+  m->loc = s->loc;
+  c->paths_cap = 0;
   check_block(c, s->body, &match_block);
 }
 
@@ -245,12 +241,13 @@ static void check_buckets(struct checker *c, const struct stmt *s) {
     return;
   }
   uint16_t k = (uint16_t)v->number;
-  if (flow->window_ms % k != 0) {
-    diag_error(v->loc, "%u buckets do not divide the %ums window evenly", k, flow->window_ms);
-    diag_hint("pick a bucket count that divides %u", flow->window_ms);
+  if (flow->window.window_ms % k != 0) {
+    diag_error(v->loc, "%u buckets do not divide the %ums window evenly", k,
+               flow->window.window_ms);
+    diag_hint("pick a bucket count that divides %u", flow->window.window_ms);
     return;
   }
-  flow->buckets = k;
+  flow->window.buckets = k;
 }
 
 static const struct rule flow_rules[] = {
@@ -264,18 +261,22 @@ static void check_flow(struct checker *c, const struct stmt *s) {
   if (any_bad(s) || !need_kind(s, v, V_RATE, "flow 100/s;") || !valid_rate(v) ||
       !no_more_args(s, v->next))
     return;
-  struct ir_resource *r = c->resource;
-  struct ir_flow *flow = &r->flows[r->n_flows++];
+  struct ir_policy *p = c->policy;
+  struct ir_flow *flow = arena_push(c->arena, &p->flows, &p->n_flows, &c->flows_cap, sizeof *flow);
+  size_t ordinal = ++c->resource->flows.n;
   flow->count = (uint32_t)v->number;
-  flow->window_ms = (uint32_t)v->ms;
-  flow->buckets = default_buckets(flow->window_ms);
-  while (flow->window_ms % flow->buckets != 0)
-    flow->buckets--;
-  flow->loc = s->loc;
-  if (r->n_flows == 1)
-    strcpy(flow->label, "flow");
+  flow->window.window_ms = (uint32_t)v->ms;
+  flow->window.buckets = default_buckets(flow->window.window_ms);
+  while (flow->window.window_ms % flow->window.buckets != 0)
+    flow->window.buckets--;
+  flow->of = -1;
+  flow->rule.loc = s->loc;
+  flow->rule.scope = p->scope;
+  flow->rule.fallback = -1;
+  if (ordinal == 1)
+    strcpy(flow->rule.label, "flow");
   else
-    snprintf(flow->label, sizeof flow->label, "flow_%zu", r->n_flows);
+    snprintf(flow->rule.label, sizeof flow->rule.label, "flow_%zu", ordinal);
   if (s->has_block) {
     c->flow = flow;
     check_block(c, s->body, &flow_block);
@@ -292,10 +293,12 @@ static const struct rule resource_rules[] = {
 };
 static const struct block_kind resource_block = {"a resource", resource_rules};
 
-static struct ir_resource *find_resource(struct checker *c, const char *name) {
-  for (struct ir_resource *r = c->policy->resources; r; r = r->next)
-    if (strcmp(r->name, name) == 0)
+static struct ir_resource *find_resource(struct checker *c, const struct value *name) {
+  for (size_t i = 0; i < c->policy->n_resources; i++) {
+    struct ir_resource *r = &c->policy->resources[i];
+    if (r->name.len == name->text_len && memcmp(r->name.text, name->text, name->text_len) == 0)
       return r;
+  }
   return NULL;
 }
 
@@ -304,25 +307,23 @@ static void check_resource(struct checker *c, const struct stmt *s) {
   if (any_bad(s) || !need_kind(s, v, V_NAME, "resource checkout { ... }") ||
       !valid_name(v) || !no_more_args(s, v->next) || !need_block(s))
     return;
-  struct ir_resource *other = find_resource(c, v->text);
+  struct ir_resource *other = find_resource(c, v);
   if (other) {
     diag_error(v->loc, "resource '%s' is defined twice", v->text);
     diag_hint("the first definition is at line %d", other->loc.line);
     return;
   }
-  struct ir_resource *r = arena_alloc(c->arena, sizeof *r);
-  r->name = v->text;
+  struct ir_policy *p = c->policy;
+  struct ir_resource *r =
+      arena_push(c->arena, &p->resources, &p->n_resources, &c->resources_cap, sizeof *r);
+  r->name = (struct ir_string){v->text, v->text_len};
   r->loc = v->loc;
-  r->flows = arena_alloc(c->arena, (count_stmts(s->body) + 1) * sizeof *r->flows);
+  r->match.loc = v->loc;
+  r->fallback = -1;
+  r->flows.first = p->n_flows;
   c->resource = r;
   check_block(c, s->body, &resource_block);
   c->resource = NULL;
-  if (c->last)
-    c->last->next = r;
-  else
-    c->policy->resources = r;
-  c->last = r;
-  c->policy->n_resources++;
 }
 
 /* ---- policy ---- */
@@ -360,7 +361,7 @@ static void check_policy_stmt(struct checker *c, const struct stmt *s) {
     if (!need_kind(s, v, V_NAME, "policy shop { ... }") || !valid_name(v) ||
         !no_more_args(s, v->next))
       return;
-    c->policy->name = v->text;
+    c->policy->name = (struct ir_string){v->text, v->text_len};
   }
   check_block(c, s->body, &policy_block);
 }
@@ -443,8 +444,11 @@ struct ir_policy *check_policy(struct stmt *file_stmts, int file, struct arena *
   struct checker c = {.arena = arena};
   c.policy = arena_alloc(arena, sizeof *c.policy);
   c.policy->scope = IR_SCOPE_PROXY;
+  c.policy->fallback = -1;
   check_block(&c, file_stmts, &top_block);
-  if (!c.policy->name)
-    c.policy->name = base_name(arena, source_path(file));
+  if (!c.policy->name.text) {
+    const char *name = base_name(arena, source_path(file));
+    c.policy->name = (struct ir_string){name, strlen(name)};
+  }
   return c.policy;
 }

@@ -1,20 +1,19 @@
 /*
  * codegen.c: writes a policy's tables as readable C.
  *
- * The output includes only tables.h.  Every table carries a comment naming
- * the policy line it came from, and everything is const except the one state
- * array, whose size is fixed here from the policy (bucket counts), so
- * main.wasm never allocates state as traffic arrives.
+ * The output includes only tables.h and is all const: the runtime sizes its
+ * own state from these tables.  Every table carries a comment naming the
+ * policy line it came from.
  */
 #include <string.h>
 #include "codegen.h"
 #include "source.h"
 
 /* A C string literal for bytes that may hold anything. */
-static void c_string(FILE *out, const char *s, size_t len) {
+static void c_string(FILE *out, struct ir_string s) {
   fputc('"', out);
-  for (size_t i = 0; i < len; i++) {
-    unsigned char ch = (unsigned char)s[i];
+  for (size_t i = 0; i < s.len; i++) {
+    unsigned char ch = (unsigned char)s.text[i];
     if (ch == '"' || ch == '\\')
       fprintf(out, "\\%c", ch);
     else if (ch >= 0x20 && ch < 0x7f && ch != '?')   /* '?' would risk trigraphs */
@@ -23,6 +22,13 @@ static void c_string(FILE *out, const char *s, size_t len) {
       fprintf(out, "\\%03o", ch);
   }
   fputc('"', out);
+}
+
+/* A struct sentc_string initializer. */
+static void sentc_string(FILE *out, struct ir_string s) {
+  fputc('{', out);
+  c_string(out, s);
+  fprintf(out, ", %zu}", s.len);
 }
 
 static const char *method_names[] = {
@@ -44,79 +50,86 @@ static void emit_methods(FILE *out, uint32_t methods) {
   }
 }
 
-static void emit_paths(FILE *out, const struct ir_resource *r, size_t index) {
-  if (!r->n_paths)
+static const char *path_kinds[] = {
+  [IR_PATH_EXACT] = "SENTC_PATH_EXACT", [IR_PATH_PREFIX] = "SENTC_PATH_PREFIX",
+  [IR_PATH_TEMPLATE] = "SENTC_PATH_TEMPLATE",
+};
+
+static void emit_paths(FILE *out, const struct ir_match *m, size_t index) {
+  if (!m->n_paths)
     return;
   fprintf(out, "static const struct sentc_path paths_%zu[] = {\n", index);
-  for (size_t i = 0; i < r->n_paths; i++) {
-    const struct ir_path *p = &r->paths[i];
-    fprintf(out, "  {%s, %zu, ", p->kind == IR_PATH_PREFIX ? "SENTC_PATH_PREFIX" : "SENTC_PATH_EXACT",
-            p->len);
-    c_string(out, p->text, p->len);
-    fputs("},\n", out);
+  for (size_t i = 0; i < m->n_paths; i++) {
+    fprintf(out, "  {%s, %d, ", path_kinds[m->paths[i].kind], m->paths[i].grpc);
+    sentc_string(out, m->paths[i].text);
+    fprintf(out, "},  /* line %d */\n", m->paths[i].loc.line);
   }
   fputs("};\n", out);
 }
 
-/* Returns the number of state buckets the resource's rules take. */
-static uint32_t emit_flows(FILE *out, const struct ir_resource *r, size_t index,
-                           uint32_t first_bucket) {
-  if (!r->n_flows)
-    return 0;
-  uint32_t used = 0;
-  fprintf(out, "static const struct sentc_flow flows_%zu[] = {\n", index);
-  for (size_t i = 0; i < r->n_flows; i++) {
-    const struct ir_flow *f = &r->flows[i];
-    fprintf(out, "  /* line %d: flow %u per %ums, %u buckets */\n", f->loc.line, f->count,
-            f->window_ms, f->buckets);
-    fprintf(out, "  {\"%s\", %u, SENTC_FLOW_REJECT, {%u, %u, %u}, %d},\n", f->label, f->count,
-            f->window_ms, f->buckets, first_bucket + used, f->loc.line);
-    used += f->buckets;
+static void emit_match(FILE *out, const struct ir_match *m, size_t index) {
+  fprintf(out, "{%s, ", m->protocol == IR_TCP ? "SENTC_TCP" : "SENTC_HTTP");
+  emit_methods(out, m->methods);
+  fputs(", 0, 0, ", out);
+  if (m->n_paths)
+    fprintf(out, "%zu, paths_%zu", m->n_paths, index);
+  else
+    fputs("0, 0", out);
+  fputs(", 0, 0, 0, 0}", out);
+}
+
+static void emit_rule(FILE *out, const struct ir_rule *rule) {
+  fprintf(out, "{\"%s\", %s, %d, %d}", rule->label,
+          rule->scope == IR_SCOPE_WORKER ? "SENTC_SCOPE_WORKER" : "SENTC_SCOPE_PROXY",
+          rule->fallback, rule->loc.line);
+}
+
+static void emit_flows(FILE *out, const struct ir_policy *p) {
+  if (!p->n_flows)
+    return;
+  fputs("\nstatic const struct sentc_flow flows[] = {\n", out);
+  for (size_t i = 0; i < p->n_flows; i++) {
+    const struct ir_flow *f = &p->flows[i];
+    fprintf(out, "  /* line %d: %u per %ums in %u buckets */\n  {", f->rule.loc.line, f->count,
+            f->window.window_ms, f->window.buckets);
+    emit_rule(out, &f->rule);
+    fprintf(out, ", %u, {%u, %u}, 0, 0, 0, 0.0, %d},\n", f->count, f->window.window_ms,
+            f->window.buckets, f->of);
   }
   fputs("};\n", out);
-  return used;
 }
 
-static void emit_resource_entry(FILE *out, const struct ir_resource *r, size_t index) {
-  fputs("  {", out);
-  c_string(out, r->name, strlen(r->name));
-  fprintf(out, ", %d, {", r->loc.line);
-  emit_methods(out, r->methods);
-  if (r->n_paths)
-    fprintf(out, ", %zu, paths_%zu}, ", r->n_paths, index);
-  else
-    fputs(", 0, 0}, ", out);
-  if (r->n_flows)
-    fprintf(out, "%zu, flows_%zu},\n", r->n_flows, index);
-  else
-    fputs("0, 0},\n", out);
+static void emit_resources(FILE *out, const struct ir_policy *p) {
+  for (size_t i = 0; i < p->n_resources; i++) {
+    fprintf(out, "\n/* resource %s, line %d */\n", p->resources[i].name.text,
+            p->resources[i].loc.line);
+    emit_paths(out, &p->resources[i].match, i);
+  }
+  fputs("\nstatic const struct sentc_resource resources[] = {\n", out);
+  for (size_t i = 0; i < p->n_resources; i++) {
+    const struct ir_resource *r = &p->resources[i];
+    fputs("  {", out);
+    sentc_string(out, r->name);
+    fprintf(out, ", %d, ", r->loc.line);
+    emit_match(out, &r->match, i);
+    fprintf(out, ", {%zu, %zu}, {0, 0}, {0, 0}, {0, 0}, 0, 0},\n", r->flows.first, r->flows.n);
+  }
+  if (!p->n_resources)
+    fputs("  {{\"\", 0}, 0, {0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, 0, 0},\n", out);
+  fputs("};\n", out);
 }
 
-int codegen_emit(const struct ir_policy *policy, const char *source_path, FILE *out) {
+int codegen_emit(const struct ir_policy *p, const char *source_path, FILE *out) {
   fprintf(out, "/* Generated by sentc " PACKAGE_VERSION " from %s: do not edit. */\n",
           source_path);
   fputs("#include \"tables.h\"\n", out);
-
-  uint32_t buckets = 0;
-  size_t index = 0;
-  for (const struct ir_resource *r = policy->resources; r; r = r->next, index++) {
-    fprintf(out, "\n/* resource %s, line %d */\n", r->name, r->loc.line);
-    emit_paths(out, r, index);
-    buckets += emit_flows(out, r, index, buckets);
-  }
-
-  fputs("\nstatic const struct sentc_resource resources[] = {\n", out);
-  index = 0;
-  for (const struct ir_resource *r = policy->resources; r; r = r->next, index++)
-    emit_resource_entry(out, r, index);
-  if (!policy->n_resources)
-    fputs("  {0},\n", out);
-  fputs("};\n\n", out);
-
-  fputs("const struct sentc_policy sentc_policy = {\n  SENTC_TABLES_VERSION, ", out);
-  c_string(out, policy->name, strlen(policy->name));
-  fprintf(out, ", %zu, resources, %u,\n};\n\n", policy->n_resources, buckets);
-  fprintf(out, "/* Mutable state: %u sliding-window buckets. */\n", buckets);
-  fprintf(out, "struct sentc_bucket sentc_state[%u];\n", buckets ? buckets : 1);
+  emit_resources(out, p);
+  emit_flows(out, p);
+  fputs("\nconst struct sentc_policy sentc_policy = {\n", out);
+  fputs("  .tables_version = SENTC_TABLES_VERSION,\n  .name = ", out);
+  sentc_string(out, p->name);
+  fprintf(out, ",\n  .n_resources = %zu,\n  .resources = resources,\n", p->n_resources);
+  fprintf(out, "  .n_flows = %zu,\n  .flows = %s,\n", p->n_flows, p->n_flows ? "flows" : "0");
+  fputs("};\n", out);
   return ferror(out) ? -1 : 0;
 }

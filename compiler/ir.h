@@ -1,7 +1,9 @@
 /*
  * ir.h: the resolved policy, what the checker makes of the syntax tree and
- * what codegen turns into tables.  Every default is filled in and every
- * value validated, so codegen (and --explain) never second-guess it.
+ * what codegen turns into tables (runtime/tables.h).  Every default is
+ * filled in, every name resolved and every value validated, so codegen and
+ * --explain never second-guess it.  Lists are arrays with their length, in
+ * file order.  All of it lives in the compilation's arena.
  */
 #ifndef SENTC_IR_H
 #define SENTC_IR_H
@@ -10,40 +12,214 @@
 #include <stdint.h>
 #include "ast.h"
 
-enum ir_path_kind { IR_PATH_EXACT, IR_PATH_PREFIX };
-
-struct ir_path {
-  enum ir_path_kind kind;
+/* Bytes with a length (strings from the policy may hold any byte). */
+struct ir_string {
   const char *text;
   size_t len;
 };
 
-struct ir_flow {
-  uint32_t count;
-  uint32_t window_ms;
-  uint16_t buckets;
-  char label[16];          /* "flow", "flow_2": the rule's name in metrics */
+/* ---- match ---- */
+
+enum ir_protocol { IR_HTTP, IR_TCP };
+
+struct ir_host {
+  int wildcard;                /* "*.example.com": name holds ".example.com" */
+  struct ir_string name;       /* lower case, no port */
   struct loc loc;
 };
 
-struct ir_resource {
-  const char *name;
+enum ir_path_kind { IR_PATH_EXACT, IR_PATH_PREFIX, IR_PATH_TEMPLATE };
+
+struct ir_path {
+  enum ir_path_kind kind;
+  int grpc;                    /* from a grpc statement: needs application/grpc */
+  struct ir_string text;       /* normalized as requests will be */
   struct loc loc;
-  uint32_t methods;        /* SENTC_* bits of runtime/tables.h; 0 = any */
+};
+
+enum ir_header_op { IR_HEADER_EXACT, IR_HEADER_PREFIX, IR_HEADER_PRESENT, IR_HEADER_ABSENT };
+
+struct ir_header {
+  struct ir_string name;       /* lower case */
+  enum ir_header_op op;
+  struct ir_string value;
+  struct loc loc;
+};
+
+struct ir_match {
+  enum ir_protocol protocol;
+  uint32_t methods;            /* SENTC_* bits of runtime/tables.h; 0 = any */
+  struct ir_host *hosts;
+  size_t n_hosts;
   struct ir_path *paths;
   size_t n_paths;
-  struct ir_flow *flows;
-  size_t n_flows;
-  struct ir_resource *next;
+  struct ir_header *headers;
+  size_t n_headers;
+  uint16_t *ports;
+  size_t n_ports;
+  struct loc loc;              /* the match statement; the resource when none */
 };
+
+/* ---- fallbacks ---- */
+
+enum ir_piece_kind { IR_PIECE_TEXT, IR_PIECE_RESOURCE, IR_PIECE_KIND, IR_PIECE_RETRY_AFTER };
+
+struct ir_piece {
+  enum ir_piece_kind kind;
+  struct ir_string text;
+};
+
+struct ir_template {
+  struct ir_piece *pieces;
+  size_t n_pieces;
+};
+
+struct ir_reply_header {
+  struct ir_string name;
+  struct ir_template value;
+};
+
+struct ir_fallback {
+  struct ir_string name;       /* empty for an inline fallback */
+  int status;                  /* 0: by rule kind */
+  int grpc_status;             /* -1: by rule kind */
+  int forward;
+  struct ir_string details;
+  struct ir_reply_header *headers;
+  size_t n_headers;
+  int has_body;
+  struct ir_template body;
+  int used;                    /* some rule answers with it */
+  struct loc loc;
+};
+
+/* ---- rules ---- */
 
 enum ir_scope { IR_SCOPE_PROXY, IR_SCOPE_WORKER };
 
-struct ir_policy {
-  const char *name;
+struct ir_rule {
+  char label[24];              /* "flow", "flow_2": the name in metrics */
   enum ir_scope scope;
-  struct ir_resource *resources;   /* file order */
+  int fallback;                /* index into ir_policy.fallbacks, -1 built-in */
+  struct loc loc;
+};
+
+struct ir_window {
+  uint32_t window_ms;
+  uint16_t buckets;
+};
+
+struct ir_flow {
+  struct ir_rule rule;
+  uint32_t count;
+  struct ir_window window;
+  int throttle;
+  uint32_t max_queue_ms;
+  int warmup;
+  uint32_t warmup_ms;
+  double cold_factor;
+  int of;                      /* resource index, -1 = own traffic */
+};
+
+struct ir_concurrency {
+  struct ir_rule rule;
+  uint32_t limit;
+};
+
+enum ir_breaker_kind { IR_BREAKER_SLOW_RATIO, IR_BREAKER_ERROR_RATIO, IR_BREAKER_ERROR_COUNT };
+
+struct ir_range {
+  uint16_t lo, hi;
+};
+
+struct ir_breaker {
+  struct ir_rule rule;
+  enum ir_breaker_kind kind;
+  double ratio;
+  uint32_t count;
+  uint32_t max_rt_ms;
+  uint32_t min_requests;
+  struct ir_window window;
+  uint32_t open_ms;
+  uint32_t probes;
+  struct ir_range *error_ranges;
+  size_t n_error_ranges;
+  uint32_t grpc_errors;        /* bit n: grpc-status n */
+};
+
+enum ir_key_kind {
+  IR_KEY_HEADER, IR_KEY_QUERY, IR_KEY_COOKIE, IR_KEY_CLIENT_IP, IR_KEY_HOST,
+  IR_KEY_PATH, IR_KEY_METHOD
+};
+
+struct ir_item {
+  struct ir_string value;
+  uint32_t count;
+  uint32_t window_ms;
+  struct loc loc;
+};
+
+struct ir_hotspot {
+  struct ir_rule rule;
+  enum ir_key_kind key;
+  struct ir_string key_name;
+  int concurrency;             /* concurrency N form instead of a rate */
+  uint32_t count;
+  uint32_t window_ms;
+  uint32_t burst;
+  int throttle;
+  uint32_t max_queue_ms;
+  uint32_t capacity;
+  struct ir_item *items;
+  size_t n_items;
+};
+
+struct ir_system {
+  int present;
+  uint32_t qps, concurrency, avg_rt_ms;
+  int adaptive;
+  int fallback;
+  struct loc loc;
+};
+
+/* A resource's rules as slices of the policy-wide arrays. */
+struct ir_slice {
+  size_t first, n;
+};
+
+struct ir_resource {
+  struct ir_string name;
+  struct loc loc;
+  struct ir_match match;
+  int fallback;                /* the resource's default, -1 none */
+  struct ir_slice flows, concurrency, breakers, hotspots;
+};
+
+enum ir_mode { IR_ENFORCE, IR_SHADOW };
+enum ir_client_ip { IR_CLIENT_IP_PEER, IR_CLIENT_IP_XFF };
+
+struct ir_policy {
+  struct ir_string name;
+  enum ir_scope scope;
+  enum ir_mode mode;
+  int ratelimit_headers;
+  enum ir_client_ip client_ip;
+  int xff_hops;
+  int on_error_deny;
+  int fallback;                /* the policy's default, -1 built-in */
+  struct ir_system system;
+  struct ir_resource *resources;
   size_t n_resources;
+  struct ir_flow *flows;
+  size_t n_flows;
+  struct ir_concurrency *concurrency;
+  size_t n_concurrency;
+  struct ir_breaker *breakers;
+  size_t n_breakers;
+  struct ir_hotspot *hotspots;
+  size_t n_hotspots;
+  struct ir_fallback *fallbacks;
+  size_t n_fallbacks;
 };
 
 #endif

@@ -2,15 +2,23 @@
  * tables.h: the one contract between the C that sentc generates for a policy
  * and the runtime linked with it into main.wasm.
  *
- * sentc turns a checked policy into `const` tables of these types and one
- * array of mutable state sized for that policy; the runtime reads the tables
- * and never parses anything at run time.  Nothing else is shared: the
- * generated file includes only this header, and the runtime knows the policy
- * only through the symbols declared at the bottom.
+ * sentc turns a checked policy into `const` tables of these types; the
+ * runtime reads them and never parses anything at run time.  Nothing else is
+ * shared: the generated file includes only this header, and the runtime
+ * knows the policy only through `sentc_policy` at the bottom.
  *
- * Times are milliseconds.  Counts are uint32_t.  Every array is paired with
- * its length.  A `line` field is the policy line a table entry came from, for
- * logs and --explain.
+ * Everything here is configuration.  Mutable state (windows, permits,
+ * breaker states, hotspot slots) belongs to the runtime, which sizes it once
+ * at start from these tables, so it never grows with traffic.
+ *
+ * Conventions: times are milliseconds; counts are uint32_t; ratios are
+ * doubles in [0, 1]; every array is paired with its length; strings carry
+ * their length (they may hold any byte) and are NUL-terminated as well;
+ * `line` is the policy line an entry came from, for logs and --explain.
+ * Rules of each kind live in one policy-wide array in file order; a resource
+ * names its rules as a [first, first + n) slice of each array.  Every
+ * default has been filled in by the compiler: the runtime applies no
+ * defaults of its own.
  */
 #ifndef SENTC_TABLES_H
 #define SENTC_TABLES_H
@@ -18,7 +26,14 @@
 #include <stdint.h>
 
 /* Bump when the layout below changes, so a stale runtime refuses new tables. */
-#define SENTC_TABLES_VERSION 1
+#define SENTC_TABLES_VERSION 2
+
+struct sentc_string {
+  const char *text;
+  uint32_t len;
+};
+
+/* ---- matching --------------------------------------------------------- */
 
 /* HTTP methods as bits of a set; a match with no method bits takes any. */
 enum sentc_method {
@@ -28,67 +43,249 @@ enum sentc_method {
   SENTC_OTHER_METHOD = 1u << 9
 };
 
-enum sentc_path_kind { SENTC_PATH_EXACT, SENTC_PATH_PREFIX };
+enum sentc_protocol { SENTC_HTTP, SENTC_TCP };
 
+/* A host: exact ("api.example.com") or leading wildcard ("*.example.com",
+ * stored as the suffix ".example.com").  Lower case; the port is ignored. */
+struct sentc_host {
+  uint8_t wildcard;
+  struct sentc_string name;
+};
+
+enum sentc_path_kind {
+  SENTC_PATH_EXACT,
+  SENTC_PATH_PREFIX,
+  SENTC_PATH_TEMPLATE      /* "/users/{id}/x": {x} is one segment; a last "**" any rest */
+};
+
+/* A path alternative, normalized at compile time.  `grpc` alternatives come
+ * from `grpc "svc"` (prefix "/svc/") or `grpc "svc/m"` (exact "/svc/m") and
+ * also need a content-type starting with application/grpc. */
 struct sentc_path {
   uint8_t kind;            /* enum sentc_path_kind */
-  uint16_t len;
-  const char *text;        /* normalized at compile time */
+  uint8_t grpc;
+  struct sentc_string text;
 };
 
-/* All listed conditions must hold; the paths are alternatives. */
+enum sentc_header_op {
+  SENTC_HEADER_EXACT, SENTC_HEADER_PREFIX, SENTC_HEADER_PRESENT, SENTC_HEADER_ABSENT
+};
+
+struct sentc_header_match {
+  struct sentc_string name;   /* lower case */
+  uint8_t op;                 /* enum sentc_header_op */
+  struct sentc_string value;  /* EXACT and PREFIX */
+};
+
+/* A resource's match: every listed kind must hold (AND); within hosts, and
+ * within paths, any one alternative will do (OR); every header predicate
+ * must hold.  Empty lists hold for every request. */
 struct sentc_match {
-  uint32_t methods;        /* enum sentc_method bits; 0 = any method */
-  uint16_t n_paths;        /* 0 = any path */
+  uint8_t protocol;           /* enum sentc_protocol */
+  uint32_t methods;           /* enum sentc_method bits; 0 = any */
+  uint32_t n_hosts;
+  const struct sentc_host *hosts;
+  uint32_t n_paths;
   const struct sentc_path *paths;
+  uint32_t n_headers;
+  const struct sentc_header_match *headers;
+  uint32_t n_ports;           /* SENTC_TCP: destination ports; 0 = any */
+  const uint16_t *ports;
 };
 
-/* One bucket of a sliding window (Sentinel's LeapArray).  The generated
- * state array is made of these; the runtime owns what they mean. */
-enum sentc_event { SENTC_EV_PASS, SENTC_EV_BLOCK, SENTC_EVENTS };
+/* The compiled matcher: all resources' matches joined into one automaton
+ * (defined with the matcher, runtime/engine/match.h); NULL when absent. */
+struct sentc_matcher;
 
-struct sentc_bucket {
-  int64_t start;           /* start of the bucket's span; stale when old */
-  uint32_t count[SENTC_EVENTS];
+/* ---- fallbacks -------------------------------------------------------- */
+
+enum sentc_piece_kind {
+  SENTC_PIECE_TEXT, SENTC_PIECE_RESOURCE, SENTC_PIECE_KIND, SENTC_PIECE_RETRY_AFTER
 };
 
-/* A sliding window: `buckets` buckets of window_ms / buckets each, found at
- * sentc_state[first_bucket]. */
+/* Text with ${resource}, ${kind} and ${retry_after} already split out. */
+struct sentc_piece {
+  uint8_t kind;               /* enum sentc_piece_kind */
+  struct sentc_string text;   /* SENTC_PIECE_TEXT */
+};
+
+struct sentc_template {
+  uint32_t n_pieces;
+  const struct sentc_piece *pieces;
+};
+
+struct sentc_reply_header {
+  struct sentc_string name;   /* lower case */
+  struct sentc_template value;
+};
+
+/* A named or inline fallback.  status/grpc_status are 0/-1 when the policy
+ * left them to the rule kind (429 and 8; breakers 503 and 14). */
+struct sentc_fallback {
+  struct sentc_string name;   /* "" for an inline fallback */
+  uint16_t status;
+  int16_t grpc_status;
+  uint8_t forward;            /* send upstream with the headers added instead */
+  struct sentc_string details;
+  uint32_t n_headers;
+  const struct sentc_reply_header *headers;
+  uint8_t has_body;
+  struct sentc_template body;
+  uint16_t line;
+};
+
+/* A rule's fallback: an index into sentc_policy.fallbacks, or this for the
+ * built-in one. */
+#define SENTC_BUILTIN_FALLBACK (-1)
+
+/* ---- rules ------------------------------------------------------------ */
+
+enum sentc_scope { SENTC_SCOPE_PROXY, SENTC_SCOPE_WORKER };
+
+/* A sliding window of window_ms split into `buckets` equal buckets. */
 struct sentc_window {
   uint32_t window_ms;
   uint16_t buckets;
-  uint32_t first_bucket;
 };
 
-enum sentc_flow_behavior { SENTC_FLOW_REJECT };
-
-/* flow RATE: at most `count` passed requests per window. */
-struct sentc_flow {
-  const char *label;       /* names the rule in metrics: "flow", "flow_2" */
-  uint32_t count;
-  uint8_t behavior;        /* enum sentc_flow_behavior */
-  struct sentc_window window;
+/* Fields every rule has. */
+struct sentc_rule {
+  const char *label;          /* the rule's name in metrics: "flow", "flow_2" */
+  uint8_t scope;              /* enum sentc_scope */
+  int32_t fallback;           /* effective: rule, else resource, else policy */
   uint16_t line;
+};
+
+/* flow RATE: `count` requests per window.  Flags combine: throttle alone is
+ * Sentinel's rate limiter, warmup alone its warm-up, both its warm-up rate
+ * limiter. */
+enum sentc_flow_flag { SENTC_FLOW_THROTTLE = 1u << 0, SENTC_FLOW_WARMUP = 1u << 1 };
+
+struct sentc_flow {
+  struct sentc_rule rule;
+  uint32_t count;
+  struct sentc_window window;
+  uint8_t flags;              /* enum sentc_flow_flag */
+  uint32_t max_queue_ms;      /* throttle: longest wait; 0 = block instead */
+  uint32_t warmup_ms;         /* warmup: period */
+  double cold_factor;         /* warmup: > 1 */
+  int32_t of;                 /* resource index whose traffic is counted, -1 = own */
+};
+
+struct sentc_concurrency {
+  struct sentc_rule rule;
+  uint32_t limit;
+};
+
+enum sentc_breaker_kind {
+  SENTC_BREAKER_SLOW_RATIO, SENTC_BREAKER_ERROR_RATIO, SENTC_BREAKER_ERROR_COUNT
+};
+
+struct sentc_status_range {
+  uint16_t lo, hi;            /* inclusive */
+};
+
+struct sentc_breaker {
+  struct sentc_rule rule;
+  uint8_t kind;               /* enum sentc_breaker_kind */
+  double ratio;               /* SLOW_RATIO, ERROR_RATIO */
+  uint32_t count;             /* ERROR_COUNT */
+  uint32_t max_rt_ms;         /* SLOW_RATIO */
+  uint32_t min_requests;
+  struct sentc_window window;
+  uint32_t open_ms;
+  uint32_t probes;
+  uint32_t n_error_ranges;    /* HTTP statuses that count as errors */
+  const struct sentc_status_range *error_ranges;
+  uint32_t grpc_errors;       /* bit n set: grpc-status n is an error */
+};
+
+enum sentc_key_kind {
+  SENTC_KEY_HEADER, SENTC_KEY_QUERY, SENTC_KEY_COOKIE, SENTC_KEY_CLIENT_IP,
+  SENTC_KEY_HOST, SENTC_KEY_PATH, SENTC_KEY_METHOD
+};
+
+/* An `item`: one value with its own rate. */
+struct sentc_item {
+  struct sentc_string value;
+  uint32_t count;
+  uint32_t window_ms;
+};
+
+enum sentc_hotspot_mode { SENTC_HOTSPOT_RATE, SENTC_HOTSPOT_CONCURRENCY };
+
+struct sentc_hotspot {
+  struct sentc_rule rule;
+  uint8_t key;                /* enum sentc_key_kind */
+  struct sentc_string key_name; /* header (lower case), query or cookie name */
+  uint8_t mode;               /* enum sentc_hotspot_mode */
+  uint32_t count;             /* RATE: per window; CONCURRENCY: in flight */
+  uint32_t window_ms;
+  uint32_t burst;
+  uint8_t throttle;           /* pace per value instead of a token bucket */
+  uint32_t max_queue_ms;      /* throttle: longest wait */
+  uint32_t capacity;          /* values tracked at most (LRU) */
+  uint32_t n_items;
+  const struct sentc_item *items;
+};
+
+/* system { ... }: fields are 0 when absent. */
+struct sentc_system {
+  uint8_t present;
+  uint32_t qps;
+  uint32_t concurrency;
+  uint32_t avg_rt_ms;
+  uint8_t adaptive;
+  int32_t fallback;
+  uint16_t line;
+};
+
+/* A slice [first, first + n) of one of the policy's rule arrays. */
+struct sentc_slice {
+  uint32_t first, n;
 };
 
 struct sentc_resource {
-  const char *name;
+  struct sentc_string name;
   uint16_t line;
   struct sentc_match match;
-  uint16_t n_flows;
-  const struct sentc_flow *flows;
+  struct sentc_slice flows, concurrency, breakers, hotspots;
+  uint32_t n_watchers;        /* flow rules elsewhere with `of` this resource */
+  const uint32_t *watchers;   /* indices into sentc_policy.flows */
 };
 
+/* ---- the policy -------------------------------------------------------- */
+
+enum sentc_mode { SENTC_ENFORCE, SENTC_SHADOW };
+enum sentc_client_ip { SENTC_CLIENT_IP_PEER, SENTC_CLIENT_IP_XFF };
+enum sentc_on_error { SENTC_ON_ERROR_ALLOW, SENTC_ON_ERROR_DENY };
+
 struct sentc_policy {
-  uint32_t tables_version; /* SENTC_TABLES_VERSION when generated */
-  const char *name;
-  uint16_t n_resources;
+  uint32_t tables_version;    /* SENTC_TABLES_VERSION when generated */
+  struct sentc_string name;
+  uint64_t hash;              /* of the compiled tables: namespaces shared state */
+  uint8_t mode;               /* enum sentc_mode */
+  uint8_t ratelimit_headers;
+  uint8_t client_ip;          /* enum sentc_client_ip */
+  uint8_t xff_hops;           /* client_ip xff N */
+  uint8_t on_error;           /* enum sentc_on_error */
+  struct sentc_system system;
+  uint32_t n_resources;
   const struct sentc_resource *resources;
-  uint32_t n_buckets;      /* length of sentc_state */
+  uint32_t n_flows;
+  const struct sentc_flow *flows;
+  uint32_t n_concurrency;
+  const struct sentc_concurrency *concurrency;
+  uint32_t n_breakers;
+  const struct sentc_breaker *breakers;
+  uint32_t n_hotspots;
+  const struct sentc_hotspot *hotspots;
+  uint32_t n_fallbacks;
+  const struct sentc_fallback *fallbacks;
+  const struct sentc_matcher *matcher;
 };
 
 /* Defined by the generated code. */
 extern const struct sentc_policy sentc_policy;
-extern struct sentc_bucket sentc_state[];
 
 #endif

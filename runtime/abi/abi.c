@@ -47,7 +47,7 @@ uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
   (void)plugin_config_size;
   if (started)
     return 1;
-  if (sentc_engine_start(&sentc_policy, sentc_state) != 0) {
+  if (sentc_engine_start(&sentc_policy) != 0) {
     log_text(PROXY_CRITICAL, "sentc: policy tables do not match this runtime; recompile the policy");
     return 0;
   }
@@ -61,13 +61,41 @@ static int64_t now_ms(void) {
   return sentc_clock_now(&clock, (int64_t)(ns / 1000000u));
 }
 
-/* A request header's value, owned by the caller (free it); NULL if absent. */
-static char *request_header(const char *name, size_t *len) {
+/* Header values fetched for the request being decided.  The host hands
+ * each one over in memory from proxy_on_memory_allocate; they are freed
+ * together once the verdict is made. */
+#define MAX_FETCHED 32
+static char *fetched[MAX_FETCHED];
+static int n_fetched;
+
+static const char *request_header(void *ctx, const char *name, size_t name_len,
+                                  size_t *len) {
+  (void)ctx;
   const char *value = NULL;
   *len = 0;
-  if (proxy_get_header_map_value(PROXY_REQUEST_HEADERS, name, strlen(name), &value, len) != PROXY_OK)
+  if (n_fetched == MAX_FETCHED)
     return NULL;
-  return (char *)value;
+  if (proxy_get_header_map_value(PROXY_REQUEST_HEADERS, name, name_len, &value, len) != PROXY_OK)
+    return NULL;
+  fetched[n_fetched++] = (char *)value;
+  return value;
+}
+
+static void free_fetched(void) {
+  while (n_fetched > 0)
+    free(fetched[--n_fetched]);
+}
+
+/* A pseudo header as a string and length; "" when absent. */
+static const char *pseudo(const char *name, size_t *len) {
+  const char *value = request_header(NULL, name, strlen(name), len);
+  return value ? value : "";
+}
+
+static int is_grpc(void) {
+  size_t len;
+  const char *type = request_header(NULL, "content-type", 12, &len);
+  return type && len >= 16 && memcmp(type, "application/grpc", 16) == 0;
 }
 
 /* Serializes headers as the ABI's pairs: count, lengths, then NUL-ended bytes. */
@@ -109,16 +137,15 @@ uint32_t proxy_on_request_headers(uint32_t context_id, uint32_t headers, uint32_
   (void)end_of_stream;
   if (!started)
     return PROXY_CONTINUE;
-  struct sentc_request request;
-  char *method = request_header(":method", &request.method_len);
-  char *path = request_header(":path", &request.path_len);
-  request.method = method ? method : "";
-  request.path = path ? path : "";
+  struct sentc_request request = {.protocol = SENTC_HTTP, .header = request_header};
+  request.method = pseudo(":method", &request.method_len);
+  request.path = pseudo(":path", &request.path_len);
+  request.authority = pseudo(":authority", &request.authority_len);
+  request.grpc = is_grpc();
 
   struct sentc_verdict verdict;
   sentc_engine_decide(&request, now_ms(), &verdict);
-  free(method);
-  free(path);
+  free_fetched();
   if (!verdict.blocked)
     return PROXY_CONTINUE;
   send_reply(&verdict.reply);

@@ -6,6 +6,9 @@
  * blocks does phase two commit the pass to every rule's window.  So a request
  * blocked by a later resource leaves no pass behind in an earlier one, and a
  * blocked request counts as a block of the blocking rule only.
+ *
+ * State is allocated once at start, sized from the tables: one bucket ring
+ * per flow rule.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,17 +19,19 @@
 #include "window.h"
 
 static const struct sentc_policy *policy;
-static struct sentc_bucket *state;
-static const struct sentc_resource **matched;  /* n_resources slots */
+static uint32_t *matched;                 /* n_resources slots */
+static struct sentc_bucket **flow_ring;   /* per flow rule */
 
 /* Counter ids: per resource "passed", per flow rule "blocked.LABEL". */
 static int32_t *passed_counter;
-static int32_t **blocked_counter;
+static int32_t *flow_blocked_counter;
 
-static int32_t define_counter(const char *resource, const char *event, const char *label) {
+static int32_t define_counter(const struct sentc_string *resource, const char *event,
+                              const char *label) {
   char name[512];
   size_t len = 0;
-  const char *parts[] = {"sentc.", resource, ".", event, label ? "." : "", label ? label : ""};
+  const char *parts[] = {"sentc.", resource->text, ".", event, label ? "." : "",
+                         label ? label : ""};
   for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
     size_t n = strlen(parts[i]);
     if (len + n >= sizeof name)
@@ -37,33 +42,40 @@ static int32_t define_counter(const char *resource, const char *event, const cha
   return sentc_counter_define(name, len);
 }
 
-static int define_counters(void) {
-  uint16_t n = policy->n_resources;
-  passed_counter = calloc(n ? n : 1, sizeof *passed_counter);
-  blocked_counter = calloc(n ? n : 1, sizeof *blocked_counter);
-  if (!passed_counter || !blocked_counter)
+static void *zalloc(size_t n, size_t size) { return calloc(n ? n : 1, size); }
+
+static int allocate_state(void) {
+  matched = zalloc(policy->n_resources, sizeof *matched);
+  flow_ring = zalloc(policy->n_flows, sizeof *flow_ring);
+  passed_counter = zalloc(policy->n_resources, sizeof *passed_counter);
+  flow_blocked_counter = zalloc(policy->n_flows, sizeof *flow_blocked_counter);
+  if (!matched || !flow_ring || !passed_counter || !flow_blocked_counter)
     return -1;
-  for (uint16_t i = 0; i < n; i++) {
-    const struct sentc_resource *r = &policy->resources[i];
-    passed_counter[i] = define_counter(r->name, "passed", NULL);
-    blocked_counter[i] = calloc(r->n_flows ? r->n_flows : 1, sizeof **blocked_counter);
-    if (!blocked_counter[i])
+  for (uint32_t i = 0; i < policy->n_flows; i++) {
+    flow_ring[i] = zalloc(policy->flows[i].window.buckets, sizeof **flow_ring);
+    if (!flow_ring[i])
       return -1;
-    for (uint16_t j = 0; j < r->n_flows; j++)
-      blocked_counter[i][j] = define_counter(r->name, "blocked", r->flows[j].label);
   }
   return 0;
 }
 
-int sentc_engine_start(const struct sentc_policy *p, struct sentc_bucket *s) {
+static void define_counters(void) {
+  for (uint32_t i = 0; i < policy->n_resources; i++) {
+    const struct sentc_resource *r = &policy->resources[i];
+    passed_counter[i] = define_counter(&r->name, "passed", NULL);
+    for (uint32_t j = r->flows.first; j < r->flows.first + r->flows.n; j++)
+      flow_blocked_counter[j] = define_counter(&r->name, "blocked", policy->flows[j].rule.label);
+  }
+}
+
+int sentc_engine_start(const struct sentc_policy *p) {
   if (p->tables_version != SENTC_TABLES_VERSION)
     return -1;
   policy = p;
-  state = s;
-  matched = calloc(p->n_resources ? p->n_resources : 1, sizeof *matched);
-  if (!matched)
+  if (allocate_state() != 0)
     return -1;
-  return define_counters();
+  define_counters();
+  return 0;
 }
 
 static void count(int32_t counter) {
@@ -71,44 +83,39 @@ static void count(int32_t counter) {
     sentc_counter_add(counter, 1);
 }
 
-static int flow_admits(const struct sentc_flow *flow, int64_t now) {
-  return sentc_window_sum(&flow->window, state, now, SENTC_EV_PASS) + 1 <= flow->count;
+static int flow_admits(uint32_t flow, int64_t now) {
+  const struct sentc_flow *f = &policy->flows[flow];
+  return sentc_window_sum(&f->window, flow_ring[flow], now, SENTC_EV_PASS) + 1 <= f->count;
 }
 
-static void block(const struct sentc_resource *r, uint16_t rule, int64_t now,
-                  struct sentc_verdict *verdict) {
-  const struct sentc_flow *flow = &r->flows[rule];
-  sentc_window_add(&flow->window, state, now, SENTC_EV_BLOCK, 1);
-  count(blocked_counter[r - policy->resources][rule]);
+static void block_flow(const struct sentc_resource *r, uint32_t flow, int64_t now,
+                       struct sentc_verdict *verdict) {
+  sentc_window_add(&policy->flows[flow].window, flow_ring[flow], now, SENTC_EV_BLOCK, 1);
+  count(flow_blocked_counter[flow]);
   verdict->blocked = 1;
-  sentc_reply_builtin(&verdict->reply, r->name, "flow");
+  sentc_reply_builtin(&verdict->reply, r->name.text, "flow");
 }
 
-static void commit(const struct sentc_resource *r, int64_t now) {
-  for (uint16_t j = 0; j < r->n_flows; j++)
-    sentc_window_add(&r->flows[j].window, state, now, SENTC_EV_PASS, 1);
-  count(passed_counter[r - policy->resources]);
+static void commit(uint32_t resource, int64_t now) {
+  const struct sentc_resource *r = &policy->resources[resource];
+  for (uint32_t j = r->flows.first; j < r->flows.first + r->flows.n; j++)
+    sentc_window_add(&policy->flows[j].window, flow_ring[j], now, SENTC_EV_PASS, 1);
+  count(passed_counter[resource]);
 }
 
 void sentc_engine_decide(const struct sentc_request *request, int64_t now,
                          struct sentc_verdict *verdict) {
-  uint32_t method = sentc_method_bit(request->method, request->method_len);
-  size_t path_len = sentc_path_length(request->path, request->path_len);
-  uint16_t n_matched = 0;
-
+  uint32_t n = sentc_match_resources(policy, request, matched);
   verdict->blocked = 0;
-  for (uint16_t i = 0; i < policy->n_resources; i++) {
-    const struct sentc_resource *r = &policy->resources[i];
-    if (!sentc_match_holds(&r->match, method, request->path, path_len))
-      continue;
-    for (uint16_t j = 0; j < r->n_flows; j++) {
-      if (!flow_admits(&r->flows[j], now)) {
-        block(r, j, now, verdict);
+  for (uint32_t i = 0; i < n; i++) {
+    const struct sentc_resource *r = &policy->resources[matched[i]];
+    for (uint32_t j = r->flows.first; j < r->flows.first + r->flows.n; j++) {
+      if (!flow_admits(j, now)) {
+        block_flow(r, j, now, verdict);
         return;
       }
     }
-    matched[n_matched++] = r;
   }
-  for (uint16_t i = 0; i < n_matched; i++)
+  for (uint32_t i = 0; i < n; i++)
     commit(matched[i], now);
 }

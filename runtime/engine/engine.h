@@ -12,14 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "../tables.h"
-
-/* What the policy may look at.  Strings are not NUL-terminated. */
-struct sentc_request {
-  const char *method;
-  size_t method_len;
-  const char *path;        /* as received: with query, not yet normalized */
-  size_t path_len;
-};
+#include "request.h"
 
 struct sentc_header {
   const char *name;
@@ -46,9 +39,10 @@ struct sentc_verdict {
   struct sentc_reply reply; /* set when blocked */
 };
 
-/* Binds the engine to a policy's tables; call once before any verdict.
- * Returns 0, or -1 if the tables were made for another runtime version. */
-int sentc_engine_start(const struct sentc_policy *policy, struct sentc_bucket *state);
+/* Binds the engine to a policy's tables and allocates all the state they
+ * need, once; call before any verdict.  Returns 0, or -1 if the tables were
+ * made for another runtime version or memory ran out. */
+int sentc_engine_start(const struct sentc_policy *policy);
 
 /* Decides a request at engine time `now` (ms, see clock.h) and counts it. */
 void sentc_engine_decide(const struct sentc_request *request, int64_t now,

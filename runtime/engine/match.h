@@ -1,9 +1,10 @@
 /*
- * match.h: does a request fall in a resource?
+ * match.h: which resources does a request enter?
  *
- * First cut: method set and exact/prefix paths, tested resource by resource.
- * The compiled one-automaton matcher and full path normalization replace the
- * inside of this file without changing its callers.
+ * A request enters every resource whose match holds, in file order.  This is
+ * the matcher's whole interface to the engine; how it finds them (a scan
+ * today, one compiled automaton for all resources later: the policy's
+ * `matcher` table) stays behind it.
  */
 #ifndef SENTC_MATCH_H
 #define SENTC_MATCH_H
@@ -11,14 +12,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "../tables.h"
+#include "request.h"
+
+/* Writes the indices of the resources `request` enters to `out` (room for
+ * policy->n_resources), in file order; returns how many. */
+uint32_t sentc_match_resources(const struct sentc_policy *policy,
+                               const struct sentc_request *request, uint32_t *out);
 
 /* The enum sentc_method bit for a method name (SENTC_OTHER_METHOD if none). */
 uint32_t sentc_method_bit(const char *method, size_t len);
-
-/* Length of the path proper: up to the query or fragment. */
-size_t sentc_path_length(const char *path, size_t len);
-
-int sentc_match_holds(const struct sentc_match *match, uint32_t method_bit,
-                      const char *path, size_t path_len);
 
 #endif

@@ -14,13 +14,21 @@
 #include <stdint.h>
 #include "../tables.h"
 
-/* Counts `n` events of kind `event` at time `now`. */
-void sentc_window_add(const struct sentc_window *window, struct sentc_bucket *state,
+enum sentc_event { SENTC_EV_PASS, SENTC_EV_BLOCK, SENTC_EVENTS };
+
+/* One bucket of a window's ring. */
+struct sentc_bucket {
+  int64_t start;           /* start of the bucket's span; stale when old */
+  uint32_t count[SENTC_EVENTS];
+};
+
+/* Counts `n` events of kind `event` at time `now` in `ring` (window->buckets long). */
+void sentc_window_add(const struct sentc_window *window, struct sentc_bucket *ring,
                       int64_t now, enum sentc_event event, uint32_t n);
 
 /* Events of kind `event` in the window that ends at `now`. */
 uint32_t sentc_window_sum(const struct sentc_window *window,
-                          const struct sentc_bucket *state, int64_t now,
+                          const struct sentc_bucket *ring, int64_t now,
                           enum sentc_event event);
 
 #endif

@@ -8,25 +8,31 @@
 #include "fake_platform.h"
 #include "../../runtime/engine/engine.h"
 
-static const struct sentc_path api[] = {{SENTC_PATH_PREFIX, 5, "/api/"}};
-static const struct sentc_path checkout[] = {{SENTC_PATH_EXACT, 13, "/api/checkout"}};
-static const struct sentc_flow hundred[] = {{"flow", 100, SENTC_FLOW_REJECT, {1000, 2, 0}, 1}};
-static const struct sentc_flow one[] = {{"flow", 1, SENTC_FLOW_REJECT, {1000, 2, 2}, 2}};
-static const struct sentc_resource resources[] = {
-  {"api", 1, {0, 1, api}, 1, hundred},
-  {"checkout", 2, {SENTC_POST, 1, checkout}, 1, one},
+#define S(s) {s, sizeof s - 1}
+
+static const struct sentc_path api[] = {{SENTC_PATH_PREFIX, 0, S("/api/")}};
+static const struct sentc_path checkout[] = {{SENTC_PATH_EXACT, 0, S("/api/checkout")}};
+static const struct sentc_flow flows[] = {
+  {{"flow", SENTC_SCOPE_WORKER, SENTC_BUILTIN_FALLBACK, 1}, 100, {1000, 2}, 0, 0, 0, 0, -1},
+  {{"flow", SENTC_SCOPE_WORKER, SENTC_BUILTIN_FALLBACK, 2}, 1, {1000, 2}, 0, 0, 0, 0, -1},
 };
-static const struct sentc_policy policy = {SENTC_TABLES_VERSION, "t", 2, resources, 4};
-static struct sentc_bucket state[4];
+static const struct sentc_resource resources[] = {
+  {S("api"), 1, {.n_paths = 1, .paths = api}, .flows = {0, 1}},
+  {S("checkout"), 2, {.methods = SENTC_POST, .n_paths = 1, .paths = checkout}, .flows = {1, 1}},
+};
+static const struct sentc_policy policy = {
+  .tables_version = SENTC_TABLES_VERSION, .name = S("t"),
+  .n_resources = 2, .resources = resources, .n_flows = 2, .flows = flows,
+};
 
 static void setup(void) {
-  memset(state, 0, sizeof state);
   fake_platform_reset();
-  ck_assert_int_eq(sentc_engine_start(&policy, state), 0);
+  ck_assert_int_eq(sentc_engine_start(&policy), 0);
 }
 
 static int decide(const char *method, const char *path, int64_t now, struct sentc_verdict *v) {
-  struct sentc_request r = {method, strlen(method), path, strlen(path)};
+  struct sentc_request r = {.method = method, .method_len = strlen(method),
+                            .path = path, .path_len = strlen(path)};
   sentc_engine_decide(&r, now, v);
   return v->blocked;
 }
@@ -83,7 +89,7 @@ END_TEST
 START_TEST(tables_of_another_version_are_refused) {
   struct sentc_policy other = policy;
   other.tables_version = SENTC_TABLES_VERSION + 1;
-  ck_assert_int_eq(sentc_engine_start(&other, state), -1);
+  ck_assert_int_eq(sentc_engine_start(&other), -1);
 }
 END_TEST
 

@@ -8,18 +8,25 @@
 #include "../../runtime/engine/clock.h"
 #include "../../runtime/engine/window.h"
 
-static struct sentc_bucket state[16];
-static const struct sentc_window second = {1000, 2, 0};    /* 2 x 500 ms */
-static const struct sentc_window ten_s = {10000, 10, 2};   /* 10 x 1 s, after `second` */
+static struct sentc_bucket second_ring[2], ten_s_ring[10];
+static const struct sentc_window second = {1000, 2};    /* 2 x 500 ms */
+static const struct sentc_window ten_s = {10000, 10};   /* 10 x 1 s */
 
-static void setup(void) { memset(state, 0, sizeof state); }
+static void setup(void) {
+  memset(second_ring, 0, sizeof second_ring);
+  memset(ten_s_ring, 0, sizeof ten_s_ring);
+}
+
+static struct sentc_bucket *ring(const struct sentc_window *w) {
+  return w == &second ? second_ring : ten_s_ring;
+}
 
 static void pass(const struct sentc_window *w, int64_t t, uint32_t n) {
-  sentc_window_add(w, state, t, SENTC_EV_PASS, n);
+  sentc_window_add(w, ring(w), t, SENTC_EV_PASS, n);
 }
 
 static uint32_t passed(const struct sentc_window *w, int64_t t) {
-  return sentc_window_sum(w, state, t, SENTC_EV_PASS);
+  return sentc_window_sum(w, ring(w), t, SENTC_EV_PASS);
 }
 
 START_TEST(sums_both_buckets_inside_the_window) {
@@ -44,15 +51,15 @@ START_TEST(a_stale_bucket_is_reset_when_written_again) {
   pass(&second, 100, 3);   /* ring slot 0, start 0 */
   pass(&second, 1100, 1);  /* ring slot 0 again, start 1000: the 3 are gone */
   ck_assert_uint_eq(passed(&second, 1100), 1);
-  ck_assert_int_eq(state[0].start, 1000);
+  ck_assert_int_eq(second_ring[0].start, 1000);
 }
 END_TEST
 
 START_TEST(blocks_and_passes_are_counted_apart) {
   pass(&second, 10, 4);
-  sentc_window_add(&second, state, 20, SENTC_EV_BLOCK, 7);
+  sentc_window_add(&second, second_ring, 20, SENTC_EV_BLOCK, 7);
   ck_assert_uint_eq(passed(&second, 30), 4);
-  ck_assert_uint_eq(sentc_window_sum(&second, state, 30, SENTC_EV_BLOCK), 7);
+  ck_assert_uint_eq(sentc_window_sum(&second, second_ring, 30, SENTC_EV_BLOCK), 7);
 }
 END_TEST
 
@@ -64,7 +71,7 @@ START_TEST(a_long_idle_gap_forgets_everything) {
 }
 END_TEST
 
-START_TEST(windows_sharing_the_state_array_do_not_mix) {
+START_TEST(windows_of_different_sizes_keep_their_own_spans) {
   pass(&second, 100, 3);
   pass(&ten_s, 100, 5);
   pass(&ten_s, 9500, 1);
@@ -108,7 +115,7 @@ static Suite *suite(void) {
   tcase_add_test(t, a_stale_bucket_is_reset_when_written_again);
   tcase_add_test(t, blocks_and_passes_are_counted_apart);
   tcase_add_test(t, a_long_idle_gap_forgets_everything);
-  tcase_add_test(t, windows_sharing_the_state_array_do_not_mix);
+  tcase_add_test(t, windows_of_different_sizes_keep_their_own_spans);
   tcase_add_test(t, a_time_before_a_bucket_start_does_not_count_it);
   suite_add_tcase(s, t);
   TCase *clock = tcase_create("clock");
