@@ -5,78 +5,9 @@
  * own state from these tables.  Every table carries a comment naming the
  * policy line it came from.
  */
-#include <string.h>
 #include "codegen.h"
-#include "source.h"
-
-/* A C string literal for bytes that may hold anything. */
-static void c_string(FILE *out, struct ir_string s) {
-  fputc('"', out);
-  for (size_t i = 0; i < s.len; i++) {
-    unsigned char ch = (unsigned char)s.text[i];
-    if (ch == '"' || ch == '\\')
-      fprintf(out, "\\%c", ch);
-    else if (ch >= 0x20 && ch < 0x7f && ch != '?')   /* '?' would risk trigraphs */
-      fputc(ch, out);
-    else
-      fprintf(out, "\\%03o", ch);
-  }
-  fputc('"', out);
-}
-
-/* A struct sentc_string initializer. */
-static void sentc_string(FILE *out, struct ir_string s) {
-  fputc('{', out);
-  c_string(out, s);
-  fprintf(out, ", %zu}", s.len);
-}
-
-static const char *method_names[] = {
-  "SENTC_GET", "SENTC_HEAD", "SENTC_POST", "SENTC_PUT", "SENTC_DELETE",
-  "SENTC_CONNECT", "SENTC_OPTIONS", "SENTC_TRACE", "SENTC_PATCH",
-};
-
-static void emit_methods(FILE *out, uint32_t methods) {
-  if (!methods) {
-    fputs("0", out);
-    return;
-  }
-  const char *sep = "";
-  for (unsigned i = 0; i < sizeof method_names / sizeof method_names[0]; i++) {
-    if (methods & (1u << i)) {
-      fprintf(out, "%s%s", sep, method_names[i]);
-      sep = " | ";
-    }
-  }
-}
-
-static const char *path_kinds[] = {
-  [IR_PATH_EXACT] = "SENTC_PATH_EXACT", [IR_PATH_PREFIX] = "SENTC_PATH_PREFIX",
-  [IR_PATH_TEMPLATE] = "SENTC_PATH_TEMPLATE",
-};
-
-static void emit_paths(FILE *out, const struct ir_match *m, size_t index) {
-  if (!m->n_paths)
-    return;
-  fprintf(out, "static const struct sentc_path paths_%zu[] = {\n", index);
-  for (size_t i = 0; i < m->n_paths; i++) {
-    fprintf(out, "  {%s, %d, ", path_kinds[m->paths[i].kind], m->paths[i].grpc);
-    sentc_string(out, m->paths[i].text);
-    fprintf(out, "},  /* line %d */\n", m->paths[i].loc.line);
-  }
-  fputs("};\n", out);
-}
-
-static void emit_match(FILE *out, const struct ir_match *m, size_t index) {
-  fprintf(out, "{%s, ", m->protocol == IR_TCP ? "SENTC_TCP" : "SENTC_HTTP");
-  emit_methods(out, m->methods);
-  fputs(", 0, 0, ", out);
-  if (m->n_paths)
-    fprintf(out, "%zu, paths_%zu", m->n_paths, index);
-  else
-    fputs("0, 0", out);
-  fputs(", 0, 0, 0, 0}", out);
-}
+#include "cwrite.h"
+#include "matchgen.h"
 
 static void emit_rule(FILE *out, const struct ir_rule *rule) {
   fprintf(out, "{\"%s\", %s, %d, %d}", rule->label,
@@ -103,15 +34,15 @@ static void emit_resources(FILE *out, const struct ir_policy *p) {
   for (size_t i = 0; i < p->n_resources; i++) {
     fprintf(out, "\n/* resource %s, line %d */\n", p->resources[i].name.text,
             p->resources[i].loc.line);
-    emit_paths(out, &p->resources[i].match, i);
+    matchgen_emit_arrays(out, &p->resources[i].match, i);
   }
   fputs("\nstatic const struct sentc_resource resources[] = {\n", out);
   for (size_t i = 0; i < p->n_resources; i++) {
     const struct ir_resource *r = &p->resources[i];
     fputs("  {", out);
-    sentc_string(out, r->name);
+    cwrite_string(out, r->name);
     fprintf(out, ", %d, ", r->loc.line);
-    emit_match(out, &r->match, i);
+    matchgen_emit_match(out, &r->match, i);
     fprintf(out, ", {%zu, %zu}, {0, 0}, {0, 0}, {0, 0}, 0, 0},\n", r->flows.first, r->flows.n);
   }
   if (!p->n_resources)
@@ -127,7 +58,7 @@ int codegen_emit(const struct ir_policy *p, const char *source_path, FILE *out) 
   emit_flows(out, p);
   fputs("\nconst struct sentc_policy sentc_policy = {\n", out);
   fputs("  .tables_version = SENTC_TABLES_VERSION,\n  .name = ", out);
-  sentc_string(out, p->name);
+  cwrite_string(out, p->name);
   fprintf(out, ",\n  .n_resources = %zu,\n  .resources = resources,\n", p->n_resources);
   fprintf(out, "  .n_flows = %zu,\n  .flows = %s,\n", p->n_flows, p->n_flows ? "flows" : "0");
   fputs("};\n", out);

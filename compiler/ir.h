@@ -57,6 +57,7 @@ struct ir_match {
   size_t n_headers;
   uint16_t *ports;
   size_t n_ports;
+  int present;                 /* a match statement was given */
   struct loc loc;              /* the match statement; the resource when none */
 };
 

@@ -1,0 +1,47 @@
+/*
+ * schema.h: what may stand where, and the argument checks every statement
+ * uses.
+ *
+ * The grammar accepts any keyword anywhere (ast.h); a block kind's schema
+ * is the table of statements it allows, each with the function that checks
+ * one such statement.  check_block walks a block against its schema and
+ * reports the rest: misplaced keywords name the block they belong in,
+ * misspelled ones get a did-you-mean.  check.c and check_match.c both build
+ * on it.
+ */
+#ifndef SENTC_SCHEMA_H
+#define SENTC_SCHEMA_H
+
+#include "ast.h"
+
+typedef void check_fn(void *ctx, const struct stmt *s);
+
+struct schema_rule {
+  const char *keyword;
+  check_fn *check;
+};
+
+struct schema_block {
+  const char *what;              /* "a resource", "the top level" */
+  const struct schema_rule *rules; /* ends with {NULL, NULL} */
+};
+
+/* Checks each statement of a block with its schema row; ctx goes to them. */
+void check_block(void *ctx, const struct stmt *body, const struct schema_block *kind);
+
+/* Did the lexer already report one of the arguments?  (Say nothing more.) */
+int args_bad(const struct stmt *s);
+
+/* Reports `extra`, an argument past the last one the statement takes;
+ * returns 1 when there is none. */
+int args_done(const struct stmt *s, const struct value *extra);
+
+/* Reports a missing argument or one of the wrong kind (a NAME is also
+ * accepted as a quoted STRING); returns 1 when v is of `kind`. */
+int arg_need(const struct stmt *s, const struct value *v, enum value_kind kind,
+             const char *example);
+
+int stmt_no_block(const struct stmt *s);
+int stmt_need_block(const struct stmt *s);
+
+#endif
