@@ -51,3 +51,27 @@ void matchgen_emit_match(FILE *out, const struct ir_match *m, size_t index) {
     fputs("0, 0", out);
   fputs(", 0, 0, 0, 0}", out);
 }
+
+static const char *path_words[] = {
+  [IR_PATH_EXACT] = "is exactly", [IR_PATH_PREFIX] = "starts with",
+  [IR_PATH_TEMPLATE] = "fits the template",
+};
+
+void matchgen_explain(FILE *out, const struct ir_match *m, const char *indent) {
+  if (!m->methods && !m->n_paths) {
+    fprintf(out, "%severy HTTP request\n", indent);
+    return;
+  }
+  if (m->methods) {
+    fprintf(out, "%smethod is one of:", indent);
+    for (unsigned i = 0; i < sizeof method_names / sizeof method_names[0]; i++)
+      if (m->methods & (1u << i))
+        fprintf(out, " %s", method_names[i] + 6);
+    fputc('\n', out);
+  }
+  for (size_t i = 0; i < m->n_paths; i++) {
+    fprintf(out, "%s%s path %s ", indent, i ? "or" : "and", path_words[m->paths[i].kind]);
+    cwrite_literal(out, m->paths[i].text);
+    fputc('\n', out);
+  }
+}

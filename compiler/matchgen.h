@@ -14,4 +14,8 @@ void matchgen_emit_arrays(FILE *out, const struct ir_match *m, size_t index);
 /* The `struct sentc_match` initializer of resource `index`. */
 void matchgen_emit_match(FILE *out, const struct ir_match *m, size_t index);
 
+/* The match in plain words for --explain, one line per condition, each
+ * starting with `indent`. */
+void matchgen_explain(FILE *out, const struct ir_match *m, const char *indent);
+
 #endif
