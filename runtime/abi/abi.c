@@ -3,12 +3,14 @@
  *
  * Translates Envoy's callbacks into engine calls and engine answers into host
  * calls.  It knows the ABI and nothing of rules: it hands the engine a
- * request's attributes and the time, and sends whatever reply the engine
- * says.  Exports are named with export_name so the symbols stay ordinary C.
+ * request's attributes, the response's statuses, the stream's end and the
+ * time, and does what the engine says (reply, hold, add headers, resume).
+ * Exports are named with export_name so the symbols stay ordinary C.
  */
 #include <stdlib.h>
 #include <string.h>
 #include "proxy_wasm.h"
+#include "scratch.h"
 #include "../engine/clock.h"
 #include "../engine/engine.h"
 #include "../engine/platform.h"
@@ -25,8 +27,9 @@ static void log_text(uint32_t level, const char *text) {
 PROXY_EXPORT(proxy_abi_version_0_2_1)
 void proxy_abi_version_0_2_1(void) {}
 
+/* What the host hands us lives until the callback returns (scratch.h). */
 PROXY_EXPORT(proxy_on_memory_allocate)
-void *proxy_on_memory_allocate(size_t size) { return malloc(size); }
+void *proxy_on_memory_allocate(size_t size) { return sentc_scratch_alloc(size); }
 
 PROXY_EXPORT(proxy_on_context_create)
 void proxy_on_context_create(uint32_t context_id, uint32_t parent_id) {
@@ -48,7 +51,7 @@ uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
   if (started)
     return 1;
   if (sentc_engine_start(&sentc_policy) != 0) {
-    log_text(PROXY_CRITICAL, "sentc: policy tables do not match this runtime; recompile the policy");
+    log_text(PROXY_CRITICAL, "sentc: policy tables do not match this runtime, or no memory; recompile the policy");
     return 0;
   }
   started = 1;
@@ -61,29 +64,17 @@ static int64_t now_ms(void) {
   return sentc_clock_now(&clock, (int64_t)(ns / 1000000u));
 }
 
-/* Header values fetched for the request being decided.  The host hands
- * each one over in memory from proxy_on_memory_allocate; they are freed
- * together once the verdict is made. */
-#define MAX_FETCHED 32
-static char *fetched[MAX_FETCHED];
-static int n_fetched;
-
-static const char *request_header(void *ctx, const char *name, size_t name_len,
-                                  size_t *len) {
-  (void)ctx;
+static const char *map_value(uint32_t map, const char *name, size_t name_len, size_t *len) {
   const char *value = NULL;
   *len = 0;
-  if (n_fetched == MAX_FETCHED)
+  if (proxy_get_header_map_value(map, name, name_len, &value, len) != PROXY_OK)
     return NULL;
-  if (proxy_get_header_map_value(PROXY_REQUEST_HEADERS, name, name_len, &value, len) != PROXY_OK)
-    return NULL;
-  fetched[n_fetched++] = (char *)value;
   return value;
 }
 
-static void free_fetched(void) {
-  while (n_fetched > 0)
-    free(fetched[--n_fetched]);
+static const char *request_header(void *ctx, const char *name, size_t name_len, size_t *len) {
+  (void)ctx;
+  return map_value(PROXY_REQUEST_HEADERS, name, name_len, len);
 }
 
 /* A pseudo header as a string and length; "" when absent. */
@@ -96,6 +87,30 @@ static int is_grpc(void) {
   size_t len;
   const char *type = request_header(NULL, "content-type", 12, &len);
   return type && len >= 16 && memcmp(type, "application/grpc", 16) == 0;
+}
+
+static const char *peer_address(size_t *len) {
+  static const char path[] = "source\0address";
+  const char *value = NULL;
+  *len = 0;
+  if (proxy_get_property(path, sizeof path - 1, &value, len) != PROXY_OK)
+    return NULL;
+  return value;
+}
+
+/* A small decimal header value (":status", "grpc-status"), or -1. */
+static int number_in(uint32_t map, const char *name) {
+  size_t len;
+  const char *v = map_value(map, name, strlen(name), &len);
+  if (!v || len == 0 || len > 6)
+    return -1;
+  int n = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (v[i] < '0' || v[i] > '9')
+      return -1;
+    n = n * 10 + (v[i] - '0');
+  }
+  return n;
 }
 
 /* Serializes headers as the ABI's pairs: count, lengths, then NUL-ended bytes. */
@@ -124,44 +139,106 @@ static size_t serialize_headers(const struct sentc_reply *reply, char *out, size
 }
 
 static void send_reply(const struct sentc_reply *reply) {
-  static char headers[1024];
+  static char headers[8192];
   size_t headers_len = serialize_headers(reply, headers, sizeof headers);
   proxy_send_local_response(reply->status, reply->details, strlen(reply->details),
-                            reply->body, reply->body_len, headers, headers_len, -1);
+                            reply->body, reply->body_len, headers, headers_len,
+                            reply->grpc_status);
 }
 
-PROXY_EXPORT(proxy_on_request_headers)
-uint32_t proxy_on_request_headers(uint32_t context_id, uint32_t headers, uint32_t end_of_stream) {
-  (void)context_id;
-  (void)headers;
-  (void)end_of_stream;
-  if (!started)
-    return PROXY_CONTINUE;
+static void add_headers(uint32_t map, const struct sentc_reply *reply) {
+  for (uint16_t i = 0; i < reply->n_headers; i++)
+    proxy_add_header_map_value(map, reply->headers[i].name, reply->headers[i].name_len,
+                               reply->headers[i].value, reply->headers[i].value_len);
+}
+
+static uint32_t decide(uint32_t context_id) {
   struct sentc_request request = {.protocol = SENTC_HTTP, .header = request_header};
   request.method = pseudo(":method", &request.method_len);
   request.path = pseudo(":path", &request.path_len);
   request.authority = pseudo(":authority", &request.authority_len);
   request.grpc = is_grpc();
+  request.peer = peer_address(&request.peer_len);
 
   struct sentc_verdict verdict;
-  sentc_engine_decide(&request, now_ms(), &verdict);
-  free_fetched();
-  if (!verdict.blocked)
+  sentc_engine_request(context_id, &request, now_ms(), &verdict);
+  switch (verdict.action) {
+  case SENTC_BLOCK:
+    send_reply(&verdict.reply);
+    return PROXY_PAUSE;
+  case SENTC_HOLD:
+    return PROXY_PAUSE;
+  default:
+    add_headers(PROXY_REQUEST_HEADERS, &verdict.reply);
     return PROXY_CONTINUE;
-  send_reply(&verdict.reply);
-  return PROXY_PAUSE;
+  }
+}
+
+PROXY_EXPORT(proxy_on_request_headers)
+uint32_t proxy_on_request_headers(uint32_t context_id, uint32_t headers, uint32_t end_of_stream) {
+  (void)headers;
+  (void)end_of_stream;
+  if (!started)
+    return PROXY_CONTINUE;
+  uint32_t action = decide(context_id);
+  sentc_scratch_reset();
+  return action;
+}
+
+PROXY_EXPORT(proxy_on_response_headers)
+uint32_t proxy_on_response_headers(uint32_t context_id, uint32_t headers, uint32_t end_of_stream) {
+  (void)headers;
+  (void)end_of_stream;
+  if (!started)
+    return PROXY_CONTINUE;
+  struct sentc_reply add;
+  int status = number_in(PROXY_RESPONSE_HEADERS, ":status");
+  int grpc_status = number_in(PROXY_RESPONSE_HEADERS, "grpc-status");
+  sentc_engine_response(context_id, status, grpc_status, now_ms(), &add);
+  add_headers(PROXY_RESPONSE_HEADERS, &add);
+  sentc_scratch_reset();
+  return PROXY_CONTINUE;
+}
+
+PROXY_EXPORT(proxy_on_response_trailers)
+uint32_t proxy_on_response_trailers(uint32_t context_id, uint32_t trailers) {
+  (void)trailers;
+  if (started)
+    sentc_engine_trailers(context_id, number_in(PROXY_RESPONSE_TRAILERS, "grpc-status"), now_ms());
+  sentc_scratch_reset();
+  return PROXY_CONTINUE;
+}
+
+/* Envoy calls on_log, on_done and on_delete for every stream; the first
+ * ends it in the engine, the others find nothing left to give back. */
+PROXY_EXPORT(proxy_on_log)
+void proxy_on_log(uint32_t context_id) {
+  if (started)
+    sentc_engine_end(context_id, now_ms());
 }
 
 PROXY_EXPORT(proxy_on_done)
 uint32_t proxy_on_done(uint32_t context_id) {
-  (void)context_id;
+  if (started)
+    sentc_engine_end(context_id, now_ms());
   return 1;
 }
 
 PROXY_EXPORT(proxy_on_delete)
-void proxy_on_delete(uint32_t context_id) { (void)context_id; }
+void proxy_on_delete(uint32_t context_id) {
+  if (started)
+    sentc_engine_end(context_id, now_ms());
+}
 
-/* The engine's platform (platform.h), on Envoy's stats. */
+PROXY_EXPORT(proxy_on_tick)
+void proxy_on_tick(uint32_t root_id) {
+  (void)root_id;
+  if (started)
+    sentc_engine_tick(now_ms());
+  sentc_scratch_reset();
+}
+
+/* The engine's platform (platform.h), on Envoy's host calls. */
 int32_t sentc_counter_define(const char *name, size_t len) {
   uint32_t id = 0;
   if (proxy_define_metric(PROXY_COUNTER, name, len, &id) != PROXY_OK)
@@ -172,3 +249,15 @@ int32_t sentc_counter_define(const char *name, size_t len) {
 void sentc_counter_add(int32_t id, uint32_t n) {
   proxy_increment_metric((uint32_t)id, (int64_t)n);
 }
+
+void sentc_random_bytes(void *out, size_t len) {
+  if (wasi_random_get(out, len) != 0)
+    memset(out, 0, len);
+}
+
+void sentc_resume_stream(uint32_t stream) {
+  proxy_set_effective_context(stream);
+  proxy_continue_stream(PROXY_STREAM_REQUEST);
+}
+
+void sentc_wake_every(uint32_t ms) { proxy_set_tick_period_milliseconds(ms); }

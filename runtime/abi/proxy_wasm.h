@@ -15,7 +15,8 @@
 enum proxy_result { PROXY_OK = 0, PROXY_NOT_FOUND = 1 };
 enum proxy_action { PROXY_CONTINUE = 0, PROXY_PAUSE = 1 };
 enum proxy_log_level { PROXY_TRACE, PROXY_DEBUG, PROXY_INFO, PROXY_WARN, PROXY_ERROR, PROXY_CRITICAL };
-enum proxy_map_type { PROXY_REQUEST_HEADERS = 0, PROXY_RESPONSE_HEADERS = 2 };
+enum proxy_map_type { PROXY_REQUEST_HEADERS = 0, PROXY_RESPONSE_HEADERS = 2, PROXY_RESPONSE_TRAILERS = 3 };
+enum proxy_stream_type { PROXY_STREAM_REQUEST = 0 };
 enum proxy_metric_type { PROXY_COUNTER = 0 };
 
 PROXY_IMPORT(proxy_log)
@@ -40,5 +41,26 @@ uint32_t proxy_define_metric(uint32_t type, const char *name, size_t name_len,
 
 PROXY_IMPORT(proxy_increment_metric)
 uint32_t proxy_increment_metric(uint32_t metric_id, int64_t offset);
+
+PROXY_IMPORT(proxy_add_header_map_value)
+uint32_t proxy_add_header_map_value(uint32_t map, const char *key, size_t key_len,
+                                    const char *value, size_t value_len);
+
+PROXY_IMPORT(proxy_get_property)
+uint32_t proxy_get_property(const char *path, size_t path_len, const char **value,
+                            size_t *value_len);
+
+PROXY_IMPORT(proxy_set_effective_context)
+uint32_t proxy_set_effective_context(uint32_t context_id);
+
+PROXY_IMPORT(proxy_continue_stream)
+uint32_t proxy_continue_stream(uint32_t stream_type);
+
+PROXY_IMPORT(proxy_set_tick_period_milliseconds)
+uint32_t proxy_set_tick_period_milliseconds(uint32_t period);
+
+/* WASI's random source, which Envoy provides. */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("random_get")))
+uint16_t wasi_random_get(void *buf, size_t len);
 
 #endif

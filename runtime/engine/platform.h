@@ -3,7 +3,8 @@
  *
  * The engine is plain C that knows nothing of Proxy-Wasm: in main.wasm the
  * ABI layer (runtime/abi) implements these with proxy_* host calls; the unit
- * tests implement them natively.  Keep this list short.
+ * tests implement them natively (tests/unit/fake_platform.c).  Keep this
+ * list short.
  */
 #ifndef SENTC_PLATFORM_H
 #define SENTC_PLATFORM_H
@@ -17,5 +18,15 @@ int32_t sentc_counter_define(const char *name, size_t len);
 
 /* Adds n > 0 to a counter from sentc_counter_define. */
 void sentc_counter_add(int32_t id, uint32_t n);
+
+/* Fills `out` with `len` random bytes (seeds the hotspot hash at start). */
+void sentc_random_bytes(void *out, size_t len);
+
+/* Lets held stream `stream` go upstream now (it was held by SENTC_HOLD). */
+void sentc_resume_stream(uint32_t stream);
+
+/* Call sentc_engine_tick in `ms` milliseconds and every `ms` after; 0: no
+ * more ticks.  The engine calls it only when the wish changes. */
+void sentc_wake_every(uint32_t ms);
 
 #endif

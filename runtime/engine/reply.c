@@ -1,12 +1,12 @@
 /*
- * reply.c: renders local replies into one static buffer (see reply.h).
+ * reply.c: renders replies into one static buffer (see reply.h).
  */
 #include <string.h>
 #include "reply.h"
 
-/* Resource names are at most 128 bytes (the checker's limit), JSON escaping
- * at most doubles them: 2 KiB holds a reply with room to spare. */
-static char buffer[2048];
+/* Resource names are at most 128 bytes (the checker's limit); fallback
+ * bodies and headers are the policy's; text beyond the buffer is cut. */
+static char buffer[16384];
 
 struct writer {
   char *at;
@@ -23,6 +23,17 @@ static void put(struct writer *w, const char *s, size_t len) {
 
 static void puts_(struct writer *w, const char *s) { put(w, s, strlen(s)); }
 
+/* Decimal by hand: stdio would pull WASI file calls into main.wasm. */
+static void put_uint(struct writer *w, uint64_t n) {
+  char digits[20];
+  int i = sizeof digits;
+  do {
+    digits[--i] = (char)('0' + n % 10);
+    n /= 10;
+  } while (n);
+  put(w, digits + i, sizeof digits - (size_t)i);
+}
+
 /* Writes s as the inside of a JSON string. */
 static void put_json(struct writer *w, const char *s) {
   for (; *s; s++) {
@@ -35,35 +46,134 @@ static void put_json(struct writer *w, const char *s) {
   }
 }
 
-static void set_header(struct sentc_reply *reply, const char *name,
-                       const char *value, size_t value_len) {
-  struct sentc_header *h = &reply->headers[reply->n_headers++];
-  h->name = name;
-  h->name_len = strlen(name);
-  h->value = value;
-  h->value_len = value_len;
+static uint64_t retry_seconds(const struct sentc_block *b) {
+  int64_t s = (b->retry_after_ms + 999) / 1000;
+  return s < 1 ? 1 : (uint64_t)s;
 }
 
-void sentc_reply_builtin(struct sentc_reply *reply, const char *resource,
-                         const char *kind) {
-  struct writer w = {buffer, buffer + sizeof buffer};
-  reply->status = 429;
-  reply->details = "sentinel_blocked";
-  reply->n_headers = 0;
+static void put_template(struct writer *w, const struct sentc_template *t,
+                         const struct sentc_block *b) {
+  for (uint32_t i = 0; i < t->n_pieces; i++) {
+    const struct sentc_piece *p = &t->pieces[i];
+    if (p->kind == SENTC_PIECE_TEXT)
+      put(w, p->text.text, p->text.len);
+    else if (p->kind == SENTC_PIECE_RESOURCE)
+      puts_(w, b->resource);
+    else if (p->kind == SENTC_PIECE_KIND)
+      puts_(w, b->kind);
+    else
+      put_uint(w, retry_seconds(b));
+  }
+}
 
-  char *blocked = w.at;
-  puts_(&w, resource);
-  puts_(&w, "/");
-  puts_(&w, kind);
-  set_header(reply, "x-sentinel-blocked", blocked, (size_t)(w.at - blocked));
-  set_header(reply, "content-type", "application/json", 16);
+static void add_header(struct sentc_reply *reply, const char *name, size_t name_len,
+                       const char *value, size_t value_len) {
+  if (reply->n_headers == SENTC_REPLY_MAX_HEADERS)
+    return;
+  reply->headers[reply->n_headers++] =
+      (struct sentc_header){name, name_len, value, value_len};
+}
 
-  char *body = w.at;
-  puts_(&w, "{\"error\":\"blocked\",\"resource\":\"");
-  put_json(&w, resource);
-  puts_(&w, "\",\"kind\":\"");
-  puts_(&w, kind);
-  puts_(&w, "\"}\n");
+static int has_header(const struct sentc_reply *reply, const char *name) {
+  for (uint16_t i = 0; i < reply->n_headers; i++)
+    if (reply->headers[i].name_len == strlen(name) &&
+        memcmp(reply->headers[i].name, name, reply->headers[i].name_len) == 0)
+      return 1;
+  return 0;
+}
+
+static void put_blocked_header(struct writer *w, struct sentc_reply *reply, const char *name,
+                               const struct sentc_block *b) {
+  char *value = w->at;
+  puts_(w, b->resource);
+  puts_(w, "/");
+  puts_(w, b->kind);
+  add_header(reply, name, strlen(name), value, (size_t)(w->at - value));
+}
+
+static void render_builtin(struct writer *w, struct sentc_reply *reply,
+                           const struct sentc_block *b) {
+  put_blocked_header(w, reply, "x-sentinel-blocked", b);
+  char *body = w->at;
+  if (b->grpc) {
+    puts_(w, "blocked by sentinel: ");
+    puts_(w, b->resource);
+    puts_(w, "/");
+    puts_(w, b->kind);
+  } else {
+    add_header(reply, "content-type", 12, "application/json", 16);
+    puts_(w, "{\"error\":\"blocked\",\"resource\":\"");
+    put_json(w, b->resource);
+    puts_(w, "\",\"kind\":\"");
+    puts_(w, b->kind);
+    puts_(w, "\"}\n");
+  }
   reply->body = body;
-  reply->body_len = (size_t)(w.at - body);
+  reply->body_len = (size_t)(w->at - body);
+}
+
+static void render_fallback(struct writer *w, struct sentc_reply *reply,
+                            const struct sentc_fallback *f, const struct sentc_block *b) {
+  if (f->status)
+    reply->status = f->status;
+  if (f->grpc_status >= 0)
+    reply->grpc_status = f->grpc_status;
+  if (f->details.len)
+    reply->details = f->details.text;
+  reply->forward = f->forward;
+  for (uint32_t i = 0; i < f->n_headers; i++) {
+    char *value = w->at;
+    put_template(w, &f->headers[i].value, b);
+    add_header(reply, f->headers[i].name.text, f->headers[i].name.len, value,
+               (size_t)(w->at - value));
+  }
+  char *body = w->at;
+  if (f->has_body)
+    put_template(w, &f->body, b);
+  reply->body = body;
+  reply->body_len = (size_t)(w->at - body);
+}
+
+void sentc_reply_render(struct sentc_reply *reply, const struct sentc_policy *policy,
+                        const struct sentc_block *b) {
+  struct writer w = {buffer, buffer + sizeof buffer};
+  int breaker = strcmp(b->kind, "breaker") == 0;
+  *reply = (struct sentc_reply){.status = breaker ? 503 : 429, .details = "sentinel_blocked",
+                                .grpc_status = b->grpc ? (breaker ? 14 : 8) : -1};
+  if (b->fallback >= 0 && (uint32_t)b->fallback < policy->n_fallbacks)
+    render_fallback(&w, reply, &policy->fallbacks[b->fallback], b);
+  else
+    render_builtin(&w, reply, b);
+  if (!b->grpc)
+    reply->grpc_status = -1;
+  if (b->retry_after_header && !reply->forward && !has_header(reply, "retry-after")) {
+    char *value = w.at;
+    put_uint(&w, retry_seconds(b));
+    add_header(reply, "retry-after", 11, value, (size_t)(w.at - value));
+  }
+}
+
+void sentc_reply_shadow(struct sentc_reply *reply, const struct sentc_block *b) {
+  struct writer w = {buffer, buffer + sizeof buffer};
+  *reply = (struct sentc_reply){.status = 0, .details = "", .grpc_status = -1};
+  put_blocked_header(&w, reply, "x-sentinel-shadow", b);
+}
+
+void sentc_reply_ratelimit(struct sentc_reply *reply, uint32_t limit, uint32_t window_s,
+                           uint32_t remaining, uint32_t reset_s) {
+  struct writer w = {buffer, buffer + sizeof buffer};
+  *reply = (struct sentc_reply){.details = "", .grpc_status = -1};
+  char *policy = w.at;
+  put_uint(&w, limit);
+  puts_(&w, ";w=");
+  put_uint(&w, window_s);
+  add_header(reply, "ratelimit-policy", 16, policy, (size_t)(w.at - policy));
+  char *state = w.at;
+  puts_(&w, "limit=");
+  put_uint(&w, limit);
+  puts_(&w, ", remaining=");
+  put_uint(&w, remaining);
+  puts_(&w, ", reset=");
+  put_uint(&w, reset_s);
+  add_header(reply, "ratelimit", 9, state, (size_t)(w.at - state));
 }

@@ -6,7 +6,8 @@
  * stale and is reset when it is next written (lazy reset), so an event costs
  * O(1) whatever the traffic and an idle window needs no timer.  A read sums
  * the buckets whose span [start, start + W) still contains now, as
- * sentinel-golang's GetSum does.
+ * sentinel-golang's GetSum does.  Rings live inside state cells (state.h):
+ * these functions work on a cell's copy.
  */
 #ifndef SENTC_WINDOW_H
 #define SENTC_WINDOW_H
@@ -14,12 +15,17 @@
 #include <stdint.h>
 #include "../tables.h"
 
-enum sentc_event { SENTC_EV_PASS, SENTC_EV_BLOCK, SENTC_EVENTS };
+/* What a window counts.  SENTC_EV_RT sums response times (ms) of completions. */
+enum sentc_event {
+  SENTC_EV_PASS, SENTC_EV_BLOCK, SENTC_EV_COMPLETE, SENTC_EV_ERROR, SENTC_EV_SLOW,
+  SENTC_EV_RT, SENTC_EVENTS
+};
 
 /* One bucket of a window's ring. */
 struct sentc_bucket {
   int64_t start;           /* start of the bucket's span; stale when old */
   uint32_t count[SENTC_EVENTS];
+  uint32_t min_rt;         /* smallest response time completed in it, ms */
 };
 
 /* Counts `n` events of kind `event` at time `now` in `ring` (window->buckets long). */
@@ -30,5 +36,30 @@ void sentc_window_add(const struct sentc_window *window, struct sentc_bucket *ri
 uint32_t sentc_window_sum(const struct sentc_window *window,
                           const struct sentc_bucket *ring, int64_t now,
                           enum sentc_event event);
+
+/* Records one completion of response time `rt_ms` (COMPLETE, RT, min_rt). */
+void sentc_window_complete(const struct sentc_window *window, struct sentc_bucket *ring,
+                           int64_t now, uint32_t rt_ms);
+
+/* The largest count of `event` in one live bucket, and the smallest
+ * min_rt of the live buckets that completed anything (UINT32_MAX if none). */
+uint32_t sentc_window_max_bucket(const struct sentc_window *window,
+                                 const struct sentc_bucket *ring, int64_t now,
+                                 enum sentc_event event);
+uint32_t sentc_window_min_rt(const struct sentc_window *window,
+                             const struct sentc_bucket *ring, int64_t now);
+
+/* When the oldest live bucket holding `event`s leaves the window (ms of
+ * engine time), or `now` when none does. */
+int64_t sentc_window_expiry(const struct sentc_window *window,
+                            const struct sentc_bucket *ring, int64_t now,
+                            enum sentc_event event);
+
+/* Takes back one `event` counted at time `at`, if its bucket is still live. */
+void sentc_window_take_back(const struct sentc_window *window, struct sentc_bucket *ring,
+                            int64_t at, enum sentc_event event);
+
+/* Forgets everything (a breaker closing starts afresh). */
+void sentc_window_clear(const struct sentc_window *window, struct sentc_bucket *ring);
 
 #endif

@@ -33,7 +33,9 @@ static void setup(void) {
 static int decide(const char *method, const char *path, int64_t now, struct sentc_verdict *v) {
   struct sentc_request r = {.method = method, .method_len = strlen(method),
                             .path = path, .path_len = strlen(path)};
-  sentc_engine_decide(&r, now, v);
+  static uint32_t id;
+  sentc_engine_request(++id, &r, now, v);
+  sentc_engine_end(id, now);
   return v->blocked;
 }
 

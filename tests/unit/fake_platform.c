@@ -1,5 +1,5 @@
 /*
- * fake_platform.c: in-memory counters for the unit tests (see the header).
+ * fake_platform.c: the engine's platform for the unit tests (see the header).
  */
 #include <string.h>
 #include "fake_platform.h"
@@ -9,6 +9,10 @@
 
 static struct { char name[256]; int64_t value; } counters[MAX_COUNTERS];
 static int n_counters;
+uint32_t fake_resumed[1024];
+int fake_n_resumed;
+uint32_t fake_wake_ms;
+int fake_wake_calls;
 
 int32_t sentc_counter_define(const char *name, size_t len) {
   for (int i = 0; i < n_counters; i++)
@@ -24,6 +28,18 @@ int32_t sentc_counter_define(const char *name, size_t len) {
 
 void sentc_counter_add(int32_t id, uint32_t n) { counters[id].value += n; }
 
+void sentc_random_bytes(void *out, size_t len) { memset(out, 0x5a, len); }
+
+void sentc_resume_stream(uint32_t stream) {
+  if (fake_n_resumed < 1024)
+    fake_resumed[fake_n_resumed++] = stream;
+}
+
+void sentc_wake_every(uint32_t ms) {
+  fake_wake_ms = ms;
+  fake_wake_calls++;
+}
+
 int64_t fake_counter(const char *name) {
   for (int i = 0; i < n_counters; i++)
     if (strcmp(counters[i].name, name) == 0)
@@ -31,4 +47,9 @@ int64_t fake_counter(const char *name) {
   return -1;
 }
 
-void fake_platform_reset(void) { n_counters = 0; }
+void fake_platform_reset(void) {
+  n_counters = 0;
+  fake_n_resumed = 0;
+  fake_wake_ms = 0;
+  fake_wake_calls = 0;
+}

@@ -1,0 +1,34 @@
+/*
+ * scratch.c: the per-callback bump region (see scratch.h).
+ */
+#include <stdlib.h>
+#include "scratch.h"
+
+#define REGION (64 * 1024)
+#define MAX_SPILLS 16
+
+static _Alignas(16) unsigned char region[REGION];
+static size_t used;
+static void *spills[MAX_SPILLS];
+static int n_spills;
+
+void *sentc_scratch_alloc(size_t size) {
+  size_t rounded = (size + 15) & ~(size_t)15;
+  if (rounded <= REGION - used) {
+    void *p = region + used;
+    used += rounded;
+    return p;
+  }
+  if (n_spills == MAX_SPILLS)
+    return NULL;
+  void *p = malloc(size ? size : 1);
+  if (p)
+    spills[n_spills++] = p;
+  return p;
+}
+
+void sentc_scratch_reset(void) {
+  used = 0;
+  while (n_spills > 0)
+    free(spills[--n_spills]);
+}

@@ -1,0 +1,20 @@
+/*
+ * scratch.h: memory the host writes into during one callback.
+ *
+ * Every proxy_get_header_map_value or proxy_get_property makes the host
+ * allocate in the module (proxy_on_memory_allocate).  Serving those from a
+ * bump region that is reset when the callback returns means no malloc and
+ * no free per request; a rare request bigger than the region gets malloc'd
+ * blocks, freed at the same reset.
+ */
+#ifndef SENTC_SCRATCH_H
+#define SENTC_SCRATCH_H
+
+#include <stddef.h>
+
+void *sentc_scratch_alloc(size_t size);
+
+/* Everything allocated since the last reset is released. */
+void sentc_scratch_reset(void);
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * keys.c: hotspot keys (see keys.h).  Query and cookie values are taken as
+ * they are written (no decoding): the key is the client's spelling.
+ */
+#include <string.h>
+#include "keys.h"
+
+static const char *header(const struct sentc_request *r, const char *name, size_t name_len,
+                          size_t *len) {
+  return r->header ? r->header(r->header_ctx, name, name_len, len) : NULL;
+}
+
+/* The value of `name` in "a=1<sep>b=2", skipping spaces after separators. */
+static const char *pair_value(const char *s, size_t n, char sep, const struct sentc_string *name,
+                              size_t *len) {
+  size_t i = 0;
+  while (i < n) {
+    while (i < n && s[i] == ' ')
+      i++;
+    size_t end = i;
+    while (end < n && s[end] != sep)
+      end++;
+    if (end - i > name->len && memcmp(s + i, name->text, name->len) == 0 && s[i + name->len] == '=') {
+      *len = end - i - name->len - 1;
+      return s + i + name->len + 1;
+    }
+    i = end + 1;
+  }
+  return NULL;
+}
+
+static const char *query_value(const struct sentc_request *r, const struct sentc_string *name,
+                               size_t *len) {
+  const char *q = memchr(r->path, '?', r->path_len);
+  if (!q)
+    return NULL;
+  size_t n = r->path_len - (size_t)(q + 1 - r->path);
+  const char *hash = memchr(q + 1, '#', n);
+  if (hash)
+    n = (size_t)(hash - q - 1);
+  return pair_value(q + 1, n, '&', name, len);
+}
+
+/* "1.2.3.4:5" -> "1.2.3.4"; "[::1]:5" -> "::1". */
+static const char *strip_port(const char *a, size_t n, size_t *len) {
+  if (n && a[0] == '[') {
+    const char *close = memchr(a, ']', n);
+    *len = close ? (size_t)(close - a - 1) : n - 1;
+    return a + 1;
+  }
+  const char *colon = memchr(a, ':', n);
+  if (colon && !memchr(colon + 1, ':', n - (size_t)(colon + 1 - a)))
+    n = (size_t)(colon - a);
+  *len = n;
+  return a;
+}
+
+static const char *trim(const char *s, size_t n, size_t *len) {
+  while (n && *s == ' ') s++, n--;
+  while (n && s[n - 1] == ' ') n--;
+  *len = n;
+  return s;
+}
+
+/* x-forwarded-for "a, b, c" with `hops` trusted hops: c for 0, b for 1. */
+static const char *xff_address(const char *s, size_t n, unsigned hops, size_t *len) {
+  size_t end = n;
+  for (unsigned skipped = 0;; skipped++) {
+    size_t start = end;
+    while (start > 0 && s[start - 1] != ',')
+      start--;
+    if (skipped == hops)
+      return trim(s + start, end - start, len);
+    if (start == 0)
+      return NULL;
+    end = start - 1;
+  }
+}
+
+static const char *client_ip(const struct sentc_request *r, const struct sentc_client_ip_policy *p,
+                             size_t *len) {
+  if (p->source == SENTC_CLIENT_IP_XFF) {
+    size_t n;
+    const char *xff = header(r, "x-forwarded-for", 15, &n);
+    const char *a = xff ? xff_address(xff, n, p->xff_hops, len) : NULL;
+    if (a && *len)
+      return a;
+  }
+  if (!r->peer || !r->peer_len)
+    return NULL;
+  return strip_port(r->peer, r->peer_len, len);
+}
+
+static const char *lower_host(const struct sentc_request *r, char *buffer, size_t room,
+                              size_t *len) {
+  size_t n;
+  const char *host = strip_port(r->authority, r->authority_len, &n);
+  if (n > room)
+    n = room;
+  for (size_t i = 0; i < n; i++)
+    buffer[i] = host[i] >= 'A' && host[i] <= 'Z' ? host[i] + 32 : host[i];
+  *len = n;
+  return buffer;
+}
+
+const char *sentc_key_of(const struct sentc_hotspot *rule, const struct sentc_request *r,
+                         const struct sentc_client_ip_policy *ip, char *buffer, size_t room,
+                         size_t *len) {
+  size_t n = 0;
+  const char *v = NULL;
+  switch (rule->key) {
+  case SENTC_KEY_HEADER:
+    v = header(r, rule->key_name.text, rule->key_name.len, &n);
+    break;
+  case SENTC_KEY_QUERY:
+    v = query_value(r, &rule->key_name, &n);
+    break;
+  case SENTC_KEY_COOKIE: {
+    size_t c;
+    const char *cookie = header(r, "cookie", 6, &c);
+    v = cookie ? pair_value(cookie, c, ';', &rule->key_name, &n) : NULL;
+    break;
+  }
+  case SENTC_KEY_CLIENT_IP:
+    v = client_ip(r, ip, &n);
+    break;
+  case SENTC_KEY_HOST:
+    v = r->authority_len ? lower_host(r, buffer, room, &n) : NULL;
+    break;
+  case SENTC_KEY_PATH: {
+    const char *q = memchr(r->path, '?', r->path_len);
+    v = r->path_len ? r->path : NULL;
+    n = q ? (size_t)(q - r->path) : r->path_len;
+    break;
+  }
+  case SENTC_KEY_METHOD:
+    v = r->method_len ? r->method : NULL;
+    n = r->method_len;
+    break;
+  }
+  *len = n;
+  return v;
+}
