@@ -1,12 +1,17 @@
 /*
  * check_match.c: the statements of a match block (see check_match.h).
  *
- * First cut: method and exact/prefix paths.
+ * Each statement adds alternatives to the ir_match (hosts, paths, ports) or
+ * a predicate (method bits, headers).  Policy paths are normalized here by
+ * the runtime's own normalize.c, so they are spelled as requests will be.
+ * Once the block is read, the header predicates are checked against each
+ * other: a match that can never hold is an error, not a silent dead rule.
  */
 #include <string.h>
 #include "check_match.h"
 #include "diag.h"
 #include "schema.h"
+#include "../runtime/engine/normalize.h"
 #include "../runtime/tables.h"
 
 #define MAX_PATH_LEN 4096
@@ -14,8 +19,10 @@
 struct match_ctx {
   struct arena *arena;
   struct ir_match *match;
-  size_t paths_cap;
+  size_t hosts_cap, paths_cap, headers_cap, ports_cap;
 };
+
+/* ---- method ---- */
 
 static const char *const method_names[] = {
   "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", NULL
@@ -58,6 +65,65 @@ static void check_method(void *ctx, const struct stmt *s) {
   }
 }
 
+/* ---- host ---- */
+
+static void lower_case(char *text, size_t len) {
+  for (size_t i = 0; i < len; i++)
+    if (text[i] >= 'A' && text[i] <= 'Z')
+      text[i] = (char)(text[i] + 32);
+}
+
+static int valid_host(const struct value *v) {
+  const char *text = v->text;
+  size_t len = v->text_len;
+  if (len >= 2 && text[0] == '*' && text[1] == '.') {
+    text += 2;
+    len -= 2;
+  }
+  if (len == 0 || memchr(text, '*', len)) {
+    diag_error(v->loc, "a host is a name such as \"api.example.com\" or \"*.example.com\"");
+    diag_hint("'*' may only stand first, as in \"*.example.com\"; leave out 'host' to match "
+              "every host");
+    return 0;
+  }
+  if (text[0] != '[' && memchr(text, ':', len)) {
+    diag_error(v->loc, "a host to match has no port");
+    diag_hint("ports are ignored when hosts are compared: write \"%.*s\"",
+              (int)((const char *)memchr(text, ':', len) - v->text), v->text);
+    return 0;
+  }
+  if (memchr(text, '/', len) || memchr(text, ' ', len) || memchr(text, 0, len)) {
+    diag_error(v->loc, "a host holds no '/', space or NUL byte");
+    return 0;
+  }
+  return 1;
+}
+
+static void check_host(void *ctx, const struct stmt *s) {
+  struct match_ctx *c = ctx;
+  if (!stmt_no_block(s) || args_bad(s) ||
+      !arg_need(s, s->args, V_STRING, "host \"api.example.com\" \"*.example.com\";"))
+    return;
+  for (const struct value *v = s->args; v; v = v->next) {
+    if (!arg_need(s, v, V_STRING, "host \"api.example.com\" \"*.example.com\";") ||
+        !valid_host(v))
+      return;
+    struct ir_match *m = c->match;
+    struct ir_host *h = arena_push(c->arena, &m->hosts, &m->n_hosts, &c->hosts_cap, sizeof *h);
+    h->wildcard = v->text[0] == '*';
+    size_t skip = h->wildcard ? 1 : 0;      /* keep the '.' of "*.example.com" */
+    size_t len = v->text_len - skip;
+    if (len > 1 && v->text[v->text_len - 1] == '.')
+      len--;                                /* "example.com." is "example.com" */
+    char *name = arena_strndup(c->arena, v->text + skip, len);
+    lower_case(name, len);
+    h->name = (struct ir_string){name, len};
+    h->loc = v->loc;
+  }
+}
+
+/* ---- path and grpc ---- */
+
 static int valid_path(const struct value *v) {
   if (v->text_len == 0 || v->text[0] != '/') {
     diag_error(v->loc, "a path must start with '/'");
@@ -67,55 +133,266 @@ static int valid_path(const struct value *v) {
     diag_error(v->loc, "a path must be at most %d bytes and hold no NUL byte", MAX_PATH_LEN);
     return 0;
   }
+  if (memchr(v->text, '?', v->text_len) || memchr(v->text, '#', v->text_len)) {
+    diag_error(v->loc, "a path to match holds no query or fragment");
+    diag_hint("requests are matched on their path with the query and fragment cut off");
+    return 0;
+  }
   return 1;
 }
 
+/* Each segment of a template is literal, "{name}", or a last "**". */
+static int valid_template(const struct value *v) {
+  const char *t = v->text, *end = t + v->text_len;
+  while (t < end) {
+    const char *seg = ++t;              /* after the '/' */
+    while (t < end && *t != '/')
+      t++;
+    size_t n = (size_t)(t - seg);
+    int braced = n >= 2 && seg[0] == '{' && seg[n - 1] == '}';
+    if (n == 2 && seg[0] == '*' && seg[1] == '*') {
+      if (t == end)
+        continue;
+      diag_error(v->loc, "'**' may only be the last segment of a template");
+      diag_hint("use {name} for one segment in the middle of a path");
+      return 0;
+    }
+    if (braced ? n == 2 || memchr(seg + 1, '{', n - 2) || memchr(seg + 1, '}', n - 2)
+               : memchr(seg, '{', n) || memchr(seg, '}', n) || memchr(seg, '*', n)) {
+      diag_error(v->loc, "a template segment is literal text, {name} or a last '**'");
+      diag_hint("{name} stands for one whole segment, as in \"/users/{id}/orders/**\"");
+      return 0;
+    }
+  }
+  return 1;
+}
+
+static void add_path(struct match_ctx *c, enum ir_path_kind kind, int grpc, const char *text,
+                     size_t len, struct loc loc) {
+  char *normal = arena_alloc(c->arena, len + 1);
+  size_t n = sentc_normalize_path(text, len, normal, len);
+  struct ir_match *m = c->match;
+  struct ir_path *p = arena_push(c->arena, &m->paths, &m->n_paths, &c->paths_cap, sizeof *p);
+  *p = (struct ir_path){kind, grpc, {normal, n}, loc};
+}
+
+static const char *const path_kinds[] = {"exact", "prefix", "template", NULL};
+
 static void check_path(void *ctx, const struct stmt *s) {
-  struct match_ctx *c = ctx;
   if (!stmt_no_block(s) || args_bad(s))
     return;
   const struct value *v = s->args;
   enum ir_path_kind kind = IR_PATH_EXACT;
   if (v && v->kind == V_NAME) {
-    if (strcmp(v->text, "prefix") == 0) {
-      kind = IR_PATH_PREFIX;
-    } else if (strcmp(v->text, "exact") != 0) {
-      static const char *const kinds[] = {"prefix", "exact", NULL};
+    int k = 0;
+    while (path_kinds[k] && strcmp(path_kinds[k], v->text) != 0)
+      k++;
+    if (!path_kinds[k]) {
       diag_error(v->loc, "unknown kind of path match '%s'", v->text);
-      const char *close = diag_closest(v->text, kinds);
+      const char *close = diag_closest(v->text, path_kinds);
       if (close)
         diag_hint("did you mean '%s'?", close);
       else
-        diag_hint("write path \"/x\" (exact) or path prefix \"/x/\"");
+        diag_hint("write path \"/x\" (exact), path prefix \"/x/\" or path template \"/x/{id}\"");
       return;
     }
+    kind = (enum ir_path_kind)k;
     v = v->next;
   }
   if (!arg_need(s, v, V_STRING, "path prefix \"/api/\";") || !valid_path(v) ||
-      !args_done(s, v->next))
+      (kind == IR_PATH_TEMPLATE && !valid_template(v)) || !args_done(s, v->next))
     return;
-  struct ir_match *m = c->match;
-  struct ir_path *p = arena_push(c->arena, &m->paths, &m->n_paths, &c->paths_cap, sizeof *p);
-  *p = (struct ir_path){kind, 0, {v->text, v->text_len}, v->loc};
+  add_path(ctx, kind, 0, v->text, v->text_len, v->loc);
 }
 
-static const struct schema_rule match_rules[] = {
-  {"method", check_method},
-  {"path", check_path},
+/* grpc "shop.Cart" is path prefix "/shop.Cart/"; "shop.Cart/Checkout" is
+ * path "/shop.Cart/Checkout"; both also need a gRPC content-type. */
+static void check_grpc(void *ctx, const struct stmt *s) {
+  if (!stmt_no_block(s) || args_bad(s) ||
+      !arg_need(s, s->args, V_STRING, "grpc \"shop.Cart\" \"shop.Cart/Checkout\";"))
+    return;
+  for (const struct value *v = s->args; v; v = v->next) {
+    if (!arg_need(s, v, V_STRING, "grpc \"shop.Cart\";"))
+      return;
+    const char *slash = memchr(v->text, '/', v->text_len);
+    const char *last = v->text_len ? v->text + v->text_len - 1 : NULL;
+    if (!v->text_len || v->text[0] == '/' || (slash && (slash == last ||
+        memchr(slash + 1, '/', (size_t)(last - slash)))) || memchr(v->text, 0, v->text_len) ||
+        v->text_len > MAX_PATH_LEN - 2) {
+      diag_error(v->loc, "a gRPC match is \"package.Service\" or \"package.Service/Method\"");
+      diag_hint("no leading '/': grpc \"shop.Cart\" matches path prefix \"/shop.Cart/\"");
+      return;
+    }
+    char path[MAX_PATH_LEN + 2];
+    int n = snprintf(path, sizeof path, "/%.*s%s", (int)v->text_len, v->text, slash ? "" : "/");
+    add_path(ctx, slash ? IR_PATH_EXACT : IR_PATH_PREFIX, 1, path, (size_t)n, v->loc);
+  }
+}
+
+/* ---- header ---- */
+
+static const char *const header_ops[] = {"exact", "prefix", "present", "absent", NULL};
+
+static void check_header(void *ctx, const struct stmt *s) {
+  struct match_ctx *c = ctx;
+  const char *example = "header \"x-env\" \"canary\";";
+  if (!stmt_no_block(s) || args_bad(s) || !arg_need(s, s->args, V_STRING, example))
+    return;
+  const struct value *name = s->args, *v = name->next;
+  if (name->text_len == 0 || memchr(name->text, 0, name->text_len)) {
+    diag_error(name->loc, "a header name cannot be empty or hold a NUL byte");
+    return;
+  }
+  enum ir_header_op op = IR_HEADER_EXACT;
+  if (v && v->kind == V_NAME) {
+    int k = 0;
+    while (header_ops[k] && strcmp(header_ops[k], v->text) != 0)
+      k++;
+    if (!header_ops[k]) {
+      diag_error(v->loc, "unknown header test '%s'", v->text);
+      const char *close = diag_closest(v->text, header_ops);
+      if (close)
+        diag_hint("did you mean '%s'?", close);
+      else
+        diag_hint("a header test is a value, prefix \"v\", present or absent");
+      return;
+    }
+    op = (enum ir_header_op)k;
+    v = v->next;
+  }
+  int has_value = op == IR_HEADER_EXACT || op == IR_HEADER_PREFIX;
+  if ((has_value && !arg_need(s, v, V_STRING, example)) ||
+      !args_done(s, has_value ? v->next : v))
+    return;
+  struct ir_match *m = c->match;
+  struct ir_header *h = arena_push(c->arena, &m->headers, &m->n_headers, &c->headers_cap,
+                                   sizeof *h);
+  char *lower = arena_strndup(c->arena, name->text, name->text_len);
+  lower_case(lower, name->text_len);
+  h->name = (struct ir_string){lower, name->text_len};
+  h->op = op;
+  if (has_value)
+    h->value = (struct ir_string){v->text, v->text_len};
+  h->loc = s->loc;
+}
+
+/* ---- tcp ---- */
+
+static void check_port(void *ctx, const struct stmt *s) {
+  struct match_ctx *c = ctx;
+  if (!stmt_no_block(s) || args_bad(s) || !arg_need(s, s->args, V_INT, "port 5432;"))
+    return;
+  for (const struct value *v = s->args; v; v = v->next) {
+    if (!arg_need(s, v, V_INT, "port 5432 5433;"))
+      return;
+    if (v->number < 1 || v->number > 65535) {
+      diag_error(v->loc, "a port is a number from 1 to 65535");
+      return;
+    }
+    struct ir_match *m = c->match;
+    uint16_t *p = arena_push(c->arena, &m->ports, &m->n_ports, &c->ports_cap, sizeof *p);
+    *p = (uint16_t)v->number;
+  }
+}
+
+static void port_outside_tcp(void *ctx, const struct stmt *s) {
+  (void)ctx;
+  diag_error(s->loc, "'port' is only for TCP resources");
+  diag_hint("write match tcp { port 5432; } for a TCP (network filter) resource");
+}
+
+static void http_only(void *ctx, const struct stmt *s) {
+  (void)ctx;
+  diag_error(s->loc, "'%s' does not apply to TCP connections", s->keyword);
+  diag_hint("a `match tcp` block takes only 'port'");
+}
+
+/* ---- contradictions ---- */
+
+static int starts_with(struct ir_string s, struct ir_string prefix) {
+  return s.len >= prefix.len && memcmp(s.text, prefix.text, prefix.len) == 0;
+}
+
+/* Can a header value satisfy both a and b (same name)?  Not if one asks
+ * for absence and the other for a value, or two values disagree. */
+static const char *conflict(const struct ir_header *a, const struct ir_header *b) {
+  int a_absent = a->op == IR_HEADER_ABSENT, b_absent = b->op == IR_HEADER_ABSENT;
+  if (a_absent != b_absent)
+    return "one says it is absent, the other needs it";
+  if (a->op == IR_HEADER_EXACT && b->op == IR_HEADER_EXACT &&
+      (a->value.len != b->value.len || memcmp(a->value.text, b->value.text, a->value.len)))
+    return "a header has one value, not two different ones";
+  if (a->op == IR_HEADER_EXACT && b->op == IR_HEADER_PREFIX && !starts_with(a->value, b->value))
+    return "the exact value does not start with the prefix";
+  if (a->op == IR_HEADER_PREFIX && b->op == IR_HEADER_EXACT && !starts_with(b->value, a->value))
+    return "the exact value does not start with the prefix";
+  if (a->op == IR_HEADER_PREFIX && b->op == IR_HEADER_PREFIX &&
+      !starts_with(a->value, b->value) && !starts_with(b->value, a->value))
+    return "no value starts with both prefixes";
+  return NULL;
+}
+
+static void check_header_conflicts(const struct ir_match *m) {
+  for (size_t j = 1; j < m->n_headers; j++) {
+    const struct ir_header *b = &m->headers[j];
+    for (size_t i = 0; i < j; i++) {
+      const struct ir_header *a = &m->headers[i];
+      const char *why = a->name.len == b->name.len &&
+                        memcmp(a->name.text, b->name.text, a->name.len) == 0 ? conflict(a, b)
+                                                                              : NULL;
+      if (why) {
+        diag_error(b->loc, "this match can never hold: header '%s' conflicts with %d:%d",
+                   b->name.text, a->loc.line, a->loc.col);
+        diag_hint("%s; every header statement must hold", why);
+        break;
+      }
+    }
+  }
+}
+
+/* ---- the blocks ---- */
+
+static const struct schema_rule http_rules[] = {
+  {"host", check_host}, {"method", check_method}, {"path", check_path},
+  {"header", check_header}, {"grpc", check_grpc}, {"port", port_outside_tcp},
   {NULL, NULL},
 };
-static const struct schema_block match_block = {"a match block", match_rules};
+static const struct schema_block http_block = {"a match block", http_rules};
+
+static const struct schema_rule tcp_rules[] = {
+  {"port", check_port}, {"host", http_only}, {"method", http_only}, {"path", http_only},
+  {"header", http_only}, {"grpc", http_only},
+  {NULL, NULL},
+};
+static const struct schema_block tcp_block = {"a `match tcp` block", tcp_rules};
+
+/* `match` or `match tcp`; returns 0 after reporting anything else. */
+static int read_protocol(const struct stmt *s, struct ir_match *m) {
+  const struct value *v = s->args;
+  if (!v)
+    return 1;
+  if (v->kind == V_NAME && strcmp(v->text, "tcp") == 0) {
+    m->protocol = IR_TCP;
+    return args_done(s, v->next);
+  }
+  diag_error(v->loc, "a match is `match { ... }` or `match tcp { ... }`");
+  diag_hint("match { ... } is for HTTP requests, match tcp { port 5432; } for connections");
+  return 0;
+}
 
 void check_match(struct arena *arena, const struct stmt *s, struct ir_match *m) {
-  if (args_bad(s) || !args_done(s, s->args) || !stmt_need_block(s))
+  if (args_bad(s) || !stmt_need_block(s))
     return;
   if (m->present) {
     diag_error(s->loc, "a resource has at most one match block");
     diag_hint("the first one is at line %d", m->loc.line);
     return;
   }
+  if (!read_protocol(s, m))
+    return;
   m->present = 1;
   m->loc = s->loc;
-  struct match_ctx c = {arena, m, 0};
-  check_block(&c, s->body, &match_block);
+  struct match_ctx c = {arena, m, 0, 0, 0, 0};
+  check_block(&c, s->body, m->protocol == IR_TCP ? &tcp_block : &http_block);
+  check_header_conflicts(m);
 }

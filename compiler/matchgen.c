@@ -1,9 +1,21 @@
 /*
- * matchgen.c: matches as C tables (see matchgen.h).  First cut: methods and
- * paths, one resource at a time.
+ * matchgen.c: matches as C tables (see matchgen.h).
+ *
+ * Each resource keeps its own `struct sentc_match` (the runtime checks a
+ * candidate's method, hosts and headers with it, and --explain reads it).
+ * The matcher keys every resource by the most selective thing it has:
+ * its paths go into the path DFA, else its hosts (reversed) into the host
+ * DFA, else it lands on the list checked for every request.
  */
+#include <stdlib.h>
 #include "cwrite.h"
+#include "dfa.h"
 #include "matchgen.h"
+
+/* Above this many states an automaton is not worth shipping. */
+#define MAX_DFA_STATES (1u << 22)
+/* dfa.c packs NFA node numbers in 24 bits. */
+#define MAX_NFA_NODES 0xfff000u
 
 static const char *method_names[] = {
   "SENTC_GET", "SENTC_HEAD", "SENTC_POST", "SENTC_PUT", "SENTC_DELETE",
@@ -28,50 +40,287 @@ static const char *path_kinds[] = {
   [IR_PATH_EXACT] = "SENTC_PATH_EXACT", [IR_PATH_PREFIX] = "SENTC_PATH_PREFIX",
   [IR_PATH_TEMPLATE] = "SENTC_PATH_TEMPLATE",
 };
+static const char *header_ops[] = {
+  [IR_HEADER_EXACT] = "SENTC_HEADER_EXACT", [IR_HEADER_PREFIX] = "SENTC_HEADER_PREFIX",
+  [IR_HEADER_PRESENT] = "SENTC_HEADER_PRESENT", [IR_HEADER_ABSENT] = "SENTC_HEADER_ABSENT",
+};
 
 void matchgen_emit_arrays(FILE *out, const struct ir_match *m, size_t index) {
-  if (!m->n_paths)
-    return;
-  fprintf(out, "static const struct sentc_path paths_%zu[] = {\n", index);
-  for (size_t i = 0; i < m->n_paths; i++) {
-    fprintf(out, "  {%s, %d, ", path_kinds[m->paths[i].kind], m->paths[i].grpc);
-    cwrite_string(out, m->paths[i].text);
-    fprintf(out, "},  /* line %d */\n", m->paths[i].loc.line);
+  if (m->n_hosts) {
+    fprintf(out, "static const struct sentc_host hosts_%zu[] = {\n", index);
+    for (size_t i = 0; i < m->n_hosts; i++) {
+      fprintf(out, "  {%d, ", m->hosts[i].wildcard);
+      cwrite_string(out, m->hosts[i].name);
+      fprintf(out, "},  /* line %d */\n", m->hosts[i].loc.line);
+    }
+    fputs("};\n", out);
   }
-  fputs("};\n", out);
+  if (m->n_paths) {
+    fprintf(out, "static const struct sentc_path paths_%zu[] = {\n", index);
+    for (size_t i = 0; i < m->n_paths; i++) {
+      fprintf(out, "  {%s, %d, ", path_kinds[m->paths[i].kind], m->paths[i].grpc);
+      cwrite_string(out, m->paths[i].text);
+      fprintf(out, "},  /* line %d */\n", m->paths[i].loc.line);
+    }
+    fputs("};\n", out);
+  }
+  if (m->n_headers) {
+    fprintf(out, "static const struct sentc_header_match headers_%zu[] = {\n", index);
+    for (size_t i = 0; i < m->n_headers; i++) {
+      fputs("  {", out);
+      cwrite_string(out, m->headers[i].name);
+      fprintf(out, ", %s, ", header_ops[m->headers[i].op]);
+      cwrite_string(out, m->headers[i].value);
+      fprintf(out, "},  /* line %d */\n", m->headers[i].loc.line);
+    }
+    fputs("};\n", out);
+  }
+  if (m->n_ports) {
+    fprintf(out, "static const uint16_t ports_%zu[] = {", index);
+    for (size_t i = 0; i < m->n_ports; i++)
+      fprintf(out, "%s%u", i ? ", " : "", m->ports[i]);
+    fputs("};\n", out);
+  }
+}
+
+static void emit_list(FILE *out, size_t n, const char *name, size_t index) {
+  if (n)
+    fprintf(out, ", %zu, %s_%zu", n, name, index);
+  else
+    fputs(", 0, 0", out);
 }
 
 void matchgen_emit_match(FILE *out, const struct ir_match *m, size_t index) {
   fprintf(out, "{%s, ", m->protocol == IR_TCP ? "SENTC_TCP" : "SENTC_HTTP");
   emit_methods(out, m->methods);
-  fputs(", 0, 0, ", out);
-  if (m->n_paths)
-    fprintf(out, "%zu, paths_%zu", m->n_paths, index);
-  else
-    fputs("0, 0", out);
-  fputs(", 0, 0, 0, 0}", out);
+  emit_list(out, m->n_hosts, "hosts", index);
+  emit_list(out, m->n_paths, "paths", index);
+  emit_list(out, m->n_headers, "headers", index);
+  emit_list(out, m->n_ports, "ports", index);
+  fputc('}', out);
 }
+
+/* ---- the matcher ---- */
+
+struct automata {
+  struct dfa paths, hosts;
+  uint32_t *http_any, *tcp;
+  size_t n_http_any, n_tcp;
+  size_t by_path, by_host;
+};
+
+/* Hosts are walked backwards, so "*.example.com" (".example.com") becomes
+ * the prefix "moc.elpmaxe.". */
+static void add_host(struct nfa *nfa, const struct ir_host *h, uint32_t accept) {
+  char *reversed = malloc(h->name.len + 1);
+  for (size_t i = 0; i < h->name.len; i++)
+    reversed[i] = h->name.text[h->name.len - 1 - i];
+  nfa_add(nfa, h->wildcard ? DFA_PREFIX : DFA_EXACT, reversed, h->name.len, accept);
+  free(reversed);
+}
+
+static void key_resource(const struct ir_match *m, uint32_t index, struct automata *a,
+                         struct nfa *paths, struct nfa *hosts, int keyed) {
+  static const enum dfa_kind kinds[] = {
+    [IR_PATH_EXACT] = DFA_EXACT, [IR_PATH_PREFIX] = DFA_PREFIX,
+    [IR_PATH_TEMPLATE] = DFA_TEMPLATE,
+  };
+  if (m->protocol == IR_TCP) {
+    a->tcp[a->n_tcp++] = index;
+  } else if (!keyed) {
+    a->http_any[a->n_http_any++] = index;
+  } else if (m->n_paths) {
+    for (size_t i = 0; i < m->n_paths; i++)
+      nfa_add(paths, kinds[m->paths[i].kind], m->paths[i].text.text, m->paths[i].text.len,
+              index << 1 | (m->paths[i].grpc ? 1u : 0u));
+    a->by_path++;
+  } else if (m->n_hosts) {
+    for (size_t i = 0; i < m->n_hosts; i++)
+      add_host(hosts, &m->hosts[i], index << 1);
+    a->by_host++;
+  } else {
+    a->http_any[a->n_http_any++] = index;
+  }
+}
+
+static void free_automata(struct automata *a) {
+  dfa_free(&a->paths);
+  dfa_free(&a->hosts);
+  free(a->http_any);
+  free(a->tcp);
+}
+
+/* Returns -1 when an automaton would be too large.  Not `keyed`: every
+ * HTTP resource is a candidate for every request, the automata are empty. */
+static int build_automata(const struct ir_policy *p, struct automata *a, int keyed) {
+  *a = (struct automata){0};
+  a->http_any = calloc(p->n_resources + 1, sizeof *a->http_any);
+  a->tcp = calloc(p->n_resources + 1, sizeof *a->tcp);
+  struct nfa *paths = nfa_new(), *hosts = nfa_new();
+  for (size_t i = 0; i < p->n_resources; i++)
+    key_resource(&p->resources[i].match, (uint32_t)i, a, paths, hosts, keyed);
+  int status = -1;
+  if (nfa_size(paths) < MAX_NFA_NODES && nfa_size(hosts) < MAX_NFA_NODES &&
+      dfa_build(paths, &a->paths, MAX_DFA_STATES) == 0 &&
+      dfa_build(hosts, &a->hosts, MAX_DFA_STATES) == 0)
+    status = 0;
+  nfa_free(paths);
+  nfa_free(hosts);
+  return status;
+}
+
+static void emit_u32s(FILE *out, const char *type, const char *name, const uint32_t *v,
+                      size_t n) {
+  fprintf(out, "static const %s %s[] = {", type, name);
+  for (size_t i = 0; i < n; i++)
+    fprintf(out, "%s%u,", i % 16 ? " " : "\n  ", v[i]);
+  fputs("\n};\n", out);
+}
+
+static void emit_dfa(FILE *out, const char *name, const struct dfa *d) {
+  fprintf(out, "static const struct sentc_dfa_state %s_states[] = {", name);
+  for (size_t i = 0; i < d->n_states; i++) {
+    const struct dfa_state *s = &d->states[i];
+    fprintf(out, "%s{%u, %u, %u, %u, %u},", i % 4 ? " " : "\n  ", s->edges, s->n_edges,
+            s->other, s->accept, s->n_accept);
+  }
+  fputs("\n};\n", out);
+  char array[64];
+  snprintf(array, sizeof array, "%s_edge_bytes", name);
+  fprintf(out, "static const uint8_t %s[] = {", array);
+  for (size_t i = 0; i < d->n_edges; i++)
+    fprintf(out, "%s%u,", i % 16 ? " " : "\n  ", d->edge_bytes[i]);
+  fputs("\n  0\n};\n", out);
+  snprintf(array, sizeof array, "%s_edge_next", name);
+  if (d->n_edges)
+    emit_u32s(out, "uint32_t", array, d->edge_next, d->n_edges);
+  snprintf(array, sizeof array, "%s_accepts", name);
+  if (d->n_accepts)
+    emit_u32s(out, "uint32_t", array, d->accepts, d->n_accepts);
+}
+
+static void emit_dfa_init(FILE *out, const char *name, const struct dfa *d) {
+  fprintf(out, "  {%zu, %s_states, %s_edge_bytes, %s%s, %s%s},\n", d->n_states, name, name,
+          d->n_edges ? name : "0", d->n_edges ? "_edge_next" : "",
+          d->n_accepts ? name : "0", d->n_accepts ? "_accepts" : "");
+}
+
+void matchgen_emit_matcher(FILE *out, const struct ir_policy *p) {
+  struct automata a;
+  if (build_automata(p, &a, 1) != 0) {
+    free_automata(&a);
+    fputs("sentc: warning: the policy's paths need too large an automaton; resources "
+          "will be tested one by one\n", stderr);
+    build_automata(p, &a, 0);
+  }
+  fprintf(out, "\n/* The matcher: %zu resources found by path, %zu by host, %zu checked "
+               "for every HTTP request, %zu for every TCP connection. */\n",
+          a.by_path, a.by_host, a.n_http_any, a.n_tcp);
+  emit_dfa(out, "matcher_path", &a.paths);
+  emit_dfa(out, "matcher_host", &a.hosts);
+  if (a.n_http_any)
+    emit_u32s(out, "uint32_t", "matcher_http_any", a.http_any, a.n_http_any);
+  if (a.n_tcp)
+    emit_u32s(out, "uint32_t", "matcher_tcp", a.tcp, a.n_tcp);
+  fputs("static const struct sentc_matcher matcher = {\n", out);
+  emit_dfa_init(out, "matcher_path", &a.paths);
+  emit_dfa_init(out, "matcher_host", &a.hosts);
+  fprintf(out, "  %zu, %s, %zu, %s,\n};\n", a.n_http_any,
+          a.n_http_any ? "matcher_http_any" : "0", a.n_tcp, a.n_tcp ? "matcher_tcp" : "0");
+  free_automata(&a);
+}
+
+/* ---- --explain ---- */
 
 static const char *path_words[] = {
   [IR_PATH_EXACT] = "is exactly", [IR_PATH_PREFIX] = "starts with",
   [IR_PATH_TEMPLATE] = "fits the template",
 };
 
+static void explain_tcp(FILE *out, const struct ir_match *m, const char *indent) {
+  if (!m->n_ports) {
+    fprintf(out, "%severy TCP connection\n", indent);
+    return;
+  }
+  fprintf(out, "%sTCP connections to port", indent);
+  for (size_t i = 0; i < m->n_ports; i++)
+    fprintf(out, "%s %u", i ? " or" : "", m->ports[i]);
+  fputc('\n', out);
+}
+
+static void explain_path(FILE *out, const struct ir_path *path, const char *lead) {
+  if (!path->grpc) {
+    fprintf(out, "%s path %s ", lead, path_words[path->kind]);
+    cwrite_literal(out, path->text);
+  } else if (path->kind == IR_PATH_EXACT) {
+    fprintf(out, "%s gRPC method ", lead);
+    cwrite_literal(out, (struct ir_string){path->text.text + 1, path->text.len - 1});
+  } else {
+    fprintf(out, "%s gRPC service ", lead);
+    cwrite_literal(out, (struct ir_string){path->text.text + 1, path->text.len - 2});
+    fputs(" (any method)", out);
+  }
+  fputc('\n', out);
+}
+
+static void explain_header(FILE *out, const struct ir_header *h, const char *indent) {
+  static const char *words[] = {
+    [IR_HEADER_EXACT] = "is", [IR_HEADER_PREFIX] = "starts with",
+    [IR_HEADER_PRESENT] = "is present", [IR_HEADER_ABSENT] = "is absent",
+  };
+  fprintf(out, "%sand header ", indent);
+  cwrite_literal(out, h->name);
+  fprintf(out, " %s", words[h->op]);
+  if (h->op == IR_HEADER_EXACT || h->op == IR_HEADER_PREFIX) {
+    fputc(' ', out);
+    cwrite_literal(out, h->value);
+  }
+  fputc('\n', out);
+}
+
 void matchgen_explain(FILE *out, const struct ir_match *m, const char *indent) {
-  if (!m->methods && !m->n_paths) {
+  if (m->protocol == IR_TCP) {
+    explain_tcp(out, m, indent);
+    return;
+  }
+  if (!m->methods && !m->n_hosts && !m->n_paths && !m->n_headers) {
     fprintf(out, "%severy HTTP request\n", indent);
     return;
   }
+  for (size_t i = 0; i < m->n_hosts; i++) {
+    fprintf(out, "%s%s host %s", indent, i ? "or" : "the", m->hosts[i].wildcard ? "ends with " :
+                                                                                "is ");
+    cwrite_literal(out, m->hosts[i].name);
+    fputc('\n', out);
+  }
   if (m->methods) {
-    fprintf(out, "%smethod is one of:", indent);
+    fprintf(out, "%s%smethod is one of:", indent, m->n_hosts ? "and " : "");
     for (unsigned i = 0; i < sizeof method_names / sizeof method_names[0]; i++)
       if (m->methods & (1u << i))
         fprintf(out, " %s", method_names[i] + 6);
     fputc('\n', out);
   }
+  char lead[64];
   for (size_t i = 0; i < m->n_paths; i++) {
-    fprintf(out, "%s%s path %s ", indent, i ? "or" : "and", path_words[m->paths[i].kind]);
-    cwrite_literal(out, m->paths[i].text);
-    fputc('\n', out);
+    snprintf(lead, sizeof lead, "%s%s", indent, i ? "or" : "and");
+    explain_path(out, &m->paths[i], lead);
   }
+  for (size_t i = 0; i < m->n_headers; i++)
+    explain_header(out, &m->headers[i], indent);
+}
+
+void matchgen_explain_matcher(FILE *out, const struct ir_policy *p, const char *indent) {
+  struct automata a;
+  if (build_automata(p, &a, 1) != 0) {
+    fprintf(out, "%stoo large for one automaton: resources are tested one by one\n", indent);
+    free_automata(&a);
+    return;
+  }
+  fprintf(out, "%s%zu resources found by path: a DFA of %zu states and %zu edges\n", indent,
+          a.by_path, a.paths.n_states, a.paths.n_edges);
+  fprintf(out, "%s%zu resources found by host: a DFA of %zu states and %zu edges\n", indent,
+          a.by_host, a.hosts.n_states, a.hosts.n_edges);
+  fprintf(out, "%s%zu resources checked for every HTTP request, %zu for every TCP connection\n",
+          indent, a.n_http_any, a.n_tcp);
+  free_automata(&a);
 }

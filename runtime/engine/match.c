@@ -1,10 +1,19 @@
 /*
- * match.c: request matching, first cut (see match.h): methods and
- * exact/prefix paths, tested resource by resource.  Hosts, templates,
- * headers, gRPC and the compiled automaton come with the matcher.
+ * match.c: request matching (see match.h and the matcher in tables.h).
+ *
+ * A request is first reduced to a view: method bit, normalized path,
+ * lower-case host without port.  The compiled matcher then walks the path
+ * DFA and the host DFA once each; their final states name the candidate
+ * resources, which get the rest of their match (method, hosts, headers,
+ * gRPC) checked one by one.  Per request this costs the path and host
+ * lengths plus the candidates, never the number of resources, and
+ * allocates nothing: the normalized path lives in one static buffer.
  */
 #include <string.h>
 #include "match.h"
+#include "normalize.h"
+
+static char normalized_path[SENTC_PATH_MAX];
 
 static const struct { const char *name; uint32_t bit; } methods[] = {
   {"GET", SENTC_GET}, {"HEAD", SENTC_HEAD}, {"POST", SENTC_POST},
@@ -19,39 +28,254 @@ uint32_t sentc_method_bit(const char *method, size_t len) {
   return SENTC_OTHER_METHOD;
 }
 
-/* Length of the path proper: up to the query or fragment. */
-static size_t path_length(const char *path, size_t len) {
-  for (size_t i = 0; i < len; i++)
-    if (path[i] == '?' || path[i] == '#')
-      return i;
-  return len;
+/* What matching looks at.  path_len 0: no usable path (normalize.h). */
+struct view {
+  const struct sentc_request *request;
+  uint32_t method;
+  const char *path;
+  size_t path_len;
+  const char *host;           /* as received: compared case-insensitively */
+  size_t host_len;            /* without port or trailing dot */
+};
+
+/* The host part of an authority: no ":port", no trailing '.'. */
+static size_t host_length(const char *authority, size_t len) {
+  size_t n = 0;
+  if (len > 0 && authority[0] == '[') {          /* [v6]:port */
+    while (n < len && authority[n] != ']')
+      n++;
+    n = n < len ? n + 1 : len;
+  } else {
+    while (n < len && authority[n] != ':')
+      n++;
+  }
+  if (n > 0 && authority[n - 1] == '.')
+    n--;
+  return n;
 }
 
-static int path_holds(const struct sentc_path *want, const char *path, size_t len) {
-  if (want->kind == SENTC_PATH_EXACT)
-    return len == want->text.len && memcmp(path, want->text.text, len) == 0;
-  return len >= want->text.len && memcmp(path, want->text.text, want->text.len) == 0;
-}
+static unsigned char lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
-static int match_holds(const struct sentc_match *match, uint32_t method_bit,
-                       const char *path, size_t path_len) {
-  if (match->methods && !(match->methods & method_bit))
+/* Does host[0, len) end with `want` (lower case), ignoring case? */
+static int ends_with_caseless(const char *host, size_t len, const struct sentc_string *want) {
+  if (len < want->len)
     return 0;
-  if (match->n_paths == 0)
-    return 1;
-  for (uint32_t i = 0; i < match->n_paths; i++)
-    if (path_holds(&match->paths[i], path, path_len))
+  const char *tail = host + len - want->len;
+  for (uint32_t i = 0; i < want->len; i++)
+    if (lower((unsigned char)tail[i]) != (unsigned char)want->text[i])
+      return 0;
+  return 1;
+}
+
+static int host_holds(const struct sentc_host *want, const struct view *v) {
+  if (want->wildcard)                  /* ".example.com" needs something before it */
+    return v->host_len > want->name.len && ends_with_caseless(v->host, v->host_len, &want->name);
+  return v->host_len == want->name.len && ends_with_caseless(v->host, v->host_len, &want->name);
+}
+
+/* A template: {x} takes one non-empty segment; a last "**" segment takes
+ * nothing, or a '/' and anything after it: "/a/{id}" then "**" holds for
+ * "/a/1", "/a/1/" and "/a/1/b/c". */
+static int template_holds(const struct sentc_string *t, const char *path, size_t len) {
+  size_t i = 0, j = 0;
+  while (i < t->len) {
+    if (t->text[i] == '{') {
+      while (i < t->len && t->text[i] != '}')
+        i++;
+      i++;
+      size_t start = j;
+      while (j < len && path[j] != '/')
+        j++;
+      if (j == start)
+        return 0;
+    } else if (t->len - i == 3 && memcmp(t->text + i, "/**", 3) == 0) {
+      return j == len || path[j] == '/';
+    } else if (j < len && t->text[i] == path[j]) {
+      i++;
+      j++;
+    } else {
+      return 0;
+    }
+  }
+  return j == len;
+}
+
+static int path_holds(const struct sentc_path *want, const struct view *v) {
+  if (v->path_len == 0 || (want->grpc && !v->request->grpc))
+    return 0;
+  switch (want->kind) {
+  case SENTC_PATH_EXACT:
+    return v->path_len == want->text.len && memcmp(v->path, want->text.text, v->path_len) == 0;
+  case SENTC_PATH_PREFIX:
+    return v->path_len >= want->text.len &&
+           memcmp(v->path, want->text.text, want->text.len) == 0;
+  default:
+    return template_holds(&want->text, v->path, v->path_len);
+  }
+}
+
+static int header_holds(const struct sentc_header_match *want, const struct view *v) {
+  const struct sentc_request *r = v->request;
+  size_t len = 0;
+  const char *value = r->header ? r->header(r->header_ctx, want->name.text, want->name.len, &len)
+                                : NULL;
+  switch (want->op) {
+  case SENTC_HEADER_PRESENT: return value != NULL;
+  case SENTC_HEADER_ABSENT: return value == NULL;
+  case SENTC_HEADER_EXACT:
+    return value && len == want->value.len && memcmp(value, want->value.text, len) == 0;
+  default:
+    return value && len >= want->value.len && memcmp(value, want->value.text, want->value.len) == 0;
+  }
+}
+
+static int port_listed(const struct sentc_match *m, uint16_t port) {
+  for (uint32_t i = 0; i < m->n_ports; i++)
+    if (m->ports[i] == port)
       return 1;
   return 0;
 }
 
-uint32_t sentc_match_resources(const struct sentc_policy *policy,
-                               const struct sentc_request *request, uint32_t *out) {
-  uint32_t method = sentc_method_bit(request->method, request->method_len);
-  size_t path_len = path_length(request->path, request->path_len);
+/* Everything but the paths; the hosts too unless `hosts_known` (the host
+ * walk found this resource). */
+static int rest_holds(const struct sentc_match *m, const struct view *v, int hosts_known) {
+  if (m->protocol != v->request->protocol)
+    return 0;
+  if (m->protocol == SENTC_TCP)
+    return m->n_ports == 0 || port_listed(m, v->request->port);
+  if (m->methods && !(m->methods & v->method))
+    return 0;
+  if (m->n_hosts && !hosts_known) {
+    uint32_t i = 0;
+    while (i < m->n_hosts && !host_holds(&m->hosts[i], v))
+      i++;
+    if (i == m->n_hosts)
+      return 0;
+  }
+  for (uint32_t i = 0; i < m->n_headers; i++)
+    if (!header_holds(&m->headers[i], v))
+      return 0;
+  return 1;
+}
+
+static int match_holds(const struct sentc_match *m, const struct view *v) {
+  if (m->n_paths) {
+    uint32_t i = 0;
+    while (i < m->n_paths && !path_holds(&m->paths[i], v))
+      i++;
+    if (i == m->n_paths)
+      return 0;
+  }
+  return rest_holds(m, v, 0);
+}
+
+static void make_view(const struct sentc_request *r, struct view *v) {
+  v->request = r;
+  v->method = sentc_method_bit(r->method, r->method_len);
+  v->path = normalized_path;
+  v->path_len = r->protocol == SENTC_HTTP
+                    ? sentc_normalize_path(r->path, r->path_len, normalized_path,
+                                           sizeof normalized_path)
+                    : 0;
+  v->host = r->authority;
+  v->host_len = host_length(r->authority, r->authority_len);
+}
+
+uint32_t sentc_match_resources_naive(const struct sentc_policy *policy,
+                                     const struct sentc_request *request, uint32_t *out) {
+  struct view v;
+  make_view(request, &v);
   uint32_t n = 0;
   for (uint32_t i = 0; i < policy->n_resources; i++)
-    if (match_holds(&policy->resources[i].match, method, request->path, path_len))
+    if (match_holds(&policy->resources[i].match, &v))
       out[n++] = i;
+  return n;
+}
+
+/* ---- the compiled matcher ---- */
+
+static uint32_t dfa_step(const struct sentc_dfa *d, uint32_t state, unsigned char byte) {
+  const struct sentc_dfa_state *s = &d->states[state];
+  uint32_t lo = s->edges, hi = s->edges + s->n_edges;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (d->edge_bytes[mid] < byte)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < s->edges + s->n_edges && d->edge_bytes[lo] == byte ? d->edge_next[lo] : s->other;
+}
+
+/* A sorted run of candidates: matcher entries (resource << 1 | grpc) or
+ * plain resource indices (shift 0). */
+struct run {
+  const uint32_t *next, *end;
+  int shift;
+  int hosts_known;            /* found by the host walk */
+};
+
+static void accepted(const struct sentc_dfa *d, uint32_t state, struct run *run) {
+  const struct sentc_dfa_state *s = &d->states[state];
+  *run = (struct run){d->accepts + s->accept, d->accepts + s->accept + s->n_accept, 1, 0};
+}
+
+static struct run path_candidates(const struct sentc_dfa *d, const struct view *v) {
+  uint32_t state = d->n_states && v->path_len ? SENTC_DFA_START : SENTC_DFA_DEAD;
+  for (size_t i = 0; i < v->path_len && state != SENTC_DFA_DEAD; i++)
+    state = dfa_step(d, state, (unsigned char)v->path[i]);
+  struct run run = {NULL, NULL, 1, 0};
+  if (state != SENTC_DFA_DEAD)
+    accepted(d, state, &run);
+  return run;
+}
+
+/* The host DFA reads the host backwards, so "*.example.com" is a prefix. */
+static struct run host_candidates(const struct sentc_dfa *d, const struct view *v) {
+  uint32_t state = d->n_states ? SENTC_DFA_START : SENTC_DFA_DEAD;
+  for (size_t i = v->host_len; i > 0 && state != SENTC_DFA_DEAD; i--)
+    state = dfa_step(d, state, lower((unsigned char)v->host[i - 1]));
+  struct run run = {NULL, NULL, 1, 1};
+  if (state != SENTC_DFA_DEAD)
+    accepted(d, state, &run);
+  run.hosts_known = 1;
+  return run;
+}
+
+/* Takes the run whose next resource comes first; NULL when all are done. */
+static struct run *first_run(struct run *runs, size_t n) {
+  struct run *best = NULL;
+  for (size_t i = 0; i < n; i++)
+    if (runs[i].next < runs[i].end &&
+        (!best || (*runs[i].next >> runs[i].shift) < (*best->next >> best->shift)))
+      best = &runs[i];
+  return best;
+}
+
+uint32_t sentc_match_resources(const struct sentc_policy *policy,
+                               const struct sentc_request *request, uint32_t *out) {
+  const struct sentc_matcher *m = policy->matcher;
+  if (!m)
+    return sentc_match_resources_naive(policy, request, out);
+  struct view v;
+  make_view(request, &v);
+  struct run runs[3];
+  size_t n_runs = 0;
+  if (request->protocol == SENTC_TCP) {
+    runs[n_runs++] = (struct run){m->tcp, m->tcp + m->n_tcp, 0, 0};
+  } else {
+    runs[n_runs++] = path_candidates(&m->paths, &v);
+    runs[n_runs++] = host_candidates(&m->hosts, &v);
+    runs[n_runs++] = (struct run){m->http_any, m->http_any + m->n_http_any, 0, 0};
+  }
+  uint32_t n = 0;
+  for (struct run *r; (r = first_run(runs, n_runs)) != NULL; r->next++) {
+    uint32_t entry = *r->next, resource = entry >> r->shift;
+    int needs_grpc = r->shift && (entry & 1);
+    const struct sentc_match *match = &policy->resources[resource].match;
+    if (r->shift ? (!needs_grpc || request->grpc) && rest_holds(match, &v, r->hosts_known)
+                 : match_holds(match, &v))
+      out[n++] = resource;
+  }
   return n;
 }

@@ -2,9 +2,11 @@
  * match.h: which resources does a request enter?
  *
  * A request enters every resource whose match holds, in file order.  This is
- * the matcher's whole interface to the engine; how it finds them (a scan
- * today, one compiled automaton for all resources later: the policy's
- * `matcher` table) stays behind it.
+ * the matcher's whole interface to the engine.  How it finds them stays
+ * behind it: with the policy's compiled `matcher` (tables.h), one walk of
+ * the normalized path and one of the host, whatever the number of
+ * resources; without one (hand-written tables), a test of each resource in
+ * turn, which gives the same answer.
  */
 #ifndef SENTC_MATCH_H
 #define SENTC_MATCH_H
@@ -18,6 +20,11 @@
  * policy->n_resources), in file order; returns how many. */
 uint32_t sentc_match_resources(const struct sentc_policy *policy,
                                const struct sentc_request *request, uint32_t *out);
+
+/* The same answer found by testing every resource in turn, ignoring the
+ * compiled matcher: the baseline of bench/ and the reference of the tests. */
+uint32_t sentc_match_resources_naive(const struct sentc_policy *policy,
+                                     const struct sentc_request *request, uint32_t *out);
 
 /* The enum sentc_method bit for a method name (SENTC_OTHER_METHOD if none). */
 uint32_t sentc_method_bit(const char *method, size_t len);

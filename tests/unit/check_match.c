@@ -1,0 +1,202 @@
+/*
+ * check_match.c: unit tests of request matching (match.h) on tables
+ * written here by hand the way sentc writes them: hosts, methods, path
+ * templates, headers, gRPC and TCP, and the bypass attempts that path
+ * normalization must land on the same resource as the plain path.
+ *
+ * The tables carry no compiled matcher, so these pin the semantics of
+ * each match; the compiled matcher is held to the same answers by the
+ * end-to-end scenarios (tests/e2e/match_*.scenario) and by bench/, which
+ * compares both on every request it times.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../../runtime/engine/match.h"
+#include "../../runtime/engine/normalize.h"
+
+#define S(s) {s, sizeof s - 1}
+#define N(a) (sizeof a / sizeof a[0])
+
+static const struct sentc_path checkout_paths[] = {{SENTC_PATH_PREFIX, 0, S("/api/checkout")}};
+static const struct sentc_path orders_paths[] = {
+  {SENTC_PATH_TEMPLATE, 0, S("/users/{id}/orders/**")},
+};
+static const struct sentc_path cart_paths[] = {
+  {SENTC_PATH_PREFIX, 1, S("/shop.Cart/")}, {SENTC_PATH_EXACT, 0, S("/cart")},
+};
+static const struct sentc_host shop_hosts[] = {{1, S(".example.com")}, {0, S("shop.io")}};
+static const struct sentc_header_match canary_headers[] = {
+  {S("x-env"), SENTC_HEADER_PREFIX, S("can")}, {S("x-internal"), SENTC_HEADER_ABSENT, S("")},
+};
+static const uint16_t db_ports[] = {5432};
+
+static const struct sentc_resource resources[] = {
+  {.name = S("checkout"), .line = 1, .match = {.methods = SENTC_POST, .n_paths = 1, .paths = checkout_paths}},
+  {.name = S("orders"), .line = 2, .match = {.n_paths = 1, .paths = orders_paths}},
+  {.name = S("cart"), .line = 3, .match = {.n_paths = 2, .paths = cart_paths}},
+  {.name = S("shop"), .line = 4, .match = {.n_hosts = 2, .hosts = shop_hosts}},
+  {.name = S("canary"), .line = 5, .match = {.n_headers = 2, .headers = canary_headers}},
+  {.name = S("db"), .line = 6, .match = {.protocol = SENTC_TCP, .n_ports = 1, .ports = db_ports}},
+};
+static const struct sentc_policy policy = {
+  .tables_version = SENTC_TABLES_VERSION, .name = S("t"),
+  .n_resources = N(resources), .resources = resources,
+};
+
+/* Headers of the request under test: "name: value" pairs. */
+static const char *const *headers;
+
+static const char *lookup(void *ctx, const char *name, size_t len, size_t *value_len) {
+  (void)ctx;
+  for (const char *const *h = headers; h && *h; h += 2)
+    if (strlen(*h) == len && memcmp(*h, name, len) == 0) {
+      *value_len = strlen(h[1]);
+      return h[1];
+    }
+  return NULL;
+}
+
+/* The matched resources as "name name ...". */
+static const char *matched(const char *method, const char *path, size_t path_len,
+                           const char *host, int grpc) {
+  static char names[256];
+  uint32_t out[N(resources)];
+  struct sentc_request r = {.protocol = SENTC_HTTP, .method = method,
+                            .method_len = strlen(method), .path = path, .path_len = path_len,
+                            .authority = host, .authority_len = strlen(host), .grpc = grpc,
+                            .header = lookup};
+  uint32_t n = sentc_match_resources(&policy, &r, out);
+  names[0] = 0;
+  for (uint32_t i = 0; i < n; i++)
+    snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? " " : "",
+             resources[out[i]].name.text);
+  return names;
+}
+
+static const char *get(const char *path) { return matched("GET", path, strlen(path), "a", 0); }
+static const char *post(const char *path) { return matched("POST", path, strlen(path), "a", 0); }
+
+static const char *const bypasses[] = {
+  "/api/checkout", "/api//checkout", "/api/./checkout", "/api/x/../checkout",
+  "/%61pi/checkout", "/api/checkout?x=1", "/api/checkout#f", "/api/check%6Fut",
+  "/api/check%6fut", "//api///checkout/", "/../api/checkout", "/api/%2e/checkout",
+  "/api/x/%2E%2E/checkout", "/api/checkout%zz", "/api/checkout/%",
+};
+
+START_TEST(every_spelling_of_a_path_lands_on_its_resource) {
+  ck_assert_str_eq(post(bypasses[_i]), "checkout");
+}
+END_TEST
+
+START_TEST(escaped_separators_and_nul_bytes_are_not_the_path) {
+  ck_assert_str_eq(post("/api%2Fcheckout"), "");
+  ck_assert_str_eq(post("/api%2fcheckout"), "");
+  ck_assert_str_eq(matched("POST", "/api/checkout\0/x", 16, "a", 0), "checkout");
+  ck_assert_str_eq(matched("POST", "/api\0/checkout", 14, "a", 0), "");
+}
+END_TEST
+
+START_TEST(an_overlong_path_matches_no_path_resource) {
+  size_t n = SENTC_PATH_MAX + 1;
+  char *p = malloc(n + 1);
+  memcpy(p, "/api/checkout/", 14);
+  memset(p + 14, 'x', n - 14);
+  ck_assert_str_eq(matched("POST", p, n, "a", 0), "");
+  ck_assert_str_eq(matched("POST", p, 20000, "a", 0), "checkout");   /* 20,000 bytes still fit */
+  free(p);
+}
+END_TEST
+
+START_TEST(templates_take_one_segment_and_a_trailing_rest) {
+  ck_assert_str_eq(get("/users/42/orders"), "orders");
+  ck_assert_str_eq(get("/users/42/orders/"), "orders");
+  ck_assert_str_eq(get("/users/42/orders/7/items"), "orders");
+  ck_assert_str_eq(get("/users//42/orders"), "orders");    /* runs of / merged */
+  ck_assert_str_eq(get("/users/42/ordersx"), "");
+  ck_assert_str_eq(get("/users/4/2/orders"), "");
+  ck_assert_str_eq(get("/users/orders"), "");
+  ck_assert_str_eq(get("/users/a%2Fb/orders"), "orders");  /* %2F stays inside the segment */
+}
+END_TEST
+
+START_TEST(methods_are_a_set) {
+  ck_assert_str_eq(get("/api/checkout"), "");
+  ck_assert_str_eq(post("/api/checkout"), "checkout");
+  ck_assert_str_eq(matched("post", "/api/checkout", 13, "a", 0), "");  /* methods are exact */
+}
+END_TEST
+
+START_TEST(grpc_alternatives_need_a_grpc_request) {
+  ck_assert_str_eq(matched("POST", "/shop.Cart/Add", 14, "a", 0), "");
+  ck_assert_str_eq(matched("POST", "/shop.Cart/Add", 14, "a", 1), "cart");
+  ck_assert_str_eq(matched("POST", "/cart", 5, "a", 0), "cart");
+  ck_assert_str_eq(matched("POST", "/shop.Cart", 10, "a", 1), "");
+}
+END_TEST
+
+START_TEST(hosts_ignore_case_port_and_a_trailing_dot) {
+  ck_assert_str_eq(matched("GET", "/", 1, "API.Example.COM:8443", 0), "shop");
+  ck_assert_str_eq(matched("GET", "/", 1, "a.b.example.com.", 0), "shop");
+  ck_assert_str_eq(matched("GET", "/", 1, "shop.io", 0), "shop");
+  ck_assert_str_eq(matched("GET", "/", 1, "example.com", 0), "");    /* the wildcard needs a label */
+  ck_assert_str_eq(matched("GET", "/", 1, "x.shop.io", 0), "");      /* exact is exact */
+  ck_assert_str_eq(matched("GET", "/", 1, "badexample.com", 0), "");
+}
+END_TEST
+
+START_TEST(every_header_predicate_must_hold) {
+  static const char *const canary[] = {"x-env", "canary", NULL};
+  static const char *const internal[] = {"x-env", "canary", "x-internal", "1", NULL};
+  static const char *const prod[] = {"x-env", "prod", NULL};
+  headers = canary;
+  ck_assert_str_eq(get("/x"), "canary");
+  headers = internal;
+  ck_assert_str_eq(get("/x"), "");
+  headers = prod;
+  ck_assert_str_eq(get("/x"), "");
+  headers = NULL;
+  ck_assert_str_eq(get("/x"), "");
+}
+END_TEST
+
+START_TEST(a_request_enters_every_matching_resource_in_file_order) {
+  static const char *const canary[] = {"x-env", "can", NULL};
+  headers = canary;
+  ck_assert_str_eq(matched("POST", "/api/checkout", 13, "x.example.com", 0),
+                   "checkout shop canary");
+  headers = NULL;
+}
+END_TEST
+
+START_TEST(tcp_connections_match_only_tcp_resources_by_port) {
+  uint32_t out[N(resources)];
+  struct sentc_request r = {.protocol = SENTC_TCP, .port = 5432, .authority = "", .path = ""};
+  ck_assert_uint_eq(sentc_match_resources(&policy, &r, out), 1);
+  ck_assert_uint_eq(out[0], 5);
+  r.port = 5433;
+  ck_assert_uint_eq(sentc_match_resources(&policy, &r, out), 0);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("match");
+  TCase *t = tcase_create("core");
+  tcase_add_loop_test(t, every_spelling_of_a_path_lands_on_its_resource, 0, (int)N(bypasses));
+  tcase_add_test(t, escaped_separators_and_nul_bytes_are_not_the_path);
+  tcase_add_test(t, an_overlong_path_matches_no_path_resource);
+  tcase_add_test(t, templates_take_one_segment_and_a_trailing_rest);
+  tcase_add_test(t, methods_are_a_set);
+  tcase_add_test(t, grpc_alternatives_need_a_grpc_request);
+  tcase_add_test(t, hosts_ignore_case_port_and_a_trailing_dot);
+  tcase_add_test(t, every_header_predicate_must_hold);
+  tcase_add_test(t, a_request_enters_every_matching_resource_in_file_order);
+  tcase_add_test(t, tcp_connections_match_only_tcp_resources_by_port);
+  suite_add_tcase(s, t);
+  SRunner *r = srunner_create(s);
+  srunner_run_all(r, CK_NORMAL);
+  int failed = srunner_ntests_failed(r);
+  srunner_free(r);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
