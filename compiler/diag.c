@@ -67,7 +67,8 @@ static int by_position(const void *a, const void *b) {
 
 void diag_flush(void) {
   file_current();
-  qsort(records, n_records, sizeof *records, by_position);
+  if (n_records)               /* qsort may not be given a NULL array */
+    qsort(records, n_records, sizeof *records, by_position);
   FILE *f = output ? output : stderr;
   for (size_t i = 0; i < n_records; i++) {
     fputs(records[i].text, f);

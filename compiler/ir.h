@@ -101,6 +101,7 @@ enum ir_scope { IR_SCOPE_PROXY, IR_SCOPE_WORKER };
 struct ir_rule {
   char label[24];              /* "flow", "flow_2": the name in metrics */
   enum ir_scope scope;
+  int scope_given;             /* `scope` in the rule's block; else the policy's */
   int fallback;                /* index into ir_policy.fallbacks, -1 built-in */
   struct loc loc;
 };
@@ -208,6 +209,7 @@ struct ir_policy {
   int xff_hops;
   int on_error_deny;
   int fallback;                /* the policy's default, -1 built-in */
+  struct loc loc;              /* the policy statement, or the file's start */
   struct ir_system system;
   struct ir_resource *resources;
   size_t n_resources;

@@ -1,10 +1,11 @@
 /*
  * main.c: the sentc command.
  *
- *   sentc POLICY.sentinel [-o main.wasm] [--emit-c FILE] [--check]
+ *   sentc POLICY.sentinel [-o main.wasm] [--emit-c FILE] [--check] [--explain]
  *
  * Reads and checks the policy, writes its tables as C, and builds main.wasm
- * with the wasm32 toolchain.  Silent on success.  Exit status: 0 success
+ * with the wasm32 toolchain.  Silent on success (--explain prints the
+ * resolved policy instead of building).  Exit status: 0 success
  * (warnings allowed), 1 errors in the policy, 2 usage or toolchain problems.
  */
 #include <errno.h>
@@ -14,24 +15,23 @@
 #include <string.h>
 #include <unistd.h>
 #include "ast.h"
-#include "check.h"
 #include "codegen.h"
 #include "diag.h"
-#include "parse.h"
+#include "explain.h"
+#include "frontend.h"
 #include "source.h"
 #include "toolchain.h"
 #include "util.h"
 
-#define MAX_POLICY_BYTES (64u << 20)
-
 static void usage(FILE *out) {
-  fputs("usage: sentc POLICY.sentinel [-o OUTPUT.wasm] [--emit-c FILE] [--check]\n"
+  fputs("usage: sentc POLICY.sentinel [-o OUTPUT.wasm] [--emit-c FILE] [--check] [--explain]\n"
         "\n"
         "Compiles a traffic-protection policy into a Proxy-Wasm module for Envoy.\n"
         "\n"
         "  -o FILE        write the module to FILE (default main.wasm)\n"
         "  --emit-c FILE  also keep the generated C tables in FILE\n"
         "  --check        only check the policy; needs no wasm toolchain\n"
+        "  --explain      print the resolved policy in plain words (implies --check)\n"
         "  --help         show this help\n"
         "  --version      show the version\n"
         "\n"
@@ -44,12 +44,14 @@ struct options {
   const char *output;
   const char *emit_c;
   int check_only;
+  int explain;
 };
 
 /* Returns -1 to exit 2, 1 to exit 0 (help/version), 0 to go on. */
 static int parse_options(int argc, char **argv, struct options *o) {
   static const struct option longs[] = {
     {"emit-c", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'k'},
+    {"explain", no_argument, NULL, 'x'},
     {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
   };
@@ -60,6 +62,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
     case 'o': o->output = optarg; break;
     case 'c': o->emit_c = optarg; break;
     case 'k': o->check_only = 1; break;
+    case 'x': o->explain = o->check_only = 1; break;
     case 'h': usage(stdout); return 1;
     case 'V': puts("sentc " PACKAGE_VERSION); return 1;
     default: usage(stderr); return -1;
@@ -78,14 +81,12 @@ static int parse_options(int argc, char **argv, struct options *o) {
 /* Loads the policy file into the source table; -1 if it cannot be read. */
 static int load(const char *path) {
   size_t len;
-  char *text = read_file(path, &len);
+  char *text = read_regular_file(path, FRONTEND_MAX_FILE_BYTES, &len);
   if (!text) {
-    fprintf(stderr, "sentc: cannot read %s: %s\n", path, strerror(errno));
-    return -1;
-  }
-  if (len > MAX_POLICY_BYTES) {
-    fprintf(stderr, "sentc: %s is larger than %u MiB\n", path, MAX_POLICY_BYTES >> 20);
-    free(text);
+    fprintf(stderr, "sentc: cannot read %s: %s\n", path,
+            errno == EFBIG    ? "larger than 64 MiB"
+            : errno == EINVAL ? "not a regular file"
+                              : strerror(errno));
     return -1;
   }
   return source_add(path, text, len);
@@ -136,17 +137,18 @@ int main(int argc, char **argv) {
     return 2;
 
   struct arena *arena = arena_new();
-  struct stmt *stmts = parse_file(file, arena);
-  struct ir_policy *policy = check_policy(stmts, file, arena);
+  struct ir_policy *policy = frontend_check(file, arena);
   int status = 0;
   diag_flush();
   if (diag_errors() > 0) {
     fprintf(stderr, "sentc: %d error%s\n", diag_errors(), diag_errors() == 1 ? "" : "s");
     status = 1;
+  } else if (o.explain) {
+    explain_policy(policy, stdout);
   } else if (!o.check_only && build(policy, &o) != 0) {
     status = 2;
   }
   arena_free(arena);
-  source_free_all();
+  frontend_reset();
   return status;
 }

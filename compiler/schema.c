@@ -8,17 +8,31 @@
 /* Where each keyword of the language belongs, for a misplaced one. */
 static const struct { const char *keyword, *block; } homes[] = {
   {"policy", "the top level"}, {"resource", "the top level"},
+  {"include", "the top level"},
+  {"fallback", "the top level, the policy block, a resource or a rule's block"},
+  {"scope", "the policy block or a rule's block"}, {"mode", "the policy block"},
+  {"ratelimit_headers", "the policy block"}, {"client_ip", "the policy block"},
+  {"on_error", "the policy block"}, {"system", "the policy block"},
+  {"qps", "the system block"}, {"avg_rt", "the system block"},
+  {"adaptive", "the system block"},
   {"match", "a resource"}, {"flow", "a resource"},
-  {"method", "a match block"}, {"path", "a match block"},
-  {"buckets", "a flow rule's block"}, {"scope", "the policy block"},
+  {"concurrency", "a resource or the system block"},
+  {"breaker", "a resource"}, {"hotspot", "a resource"},
+  {"host", "a match block"}, {"method", "a match block"}, {"path", "a match block"},
+  {"header", "a match block or a fallback"}, {"grpc", "a match block"},
+  {"port", "a match block"},
+  {"buckets", "a flow rule's or a breaker's block"},
+  {"throttle", "a flow or hotspot rule's block"}, {"warmup", "a flow rule's block"},
+  {"cold", "a flow rule's block"}, {"of", "a flow rule's block"},
+  {"max_rt", "a breaker's block"}, {"min_requests", "a breaker's block"},
+  {"window", "a breaker's block"}, {"open", "a breaker's block"},
+  {"probes", "a breaker's block"}, {"errors", "a breaker's block"},
+  {"grpc_errors", "a breaker's block"},
+  {"burst", "a hotspot rule's block"}, {"capacity", "a hotspot rule's block"},
+  {"item", "a hotspot rule's block"},
+  {"status", "a fallback"}, {"body", "a fallback"}, {"grpc_status", "a fallback"},
+  {"details", "a fallback"}, {"forward", "a fallback"},
   {NULL, NULL},
-};
-
-/* The LANGUAGE.md keywords this version of sentc does not take yet. */
-static const char *const not_yet[] = {
-  "fallback", "include", "mode", "ratelimit_headers", "client_ip", "on_error", "system",
-  "concurrency", "breaker", "hotspot", "host", "header", "grpc", "throttle", "warmup",
-  "cold", "of", NULL
 };
 
 static void unknown_keyword(const struct stmt *s, const struct schema_block *kind) {
@@ -26,12 +40,6 @@ static void unknown_keyword(const struct stmt *s, const struct schema_block *kin
     if (strcmp(homes[i].keyword, s->keyword) == 0) {
       diag_error(s->loc, "'%s' does not belong in %s", s->keyword, kind->what);
       diag_hint("'%s' goes in %s", s->keyword, homes[i].block);
-      return;
-    }
-  }
-  for (const char *const *k = not_yet; *k; k++) {
-    if (strcmp(*k, s->keyword) == 0) {
-      diag_error(s->loc, "'%s' is not supported by this version of sentc yet", s->keyword);
       return;
     }
   }
@@ -46,16 +54,48 @@ static void unknown_keyword(const struct stmt *s, const struct schema_block *kin
     diag_hint("did you mean '%s'?", close);
 }
 
-void check_block(void *ctx, const struct stmt *body, const struct schema_block *kind) {
+/* The earlier statement of the block with the same keyword, if any. */
+static const struct stmt *earlier(const struct stmt *body, const struct stmt *s) {
+  for (const struct stmt *e = body; e != s; e = e->next)
+    if (strcmp(e->keyword, s->keyword) == 0)
+      return e;
+  return NULL;
+}
+
+static int listed(const char *const *list, const char *word) {
+  for (; list && *list; list++)
+    if (strcmp(*list, word) == 0)
+      return 1;
+  return 0;
+}
+
+/* once: whether statements may appear only once; repeatable: exceptions. */
+static void walk(void *ctx, const struct stmt *body, const struct schema_block *kind, int once,
+                 const char *const *repeatable) {
   for (const struct stmt *s = body; s; s = s->next) {
     const struct schema_rule *r = kind->rules;
     while (r->keyword && strcmp(r->keyword, s->keyword) != 0)
       r++;
-    if (r->keyword)
+    const struct stmt *first =
+        r->keyword && once && !listed(repeatable, s->keyword) ? earlier(body, s) : NULL;
+    if (first) {
+      diag_error(s->loc, "'%s' is given twice in %s", s->keyword, kind->what);
+      diag_hint("the first one is at line %d", first->loc.line);
+    } else if (r->keyword) {
       r->check(ctx, s);
-    else
+    } else {
       unknown_keyword(s, kind);
+    }
   }
+}
+
+void check_block(void *ctx, const struct stmt *body, const struct schema_block *kind) {
+  walk(ctx, body, kind, 0, NULL);
+}
+
+void check_block_once(void *ctx, const struct stmt *body, const struct schema_block *kind,
+                      const char *const *repeatable) {
+  walk(ctx, body, kind, 1, repeatable);
 }
 
 int args_bad(const struct stmt *s) {

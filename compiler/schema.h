@@ -29,6 +29,11 @@ struct schema_block {
 /* Checks each statement of a block with its schema row; ctx goes to them. */
 void check_block(void *ctx, const struct stmt *body, const struct schema_block *kind);
 
+/* The same for a block where each statement may appear once, except those
+ * in `repeatable` (NULL-terminated): a repeated one is reported, not checked. */
+void check_block_once(void *ctx, const struct stmt *body, const struct schema_block *kind,
+                      const char *const *repeatable);
+
 /* Did the lexer already report one of the arguments?  (Say nothing more.) */
 int args_bad(const struct stmt *s);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "util.h"
 
 static void *check(void *p) {
@@ -43,4 +44,25 @@ char *read_file(const char *path, size_t *len) {
   buf[n] = 0;
   *len = n;
   return buf;
+}
+
+char *read_regular_file(const char *path, size_t limit, size_t *len) {
+  struct stat st;
+  if (stat(path, &st) != 0)
+    return NULL;
+  if (!S_ISREG(st.st_mode)) {
+    errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+    return NULL;
+  }
+  if ((size_t)st.st_size > limit) {
+    errno = EFBIG;
+    return NULL;
+  }
+  char *text = read_file(path, len);
+  if (text && *len > limit) {      /* it grew since stat */
+    free(text);
+    errno = EFBIG;
+    return NULL;
+  }
+  return text;
 }

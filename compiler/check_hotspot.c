@@ -1,0 +1,151 @@
+/*
+ * check_hotspot.c: hot-key limits (LANGUAGE.md, "hotspot KEY (RATE |
+ * concurrency N)"): the key a request is counted by, its rate or in-flight
+ * limit per value, and the per-value options.
+ */
+#include <string.h>
+#include "check_ctx.h"
+#include "check_values.h"
+#include "diag.h"
+#include "schema.h"
+
+#define DEFAULT_CAPACITY 10000
+
+static struct ir_hotspot *current_hotspot(struct checker *c) {
+  return &c->policy->hotspots[c->rule_index];
+}
+
+/* Options that only a rate can have. */
+static int rate_form(const struct stmt *s, const struct ir_hotspot *h) {
+  if (!h->concurrency)
+    return 1;
+  diag_error(s->loc, "'%s' applies only to a hotspot with a rate", s->keyword);
+  diag_hint("a 'concurrency N' hotspot limits values in flight, with no rate to shape");
+  return 0;
+}
+
+static void check_burst(void *ctx, const struct stmt *s) {
+  struct ir_hotspot *h = current_hotspot(ctx);
+  const struct value *v = single_arg(s, V_INT, "burst 10;");
+  if (v && rate_form(s, h))
+    value_uint(s, v, 0, MAX_RATE_COUNT, "burst 10;", &h->burst);
+}
+
+static void check_capacity(void *ctx, const struct stmt *s) {
+  struct ir_hotspot *h = current_hotspot(ctx);
+  const struct value *v = single_arg(s, V_INT, "capacity 10000;");
+  if (v)
+    value_uint(s, v, 1, MAX_CAPACITY, "capacity 10000;", &h->capacity);
+}
+
+static void check_hotspot_throttle(void *ctx, const struct stmt *s) {
+  struct ir_hotspot *h = current_hotspot(ctx);
+  const struct value *v = single_arg(s, V_DURATION, "throttle 500ms;");
+  if (v && rate_form(s, h) &&
+      value_duration(s, v, 0, 60000, "throttle 500ms;", &h->max_queue_ms))
+    h->throttle = 1;
+}
+
+/* item "partner-7" 50/s; */
+static void check_item(void *ctx, const struct stmt *s) {
+  struct checker *c = ctx;
+  struct ir_hotspot *h = current_hotspot(c);
+  const char *example = "item \"partner-7\" 50/s;";
+  const struct value *v = s->args;
+  struct ir_item item = {0};
+  if (!stmt_no_block(s) || args_bad(s) || !rate_form(s, h) ||
+      !arg_need(s, v, V_STRING, example) ||
+      !value_rate(s, v->next, example, &item.count, &item.window_ms) ||
+      !args_done(s, v->next->next))
+    return;
+  for (size_t i = 0; i < h->n_items; i++) {
+    if (h->items[i].value.len == v->text_len &&
+        memcmp(h->items[i].value.text, v->text, v->text_len) == 0) {
+      diag_error(v->loc, "item \"%s\" is given twice", v->text);
+      diag_hint("the first one is at line %d", h->items[i].loc.line);
+      return;
+    }
+  }
+  if (h->n_items >= MAX_ITEMS) {
+    diag_error(s->loc, "a hotspot has at most %d items", MAX_ITEMS);
+    return;
+  }
+  item.value = (struct ir_string){v->text, v->text_len};
+  item.loc = v->loc;
+  *(struct ir_item *)arena_push(c->arena, &h->items, &h->n_items, &c->cap.items,
+                                sizeof item) = item;
+}
+
+static const struct schema_rule hotspot_rules[] = {
+  {"burst", check_burst},
+  {"capacity", check_capacity},
+  {"throttle", check_hotspot_throttle},
+  {"item", check_item},
+  {"scope", check_rule_scope},
+  {"fallback", check_rule_fallback},
+  {NULL, NULL},
+};
+static const struct schema_block hotspot_block = {"a hotspot rule", hotspot_rules};
+
+static const char *const keys[] = {
+  "header", "query", "cookie", "client_ip", "host", "path", "method", NULL
+};
+
+/* KEY: header/query/cookie take the name; *rest is the argument after it. */
+static int check_key(const struct stmt *s, struct ir_hotspot *h, const struct value **rest) {
+  const struct value *v = s->args;
+  int key = value_word(s, v, keys, "hotspot header \"x-user-id\" 5/s;");
+  if (key < 0)
+    return 0;
+  h->key = (enum ir_key_kind)key;
+  *rest = v->next;
+  if (key > IR_KEY_COOKIE)
+    return 1;
+  if (!arg_need(s, v->next, V_STRING, "hotspot header \"x-user-id\" 5/s;"))
+    return 0;
+  const struct value *name = v->next;
+  if (name->text_len == 0 || name->text_len > 256 || memchr(name->text, 0, name->text_len)) {
+    diag_error(name->loc, "a key name must have 1 to 256 bytes and no NUL byte");
+    return 0;
+  }
+  char *text = (char *)name->text;
+  if (key == IR_KEY_HEADER)          /* header names are case-insensitive */
+    for (size_t i = 0; i < name->text_len; i++)
+      if (text[i] >= 'A' && text[i] <= 'Z')
+        text[i] = (char)(text[i] + 32);
+  h->key_name = (struct ir_string){text, name->text_len};
+  *rest = name->next;
+  return 1;
+}
+
+/* RATE, or `concurrency N`. */
+static int check_limit(const struct stmt *s, const struct value *v, struct ir_hotspot *h) {
+  const char *example = "hotspot client_ip 5/s;  or  hotspot client_ip concurrency 2;";
+  if (v && v->kind == V_NAME && strcmp(v->text, "concurrency") == 0) {
+    h->concurrency = 1;
+    return value_uint(s, v->next, 1, MAX_CONCURRENCY, "hotspot client_ip concurrency 2;",
+                      &h->count) &&
+           args_done(s, v->next->next);
+  }
+  return value_rate(s, v, example, &h->count, &h->window_ms) && args_done(s, v->next);
+}
+
+void check_hotspot(void *ctx, const struct stmt *s) {
+  struct checker *c = ctx;
+  if (args_bad(s))
+    return;
+  struct ir_hotspot h = {.capacity = DEFAULT_CAPACITY};
+  const struct value *limit;
+  if (!check_key(s, &h, &limit) || !check_limit(s, limit, &h))
+    return;
+  struct ir_policy *p = c->policy;
+  size_t index = p->n_hotspots;
+  struct ir_hotspot *r =
+      arena_push(c->arena, &p->hotspots, &p->n_hotspots, &c->cap.hotspots, sizeof *r);
+  *r = h;
+  c->cap.items = 0;
+  rule_begin(c, &r->rule, "hotspot", ++c->resource->hotspots.n, s, OWN_HOTSPOT, index);
+  if (s->has_block)
+    check_block_once(c, s->body, &hotspot_block, (const char *const[]){"item", NULL});
+  c->rule = NULL;
+}

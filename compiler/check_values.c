@@ -1,0 +1,119 @@
+/*
+ * check_values.c: argument validation shared by every statement (see
+ * check_values.h).
+ */
+#include <stdio.h>
+#include <string.h>
+#include "check_values.h"
+#include "diag.h"
+#include "schema.h"
+
+const struct value *single_arg(const struct stmt *s, enum value_kind kind, const char *example) {
+  const struct value *v = s->args;
+  if (!stmt_no_block(s) || args_bad(s) || !arg_need(s, v, kind, example) ||
+      !args_done(s, v->next))
+    return NULL;
+  return v;
+}
+
+int no_args(const struct stmt *s) {
+  return stmt_no_block(s) && !args_bad(s) && args_done(s, s->args);
+}
+
+int value_uint(const struct stmt *s, const struct value *v, uint32_t lo, uint32_t hi,
+               const char *example, uint32_t *out) {
+  if (!arg_need(s, v, V_INT, example))
+    return 0;
+  if (v->number < lo || v->number > hi) {
+    diag_error(v->loc, "'%s' must be from %u to %u", s->keyword, lo, hi);
+    return 0;
+  }
+  *out = (uint32_t)v->number;
+  return 1;
+}
+
+/* "1500ms" as a person would write it: 1.5s, 2m, 250ms. */
+static void format_ms(char *buf, size_t size, uint32_t ms) {
+  if (ms == 0)
+    snprintf(buf, size, "0ms");
+  else if (ms % 3600000 == 0)
+    snprintf(buf, size, "%uh", ms / 3600000);
+  else if (ms % 60000 == 0)
+    snprintf(buf, size, "%um", ms / 60000);
+  else if (ms % 1000 == 0)
+    snprintf(buf, size, "%us", ms / 1000);
+  else
+    snprintf(buf, size, "%ums", ms);
+}
+
+int value_duration(const struct stmt *s, const struct value *v, uint32_t lo_ms, uint32_t hi_ms,
+                   const char *example, uint32_t *out) {
+  if (!arg_need(s, v, V_DURATION, example))
+    return 0;
+  if (v->ms < lo_ms || v->ms > hi_ms) {
+    char lo[32], hi[32];
+    format_ms(lo, sizeof lo, lo_ms);
+    format_ms(hi, sizeof hi, hi_ms);
+    diag_error(v->loc, "'%s' must be from %s to %s", s->keyword, lo, hi);
+    return 0;
+  }
+  *out = (uint32_t)v->ms;
+  return 1;
+}
+
+int value_ratio(const struct stmt *s, const struct value *v, const char *example, double *out) {
+  if (v && (v->kind == V_INT || v->kind == V_NUMBER) && v->number > 1) {
+    diag_error(v->loc, "a ratio written as a number must be from 0 to 1");
+    diag_hint("write %g%% as a percentage, or %g as a number", v->number, v->number / 100);
+    return 0;
+  }
+  if (v && (v->kind == V_INT || v->kind == V_NUMBER)) {
+    *out = v->number;
+    return 1;
+  }
+  if (!arg_need(s, v, V_PERCENT, example))
+    return 0;
+  if (v->number > 1) {
+    diag_error(v->loc, "a ratio cannot be above 100%%");
+    return 0;
+  }
+  *out = v->number;
+  return 1;
+}
+
+int value_rate(const struct stmt *s, const struct value *v, const char *example,
+               uint32_t *count, uint32_t *window_ms) {
+  if (!arg_need(s, v, V_RATE, example))
+    return 0;
+  if (v->number > MAX_RATE_COUNT || v->number != (double)(uint32_t)v->number) {
+    diag_error(v->loc, "a rate's count must be a whole number from 0 to %u", MAX_RATE_COUNT);
+    return 0;
+  }
+  if (v->ms < 1 || v->ms > MAX_WINDOW_MS) {
+    diag_error(v->loc, "a rate's window must be from 1ms to 24h");
+    return 0;
+  }
+  *count = (uint32_t)v->number;
+  *window_ms = (uint32_t)v->ms;
+  return 1;
+}
+
+int value_word(const struct stmt *s, const struct value *v, const char *const *words,
+               const char *example) {
+  if (!arg_need(s, v, V_NAME, example))
+    return -1;
+  for (int i = 0; words[i]; i++)
+    if (strcmp(words[i], v->text) == 0)
+      return i;
+  char list[128] = "";
+  for (int i = 0; words[i]; i++) {
+    strcat(list, i == 0 ? "'" : words[i + 1] ? ", '" : " or '");
+    strcat(list, words[i]);
+    strcat(list, "'");
+  }
+  diag_error(v->loc, "'%s' takes %s, not '%s'", s->keyword, list, v->text);
+  const char *close = diag_closest(v->text, words);
+  if (close)
+    diag_hint("did you mean '%s'?", close);
+  return -1;
+}

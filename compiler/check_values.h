@@ -1,0 +1,46 @@
+/*
+ * check_values.h: validation of statement arguments against the limits
+ * docs/language.md promises.  Each function reports what is wrong (with an
+ * example of a right one) and returns 1 when the value is good.
+ */
+#ifndef SENTC_CHECK_VALUES_H
+#define SENTC_CHECK_VALUES_H
+
+#include <stdint.h>
+#include "ast.h"
+
+/* Limits (docs/language.md, "Limits"). */
+#define MAX_NAME_LEN 128
+#define MAX_RATE_COUNT 1000000000u
+#define MAX_WINDOW_MS (24u * 3600 * 1000)
+#define MAX_BUCKETS 1000
+#define MAX_CONCURRENCY 1000000u
+#define MAX_CAPACITY 1000000u
+#define MAX_ITEMS 1000
+#define MAX_COLD_FACTOR 100.0
+#define MAX_XFF_HOPS 16
+#define MAX_BODY_BYTES (1u << 20)
+#define MAX_HEADERS 64
+
+/* The statement's single argument, of `kind`, with no block: or NULL after
+ * reporting what is wrong. */
+const struct value *single_arg(const struct stmt *s, enum value_kind kind, const char *example);
+
+/* A statement with no argument and no block (`forward;`, `adaptive;`). */
+int no_args(const struct stmt *s);
+
+int value_uint(const struct stmt *s, const struct value *v, uint32_t lo, uint32_t hi,
+               const char *example, uint32_t *out);
+int value_duration(const struct stmt *s, const struct value *v, uint32_t lo_ms, uint32_t hi_ms,
+                   const char *example, uint32_t *out);
+/* A PERCENT, or a NUMBER from 0 to 1. */
+int value_ratio(const struct stmt *s, const struct value *v, const char *example, double *out);
+/* A RATE: whole count up to MAX_RATE_COUNT, window 1ms..24h. */
+int value_rate(const struct stmt *s, const struct value *v, const char *example,
+               uint32_t *count, uint32_t *window_ms);
+/* A NAME among `words` (NULL-terminated): its index, or -1 after a
+ * did-you-mean. */
+int value_word(const struct stmt *s, const struct value *v, const char *const *words,
+               const char *example);
+
+#endif
