@@ -147,6 +147,7 @@ class Simulation {
       line: ev.line, sentNs: this.now, worker, method: ev.method, path: ev.path, grpc: ev.grpc,
       outcome: null, held: false, status: null, grpcStatus: null,
       upstreamNs: null, endNs: null, waitNs: null, localReply: null, error: null,
+      upstreamHeaders: null, responseHeaders: null,
     };
     this.records.push(record);
     this.alive++;
@@ -178,8 +179,9 @@ class Simulation {
     const record = stream.request.tag;
     record.upstreamNs = this.now;
     record.waitNs = this.now - record.sentNs;
+    record.upstreamHeaders = stream.maps[0].slice();
     const reply = stream.request.reply;
-    this.queue.push(this.now + reply.latencyNs, () => stream.respond(reply));
+    this.queue.push(this.now + reply.latencyNs, () => (reply.trailersOnly ? respondTrailersOnly(stream, reply) : stream.respond(reply)));
   }
 
   onEnd(stream) {
@@ -187,7 +189,7 @@ class Simulation {
     this.alive--;
     Object.assign(record, {
       endNs: this.now, outcome: stream.outcome, held: stream.wasPaused, status: stream.status,
-      grpcStatus: grpcStatusOf(stream),
+      grpcStatus: grpcStatusOf(stream), responseHeaders: stream.maps[2],
       error: stream.outcome === 'trap' ? stream.vm.failed?.message ?? 'worker failed' : null,
     });
     const local = stream.localReply;
@@ -213,6 +215,13 @@ class Simulation {
     result.ok = result.errors.length === 0 && result.expectations.every((e) => e.ok);
     return result;
   }
+}
+
+// A gRPC error answered "trailers-only": grpc-status in the response headers, no trailers.
+function respondTrailersOnly(stream, { grpcStatus }) {
+  if (stream.phase !== 'upstream') return;
+  stream.deliver([[':status', '200'], ['content-type', 'application/grpc'], ['grpc-status', String(grpcStatus)]],
+    Buffer.alloc(0), null);
 }
 
 function grpcStatusOf(stream) {
@@ -267,7 +276,12 @@ function selected(r, where) {
     && (where.worker === undefined || r.worker === where.worker);
 }
 
+function hasHeader(map, { name, value }) {
+  return !!map && map.some(([k, v]) => k === name && (value === null || v === value));
+}
+
 function predicateOf(e) {
+  if (e.header !== undefined) return (r) => hasHeader(e.header.side === 'response' ? r.responseHeaders : r.upstreamHeaders, e.header);
   if (e.status !== undefined) return (r) => r.localReply !== null && r.localReply.status === e.status;
   if (e.grpcStatus !== undefined) return (r) => r.grpcStatus === e.grpcStatus;
   return PREDICATES[e.outcome];

@@ -116,7 +116,9 @@ function address(text, cur) {
 function reply(cur) {
   if (cur.peek() === 'grpc') {
     cur.next();
-    return { status: 200, grpcStatus: cur.int('grpc status', 0, 16), latencyNs: cur.maybeDuration() };
+    const grpcStatus = cur.int('grpc status', 0, 16);
+    const trailersOnly = cur.peek() === 'trailers-only' && !!cur.next();
+    return { status: 200, grpcStatus, latencyNs: cur.maybeDuration(), ...(trailersOnly && { trailersOnly }) };
   }
   return { status: cur.int('status', 100, 599), grpcStatus: null, latencyNs: cur.maybeDuration() };
 }
@@ -173,8 +175,19 @@ function what(cur) {
   const t = cur.word('what to count');
   if (t === 'status') return { status: cur.int('status', 100, 599) };
   if (t === 'grpc-status') return { grpcStatus: cur.int('grpc status', 0, 16) };
+  if (t === 'header' || t === 'upstream-header') return headerCheck(cur, t);
   if (OUTCOMES.includes(t)) return { outcome: t };
-  return cur.fail(`unknown expectation "${t}" (expected ${OUTCOMES.join(', ')}, status N or grpc-status N)`);
+  return cur.fail(`unknown expectation "${t}" (expected ${OUTCOMES.join(', ')}, status N, grpc-status N, header NAME[=VALUE] or upstream-header NAME[=VALUE])`);
+}
+
+// `header NAME[=VALUE]` (the response the client got) or `upstream-header
+// NAME[=VALUE]` (the request the upstream got): present, or with exactly VALUE.
+function headerCheck(cur, t) {
+  const spec = cur.word('header name');
+  const eq = spec.indexOf('=');
+  const name = (eq < 0 ? spec : spec.slice(0, eq)).toLowerCase();
+  if (!HEADER_NAME.test(name)) cur.fail(`bad header name "${name}"`);
+  return { header: { side: t === 'header' ? 'response' : 'upstream', name, value: eq < 0 ? null : spec.slice(eq + 1) } };
 }
 
 function selector(cur, where) {

@@ -90,7 +90,7 @@ test('malformed lines give file:line: error messages', () => {
     ['workers 2 3', 'unexpected "3"'],
     ['upstream', 'missing status'],
     ['expect many passed', 'bad expected count "many" (write N, >=N, <=N or N..M)'],
-    ['expect 3 eaten', 'unknown expectation "eaten" (expected requests, passed, held, blocked, aborted, reset, trap, killed, status N or grpc-status N)'],
+    ['expect 3 eaten', 'unknown expectation "eaten" (expected requests, passed, held, blocked, aborted, reset, trap, killed, status N, grpc-status N, header NAME[=VALUE] or upstream-header NAME[=VALUE])'],
     ['expect 3 passed in 2s..1s', 'time range "2s..1s" ends before it starts'],
     ['expect 3 passed in 1s', 'bad time range "1s" (write e.g. 0s..1s)'],
     ['expect 3 passed near /a', 'unknown selector "near" (expected in T1..T2, path PREFIX, method M or worker N)'],
