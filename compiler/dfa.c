@@ -144,7 +144,8 @@ static int cmp_u32(const void *a, const void *b) {
 }
 
 static void sort_unique(struct vec *s) {
-  qsort(s->v, s->n, sizeof *s->v, cmp_u32);
+  if (s->n > 1)                         /* qsort(NULL, 0) is undefined */
+    qsort(s->v, s->n, sizeof *s->v, cmp_u32);
   size_t n = 0;
   for (size_t i = 0; i < s->n; i++)
     if (n == 0 || s->v[n - 1] != s->v[i])

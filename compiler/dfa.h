@@ -6,6 +6,7 @@
  * every byte from there on; a template's {x} a node that loops on every
  * byte but '/'); the subset construction then makes it deterministic, so
  * the runtime walks each input byte once, however many patterns there are.
+ * dfa_pack finally lays it out as the runtime reads it (tables.h).
  */
 #ifndef SENTC_DFA_H
 #define SENTC_DFA_H
@@ -46,5 +47,26 @@ void nfa_free(struct nfa *nfa);
  * more than max_states states. */
 int dfa_build(const struct nfa *nfa, struct dfa *dfa, size_t max_states);
 void dfa_free(struct dfa *dfa);
+
+/* ---- dfa_pack.c ---- */
+
+/* The DFA as tables.h's `struct sentc_dfa` ships it: state records inline
+ * in `words`, depth first; wide states dense over byte classes; with
+ * `runs`, chains of one-edge states as one record that compares their bytes
+ * at once. */
+struct dfa_code {
+  uint32_t *words;
+  size_t n_words;
+  uint32_t start;
+  uint32_t n_classes;
+  uint8_t byte_class[256];
+  size_t n_dense, n_runs;      /* records of each kind */
+  int accepts_any;             /* some state accepts something */
+};
+
+/* Returns -1 (and leaves *code empty) when the records would need offsets
+ * of more than 24 bits (64 MiB of tables). */
+int dfa_pack(const struct dfa *dfa, int runs, struct dfa_code *code);
+void dfa_code_free(struct dfa_code *code);
 
 #endif

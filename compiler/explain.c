@@ -228,6 +228,8 @@ void explain_policy(const struct ir_policy *p, FILE *out) {
   fputs("  default fallback: ", out);
   put_fallback(out, p, p->fallback, 0);
   fputc('\n', out);
+  fputs("  matching:\n", out);
+  matchgen_explain_matcher(out, p, "    ");
   explain_system(out, p);
   size_t bytes = p->system.present ? 2 * STATE_BUCKET_BYTES : 0;
   for (size_t i = 0; i < p->n_resources; i++)

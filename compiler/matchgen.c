@@ -104,6 +104,7 @@ void matchgen_emit_match(FILE *out, const struct ir_match *m, size_t index) {
 
 struct automata {
   struct dfa paths, hosts;
+  struct dfa_code path_code, host_code;
   uint32_t *http_any, *tcp;
   size_t n_http_any, n_tcp;
   size_t by_path, by_host;
@@ -146,6 +147,8 @@ static void key_resource(const struct ir_match *m, uint32_t index, struct automa
 static void free_automata(struct automata *a) {
   dfa_free(&a->paths);
   dfa_free(&a->hosts);
+  dfa_code_free(&a->path_code);
+  dfa_code_free(&a->host_code);
   free(a->http_any);
   free(a->tcp);
 }
@@ -162,7 +165,8 @@ static int build_automata(const struct ir_policy *p, struct automata *a, int key
   int status = -1;
   if (nfa_size(paths) < MAX_NFA_NODES && nfa_size(hosts) < MAX_NFA_NODES &&
       dfa_build(paths, &a->paths, MAX_DFA_STATES) == 0 &&
-      dfa_build(hosts, &a->hosts, MAX_DFA_STATES) == 0)
+      dfa_build(hosts, &a->hosts, MAX_DFA_STATES) == 0 &&
+      dfa_pack(&a->paths, 1, &a->path_code) == 0 && dfa_pack(&a->hosts, 0, &a->host_code) == 0)
     status = 0;
   nfa_free(paths);
   nfa_free(hosts);
@@ -177,32 +181,25 @@ static void emit_u32s(FILE *out, const char *type, const char *name, const uint3
   fputs("\n};\n", out);
 }
 
-static void emit_dfa(FILE *out, const char *name, const struct dfa *d) {
-  fprintf(out, "static const struct sentc_dfa_state %s_states[] = {", name);
-  for (size_t i = 0; i < d->n_states; i++) {
-    const struct dfa_state *s = &d->states[i];
-    fprintf(out, "%s{%u, %u, %u, %u, %u},", i % 4 ? " " : "\n  ", s->edges, s->n_edges,
-            s->other, s->accept, s->n_accept);
-  }
+/* A DFA that accepts nothing is shipped as none: no walk at all. */
+static void emit_dfa(FILE *out, const char *name, const struct dfa_code *c) {
+  if (!c->accepts_any)
+    return;
+  fprintf(out, "static const uint8_t %s_classes[256] = {", name);
+  for (size_t i = 0; i < 256; i++)
+    fprintf(out, "%s%u,", i % 16 ? " " : "\n  ", c->byte_class[i]);
   fputs("\n};\n", out);
   char array[64];
-  snprintf(array, sizeof array, "%s_edge_bytes", name);
-  fprintf(out, "static const uint8_t %s[] = {", array);
-  for (size_t i = 0; i < d->n_edges; i++)
-    fprintf(out, "%s%u,", i % 16 ? " " : "\n  ", d->edge_bytes[i]);
-  fputs("\n  0\n};\n", out);
-  snprintf(array, sizeof array, "%s_edge_next", name);
-  if (d->n_edges)
-    emit_u32s(out, "uint32_t", array, d->edge_next, d->n_edges);
-  snprintf(array, sizeof array, "%s_accepts", name);
-  if (d->n_accepts)
-    emit_u32s(out, "uint32_t", array, d->accepts, d->n_accepts);
+  snprintf(array, sizeof array, "%s_code", name);
+  emit_u32s(out, "uint32_t", array, c->words, c->n_words);
 }
 
-static void emit_dfa_init(FILE *out, const char *name, const struct dfa *d) {
-  fprintf(out, "  {%zu, %s_states, %s_edge_bytes, %s%s, %s%s},\n", d->n_states, name, name,
-          d->n_edges ? name : "0", d->n_edges ? "_edge_next" : "",
-          d->n_accepts ? name : "0", d->n_accepts ? "_accepts" : "");
+static void emit_dfa_init(FILE *out, const char *name, const struct dfa_code *c) {
+  if (!c->accepts_any) {
+    fputs("  {0, 0, 0, 0},\n", out);
+    return;
+  }
+  fprintf(out, "  {%u, %u, %s_classes, %s_code},\n", c->start, c->n_classes, name, name);
 }
 
 void matchgen_emit_matcher(FILE *out, const struct ir_policy *p) {
@@ -216,15 +213,15 @@ void matchgen_emit_matcher(FILE *out, const struct ir_policy *p) {
   fprintf(out, "\n/* The matcher: %zu resources found by path, %zu by host, %zu checked "
                "for every HTTP request, %zu for every TCP connection. */\n",
           a.by_path, a.by_host, a.n_http_any, a.n_tcp);
-  emit_dfa(out, "matcher_path", &a.paths);
-  emit_dfa(out, "matcher_host", &a.hosts);
+  emit_dfa(out, "matcher_path", &a.path_code);
+  emit_dfa(out, "matcher_host", &a.host_code);
   if (a.n_http_any)
     emit_u32s(out, "uint32_t", "matcher_http_any", a.http_any, a.n_http_any);
   if (a.n_tcp)
     emit_u32s(out, "uint32_t", "matcher_tcp", a.tcp, a.n_tcp);
   fputs("static const struct sentc_matcher matcher = {\n", out);
-  emit_dfa_init(out, "matcher_path", &a.paths);
-  emit_dfa_init(out, "matcher_host", &a.hosts);
+  emit_dfa_init(out, "matcher_path", &a.path_code);
+  emit_dfa_init(out, "matcher_host", &a.host_code);
   fprintf(out, "  %zu, %s, %zu, %s,\n};\n", a.n_http_any,
           a.n_http_any ? "matcher_http_any" : "0", a.n_tcp, a.n_tcp ? "matcher_tcp" : "0");
   free_automata(&a);
@@ -309,6 +306,17 @@ void matchgen_explain(FILE *out, const struct ir_match *m, const char *indent) {
     explain_header(out, &m->headers[i], indent);
 }
 
+static void explain_dfa(FILE *out, const char *indent, size_t n, const char *key,
+                        const struct dfa *d, const struct dfa_code *c) {
+  fprintf(out, "%s%zu resource%s found by %s", indent, n, n == 1 ? "" : "s", key);
+  if (c->accepts_any)
+    fprintf(out, ": a DFA of %zu states and %zu edges (%zu dense, %zu runs), %zu bytes of "
+            "tables\n", d->n_states, d->n_edges, c->n_dense, c->n_runs,
+            c->n_words * sizeof *c->words + sizeof c->byte_class);
+  else
+    fputs(": no automaton, no walk\n", out);
+}
+
 void matchgen_explain_matcher(FILE *out, const struct ir_policy *p, const char *indent) {
   struct automata a;
   if (build_automata(p, &a, 1) != 0) {
@@ -316,11 +324,9 @@ void matchgen_explain_matcher(FILE *out, const struct ir_policy *p, const char *
     free_automata(&a);
     return;
   }
-  fprintf(out, "%s%zu resources found by path: a DFA of %zu states and %zu edges\n", indent,
-          a.by_path, a.paths.n_states, a.paths.n_edges);
-  fprintf(out, "%s%zu resources found by host: a DFA of %zu states and %zu edges\n", indent,
-          a.by_host, a.hosts.n_states, a.hosts.n_edges);
-  fprintf(out, "%s%zu resources checked for every HTTP request, %zu for every TCP connection\n",
-          indent, a.n_http_any, a.n_tcp);
+  explain_dfa(out, indent, a.by_path, "path", &a.paths, &a.path_code);
+  explain_dfa(out, indent, a.by_host, "host", &a.hosts, &a.host_code);
+  fprintf(out, "%s%zu resource%s checked for every HTTP request, %zu for every TCP connection\n",
+          indent, a.n_http_any, a.n_http_any == 1 ? "" : "s", a.n_tcp);
   free_automata(&a);
 }

@@ -96,29 +96,37 @@ struct sentc_match {
 /* The compiled matcher: all resources' matches joined so that finding a
  * request's resources costs the same for 1 resource as for 10,000.
  *
- * A DFA over bytes: from state s, byte b goes to the `next` of the edge
- * with that byte among s's edges (sorted by byte, binary-searched), else to
- * s's `other`.  State 0 is dead (nothing can match any more), state 1 the
- * start.  When the input ends in state s, the accepted entries are
- * accepts[s.accept .. s.accept + s.n_accept): resource << 1 | grpc (grpc: only
- * for gRPC requests), sorted by resource, each resource once. */
+ * A DFA over bytes, laid out so that a walk touches one short run of words
+ * per byte: each state is a record in `code`, named by its offset there,
+ * with its outgoing edges inline, and states are placed depth first, so a
+ * path's states mostly follow one another.  A record is
+ *
+ *   sparse: n_edges, other, n_edges edges (next << 8 | byte, sorted by byte),
+ *           then n_accept and the accepted entries;
+ *   dense:  SENTC_DFA_DENSE, other, n_classes next states (indexed by
+ *           byte_class[byte]), then n_accept and the accepted entries;
+ *   run:    SENTC_DFA_RUN | n, next, the n bytes packed 4 to a word (byte
+ *           i in bits 8 * (i % 4) of word i / 4), then n_accept (0): the
+ *           next n input bytes must be exactly these, and lead to `next`;
+ *           anything else (a short input too) goes to the dead state.  Only
+ *           the path DFA has runs.
+ *
+ * From state s, byte b goes to the next of s's edge for b, else to s's
+ * `other` (dense: to row[byte_class[b]]; class 0 gathers the bytes no edge
+ * of the whole DFA has, its entry is `other`).  Offset 0 is the dead state
+ * (nothing can match any more); `start` is where a walk starts.  When the
+ * input ends in state s, the accepted entries are resource << 1 | grpc
+ * (grpc: only for gRPC requests), sorted by resource, each resource once.
+ * A DFA with no code (NULL) accepts nothing. */
 #define SENTC_DFA_DEAD 0u
-#define SENTC_DFA_START 1u
-
-struct sentc_dfa_state {
-  uint32_t edges;              /* first edge: index into edge_bytes/edge_next */
-  uint32_t n_edges;
-  uint32_t other;
-  uint32_t accept;             /* first entry in accepts */
-  uint32_t n_accept;
-};
+#define SENTC_DFA_DENSE 0xffffffffu
+#define SENTC_DFA_RUN 0x80000000u
 
 struct sentc_dfa {
-  uint32_t n_states;
-  const struct sentc_dfa_state *states;
-  const uint8_t *edge_bytes;
-  const uint32_t *edge_next;
-  const uint32_t *accepts;
+  uint32_t start;
+  uint32_t n_classes;
+  const uint8_t *byte_class;   /* 256 entries */
+  const uint32_t *code;
 };
 
 /* Each resource is found by one key, the most selective it has: its paths

@@ -194,17 +194,44 @@ uint32_t sentc_match_resources_naive(const struct sentc_policy *policy,
 
 /* ---- the compiled matcher ---- */
 
+/* One byte of a walk (tables.h): a dense state looks its row up, a sparse
+ * one scans its few inline edges, sorted by byte. */
 static uint32_t dfa_step(const struct sentc_dfa *d, uint32_t state, unsigned char byte) {
-  const struct sentc_dfa_state *s = &d->states[state];
-  uint32_t lo = s->edges, hi = s->edges + s->n_edges;
-  while (lo < hi) {
-    uint32_t mid = lo + (hi - lo) / 2;
-    if (d->edge_bytes[mid] < byte)
-      lo = mid + 1;
-    else
-      hi = mid;
+  const uint32_t *s = d->code + state;
+  if (s[0] == SENTC_DFA_DENSE)
+    return s[2 + d->byte_class[byte]];
+  for (const uint32_t *edge = s + 2, *end = edge + s[0]; edge < end; edge++) {
+    uint32_t edge_byte = *edge & 0xff;
+    if (edge_byte >= byte)
+      return edge_byte == byte ? *edge >> 8 : s[1];
   }
-  return lo < s->edges + s->n_edges && d->edge_bytes[lo] == byte ? d->edge_next[lo] : s->other;
+  return s[1];
+}
+
+/* Does the input start with the n bytes of a run record's words? */
+static int run_holds(const uint32_t *words, uint32_t n, const char *in) {
+  for (uint32_t i = 0; i < n; i++)
+    if ((unsigned char)in[i] != (words[i / 4] >> (i % 4 * 8) & 0xff))
+      return 0;
+  return 1;
+}
+
+/* Where the path walk ends: runs take a whole stretch of bytes at once. */
+static uint32_t walk_path(const struct sentc_dfa *d, const char *path, size_t len) {
+  uint32_t state = d->start;
+  for (size_t i = 0; i < len && state != SENTC_DFA_DEAD;) {
+    const uint32_t *s = d->code + state;
+    if (s[0] != SENTC_DFA_DENSE && (s[0] & SENTC_DFA_RUN)) {
+      uint32_t n = s[0] & ~SENTC_DFA_RUN;
+      if (len - i < n || !run_holds(s + 2, n, path + i))
+        return SENTC_DFA_DEAD;
+      state = s[1];
+      i += n;
+    } else {
+      state = dfa_step(d, state, (unsigned char)path[i++]);
+    }
+  }
+  return state;
 }
 
 /* A sorted run of candidates: matcher entries (resource << 1 | grpc) or
@@ -215,31 +242,30 @@ struct run {
   int hosts_known;            /* found by the host walk */
 };
 
-static void accepted(const struct sentc_dfa *d, uint32_t state, struct run *run) {
-  const struct sentc_dfa_state *s = &d->states[state];
-  *run = (struct run){d->accepts + s->accept, d->accepts + s->accept + s->n_accept, 1, 0};
+/* The entries accepted where a walk ended. */
+static struct run accepted(const struct sentc_dfa *d, uint32_t state, int hosts_known) {
+  const uint32_t *s = d->code + state;
+  uint32_t width = s[0] == SENTC_DFA_DENSE ? d->n_classes
+                   : s[0] & SENTC_DFA_RUN ? ((s[0] & ~SENTC_DFA_RUN) + 3) / 4
+                   : s[0];
+  const uint32_t *n_accept = s + 2 + width;
+  return (struct run){n_accept + 1, n_accept + 1 + *n_accept, 1, hosts_known};
 }
 
 static struct run path_candidates(const struct sentc_dfa *d, const struct view *v) {
-  uint32_t state = d->n_states && v->path_len ? SENTC_DFA_START : SENTC_DFA_DEAD;
-  for (size_t i = 0; i < v->path_len && state != SENTC_DFA_DEAD; i++)
-    state = dfa_step(d, state, (unsigned char)v->path[i]);
-  struct run run = {NULL, NULL, 1, 0};
-  if (state != SENTC_DFA_DEAD)
-    accepted(d, state, &run);
-  return run;
+  if (!d->code || v->path_len == 0)
+    return (struct run){NULL, NULL, 1, 0};
+  return accepted(d, walk_path(d, v->path, v->path_len), 0);
 }
 
 /* The host DFA reads the host backwards, so "*.example.com" is a prefix. */
 static struct run host_candidates(const struct sentc_dfa *d, const struct view *v) {
-  uint32_t state = d->n_states ? SENTC_DFA_START : SENTC_DFA_DEAD;
+  if (!d->code)
+    return (struct run){NULL, NULL, 1, 1};
+  uint32_t state = d->start;
   for (size_t i = v->host_len; i > 0 && state != SENTC_DFA_DEAD; i--)
     state = dfa_step(d, state, lower((unsigned char)v->host[i - 1]));
-  struct run run = {NULL, NULL, 1, 1};
-  if (state != SENTC_DFA_DEAD)
-    accepted(d, state, &run);
-  run.hosts_known = 1;
-  return run;
+  return accepted(d, state, 1);
 }
 
 /* Takes the run whose next resource comes first; NULL when all are done. */

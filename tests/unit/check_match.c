@@ -4,10 +4,13 @@
  * templates, headers, gRPC and TCP, and the bypass attempts that path
  * normalization must land on the same resource as the plain path.
  *
- * The tables carry no compiled matcher, so these pin the semantics of
- * each match; the compiled matcher is held to the same answers by the
- * end-to-end scenarios (tests/e2e/match_*.scenario) and by bench/, which
- * compares both on every request it times.
+ * The first tables carry no compiled matcher, so these pin the semantics
+ * of each match.  The second carry a small compiled matcher laid out by
+ * hand as tables.h says (dense, sparse and run records, a host DFA), which
+ * must give the same answers as testing each resource in turn; sentc's
+ * own automata are held to those answers by the end-to-end scenarios
+ * (tests/e2e/match_*.scenario) and by bench/, which compares both on every
+ * request it times.
  */
 #include <check.h>
 #include <stdio.h>
@@ -58,21 +61,29 @@ static const char *lookup(void *ctx, const char *name, size_t len, size_t *value
   return NULL;
 }
 
-/* The matched resources as "name name ...". */
-static const char *matched(const char *method, const char *path, size_t path_len,
-                           const char *host, int grpc) {
+/* The resources of `p` a request enters as "name name ...", after
+ * checking that the naive scan finds the same. */
+static const char *matched_in(const struct sentc_policy *p, const char *method, const char *path,
+                              size_t path_len, const char *host, int grpc) {
   static char names[256];
-  uint32_t out[N(resources)];
+  uint32_t out[16], naive[16];
   struct sentc_request r = {.protocol = SENTC_HTTP, .method = method,
                             .method_len = strlen(method), .path = path, .path_len = path_len,
                             .authority = host, .authority_len = strlen(host), .grpc = grpc,
                             .header = lookup};
-  uint32_t n = sentc_match_resources(&policy, &r, out);
+  uint32_t n = sentc_match_resources(p, &r, out);
+  ck_assert_uint_eq(sentc_match_resources_naive(p, &r, naive), n);
+  ck_assert_mem_eq(out, naive, n * sizeof *out);
   names[0] = 0;
   for (uint32_t i = 0; i < n; i++)
     snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? " " : "",
-             resources[out[i]].name.text);
+             p->resources[out[i]].name.text);
   return names;
+}
+
+static const char *matched(const char *method, const char *path, size_t path_len,
+                           const char *host, int grpc) {
+  return matched_in(&policy, method, path, path_len, host, grpc);
 }
 
 static const char *get(const char *path) { return matched("GET", path, strlen(path), "a", 0); }
@@ -180,6 +191,76 @@ START_TEST(tcp_connections_match_only_tcp_resources_by_port) {
 }
 END_TEST
 
+/* ---- a compiled matcher written by hand (tables.h) ---- */
+
+static const struct sentc_path hello_paths[] = {{SENTC_PATH_EXACT, 0, S("/hello")}};
+static const struct sentc_path o_paths[] = {{SENTC_PATH_EXACT, 0, S("/o")}};
+static const struct sentc_host x_hosts[] = {{0, S("x.io")}};
+static const struct sentc_resource compiled_resources[] = {
+  {.name = S("hello"), .match = {.methods = SENTC_GET, .n_paths = 1, .paths = hello_paths}},
+  {.name = S("o"), .match = {.n_paths = 1, .paths = o_paths}},
+  {.name = S("x"), .match = {.n_hosts = 1, .hosts = x_hosts}},
+  {.name = S("every"), .match = {0}},
+  {.name = S("db"), .match = {.protocol = SENTC_TCP}},
+};
+
+/* Classes: '/' 1, 'e' 2, 'h' 3, 'l' 4, 'o' 5, every other byte 0. */
+static const uint8_t path_classes[256] = {['/'] = 1, ['e'] = 2, ['h'] = 3, ['l'] = 4, ['o'] = 5};
+#define RUN_BYTES(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+static const uint32_t path_code[] = {
+  /*  0 dead   */ 0, 0, 0,
+  /*  3 start  */ SENTC_DFA_DENSE, 0, 0, 12, 0, 0, 0, 0, 0,  /* dense: '/' to 12 */
+  /* 12 "/"    */ 2, 0, 17 << 8 | 'h', 25 << 8 | 'o', 0,     /* sparse */
+  /* 17 "/h"   */ SENTC_DFA_RUN | 4, 21, RUN_BYTES('e', 'l', 'l', 'o'), 0,
+  /* 21 "/hello" */ 0, 0, 1, 0 << 1,
+  /* 25 "/o"   */ 0, 0, 1, 1 << 1,
+};
+static const uint8_t no_classes[256];
+static const uint32_t host_code[] = {          /* "x.io" read backwards */
+  /*  0 */ 0, 0, 0,
+  /*  3 */ 1, 0, 7 << 8 | 'o', 0,
+  /*  7 */ 1, 0, 11 << 8 | 'i', 0,
+  /* 11 */ 1, 0, 15 << 8 | '.', 0,
+  /* 15 */ 1, 0, 19 << 8 | 'x', 0,
+  /* 19 */ 0, 0, 1, 2 << 1,
+};
+static const uint32_t every_http[] = {3}, every_tcp[] = {4};
+static const struct sentc_matcher hand_matcher = {
+  {3, 6, path_classes, path_code}, {3, 1, no_classes, host_code}, 1, every_http, 1, every_tcp,
+};
+static const struct sentc_policy compiled = {
+  .tables_version = SENTC_TABLES_VERSION, .name = S("c"), .n_resources = N(compiled_resources),
+  .resources = compiled_resources, .matcher = &hand_matcher,
+};
+
+static const char *compiled_get(const char *path, const char *host) {
+  return matched_in(&compiled, "GET", path, strlen(path), host, 0);
+}
+
+START_TEST(the_compiled_matcher_reads_dense_sparse_and_run_records) {
+  ck_assert_str_eq(compiled_get("/hello", "a"), "hello every");
+  ck_assert_str_eq(compiled_get("/o?q=1", "a"), "o every");
+  ck_assert_str_eq(compiled_get("/hell", "a"), "every");       /* ends inside the run */
+  ck_assert_str_eq(compiled_get("/helxo", "a"), "every");      /* leaves the run */
+  ck_assert_str_eq(compiled_get("/hello/", "a"), "every");
+  ck_assert_str_eq(compiled_get("/h", "a"), "every");
+  ck_assert_str_eq(compiled_get("/e", "a"), "every");          /* a class with no edge here */
+  ck_assert_str_eq(compiled_get("x", "a"), "every");           /* no path */
+  ck_assert_str_eq(matched_in(&compiled, "POST", "/hello", 6, "a", 0), "every");
+}
+END_TEST
+
+START_TEST(the_compiled_matcher_walks_hosts_backwards_and_merges_in_file_order) {
+  ck_assert_str_eq(compiled_get("/o", "X.io:8080"), "o x every");
+  ck_assert_str_eq(compiled_get("/hello", "x.io."), "hello x every");
+  ck_assert_str_eq(compiled_get("/", "ax.io"), "every");
+  uint32_t out[N(compiled_resources)];
+  struct sentc_request r = {.protocol = SENTC_TCP, .port = 1, .authority = "", .path = ""};
+  ck_assert_uint_eq(sentc_match_resources(&compiled, &r, out), 1);
+  ck_assert_uint_eq(out[0], 4);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("match");
   TCase *t = tcase_create("core");
@@ -193,6 +274,8 @@ int main(void) {
   tcase_add_test(t, every_header_predicate_must_hold);
   tcase_add_test(t, a_request_enters_every_matching_resource_in_file_order);
   tcase_add_test(t, tcp_connections_match_only_tcp_resources_by_port);
+  tcase_add_test(t, the_compiled_matcher_reads_dense_sparse_and_run_records);
+  tcase_add_test(t, the_compiled_matcher_walks_hosts_backwards_and_merges_in_file_order);
   suite_add_tcase(s, t);
   SRunner *r = srunner_create(s);
   srunner_run_all(r, CK_NORMAL);
