@@ -14,6 +14,7 @@
 #include "../engine/clock.h"
 #include "../engine/engine.h"
 #include "../engine/platform.h"
+#include "../engine/proctime.h"
 
 #define PROXY_EXPORT(name) __attribute__((export_name(#name)))
 
@@ -61,7 +62,7 @@ uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
 static int64_t now_ms(void) {
   uint64_t ns = 0;
   proxy_get_current_time_nanoseconds(&ns);
-  return sentc_clock_now(&clock, (int64_t)(ns / 1000000u));
+  return sentc_engine_time(&clock, (int64_t)(ns / 1000000u));
 }
 
 static const char *map_value(uint32_t map, const char *name, size_t name_len, size_t *len) {
@@ -261,3 +262,29 @@ void sentc_resume_stream(uint32_t stream) {
 }
 
 void sentc_wake_every(uint32_t ms) { proxy_set_tick_period_milliseconds(ms); }
+
+static int shared_status(uint32_t result) {
+  switch (result) {
+  case PROXY_OK: return SENTC_SHARED_OK;
+  case PROXY_NOT_FOUND: return SENTC_SHARED_NOT_FOUND;
+  case PROXY_CAS_MISMATCH: return SENTC_SHARED_CAS_MISMATCH;
+  default: return SENTC_SHARED_FAILED;
+  }
+}
+
+int sentc_shared_get(const char *key, size_t key_len, void *out, size_t room, size_t *len,
+                     uint32_t *cas) {
+  struct sentc_scratch_mark mark = sentc_scratch_mark();
+  const char *value = NULL;
+  *len = 0;
+  int status = shared_status(proxy_get_shared_data(key, key_len, &value, len, cas));
+  if (status == SENTC_SHARED_OK)
+    memcpy(out, value, *len < room ? *len : room);
+  sentc_scratch_release(mark);
+  return status;
+}
+
+int sentc_shared_set(const char *key, size_t key_len, const void *value, size_t len,
+                     uint32_t cas) {
+  return shared_status(proxy_set_shared_data(key, key_len, value, len, cas));
+}

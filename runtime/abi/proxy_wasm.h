@@ -12,7 +12,7 @@
 
 #define PROXY_IMPORT(name) __attribute__((import_module("env"), import_name(#name)))
 
-enum proxy_result { PROXY_OK = 0, PROXY_NOT_FOUND = 1 };
+enum proxy_result { PROXY_OK = 0, PROXY_NOT_FOUND = 1, PROXY_CAS_MISMATCH = 8 };
 enum proxy_action { PROXY_CONTINUE = 0, PROXY_PAUSE = 1 };
 enum proxy_log_level { PROXY_TRACE, PROXY_DEBUG, PROXY_INFO, PROXY_WARN, PROXY_ERROR, PROXY_CRITICAL };
 enum proxy_map_type { PROXY_REQUEST_HEADERS = 0, PROXY_RESPONSE_HEADERS = 2, PROXY_RESPONSE_TRAILERS = 3 };
@@ -58,6 +58,14 @@ uint32_t proxy_continue_stream(uint32_t stream_type);
 
 PROXY_IMPORT(proxy_set_tick_period_milliseconds)
 uint32_t proxy_set_tick_period_milliseconds(uint32_t period);
+
+PROXY_IMPORT(proxy_get_shared_data)
+uint32_t proxy_get_shared_data(const char *key, size_t key_len, const char **value,
+                               size_t *value_len, uint32_t *cas);
+
+PROXY_IMPORT(proxy_set_shared_data)
+uint32_t proxy_set_shared_data(const char *key, size_t key_len, const char *value,
+                               size_t value_len, uint32_t cas);
 
 /* WASI's random source, which Envoy provides. */
 __attribute__((import_module("wasi_snapshot_preview1"), import_name("random_get")))

@@ -27,8 +27,14 @@ void *sentc_scratch_alloc(size_t size) {
   return p;
 }
 
-void sentc_scratch_reset(void) {
-  used = 0;
-  while (n_spills > 0)
+struct sentc_scratch_mark sentc_scratch_mark(void) {
+  return (struct sentc_scratch_mark){used, n_spills};
+}
+
+void sentc_scratch_release(struct sentc_scratch_mark mark) {
+  used = mark.used;
+  while (n_spills > mark.n_spills)
     free(spills[--n_spills]);
 }
+
+void sentc_scratch_reset(void) { sentc_scratch_release((struct sentc_scratch_mark){0, 0}); }

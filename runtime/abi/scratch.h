@@ -17,4 +17,14 @@ void *sentc_scratch_alloc(size_t size);
 /* Everything allocated since the last reset is released. */
 void sentc_scratch_reset(void);
 
+/* Where the region stands now, and releasing what was allocated since:
+ * for values copied out at once (shared data), so that a callback making
+ * many such calls does not fill the region. */
+struct sentc_scratch_mark {
+  size_t used;
+  int n_spills;
+};
+struct sentc_scratch_mark sentc_scratch_mark(void);
+void sentc_scratch_release(struct sentc_scratch_mark mark);
+
 #endif

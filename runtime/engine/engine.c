@@ -21,6 +21,7 @@
 #include "platform.h"
 #include "reply.h"
 #include "rules.h"
+#include "state.h"
 #include "stream.h"
 
 static const struct sentc_policy *policy;
@@ -109,11 +110,13 @@ int sentc_engine_start(const struct sentc_policy *p) {
     return -1;
   policy = p;
   client_ip = (struct sentc_client_ip_policy){p->client_ip, p->xff_hops};
-  uint64_t seed[2];
-  sentc_random_bytes(seed, sizeof seed);
-  sentc_hash_seed(seed[0], seed[1]);
   if (allocate() != 0 || sentc_rules_start(p) != 0)
     return -1;
+  /* Proxy hotspot slots are found by hash in every VM: one seed for all. */
+  uint64_t seed[2];
+  sentc_random_bytes(seed, sizeof seed);
+  sentc_state_agree(seed, sizeof seed);
+  sentc_hash_seed(seed[0], seed[1]);
   sentc_streams_init(max_effects());
   held_list = -1;
   wake_ms = 0;
@@ -195,12 +198,14 @@ struct commit {
   int64_t now, wait_us;
 };
 
-static int record(struct commit *c, int result, struct sentc_effect *e, int64_t wait_us) {
+/* `wait_us` is read only after the commit in the call's arguments has set it
+ * (argument evaluation order is unspecified). */
+static int record(struct commit *c, int result, struct sentc_effect *e, const int64_t *wait_us) {
   if (result != 0)
     return -1;
   c->stream->effects[c->stream->n_effects++] = *e;
-  if (wait_us > c->wait_us)
-    c->wait_us = wait_us;
+  if (wait_us && *wait_us > c->wait_us)
+    c->wait_us = *wait_us;
   return 0;
 }
 
@@ -209,21 +214,21 @@ static int commit_resource(uint32_t index, struct commit *c, struct blocker *b) 
   struct sentc_effect e;
   int64_t wait;
   for (uint32_t j = r->flows.first; j < r->flows.first + r->flows.n; j++)
-    if (record(c, sentc_flow_commit(j, c->now, &e, &wait), &e, wait))
+    if (record(c, sentc_flow_commit(j, c->now, &e, &wait), &e, &wait))
       return blocked_by(b, "flow", r, flow_rule(j), flow_blocked[j]), -1;
   for (uint32_t k = 0; k < r->n_watchers; k++) {
     sentc_flow_count_of(r->watchers[k], c->now, &e);
-    record(c, 0, &e, 0);
+    record(c, 0, &e, NULL);
   }
   for (uint32_t j = r->concurrency.first; j < r->concurrency.first + r->concurrency.n; j++)
-    if (record(c, sentc_concurrency_commit(j, &e), &e, 0))
+    if (record(c, sentc_concurrency_commit(j, &e), &e, NULL))
       return blocked_by(b, "concurrency", r, concurrency_rule(j), concurrency_blocked[j]), -1;
   for (uint32_t j = r->hotspots.first; j < r->hotspots.first + r->hotspots.n; j++)
     if (keys[j].text &&
-        record(c, sentc_hotspot_commit(j, keys[j].text, keys[j].len, keys[j].hash, c->now, &e, &wait), &e, wait))
+        record(c, sentc_hotspot_commit(j, keys[j].text, keys[j].len, keys[j].hash, c->now, &e, &wait), &e, &wait))
       return blocked_by(b, "hotspot", r, hotspot_rule(j), hotspot_blocked[j]), -1;
   for (uint32_t j = r->breakers.first; j < r->breakers.first + r->breakers.n; j++)
-    if (record(c, sentc_breaker_commit(j, c->now, &e), &e, 0))
+    if (record(c, sentc_breaker_commit(j, c->now, &e), &e, NULL))
       return blocked_by(b, "breaker", r, breaker_rule(j), breaker_blocked[j]), -1;
   return 0;
 }
@@ -236,8 +241,12 @@ static void undo(struct sentc_stream *s) {
 static int commit(const struct sentc_request *request, uint32_t n, struct commit *c,
                   struct blocker *b) {
   struct sentc_effect e;
-  if (request->protocol == SENTC_HTTP && policy->system.present)
-    record(c, sentc_system_commit(c->now, &e), &e, 0);
+  if (request->protocol == SENTC_HTTP && policy->system.present &&
+      record(c, sentc_system_commit(c->now, &e), &e, NULL) != 0) {
+    b->kind = "system";       /* its state was unreachable and on_error is deny */
+    b->counter = -1;
+    return -1;
+  }
   for (uint32_t i = 0; i < n; i++)
     if (commit_resource(matched[i], c, b) != 0) {
       undo(c->stream);
@@ -274,9 +283,11 @@ static void want_wake(uint32_t ms) {
   sentc_wake_every(ms);
 }
 
-/* Ticks at the next held stream's turn, or none when nothing waits. */
+/* Ticks at the next held stream's turn, or as often as the state store
+ * needs (liveness stamps), or none. */
 static void schedule(int64_t now) {
-  int64_t next = INT64_MAX;
+  uint32_t store_ms = sentc_state_wake_ms();
+  int64_t next = store_ms ? now + store_ms : INT64_MAX;
   for (int32_t i = held_list; i >= 0; i = sentc_stream_at(i)->next_held)
     if (sentc_stream_at(i)->resume_at < next)
       next = sentc_stream_at(i)->resume_at;
@@ -304,6 +315,8 @@ static void unhold(struct sentc_stream *s) {
 }
 
 void sentc_engine_tick(int64_t now) {
+  sentc_state_now(now);
+  sentc_state_tick();
   for (int32_t i = held_list, next; i >= 0; i = next) {
     struct sentc_stream *s = sentc_stream_at(i);
     next = s->next_held;
@@ -337,6 +350,7 @@ static void reject(const struct sentc_request *request, const struct blocker *b,
 
 void sentc_engine_request(uint32_t id, const struct sentc_request *request, int64_t now,
                           struct sentc_verdict *verdict) {
+  sentc_state_now(now);
   uint32_t n = sentc_match_resources(policy, request, matched);
   struct blocker b;
   *verdict = (struct sentc_verdict){.action = SENTC_CONTINUE};
@@ -360,8 +374,8 @@ void sentc_engine_request(uint32_t id, const struct sentc_request *request, int6
   if (c.wait_us > 0) {
     hold(s, now + (c.wait_us + 999) / 1000);
     verdict->action = SENTC_HOLD;
-    schedule(now);
   }
+  schedule(now);
 }
 
 /* ---- the response and the end ---- */
@@ -379,6 +393,7 @@ static void complete(struct sentc_stream *s, int64_t now, int grpc_status, int n
 void sentc_engine_response(uint32_t id, int status, int grpc_status, int64_t now,
                            struct sentc_reply *add) {
   add->n_headers = 0;
+  sentc_state_now(now);
   struct sentc_stream *s = sentc_stream_find(id);
   if (!s || s->held || s->completed || s->awaiting_trailers)
     return;
@@ -393,6 +408,7 @@ void sentc_engine_response(uint32_t id, int status, int grpc_status, int64_t now
 }
 
 void sentc_engine_trailers(uint32_t id, int grpc_status, int64_t now) {
+  sentc_state_now(now);
   struct sentc_stream *s = sentc_stream_find(id);
   if (s && s->awaiting_trailers)
     complete(s, now, grpc_status, grpc_status < 0);
@@ -402,6 +418,7 @@ void sentc_engine_end(uint32_t id, int64_t now) {
   struct sentc_stream *s = sentc_stream_find(id);
   if (!s)
     return;
+  sentc_state_now(now);
   int held = s->held;
   if (held)
     unhold(s);
@@ -410,6 +427,5 @@ void sentc_engine_end(uint32_t id, int64_t now) {
   for (uint16_t i = 0; i < s->n_effects; i++)
     sentc_effect_release(&s->effects[i], held);
   sentc_stream_close(s);
-  if (held)
-    schedule(now);
+  schedule(now);
 }

@@ -1,6 +1,7 @@
 /*
  * hotspot.c: the hotspot value directory and the seeded hash (see hotspot.h).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "hotspot.h"
@@ -47,7 +48,7 @@ uint64_t sentc_hash(const char *data, size_t len) {
   return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
-int sentc_hot_table_init(struct sentc_hot_table *t, uint32_t capacity) {
+int sentc_hot_table_init(struct sentc_hot_table *t, uint32_t capacity, int scope, int permits) {
   if (capacity == 0)
     capacity = 1;
   uint32_t index_size = 1;
@@ -63,8 +64,11 @@ int sentc_hot_table_init(struct sentc_hot_table *t, uint32_t capacity) {
   if (!t->index || !t->chain || !t->newer || !t->older || !t->hashes)
     return -1;
   memset(t->index, 0xff, index_size * sizeof *t->index);
+  t->shared = scope == SENTC_SCOPE_PROXY;
+  uint32_t in_flight = offsetof(struct sentc_hot_value, in_flight);
   for (uint32_t i = 0; i < capacity; i++) {
-    sentc_cell cell = sentc_state_reserve(sizeof(struct sentc_hot_value));
+    sentc_cell cell = sentc_state_reserve_in(sizeof(struct sentc_hot_value), scope, &in_flight,
+                                             permits ? 1 : 0);
     if (i == 0)
       t->first_cell = cell;
   }
@@ -72,6 +76,8 @@ int sentc_hot_table_init(struct sentc_hot_table *t, uint32_t capacity) {
 }
 
 int32_t sentc_hot_find(const struct sentc_hot_table *t, uint64_t hash) {
+  if (t->shared)
+    return (int32_t)(hash % t->capacity);
   for (int32_t s = t->index[hash & t->index_mask]; s >= 0; s = t->chain[s])
     if (t->hashes[s] == hash)
       return s;
@@ -105,6 +111,8 @@ static int reset_value(void *value, void *arg) {
 
 int32_t sentc_hot_use(struct sentc_hot_table *t, uint64_t hash) {
   int32_t s = sentc_hot_find(t, hash);
+  if (t->shared)
+    return s;
   if (s >= 0) {
     lru_unlink(t, s);
     lru_push_newest(t, s);
@@ -124,4 +132,9 @@ int32_t sentc_hot_use(struct sentc_hot_table *t, uint64_t hash) {
   lru_push_newest(t, s);
   sentc_state_update(t->first_cell + (uint32_t)s, reset_value, &hash);
   return s;
+}
+
+void sentc_hot_claim(struct sentc_hot_value *v, uint64_t hash) {
+  if (v->hash != hash)
+    *v = (struct sentc_hot_value){.hash = hash, .in_flight = v->in_flight};
 }

@@ -9,6 +9,12 @@
  * cell (state.h) that also stores the hash, so a reader can tell that a
  * slot changed hands.  The directory itself is this worker's: it holds no
  * counts, only where a value's cell is.
+ *
+ * A scope proxy rule's cells are shared by every VM, so every VM must put a
+ * value in the same slot without talking: its slot is hash % capacity (the
+ * hash seed is the same in every VM, state.h sentc_state_agree), and a
+ * value arriving at a slot that holds another takes it over, as an LRU
+ * eviction would.  No directory then.
  */
 #ifndef SENTC_HOTSPOT_H
 #define SENTC_HOTSPOT_H
@@ -34,13 +40,16 @@ struct sentc_hot_table {
   int32_t newest, oldest;
   uint64_t *hashes;
   sentc_cell first_cell;   /* slot i's cell is first_cell + i */
+  uint8_t shared;          /* scope proxy: slot = hash % capacity */
 };
 
 void sentc_hash_seed(uint64_t k0, uint64_t k1);
 uint64_t sentc_hash(const char *data, size_t len);
 
-/* Reserves the table's cells and allocates its directory. 0 or -1. */
-int sentc_hot_table_init(struct sentc_hot_table *table, uint32_t capacity);
+/* Reserves the table's cells in `scope` (enum sentc_scope), their in_flight
+ * a permit field when `permits`, and allocates its directory. 0 or -1. */
+int sentc_hot_table_init(struct sentc_hot_table *table, uint32_t capacity, int scope,
+                         int permits);
 
 /* The slot holding `hash`, or -1.  Changes nothing. */
 int32_t sentc_hot_find(const struct sentc_hot_table *table, uint64_t hash);
@@ -48,5 +57,10 @@ int32_t sentc_hot_find(const struct sentc_hot_table *table, uint64_t hash);
 /* The slot for `hash`, made most recently used; a new value takes a free
  * slot or the least recently used one, whose cell is reset to `hash`. */
 int32_t sentc_hot_use(struct sentc_hot_table *table, uint64_t hash);
+
+/* Makes a slot's value (a cell copy) `hash`'s: unchanged if it already is,
+ * else fresh; in-flight permits stay with the slot, whose releases give
+ * them back whoever holds it (in a proxy table, until they end). */
+void sentc_hot_claim(struct sentc_hot_value *value, uint64_t hash);
 
 #endif

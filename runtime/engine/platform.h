@@ -29,4 +29,19 @@ void sentc_resume_stream(uint32_t stream);
  * more ticks.  The engine calls it only when the wish changes. */
 void sentc_wake_every(uint32_t ms);
 
+/* Process-wide shared data (Proxy-Wasm's): every VM of the process sees the
+ * same keys; each value carries a cas that changes at every write. */
+enum sentc_shared_status {
+  SENTC_SHARED_OK, SENTC_SHARED_NOT_FOUND, SENTC_SHARED_CAS_MISMATCH, SENTC_SHARED_FAILED
+};
+
+/* Copies the value of `key` into `out` (at most `room` bytes; *len is its
+ * whole length) with its cas. */
+int sentc_shared_get(const char *key, size_t key_len, void *out, size_t room, size_t *len,
+                     uint32_t *cas);
+
+/* Writes `key` if its cas is still `cas` (0: whatever it is, or creates it). */
+int sentc_shared_set(const char *key, size_t key_len, const void *value, size_t len,
+                     uint32_t cas);
+
 #endif

@@ -4,6 +4,7 @@
  * undos and releases go through sentc_state_update with a change function,
  * so each runs as load, change, compare-and-swap store.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "breaker.h"
@@ -40,6 +41,12 @@ static void *view;     /* a loaded cell, for checks */
 
 static void *zalloc(size_t n, size_t size) { return calloc(n ? n : 1, size); }
 
+/* A cell in the rule's scope, with its in-flight field at `permit` (or none, -1). */
+static sentc_cell reserve(uint32_t size, int scope, int32_t permit) {
+  uint32_t offset = (uint32_t)permit;
+  return sentc_state_reserve_in(size, scope, &offset, permit >= 0);
+}
+
 static int reserve_cells(void) {
   flow_cells = zalloc(policy->n_flows, sizeof *flow_cells);
   curves = zalloc(policy->n_flows, sizeof *curves);
@@ -50,27 +57,35 @@ static int reserve_cells(void) {
     return -1;
   for (uint32_t i = 0; i < policy->n_flows; i++) {
     const struct sentc_flow *f = &policy->flows[i];
-    flow_cells[i] = sentc_state_reserve(sizeof(struct flow_cell) +
-                                        f->window.buckets * sizeof(struct sentc_bucket));
+    flow_cells[i] = reserve(sizeof(struct flow_cell) + f->window.buckets * sizeof(struct sentc_bucket),
+                            f->rule.scope, -1);
     if (f->flags & SENTC_FLOW_WARMUP)
       sentc_warmup_curve(&curves[i], f->count, f->window.window_ms, f->warmup_ms, f->cold_factor);
   }
   for (uint32_t i = 0; i < policy->n_concurrency; i++)
-    concurrency_cells[i] = sentc_state_reserve(sizeof(struct concurrency_cell));
+    concurrency_cells[i] = reserve(sizeof(struct concurrency_cell), policy->concurrency[i].rule.scope,
+                                   offsetof(struct concurrency_cell, in_flight));
   for (uint32_t i = 0; i < policy->n_breakers; i++)
-    breaker_cells[i] = sentc_state_reserve(sizeof(struct sentc_breaker_cell) +
-                                           policy->breakers[i].window.buckets *
-                                               sizeof(struct sentc_bucket));
+    breaker_cells[i] = reserve(sizeof(struct sentc_breaker_cell) +
+                                   policy->breakers[i].window.buckets * sizeof(struct sentc_bucket),
+                               policy->breakers[i].rule.scope,
+                               offsetof(struct sentc_breaker_cell, probes_out));
   for (uint32_t i = 0; i < policy->n_hotspots; i++)
-    if (sentc_hot_table_init(&hot_tables[i], policy->hotspots[i].capacity) != 0)
+    if (sentc_hot_table_init(&hot_tables[i], policy->hotspots[i].capacity,
+                             policy->hotspots[i].rule.scope,
+                             policy->hotspots[i].mode == SENTC_HOTSPOT_CONCURRENCY) != 0)
       return -1;
-  system_cell = sentc_state_reserve(sizeof(struct system_cell));
+  /* system protects the whole proxy (LANGUAGE.md): one process-wide cell. */
+  system_cell = reserve(sizeof(struct system_cell),
+                        policy->system.present ? SENTC_SCOPE_PROXY : SENTC_SCOPE_WORKER,
+                        offsetof(struct system_cell, in_flight));
   return 0;
 }
 
 int sentc_rules_start(const struct sentc_policy *p) {
   policy = p;
   sentc_state_reset();
+  sentc_state_namespace(&p->name, p->hash);
   if (reserve_cells() != 0 || sentc_state_seal() != 0)
     return -1;
   view = malloc(sentc_state_max_size());
@@ -83,6 +98,19 @@ static void *load(sentc_cell cell) {
 }
 
 static int64_t ms_up(int64_t us) { return (us + 999) / 1000; }
+
+/* The result of a commit's update.  When a proxy cell could not be written
+ * (shared data contended beyond the retry bound), the policy's on_error
+ * decides: allow lets the request by holding nothing (an effect with
+ * nothing to give back), deny blocks it. */
+static int settled(int result, struct sentc_effect *e) {
+  if (result != SENTC_STATE_UNAVAILABLE)
+    return result;
+  if (policy->on_error == SENTC_ON_ERROR_DENY)
+    return -1;
+  *e = (struct sentc_effect){.kind = SENTC_EF_CHECK};
+  return 1;
+}
 
 /* ---- flow ---- */
 
@@ -142,16 +170,23 @@ static int flow_take(void *value, void *arg) {
     return -1;
   if (policy->flows[a->rule].flags & SENTC_FLOW_THROTTLE)
     a->slot_us = sentc_pace_take(&c->pace, a->now * 1000, flow_interval_us(a->rule, c, a->now));
-  flow_count(a->rule, c, a->now, 1);
+  /* An `of` rule's window holds the other resource's passes only (Sentinel's
+   * relation strategy): its own requests are checked against it, not counted. */
+  if (policy->flows[a->rule].of < 0)
+    flow_count(a->rule, c, a->now, 1);
   return 0;
 }
 
 int sentc_flow_commit(uint32_t i, int64_t now, struct sentc_effect *e, int64_t *wait_us) {
   struct flow_change a = {i, now, 0};
-  if (sentc_state_update(flow_cells[i], flow_take, &a) != 0)
-    return -1;
+  int result = settled(sentc_state_update(flow_cells[i], flow_take, &a), e);
+  if (result != 0) {
+    *wait_us = 0;
+    return result > 0 ? 0 : -1;
+  }
   int paced = policy->flows[i].flags & SENTC_FLOW_THROTTLE;
-  *e = (struct sentc_effect){.kind = paced ? SENTC_EF_PACE : SENTC_EF_FLOW, .rule = i,
+  int counted = policy->flows[i].of < 0;
+  *e = (struct sentc_effect){.kind = paced ? SENTC_EF_PACE : counted ? SENTC_EF_FLOW : SENTC_EF_CHECK, .rule = i,
                              .at = paced ? a.slot_us : now};
   *wait_us = paced && a.slot_us > now * 1000 ? a.slot_us - now * 1000 : 0;
   return 0;
@@ -177,7 +212,8 @@ static int flow_untake(void *value, void *arg) {
                                               policy->flows[e->rule].window.window_ms);
     if (c->pace.latest_us == e->at && !(policy->flows[e->rule].flags & SENTC_FLOW_WARMUP))
       sentc_pace_give_back(&c->pace, e->at, interval);
-    flow_count(e->rule, c, e->at / 1000, -1);
+    if (policy->flows[e->rule].of < 0)    /* `of`: the pass was not counted */
+      flow_count(e->rule, c, e->at / 1000, -1);
   } else {
     flow_count(e->rule, c, e->at, -1);
   }
@@ -217,8 +253,9 @@ static int permit_give(void *value, void *arg) {
 
 int sentc_concurrency_commit(uint32_t i, struct sentc_effect *e) {
   uint32_t limit = policy->concurrency[i].limit;
-  if (sentc_state_update(concurrency_cells[i], permit_take, &limit) != 0)
-    return -1;
+  int result = settled(sentc_state_update(concurrency_cells[i], permit_take, &limit), e);
+  if (result != 0)
+    return result > 0 ? 0 : -1;
   *e = (struct sentc_effect){.kind = SENTC_EF_CONCURRENCY, .rule = i};
   return 0;
 }
@@ -241,6 +278,7 @@ static void hot_rate(const struct sentc_hotspot *h, const char *key, size_t len,
 struct hot_change {
   const struct sentc_hotspot *rule;
   uint32_t count, window_ms;
+  uint64_t hash;
   int64_t now, wait_us, retry_ms;
   int take;                     /* commit (else just check) */
 };
@@ -249,6 +287,7 @@ static int hot_apply(void *value, void *arg) {
   struct hot_change *a = arg;
   struct sentc_hot_value *v = value;
   const struct sentc_hotspot *h = a->rule;
+  sentc_hot_claim(v, a->hash);
   if (h->mode == SENTC_HOTSPOT_CONCURRENCY) {
     if (v->in_flight + 1 > h->count)
       return -1;
@@ -278,11 +317,14 @@ static int hot_apply(void *value, void *arg) {
 
 int sentc_hotspot_blocks(uint32_t i, const char *key, size_t len, uint64_t hash, int64_t now,
                          int64_t *retry_ms) {
-  struct hot_change a = {.rule = &policy->hotspots[i], .now = now};
+  struct hot_change a = {.rule = &policy->hotspots[i], .hash = hash, .now = now};
   hot_rate(a.rule, key, len, &a.count, &a.window_ms);
   int32_t slot = sentc_hot_find(&hot_tables[i], hash);
+  /* A blocked value is in use too (Sentinel's LRU moves a value up on every
+   * lookup): left at its old rank, a flood of new values would evict it and
+   * it would come back with a fresh bucket, escaping its limit. */
   if (slot >= 0)
-    load(hot_tables[i].first_cell + (uint32_t)slot);
+    load(hot_tables[i].first_cell + (uint32_t)sentc_hot_use(&hot_tables[i], hash));
   else
     memset(view, 0, sizeof(struct sentc_hot_value));
   if (hot_apply(view, &a) == 0)
@@ -293,11 +335,14 @@ int sentc_hotspot_blocks(uint32_t i, const char *key, size_t len, uint64_t hash,
 
 int sentc_hotspot_commit(uint32_t i, const char *key, size_t len, uint64_t hash, int64_t now,
                          struct sentc_effect *e, int64_t *wait_us) {
-  struct hot_change a = {.rule = &policy->hotspots[i], .now = now, .take = 1};
+  struct hot_change a = {.rule = &policy->hotspots[i], .hash = hash, .now = now, .take = 1};
   hot_rate(a.rule, key, len, &a.count, &a.window_ms);
   int32_t slot = sentc_hot_use(&hot_tables[i], hash);
-  if (sentc_state_update(hot_tables[i].first_cell + (uint32_t)slot, hot_apply, &a) != 0)
-    return -1;
+  int result = settled(sentc_state_update(hot_tables[i].first_cell + (uint32_t)slot, hot_apply, &a), e);
+  if (result != 0) {
+    *wait_us = 0;
+    return result > 0 ? 0 : -1;
+  }
   *e = (struct sentc_effect){.kind = SENTC_EF_HOTSPOT, .rule = i, .slot = slot, .hash = hash,
                              .at = a.rule->throttle ? now * 1000 + a.wait_us : now};
   *wait_us = a.wait_us > 0 ? a.wait_us : 0;
@@ -314,7 +359,8 @@ static int hot_release(void *value, void *arg) {
   struct hot_give *g = arg;
   struct sentc_hot_value *v = value;
   const struct sentc_hotspot *h = &policy->hotspots[g->effect->rule];
-  if (v->hash != g->effect->hash)
+  int permit_stays = h->mode == SENTC_HOTSPOT_CONCURRENCY && hot_tables[g->effect->rule].shared;
+  if (v->hash != g->effect->hash && !permit_stays)
     return -1;                  /* the value was forgotten meanwhile */
   if (h->mode == SENTC_HOTSPOT_CONCURRENCY) {
     if (v->in_flight > 0)
@@ -330,6 +376,9 @@ static int hot_release(void *value, void *arg) {
 }
 
 static void hot_give_back(const struct sentc_effect *e, int held, int undo) {
+  const struct sentc_hotspot *h = &policy->hotspots[e->rule];
+  if (h->mode != SENTC_HOTSPOT_CONCURRENCY && !undo && !(held && h->throttle))
+    return;             /* a spent token or a used pace slot stays spent: no load */
   struct hot_give g = {e, held, undo};
   sentc_state_update(hot_tables[e->rule].first_cell + (uint32_t)e->slot, hot_release, &g);
 }
@@ -355,13 +404,16 @@ struct breaker_change {
 static int breaker_enter(void *value, void *arg) {
   struct breaker_change *a = arg;
   a->probe = sentc_breaker_enter(&policy->breakers[a->rule], value, a->now);
-  return a->probe < 0 ? -1 : 0;
+  if (a->probe < 0)
+    return -1;
+  return a->probe ? 0 : SENTC_STATE_UNCHANGED;   /* closed: nothing to write */
 }
 
 int sentc_breaker_commit(uint32_t i, int64_t now, struct sentc_effect *e) {
   struct breaker_change a = {.rule = i, .now = now};
-  if (sentc_state_update(breaker_cells[i], breaker_enter, &a) != 0)
-    return -1;
+  int result = settled(sentc_state_update(breaker_cells[i], breaker_enter, &a), e);
+  if (result != 0)
+    return result > 0 ? 0 : -1;
   *e = (struct sentc_effect){.kind = SENTC_EF_BREAKER, .rule = i, .probe = (uint8_t)a.probe, .at = now};
   return 0;
 }
@@ -433,9 +485,9 @@ static int system_apply(void *value, void *arg) {
 
 int sentc_system_commit(int64_t now, struct sentc_effect *e) {
   struct system_change a = {.now = now, .n = 1};
-  sentc_state_update(system_cell, system_apply, &a);
   *e = (struct sentc_effect){.kind = SENTC_EF_SYSTEM, .at = now};
-  return 0;
+  int result = settled(sentc_state_update(system_cell, system_apply, &a), e);
+  return result < 0 ? -1 : 0;
 }
 
 /* ---- effects ---- */
@@ -451,6 +503,8 @@ static void release(const struct sentc_effect *e, int held, int undo) {
   case SENTC_EF_PACE:
     if (undo || (held && e->kind == SENTC_EF_PACE))
       sentc_state_update(flow_cells[e->rule], flow_untake, (void *)e);
+    break;
+  case SENTC_EF_CHECK:
     break;
   case SENTC_EF_CONCURRENCY:
     sentc_state_update(concurrency_cells[e->rule], permit_give, NULL);

@@ -1,42 +1,69 @@
 /*
- * state.c: the local (worker) state store (see state.h): every cell lives
- * in one arena in this VM's memory, with a version per cell so that the
- * compare-and-swap contract is honoured exactly as shared data would.
+ * state.c: the state store (see state.h).  Worker cells live in one arena
+ * in this VM's memory, with a version per cell so that the compare-and-swap
+ * contract is honoured exactly as shared data would; proxy cells are handed
+ * to shared.c.  The choice is one branch per call, so scope worker costs
+ * what it cost before proxy cells existed.
  */
 #include <stdlib.h>
 #include <string.h>
+#include "shared.h"
 #include "state.h"
+
+/* Store attempts for a proxy cell before on_error decides. */
+#define PROXY_ATTEMPTS 32
 
 struct cell {
   uint32_t offset, size, version;
+  int32_t shared;          /* index in shared.c, or -1 for a worker cell */
 };
 
 static struct cell *cells;
 static uint32_t n_cells, room_cells;
 static uint32_t arena_size, max_size;
 static unsigned char *arena, *scratch;
+static int lost_reservation;    /* a reserve ran out of memory: sealing fails */
 
-sentc_cell sentc_state_reserve(uint32_t size) {
+sentc_cell sentc_state_reserve_in(uint32_t size, int scope, const uint32_t *permit_offsets,
+                                  uint32_t n_permits) {
   if (n_cells == room_cells) {
     uint32_t room = room_cells ? 2 * room_cells : 64;
-    struct cell *grown = realloc(cells, room * sizeof *cells);
-    if (!grown)
+    struct cell *grown = realloc(cells, room * sizeof *grown);
+    if (!grown) {
+      lost_reservation = 1;
       return UINT32_MAX;
+    }
     cells = grown;
     room_cells = room;
   }
   size = (size + 7u) & ~7u;
-  cells[n_cells] = (struct cell){arena_size, size, 0};
-  arena_size += size;
+  cells[n_cells] = (struct cell){arena_size, size, 0, -1};
+  if (scope == SENTC_SCOPE_PROXY) {
+    uint32_t shared = sentc_shared_reserve(size, permit_offsets, n_permits);
+    if (shared == UINT32_MAX) {
+      lost_reservation = 1;
+      return UINT32_MAX;
+    }
+    cells[n_cells].shared = (int32_t)shared;
+  } else
+    arena_size += size;
   if (size > max_size)
     max_size = size;
   return n_cells++;
 }
 
+sentc_cell sentc_state_reserve(uint32_t size) {
+  return sentc_state_reserve_in(size, SENTC_SCOPE_WORKER, NULL, 0);
+}
+
+void sentc_state_namespace(const struct sentc_string *name, uint64_t hash) {
+  sentc_shared_namespace(name, hash);
+}
+
 int sentc_state_seal(void) {
   arena = calloc(arena_size ? arena_size : 1, 1);
   scratch = calloc(max_size ? max_size : 1, 1);
-  return arena && scratch ? 0 : -1;
+  return arena && scratch && !lost_reservation && sentc_shared_seal() == 0 ? 0 : -1;
 }
 
 void sentc_state_reset(void) {
@@ -46,28 +73,48 @@ void sentc_state_reset(void) {
   cells = NULL;
   arena = scratch = NULL;
   n_cells = room_cells = arena_size = max_size = 0;
+  lost_reservation = 0;
+  sentc_shared_reset();
 }
 
-uint32_t sentc_state_load(sentc_cell cell, void *out) {
-  memcpy(out, arena + cells[cell].offset, cells[cell].size);
-  return cells[cell].version;
+/* `reuse`: a proxy cell may start from the copy its check just got. */
+static uint32_t load(sentc_cell cell, void *out, int reuse) {
+  const struct cell *c = &cells[cell];
+  if (c->shared >= 0)
+    return sentc_shared_load((uint32_t)c->shared, out, reuse);
+  memcpy(out, arena + c->offset, c->size);
+  return c->version;
 }
+
+uint32_t sentc_state_load(sentc_cell cell, void *out) { return load(cell, out, 0); }
 
 int sentc_state_store(sentc_cell cell, const void *in, uint32_t version) {
-  if (cells[cell].version != version)
+  struct cell *c = &cells[cell];
+  if (c->shared >= 0)
+    return sentc_shared_store((uint32_t)c->shared, in, version);
+  if (c->version != version)
     return -1;
-  memcpy(arena + cells[cell].offset, in, cells[cell].size);
-  cells[cell].version++;
+  memcpy(arena + c->offset, in, c->size);
+  c->version++;
   return 0;
 }
 
 int sentc_state_update(sentc_cell cell, sentc_change change, void *arg) {
-  for (;;) {
-    uint32_t version = sentc_state_load(cell, scratch);
+  int shared = cells[cell].shared;
+  for (int attempt = 1;; attempt++) {
+    uint32_t version = load(cell, scratch, attempt == 1);
     int result = change(scratch, arg);
+    if (result == SENTC_STATE_UNCHANGED)
+      return 0;
     if (result != 0 || sentc_state_store(cell, scratch, version) == 0)
       return result;
+    if (shared >= 0 && attempt == PROXY_ATTEMPTS) {
+      sentc_shared_give_up((uint32_t)shared, scratch);
+      return SENTC_STATE_UNAVAILABLE;
+    }
   }
 }
 
 uint32_t sentc_state_max_size(void) { return max_size; }
+
+void sentc_state_agree(void *value, uint32_t len) { sentc_shared_agree(value, len); }

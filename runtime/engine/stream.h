@@ -17,6 +17,7 @@
 enum sentc_effect_kind {
   SENTC_EF_SYSTEM,      /* system in-flight + pass */
   SENTC_EF_FLOW,        /* a pass in a flow rule's window (own or `of`) */
+  SENTC_EF_CHECK,       /* an `of` flow rule let its own request by: nothing to give back */
   SENTC_EF_PACE,        /* a flow throttle slot (at = slot, us) */
   SENTC_EF_CONCURRENCY, /* a permit */
   SENTC_EF_HOTSPOT,     /* a token, pace slot or permit of one value */

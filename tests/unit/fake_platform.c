@@ -1,6 +1,7 @@
 /*
  * fake_platform.c: the engine's platform for the unit tests (see the header).
  */
+#include <stdlib.h>
 #include <string.h>
 #include "fake_platform.h"
 #include "../../runtime/engine/platform.h"
@@ -47,9 +48,84 @@ int64_t fake_counter(const char *name) {
   return -1;
 }
 
+void fake_shared_reset(void);
+
 void fake_platform_reset(void) {
+  fake_shared_reset();
   n_counters = 0;
   fake_n_resumed = 0;
   fake_wake_ms = 0;
   fake_wake_calls = 0;
+}
+
+/* ---- shared data: a small process-wide map, with cas and call counts ---- */
+
+#define MAX_SHARED 4096
+
+static struct { char *key; void *value; size_t len; uint32_t cas; } shared[MAX_SHARED];
+static int n_shared;
+static uint32_t next_cas;
+int fake_shared_gets, fake_shared_sets, fake_shared_fail_sets;
+
+static int shared_find(const char *key, size_t key_len) {
+  for (int i = 0; i < n_shared; i++)
+    if (strlen(shared[i].key) == key_len && memcmp(shared[i].key, key, key_len) == 0)
+      return i;
+  return -1;
+}
+
+int sentc_shared_get(const char *key, size_t key_len, void *out, size_t room, size_t *len,
+                     uint32_t *cas) {
+  fake_shared_gets++;
+  int i = shared_find(key, key_len);
+  if (i < 0)
+    return SENTC_SHARED_NOT_FOUND;
+  memcpy(out, shared[i].value, shared[i].len < room ? shared[i].len : room);
+  *len = shared[i].len;
+  *cas = shared[i].cas;
+  return SENTC_SHARED_OK;
+}
+
+int sentc_shared_set(const char *key, size_t key_len, const void *value, size_t len,
+                     uint32_t cas) {
+  fake_shared_sets++;
+  if (fake_shared_fail_sets > 0) {
+    fake_shared_fail_sets--;
+    return SENTC_SHARED_CAS_MISMATCH;
+  }
+  int i = shared_find(key, key_len);
+  if (i >= 0 && cas != 0 && shared[i].cas != cas)
+    return SENTC_SHARED_CAS_MISMATCH;
+  if (i < 0) {
+    if (n_shared == MAX_SHARED)
+      return SENTC_SHARED_FAILED;
+    i = n_shared++;
+    shared[i].key = strndup(key, key_len);
+    shared[i].value = NULL;
+  }
+  free(shared[i].value);
+  shared[i].value = malloc(len ? len : 1);
+  memcpy(shared[i].value, value, len);
+  shared[i].len = len;
+  shared[i].cas = ++next_cas ? next_cas : ++next_cas;
+  return SENTC_SHARED_OK;
+}
+
+int fake_shared_keys(void) { return n_shared; }
+
+void *fake_shared_value(const char *key, size_t *len) {
+  int i = shared_find(key, strlen(key));
+  if (i < 0)
+    return NULL;
+  *len = shared[i].len;
+  return shared[i].value;
+}
+
+void fake_shared_reset(void) {
+  for (int i = 0; i < n_shared; i++) {
+    free(shared[i].key);
+    free(shared[i].value);
+  }
+  n_shared = 0;
+  fake_shared_gets = fake_shared_sets = fake_shared_fail_sets = 0;
 }

@@ -1,7 +1,8 @@
 /*
  * fake_platform.h: the engine's platform (runtime/engine/platform.h) for
  * native unit tests: counters kept in memory and readable by name, a fixed
- * random source, and a record of resumed streams and tick wishes.
+ * random source, a record of resumed streams and tick wishes, and shared
+ * data (one map for the test process, as Envoy's for its VMs).
  */
 #ifndef FAKE_PLATFORM_H
 #define FAKE_PLATFORM_H
@@ -10,6 +11,7 @@
 
 /* The value of the counter called `name`, or -1 if it was never defined. */
 int64_t fake_counter(const char *name);
+/* Forgets counters, resumes, tick wishes and shared data. */
 void fake_platform_reset(void);
 
 /* Streams resumed since the last reset, in order, and how many. */
@@ -20,5 +22,14 @@ extern int fake_n_resumed;
  * it asked. */
 extern uint32_t fake_wake_ms;
 extern int fake_wake_calls;
+
+/* Shared data: get/set calls since the reset, keys in use, and how many of
+ * the next sets fail with a cas mismatch (to test bounded retries). */
+extern int fake_shared_gets, fake_shared_sets, fake_shared_fail_sets;
+int fake_shared_keys(void);
+/* The bytes stored under `key` (NULL if none), to look at or change in
+ * place as another VM would. */
+void *fake_shared_value(const char *key, size_t *len);
+void fake_shared_reset(void);
 
 #endif

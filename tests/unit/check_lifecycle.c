@@ -1,0 +1,137 @@
+/*
+ * check_lifecycle.c: unit tests of a stream's life in the engine, on tables
+ * written here by hand: the two-phase undo when a later rule's commit
+ * re-check fails, permits returned exactly once however the stream's end is
+ * reported, and the hotspot directory's LRU order and bound.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fake_platform.h"
+#include "../../runtime/engine/engine.h"
+#include "../../runtime/engine/hotspot.h"
+#include "../../runtime/engine/state.h"
+#include "../../runtime/engine/stream.h"
+
+#define S(s) {s, sizeof s - 1}
+#define RULE(label, line) {label, SENTC_SCOPE_WORKER, SENTC_BUILTIN_FALLBACK, line}
+
+/* /a: flow 1/s; concurrency 1.  /ab matches a and b; b: flow 1/s { of a; }.
+ * /c: concurrency 1. */
+static const struct sentc_path a_paths[] = {{SENTC_PATH_PREFIX, 0, S("/a")}};
+static const struct sentc_path b_paths[] = {{SENTC_PATH_PREFIX, 0, S("/ab")}};
+static const struct sentc_path c_paths[] = {{SENTC_PATH_PREFIX, 0, S("/c")}};
+static const struct sentc_flow flows[] = {
+  {RULE("flow", 2), 1, {1000, 2}, 0, 0, 0, 0, -1},
+  {RULE("flow", 3), 1, {1000, 2}, 0, 0, 0, 0, 0},
+};
+static const struct sentc_concurrency concurrency[] = {{RULE("concurrency", 2), 1},
+                                                       {RULE("concurrency", 4), 1}};
+static const uint32_t a_watchers[] = {1};
+static const struct sentc_resource resources[] = {
+  {S("a"), 2, {.n_paths = 1, .paths = a_paths}, .flows = {0, 1}, .concurrency = {0, 1},
+   .n_watchers = 1, .watchers = a_watchers},
+  {S("b"), 3, {.n_paths = 1, .paths = b_paths}, .flows = {1, 1}},
+  {S("c"), 4, {.n_paths = 1, .paths = c_paths}, .concurrency = {1, 1}},
+};
+static const struct sentc_policy policy = {
+  .tables_version = SENTC_TABLES_VERSION, .name = S("t"), .n_resources = 3,
+  .resources = resources, .n_flows = 2, .flows = flows, .n_concurrency = 2,
+  .concurrency = concurrency,
+};
+
+static void setup(void) {
+  fake_platform_reset();
+  ck_assert_int_eq(sentc_engine_start(&policy), 0);
+}
+
+static int request(uint32_t id, const char *path, int64_t now) {
+  struct sentc_request r = {.method = "GET", .method_len = 3, .path = path,
+                            .path_len = strlen(path)};
+  struct sentc_verdict v;
+  sentc_engine_request(id, &r, now, &v);
+  return v.action;
+}
+
+/* /ab enters a (flow 1/s, concurrency 1) then b (flow 1/s of a).  Phase one:
+ * both see 0 passes.  Commit: a's pass, a's permit and b's count of a's
+ * pass; then b's re-check sees 1 + 1 > 1 and fails: everything is undone
+ * and b's flow blocks it.  So a has no pass and no permit left: /a passes
+ * (its flow and its concurrency both allow it) and only then is a full. */
+START_TEST(a_failing_recheck_at_commit_undoes_the_earlier_rules) {
+  ck_assert_int_eq(request(1, "/ab", 0), SENTC_BLOCK);
+  ck_assert_int_eq(fake_counter("sentc.b.blocked.flow"), 1);
+  ck_assert_int_eq(fake_counter("sentc.a.passed"), 0);
+  ck_assert_int_eq(request(2, "/a", 1), SENTC_CONTINUE);
+  ck_assert_int_eq(request(3, "/a", 2), SENTC_BLOCK);
+  ck_assert_int_eq(fake_counter("sentc.a.blocked.flow"), 1);
+}
+END_TEST
+
+/* Envoy reports a stream's end three times (log, done, delete), in any order
+ * with the response, and may report ids never seen: one permit comes back
+ * per pass, never more. */
+START_TEST(a_permit_comes_back_exactly_once) {
+  struct sentc_reply add;
+  ck_assert_int_eq(request(1, "/c", 0), SENTC_CONTINUE);
+  sentc_engine_end(1, 5);
+  sentc_engine_end(1, 5);
+  sentc_engine_response(1, 200, -1, 6, &add);                  /* after the end: nothing */
+  sentc_engine_end(1, 7);
+  sentc_engine_end(99, 7);                                     /* never seen */
+  ck_assert_int_eq(request(2, "/c", 10), SENTC_CONTINUE);      /* the one permit is back */
+  ck_assert_int_eq(request(3, "/c", 11), SENTC_BLOCK);         /* and only one */
+  sentc_engine_response(2, 200, -1, 12, &add);
+  sentc_engine_end(2, 13);
+  sentc_engine_end(2, 13);
+  ck_assert_int_eq(request(4, "/c", 14), SENTC_CONTINUE);
+  ck_assert_int_eq(request(5, "/c", 15), SENTC_BLOCK);
+  ck_assert_uint_eq(sentc_streams_open(), 1);
+}
+END_TEST
+
+/* Capacity 3: values 1, 2, 3 take slots 0, 1, 2; using 1 again makes 2 the
+ * least recently used, so 4 takes 2's slot; then 5 takes 3's.  The
+ * directory never holds more than 3 values: a thousand more values each
+ * take the oldest slot in turn. */
+START_TEST(the_hotspot_directory_forgets_the_least_recently_used) {
+  struct sentc_hot_table t;
+  sentc_state_reset();
+  ck_assert_int_eq(sentc_hot_table_init(&t, 3, SENTC_SCOPE_WORKER, 0), 0);
+  ck_assert_int_eq(sentc_state_seal(), 0);
+  ck_assert_int_eq(sentc_hot_use(&t, 1), 0);
+  ck_assert_int_eq(sentc_hot_use(&t, 2), 1);
+  ck_assert_int_eq(sentc_hot_use(&t, 3), 2);
+  ck_assert_int_eq(sentc_hot_use(&t, 1), 0);
+  ck_assert_int_eq(sentc_hot_use(&t, 4), 1);
+  ck_assert_int_eq(sentc_hot_find(&t, 2), -1);
+  ck_assert_int_eq(sentc_hot_use(&t, 5), 2);
+  ck_assert_int_eq(sentc_hot_find(&t, 3), -1);
+  ck_assert_int_eq(sentc_hot_find(&t, 1), 0);
+  ck_assert_int_eq(sentc_hot_find(&t, 4), 1);
+  for (uint64_t h = 100; h < 1100; h++)
+    ck_assert_int_lt(sentc_hot_use(&t, h), 3);
+  ck_assert_uint_eq(t.used, 3);
+  ck_assert_int_eq(sentc_hot_find(&t, 1099), (1099 - 100) % 3);  /* h took slot (h - 100) % 3 */
+  ck_assert_int_eq(sentc_hot_find(&t, 1096), -1);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("lifecycle");
+  TCase *t = tcase_create("streams");
+  tcase_add_checked_fixture(t, setup, NULL);
+  tcase_add_test(t, a_failing_recheck_at_commit_undoes_the_earlier_rules);
+  tcase_add_test(t, a_permit_comes_back_exactly_once);
+  tcase_add_test(t, the_hotspot_directory_forgets_the_least_recently_used);
+  suite_add_tcase(s, t);
+  return s;
+}
+
+int main(void) {
+  SRunner *runner = srunner_create(suite());
+  srunner_run_all(runner, CK_NORMAL);
+  int failed = srunner_ntests_failed(runner);
+  srunner_free(runner);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
