@@ -3,6 +3,7 @@
  * from the resolved IR, so it shows the defaults the compiler filled in,
  * not just what the file wrote; the match is described by matchgen.
  */
+#include <inttypes.h>
 #include "cwrite.h"
 #include "explain.h"
 #include "matchgen.h"
@@ -50,16 +51,30 @@ static const char *scope_words(enum ir_scope s) {
   return s == IR_SCOPE_WORKER ? "per Envoy worker" : "proxy-wide, shared by all workers";
 }
 
-/* The line every rule ends with: its counters' scope, its fallback, its
- * state.  It ends the rule's last line first unless that already ended. */
-static void put_rule_tail(FILE *out, const struct ir_policy *p, const struct ir_rule *r,
-                          int breaker, size_t bytes) {
-  fprintf(out, "%s      counted %s; answered by ", breaker ? "" : "\n", scope_words(r->scope));
-  put_fallback(out, p, r->fallback, breaker);
-  fprintf(out, "; state %zu bytes\n", bytes);
+/* "264 bytes of shared data + 28 bytes per worker": where state lives. */
+static void put_state(FILE *out, struct state_bytes s) {
+  if (s.shared)
+    fprintf(out, "%" PRIu64 " bytes of shared data", s.shared);
+  if (s.shared && s.worker)
+    fputs(" + ", out);
+  if (s.worker || !s.shared)
+    fprintf(out, "%" PRIu64 " bytes per worker", s.worker);
 }
 
-static size_t explain_flow(FILE *out, const struct ir_policy *p, const struct ir_flow *f) {
+/* The line every rule ends with: its counters' scope, its fallback, its
+ * state.  It ends the rule's last line first unless that already ended. */
+static struct state_bytes put_rule_tail(FILE *out, const struct ir_policy *p,
+                                        const struct ir_rule *r, int breaker,
+                                        struct state_bytes bytes) {
+  fprintf(out, "%s      counted %s; answered by ", breaker ? "" : "\n", scope_words(r->scope));
+  put_fallback(out, p, r->fallback, breaker);
+  fputs("; state ", out);
+  put_state(out, bytes);
+  fputc('\n', out);
+  return bytes;
+}
+
+static struct state_bytes explain_flow(FILE *out, const struct ir_policy *p, const struct ir_flow *f) {
   fprintf(out, "    %s (line %d): at most %u requests per ", f->rule.label, f->rule.loc.line,
           f->count);
   put_window(out, f->window);
@@ -77,18 +92,14 @@ static size_t explain_flow(FILE *out, const struct ir_policy *p, const struct ir
   } else {
     fputs("; blocks the excess", out);
   }
-  size_t bytes = f->window.buckets * STATE_BUCKET_BYTES +
-                 (f->throttle || f->warmup ? STATE_FLOW_EXTRA_BYTES : 0);
-  put_rule_tail(out, p, &f->rule, 0, bytes);
-  return bytes;
+  return put_rule_tail(out, p, &f->rule, 0, state_flow(f));
 }
 
-static size_t explain_concurrency(FILE *out, const struct ir_policy *p,
-                                  const struct ir_concurrency *c) {
+static struct state_bytes explain_concurrency(FILE *out, const struct ir_policy *p,
+                                              const struct ir_concurrency *c) {
   fprintf(out, "    %s (line %d): at most %u in flight", c->rule.label, c->rule.loc.line,
           c->limit);
-  put_rule_tail(out, p, &c->rule, 0, STATE_CONCURRENCY_BYTES);
-  return STATE_CONCURRENCY_BYTES;
+  return put_rule_tail(out, p, &c->rule, 0, state_concurrency(c));
 }
 
 static void put_errors(FILE *out, const struct ir_breaker *b) {
@@ -108,7 +119,7 @@ static void put_errors(FILE *out, const struct ir_breaker *b) {
   fputs("; a stream that ends without a response\n", out);
 }
 
-static size_t explain_breaker(FILE *out, const struct ir_policy *p, const struct ir_breaker *b) {
+static struct state_bytes explain_breaker(FILE *out, const struct ir_policy *p, const struct ir_breaker *b) {
   fprintf(out, "    %s (line %d): opens when ", b->rule.label, b->rule.loc.line);
   if (b->kind == IR_BREAKER_ERROR_COUNT) {
     fprintf(out, "%u requests fail", b->count);
@@ -128,9 +139,7 @@ static size_t explain_breaker(FILE *out, const struct ir_policy *p, const struct
   fprintf(out, ", then closes after %u successful probe%s\n", b->probes, b->probes == 1 ? "" : "s");
   if (b->kind != IR_BREAKER_SLOW_RATIO)
     put_errors(out, b);
-  size_t bytes = STATE_BREAKER_BYTES + b->window.buckets * STATE_BREAKER_BUCKET_BYTES;
-  put_rule_tail(out, p, &b->rule, 1, bytes);
-  return bytes;
+  return put_rule_tail(out, p, &b->rule, 1, state_breaker(b));
 }
 
 static const char *key_words[] = {
@@ -139,7 +148,7 @@ static const char *key_words[] = {
   [IR_KEY_METHOD] = "method",
 };
 
-static size_t explain_hotspot(FILE *out, const struct ir_policy *p, const struct ir_hotspot *h) {
+static struct state_bytes explain_hotspot(FILE *out, const struct ir_policy *p, const struct ir_hotspot *h) {
   fprintf(out, "    %s (line %d): per value of the %s", h->rule.label, h->rule.loc.line,
           key_words[h->key]);
   if (h->key_name.len) {
@@ -158,39 +167,43 @@ static size_t explain_hotspot(FILE *out, const struct ir_policy *p, const struct
       fprintf(out, " plus a burst of %u", h->burst);
     }
   }
-  fprintf(out, "; tracks at most %u values (least recently used forgotten)", h->capacity);
+  if (h->rule.scope == IR_SCOPE_WORKER)
+    fprintf(out, "; tracks at most %u values (least recently used forgotten)", h->capacity);
+  else
+    fprintf(out, "; values share %u slots by hash, across workers", h->capacity);
   for (size_t i = 0; i < h->n_items; i++) {
     fputs("\n      value ", out);
     cwrite_literal(out, h->items[i].value);
     fprintf(out, ": at most %u per ", h->items[i].count);
     put_ms(out, h->items[i].window_ms);
   }
-  size_t bytes = (size_t)h->capacity * STATE_HOTSPOT_SLOT_BYTES;
-  put_rule_tail(out, p, &h->rule, 0, bytes);
-  return bytes;
+  return put_rule_tail(out, p, &h->rule, 0, state_hotspot(h));
 }
 
-static size_t explain_resource(FILE *out, const struct ir_policy *p, const struct ir_resource *r) {
+static struct state_bytes explain_resource(FILE *out, const struct ir_policy *p,
+                                           const struct ir_resource *r) {
   fprintf(out, "\nresource %s (line %d)\n  matches:\n", r->name.text, r->loc.line);
   matchgen_explain(out, &r->match, "    ");
   size_t n = r->flows.n + r->concurrency.n + r->breakers.n + r->hotspots.n;
   fprintf(out, "  rules, in the order they are checked:%s\n", n ? "" : " none");
-  size_t bytes = STATE_RESOURCE_BYTES;
+  struct state_bytes bytes = {0, 0};
   for (size_t i = r->flows.first; i < r->flows.first + r->flows.n; i++)
-    bytes += explain_flow(out, p, &p->flows[i]);
+    state_add(&bytes, explain_flow(out, p, &p->flows[i]));
   for (size_t i = r->concurrency.first; i < r->concurrency.first + r->concurrency.n; i++)
-    bytes += explain_concurrency(out, p, &p->concurrency[i]);
+    state_add(&bytes, explain_concurrency(out, p, &p->concurrency[i]));
   for (size_t i = r->hotspots.first; i < r->hotspots.first + r->hotspots.n; i++)
-    bytes += explain_hotspot(out, p, &p->hotspots[i]);
+    state_add(&bytes, explain_hotspot(out, p, &p->hotspots[i]));
   for (size_t i = r->breakers.first; i < r->breakers.first + r->breakers.n; i++)
-    bytes += explain_breaker(out, p, &p->breakers[i]);
+    state_add(&bytes, explain_breaker(out, p, &p->breakers[i]));
   return bytes;
 }
 
 static void explain_system(FILE *out, const struct ir_policy *p) {
   const struct ir_system *s = &p->system;
   if (!s->present) {
-    fputs("  system protection: none\n", out);
+    fputs("  system protection: none (its idle statistics still take ", out);
+    put_state(out, state_system(s));
+    fputs(")\n", out);
     return;
   }
   fprintf(out, "  system protection (line %d), before any resource:\n", s->loc.line);
@@ -207,6 +220,8 @@ static void explain_system(FILE *out, const struct ir_policy *p) {
   }
   fputs("    answered by ", out);
   put_fallback(out, p, s->fallback, 0);
+  fputs("; state ", out);
+  put_state(out, state_system(s));
   fputc('\n', out);
 }
 
@@ -231,9 +246,10 @@ void explain_policy(const struct ir_policy *p, FILE *out) {
   fputs("  matching:\n", out);
   matchgen_explain_matcher(out, p, "    ");
   explain_system(out, p);
-  size_t bytes = p->system.present ? 2 * STATE_BUCKET_BYTES : 0;
+  struct state_bytes bytes = state_system(&p->system);
   for (size_t i = 0; i < p->n_resources; i++)
-    bytes += explain_resource(out, p, &p->resources[i]);
-  fprintf(out, "\nstate: about %zu bytes per Envoy worker for the rules, plus %d bytes per "
-               "request in flight\n", bytes, STATE_STREAM_BYTES);
+    state_add(&bytes, explain_resource(out, p, &p->resources[i]));
+  fprintf(out, "\nstate: %" PRIu64 " bytes per Envoy worker, %" PRIu64 " bytes of shared data "
+               "(once per Envoy process), plus %" PRIu32 " bytes per request in flight\n",
+          bytes.worker, bytes.shared, state_stream(p));
 }

@@ -15,6 +15,8 @@
 #include "../engine/engine.h"
 #include "../engine/platform.h"
 #include "../engine/proctime.h"
+#include "../engine/state.h"
+#include "../engine/stream.h"
 
 #define PROXY_EXPORT(name) __attribute__((export_name(#name)))
 
@@ -45,6 +47,37 @@ uint32_t proxy_on_vm_start(uint32_t root_id, size_t vm_config_size) {
   return 1;
 }
 
+/* No stdio in main.wasm (it would import WASI files): numbers by hand. */
+static char *put_text(char *at, const char *text) {
+  size_t len = strlen(text);
+  memcpy(at, text, len);
+  return at + len;
+}
+
+static char *put_number(char *at, uint64_t n) {
+  char digits[20], *d = digits + sizeof digits;
+  do
+    *--d = (char)('0' + n % 10);
+  while (n /= 10);
+  size_t len = (size_t)(digits + sizeof digits - d);
+  memcpy(at, d, len);
+  return at + len;
+}
+
+/* The state the engine reserved, once per VM at start: what `sentc
+ * --explain` predicts (tests/state_size.test holds them equal). */
+static void log_state_usage(void) {
+  struct sentc_state_usage u;
+  sentc_state_usage(&u);
+  char line[256], *at = put_text(line, "sentc: state ");
+  at = put_text(put_number(at, u.worker_bytes), " bytes per worker in ");
+  at = put_text(put_number(at, u.worker_cells), " cells, ");
+  at = put_text(put_number(at, u.shared_bytes), " bytes of shared data in ");
+  at = put_text(put_number(at, u.shared_cells), " cells, ");
+  at = put_text(put_number(at, sentc_stream_entry_bytes()), " bytes per stream in flight");
+  proxy_log(PROXY_INFO, line, (size_t)(at - line));
+}
+
 PROXY_EXPORT(proxy_on_configure)
 uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
   (void)root_id;
@@ -56,6 +89,7 @@ uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
     return 0;
   }
   started = 1;
+  log_state_usage();
   return 1;
 }
 

@@ -14,6 +14,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "cells.h"
 #include "engine.h"
 #include "hotspot.h"
 #include "keys.h"
@@ -100,9 +101,9 @@ static void define_counters(void) {
     system_blocked[i] = policy->system.present ? define_counter(&system, "blocked", system_labels[i]) : -1;
 }
 
-/* Effects one request can commit at most: system, then per rule. */
 static uint32_t max_effects(void) {
-  return 1 + 2 * policy->n_flows + policy->n_concurrency + policy->n_hotspots + policy->n_breakers;
+  return sentc_stream_max_effects(policy->n_flows, policy->n_concurrency, policy->n_hotspots,
+                                  policy->n_breakers);
 }
 
 int sentc_engine_start(const struct sentc_policy *p) {

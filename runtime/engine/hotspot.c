@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cells.h"
 #include "hotspot.h"
 
 static uint64_t key0 = 0x736f6d6570736575ull, key1 = 0x646f72616e646f6dull;
@@ -48,23 +49,31 @@ uint64_t sentc_hash(const char *data, size_t len) {
   return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
-int sentc_hot_table_init(struct sentc_hot_table *t, uint32_t capacity, int scope, int permits) {
-  if (capacity == 0)
-    capacity = 1;
-  uint32_t index_size = 1;
-  while (index_size < 2 * capacity)
-    index_size <<= 1;
-  *t = (struct sentc_hot_table){.capacity = capacity, .index_mask = index_size - 1,
-                                .newest = -1, .oldest = -1};
+/* The LRU directory of a worker-scope table. */
+static int directory_init(struct sentc_hot_table *t) {
+  uint32_t index_size = sentc_hot_index_size(t->capacity);
+  t->index_mask = index_size - 1;
   t->index = malloc(index_size * sizeof *t->index);
-  t->chain = malloc(capacity * sizeof *t->chain);
-  t->newer = malloc(capacity * sizeof *t->newer);
-  t->older = malloc(capacity * sizeof *t->older);
-  t->hashes = calloc(capacity, sizeof *t->hashes);
+  t->chain = malloc(t->capacity * sizeof *t->chain);
+  t->newer = malloc(t->capacity * sizeof *t->newer);
+  t->older = malloc(t->capacity * sizeof *t->older);
+  t->hashes = calloc(t->capacity, sizeof *t->hashes);
   if (!t->index || !t->chain || !t->newer || !t->older || !t->hashes)
     return -1;
   memset(t->index, 0xff, index_size * sizeof *t->index);
+  sentc_state_note(sentc_hot_directory_bytes(t->capacity));
+  return 0;
+}
+
+int sentc_hot_table_init(struct sentc_hot_table *t, uint32_t capacity, int scope, int permits) {
+  if (capacity == 0)
+    capacity = 1;
+  *t = (struct sentc_hot_table){.capacity = capacity, .newest = -1, .oldest = -1};
+  /* Proxy scope maps a value to its cell by hash alone, the same in every
+   * VM: no directory to keep. */
   t->shared = scope == SENTC_SCOPE_PROXY;
+  if (!t->shared && directory_init(t) != 0)
+    return -1;
   uint32_t in_flight = offsetof(struct sentc_hot_value, in_flight);
   for (uint32_t i = 0; i < capacity; i++) {
     sentc_cell cell = sentc_state_reserve_in(sizeof(struct sentc_hot_value), scope, &in_flight,

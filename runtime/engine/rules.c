@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "breaker.h"
+#include "cells.h"
 #include "hotspot.h"
 #include "pace.h"
 #include "rules.h"
@@ -15,23 +16,8 @@
 #include "warmup.h"
 #include "window.h"
 
-struct flow_cell {
-  struct sentc_pace pace;
-  struct sentc_warmup warm;
-  struct sentc_bucket ring[];
-};
-
-struct concurrency_cell {
-  uint32_t in_flight;
-};
-
-/* The system rule's statistics: one second in ten buckets, as Sentinel's
- * inbound node keeps them. */
-static const struct sentc_window system_window = {1000, 10};
-struct system_cell {
-  uint32_t in_flight;
-  struct sentc_bucket ring[10];
-};
+/* The system rule's window (cells.h: struct sentc_system_cell). */
+static const struct sentc_window system_window = {1000, SENTC_SYSTEM_BUCKETS};
 
 static const struct sentc_policy *policy;
 static sentc_cell *flow_cells, *concurrency_cells, *breaker_cells, system_cell;
@@ -57,17 +43,15 @@ static int reserve_cells(void) {
     return -1;
   for (uint32_t i = 0; i < policy->n_flows; i++) {
     const struct sentc_flow *f = &policy->flows[i];
-    flow_cells[i] = reserve(sizeof(struct flow_cell) + f->window.buckets * sizeof(struct sentc_bucket),
-                            f->rule.scope, -1);
+    flow_cells[i] = reserve(sentc_flow_cell_size(f->window.buckets), f->rule.scope, -1);
     if (f->flags & SENTC_FLOW_WARMUP)
       sentc_warmup_curve(&curves[i], f->count, f->window.window_ms, f->warmup_ms, f->cold_factor);
   }
   for (uint32_t i = 0; i < policy->n_concurrency; i++)
-    concurrency_cells[i] = reserve(sizeof(struct concurrency_cell), policy->concurrency[i].rule.scope,
-                                   offsetof(struct concurrency_cell, in_flight));
+    concurrency_cells[i] = reserve(sizeof(struct sentc_concurrency_cell), policy->concurrency[i].rule.scope,
+                                   offsetof(struct sentc_concurrency_cell, in_flight));
   for (uint32_t i = 0; i < policy->n_breakers; i++)
-    breaker_cells[i] = reserve(sizeof(struct sentc_breaker_cell) +
-                                   policy->breakers[i].window.buckets * sizeof(struct sentc_bucket),
+    breaker_cells[i] = reserve(sentc_breaker_cell_size(policy->breakers[i].window.buckets),
                                policy->breakers[i].rule.scope,
                                offsetof(struct sentc_breaker_cell, probes_out));
   for (uint32_t i = 0; i < policy->n_hotspots; i++)
@@ -76,9 +60,9 @@ static int reserve_cells(void) {
                              policy->hotspots[i].mode == SENTC_HOTSPOT_CONCURRENCY) != 0)
       return -1;
   /* system protects the whole proxy (LANGUAGE.md): one process-wide cell. */
-  system_cell = reserve(sizeof(struct system_cell),
+  system_cell = reserve(sizeof(struct sentc_system_cell),
                         policy->system.present ? SENTC_SCOPE_PROXY : SENTC_SCOPE_WORKER,
-                        offsetof(struct system_cell, in_flight));
+                        offsetof(struct sentc_system_cell, in_flight));
   return 0;
 }
 
@@ -115,19 +99,19 @@ static int settled(int result, struct sentc_effect *e) {
 /* ---- flow ---- */
 
 /* The rule's allowed requests per window at `now` (warm-up lowers it). */
-static double flow_threshold(uint32_t i, struct flow_cell *c, int64_t now) {
+static double flow_threshold(uint32_t i, struct sentc_flow_cell *c, int64_t now) {
   const struct sentc_flow *f = &policy->flows[i];
   if (f->flags & SENTC_FLOW_WARMUP)
     return sentc_warmup_allowed(&curves[i], &c->warm, now);
   return f->count;
 }
 
-static int64_t flow_interval_us(uint32_t i, struct flow_cell *c, int64_t now) {
+static int64_t flow_interval_us(uint32_t i, struct sentc_flow_cell *c, int64_t now) {
   return sentc_pace_interval_us(flow_threshold(i, c, now), policy->flows[i].window.window_ms);
 }
 
 /* 1 if the flow blocks on cell copy `c`, with the retry time. */
-static int flow_blocks_on(uint32_t i, struct flow_cell *c, int64_t now, int64_t *retry_ms) {
+static int flow_blocks_on(uint32_t i, struct sentc_flow_cell *c, int64_t now, int64_t *retry_ms) {
   const struct sentc_flow *f = &policy->flows[i];
   if (f->flags & SENTC_FLOW_THROTTLE) {
     int64_t interval = flow_interval_us(i, c, now), max_queue = (int64_t)f->max_queue_ms * 1000;
@@ -147,7 +131,7 @@ int sentc_flow_blocks(uint32_t i, int64_t now, int64_t *retry_ms) {
   return flow_blocks_on(i, load(flow_cells[i]), now, retry_ms);
 }
 
-static void flow_count(uint32_t i, struct flow_cell *c, int64_t now, int n) {
+static void flow_count(uint32_t i, struct sentc_flow_cell *c, int64_t now, int n) {
   const struct sentc_flow *f = &policy->flows[i];
   if (n > 0)
     sentc_window_add(&f->window, c->ring, now, SENTC_EV_PASS, 1);
@@ -164,7 +148,7 @@ struct flow_change {
 
 static int flow_take(void *value, void *arg) {
   struct flow_change *a = arg;
-  struct flow_cell *c = value;
+  struct sentc_flow_cell *c = value;
   int64_t retry;
   if (flow_blocks_on(a->rule, c, a->now, &retry))
     return -1;
@@ -206,7 +190,7 @@ void sentc_flow_count_of(uint32_t i, int64_t now, struct sentc_effect *e) {
 
 static int flow_untake(void *value, void *arg) {
   const struct sentc_effect *e = arg;
-  struct flow_cell *c = value;
+  struct sentc_flow_cell *c = value;
   if (e->kind == SENTC_EF_PACE) {
     int64_t interval = sentc_pace_interval_us(policy->flows[e->rule].count,
                                               policy->flows[e->rule].window.window_ms);
@@ -222,7 +206,7 @@ static int flow_untake(void *value, void *arg) {
 
 void sentc_flow_ratelimit(uint32_t i, int64_t now, uint32_t *remaining, uint32_t *reset_s) {
   const struct sentc_flow *f = &policy->flows[i];
-  struct flow_cell *c = load(flow_cells[i]);
+  struct sentc_flow_cell *c = load(flow_cells[i]);
   uint32_t passed = sentc_window_sum(&f->window, c->ring, now, SENTC_EV_PASS);
   *remaining = passed >= f->count ? 0 : f->count - passed;
   *reset_s = (uint32_t)((sentc_window_expiry(&f->window, c->ring, now, SENTC_EV_PASS) - now + 999) / 1000);
@@ -231,12 +215,12 @@ void sentc_flow_ratelimit(uint32_t i, int64_t now, uint32_t *remaining, uint32_t
 /* ---- concurrency ---- */
 
 int sentc_concurrency_blocks(uint32_t i) {
-  struct concurrency_cell *c = load(concurrency_cells[i]);
+  struct sentc_concurrency_cell *c = load(concurrency_cells[i]);
   return c->in_flight + 1 > policy->concurrency[i].limit;
 }
 
 static int permit_take(void *value, void *arg) {
-  struct concurrency_cell *c = value;
+  struct sentc_concurrency_cell *c = value;
   if (c->in_flight + 1 > *(uint32_t *)arg)
     return -1;
   c->in_flight++;
@@ -245,7 +229,7 @@ static int permit_take(void *value, void *arg) {
 
 static int permit_give(void *value, void *arg) {
   (void)arg;
-  struct concurrency_cell *c = value;
+  struct sentc_concurrency_cell *c = value;
   if (c->in_flight > 0)
     c->in_flight--;
   return 0;
@@ -435,7 +419,7 @@ const char *sentc_system_blocks(int64_t now) {
   const struct sentc_system *s = &policy->system;
   if (!s->present)
     return NULL;
-  struct system_cell *c = load(system_cell);
+  struct sentc_system_cell *c = load(system_cell);
   if (s->qps && sentc_window_sum(&system_window, c->ring, now, SENTC_EV_PASS) + 1 > s->qps)
     return "qps";
   if (s->concurrency && c->in_flight + 1 > s->concurrency) {
@@ -466,7 +450,7 @@ struct system_change {
 
 static int system_apply(void *value, void *arg) {
   struct system_change *a = arg;
-  struct system_cell *c = value;
+  struct sentc_system_cell *c = value;
   if (a->complete) {
     sentc_window_complete(&system_window, c->ring, a->now, a->rt_ms);
     return 0;

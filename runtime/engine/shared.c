@@ -15,6 +15,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "cells.h"
 #include "platform.h"
 #include "shared.h"
 #include "state.h"
@@ -32,6 +33,7 @@ struct pcell {
 };
 
 #define SHARES_SIZE (SENTC_VM_SLOTS * sizeof(struct share))
+_Static_assert(SHARES_SIZE == SENTC_PERMIT_SHARES_BYTES, "cells.h counts the shares as stored");
 
 static struct pcell *pcells;
 static uint32_t n_pcells, room_pcells, n_owed;
@@ -136,6 +138,15 @@ uint32_t sentc_shared_reserve(uint32_t size, const uint32_t *permit_offsets, uin
   if (raw_size(c) > raw_max)
     raw_max = raw_size(c);
   return n_pcells++;
+}
+
+uint32_t sentc_shared_cells(void) { return n_pcells; }
+
+uint64_t sentc_shared_bytes(void) {
+  uint64_t bytes = 0;
+  for (uint32_t i = 0; i < n_pcells; i++)
+    bytes += raw_size(&pcells[i]);
+  return bytes;
 }
 
 int sentc_shared_seal(void) {

@@ -29,6 +29,10 @@ void sentc_shared_give_up(uint32_t cell, const void *in);
 
 void sentc_shared_agree(void *value, uint32_t len);
 
+/* Proxy cells reserved, and their bytes as stored (permit shares included). */
+uint32_t sentc_shared_cells(void);
+uint64_t sentc_shared_bytes(void);
+
 /* Whether the policy has proxy cells (sealed). */
 int sentc_shared_in_use(void);
 

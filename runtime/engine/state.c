@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "cells.h"
 #include "shared.h"
 #include "state.h"
 
@@ -23,6 +24,7 @@ static uint32_t n_cells, room_cells;
 static uint32_t arena_size, max_size;
 static unsigned char *arena, *scratch;
 static int lost_reservation;    /* a reserve ran out of memory: sealing fails */
+static uint64_t noted_bytes;     /* per-worker state beside the cells (sentc_state_note) */
 
 sentc_cell sentc_state_reserve_in(uint32_t size, int scope, const uint32_t *permit_offsets,
                                   uint32_t n_permits) {
@@ -36,7 +38,7 @@ sentc_cell sentc_state_reserve_in(uint32_t size, int scope, const uint32_t *perm
     cells = grown;
     room_cells = room;
   }
-  size = (size + 7u) & ~7u;
+  size = sentc_cell_bytes(size);
   cells[n_cells] = (struct cell){arena_size, size, 0, -1};
   if (scope == SENTC_SCOPE_PROXY) {
     uint32_t shared = sentc_shared_reserve(size, permit_offsets, n_permits);
@@ -74,6 +76,7 @@ void sentc_state_reset(void) {
   arena = scratch = NULL;
   n_cells = room_cells = arena_size = max_size = 0;
   lost_reservation = 0;
+  noted_bytes = 0;
   sentc_shared_reset();
 }
 
@@ -118,3 +121,12 @@ int sentc_state_update(sentc_cell cell, sentc_change change, void *arg) {
 uint32_t sentc_state_max_size(void) { return max_size; }
 
 void sentc_state_agree(void *value, uint32_t len) { sentc_shared_agree(value, len); }
+
+void sentc_state_note(uint64_t bytes) { noted_bytes += bytes; }
+
+void sentc_state_usage(struct sentc_state_usage *usage) {
+  uint32_t shared_cells = sentc_shared_cells();
+  *usage = (struct sentc_state_usage){
+    .worker_bytes = arena_size + noted_bytes, .worker_cells = n_cells - shared_cells,
+    .shared_bytes = sentc_shared_bytes(), .shared_cells = shared_cells};
+}

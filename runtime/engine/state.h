@@ -70,6 +70,20 @@ typedef int (*sentc_change)(void *value, void *arg);
  * Returns what the change returned the last time it ran. */
 int sentc_state_update(sentc_cell cell, sentc_change change, void *arg);
 
+/* Per-worker bytes a rule allocated beside its cells (a hotspot
+ * directory), counted in sentc_state_usage. */
+void sentc_state_note(uint64_t bytes);
+
+/* What the store reserved, as main.wasm reports it at start and
+ * `sentc --explain` predicts it (cells.h): worker cells' bytes plus the
+ * noted bytes, kept by every worker; proxy cells' bytes as stored in
+ * shared data, once per process. */
+struct sentc_state_usage {
+  uint64_t worker_bytes, shared_bytes;
+  uint32_t worker_cells, shared_cells;
+};
+void sentc_state_usage(struct sentc_state_usage *usage);
+
 /* The size of the largest cell: scratch buffers for loads are this big. */
 uint32_t sentc_state_max_size(void);
 

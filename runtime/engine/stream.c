@@ -81,3 +81,7 @@ struct sentc_stream *sentc_stream_at(int32_t index) { return &streams[index]; }
 int32_t sentc_stream_index(const struct sentc_stream *s) { return (int32_t)(s - streams); }
 
 uint32_t sentc_streams_open(void) { return n_open; }
+
+uint32_t sentc_stream_entry_bytes(void) {
+  return (uint32_t)(sizeof(struct sentc_stream) + effects_per_stream * sizeof(struct sentc_effect));
+}

@@ -62,6 +62,9 @@ void sentc_stream_close(struct sentc_stream *stream);
 struct sentc_stream *sentc_stream_at(int32_t index);
 int32_t sentc_stream_index(const struct sentc_stream *stream);
 
+/* The bytes one stream in flight takes: its entry and its effects. */
+uint32_t sentc_stream_entry_bytes(void);
+
 /* Streams currently open (for tests and metrics). */
 uint32_t sentc_streams_open(void);
 

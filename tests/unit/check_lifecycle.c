@@ -2,28 +2,31 @@
  * check_lifecycle.c: unit tests of a stream's life in the engine, on tables
  * written here by hand: the two-phase undo when a later rule's commit
  * re-check fails, permits returned exactly once however the stream's end is
- * reported, and the hotspot directory's LRU order and bound.
+ * reported, held (throttled) streams resumed by the tick or given up when
+ * they end first, and the hotspot directory's LRU order and bound.
  */
 #include <check.h>
-#include <stdlib.h>
 #include <string.h>
 #include "fake_platform.h"
 #include "../../runtime/engine/engine.h"
 #include "../../runtime/engine/hotspot.h"
 #include "../../runtime/engine/state.h"
 #include "../../runtime/engine/stream.h"
+#include "runner.h"
 
 #define S(s) {s, sizeof s - 1}
 #define RULE(label, line) {label, SENTC_SCOPE_WORKER, SENTC_BUILTIN_FALLBACK, line}
 
 /* /a: flow 1/s; concurrency 1.  /ab matches a and b; b: flow 1/s { of a; }.
- * /c: concurrency 1. */
+ * /c: concurrency 1.  /t: flow 1/s { throttle 2s; } (one every 1000 ms). */
 static const struct sentc_path a_paths[] = {{SENTC_PATH_PREFIX, 0, S("/a")}};
 static const struct sentc_path b_paths[] = {{SENTC_PATH_PREFIX, 0, S("/ab")}};
 static const struct sentc_path c_paths[] = {{SENTC_PATH_PREFIX, 0, S("/c")}};
+static const struct sentc_path t_paths[] = {{SENTC_PATH_PREFIX, 0, S("/t")}};
 static const struct sentc_flow flows[] = {
   {RULE("flow", 2), 1, {1000, 2}, 0, 0, 0, 0, -1},
   {RULE("flow", 3), 1, {1000, 2}, 0, 0, 0, 0, 0},
+  {RULE("flow", 5), 1, {1000, 2}, SENTC_FLOW_THROTTLE, 2000, 0, 0, -1},
 };
 static const struct sentc_concurrency concurrency[] = {{RULE("concurrency", 2), 1},
                                                        {RULE("concurrency", 4), 1}};
@@ -33,10 +36,11 @@ static const struct sentc_resource resources[] = {
    .n_watchers = 1, .watchers = a_watchers},
   {S("b"), 3, {.n_paths = 1, .paths = b_paths}, .flows = {1, 1}},
   {S("c"), 4, {.n_paths = 1, .paths = c_paths}, .concurrency = {1, 1}},
+  {S("t"), 5, {.n_paths = 1, .paths = t_paths}, .flows = {2, 1}},
 };
 static const struct sentc_policy policy = {
-  .tables_version = SENTC_TABLES_VERSION, .name = S("t"), .n_resources = 3,
-  .resources = resources, .n_flows = 2, .flows = flows, .n_concurrency = 2,
+  .tables_version = SENTC_TABLES_VERSION, .name = S("t"), .n_resources = 4,
+  .resources = resources, .n_flows = 3, .flows = flows, .n_concurrency = 2,
   .concurrency = concurrency,
 };
 
@@ -90,6 +94,49 @@ START_TEST(a_permit_comes_back_exactly_once) {
 }
 END_TEST
 
+/* /t paces to one request every 1000 ms.  At 10 s the first passes at once
+ * (slot 10 s), the second is held for its slot at 11 s: the engine asks for
+ * a tick in 1000 ms.  A tick before 11 s resumes nothing and asks again for
+ * the 1 ms left; the tick at 11 s resumes stream 2, and with nothing held
+ * the engine wants no more ticks.  The held request counted as a pass when
+ * it was decided; the next one waits for the slot after it, 12 s. */
+START_TEST(a_held_stream_is_resumed_by_the_tick) {
+  ck_assert_int_eq(request(1, "/t", 10000), SENTC_CONTINUE);
+  ck_assert_int_eq(request(2, "/t", 10000), SENTC_HOLD);
+  ck_assert_uint_eq(fake_wake_ms, 1000);
+  ck_assert_int_eq(fake_counter("sentc.t.passed"), 2);
+  sentc_engine_tick(10999);
+  ck_assert_int_eq(fake_n_resumed, 0);
+  ck_assert_uint_eq(fake_wake_ms, 1);
+  sentc_engine_tick(11000);
+  ck_assert_int_eq(fake_n_resumed, 1);
+  ck_assert_uint_eq(fake_resumed[0], 2);
+  ck_assert_uint_eq(fake_wake_ms, 0);
+  sentc_engine_tick(11500);
+  ck_assert_int_eq(fake_n_resumed, 1);                         /* resumed once only */
+  ck_assert_int_eq(request(3, "/t", 11000), SENTC_HOLD);
+  ck_assert_uint_eq(fake_wake_ms, 1000);
+}
+END_TEST
+
+/* Stream 2 is held for its slot at 11 s, then ends (client gone) at 10.5 s:
+ * the engine wants no more ticks, and its slot is given back, so stream 3
+ * at 10.5 s takes that same slot (a 500 ms wait, resumed at 11 s) rather
+ * than the one after it (12 s); the tick at 11 s resumes 3 and never 2. */
+START_TEST(a_held_stream_that_ends_is_not_resumed) {
+  ck_assert_int_eq(request(1, "/t", 10000), SENTC_CONTINUE);
+  ck_assert_int_eq(request(2, "/t", 10000), SENTC_HOLD);
+  sentc_engine_end(2, 10500);
+  ck_assert_uint_eq(fake_wake_ms, 0);
+  ck_assert_int_eq(request(3, "/t", 10500), SENTC_HOLD);
+  ck_assert_uint_eq(fake_wake_ms, 500);
+  sentc_engine_tick(11000);
+  ck_assert_int_eq(fake_n_resumed, 1);                         /* 3, and never 2 */
+  ck_assert_uint_eq(fake_resumed[0], 3);
+  ck_assert_uint_eq(sentc_streams_open(), 2);                  /* 1 and 3; 2 is gone */
+}
+END_TEST
+
 /* Capacity 3: values 1, 2, 3 take slots 0, 1, 2; using 1 again makes 2 the
  * least recently used, so 4 takes 2's slot; then 5 takes 3's.  The
  * directory never holds more than 3 values: a thousand more values each
@@ -123,15 +170,11 @@ static Suite *suite(void) {
   tcase_add_checked_fixture(t, setup, NULL);
   tcase_add_test(t, a_failing_recheck_at_commit_undoes_the_earlier_rules);
   tcase_add_test(t, a_permit_comes_back_exactly_once);
+  tcase_add_test(t, a_held_stream_is_resumed_by_the_tick);
+  tcase_add_test(t, a_held_stream_that_ends_is_not_resumed);
   tcase_add_test(t, the_hotspot_directory_forgets_the_least_recently_used);
   suite_add_tcase(s, t);
   return s;
 }
 
-int main(void) {
-  SRunner *runner = srunner_create(suite());
-  srunner_run_all(runner, CK_NORMAL);
-  int failed = srunner_ntests_failed(runner);
-  srunner_free(runner);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return run_suite(suite()); }

@@ -12,6 +12,7 @@
 #include "../../runtime/engine/pace.h"
 #include "../../runtime/engine/tokens.h"
 #include "../../runtime/engine/warmup.h"
+#include "runner.h"
 
 /* 10/s, warm-up 3 s, cold 3: warning = 3*10/(3-1) = 15, max = 15 + 2*3*10/4 = 30,
  * slope = 2/10/15.  Cold (30 tokens): 1/(15*slope + 1/10) = 1/0.3 = 10/3. */
@@ -187,10 +188,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *runner = srunner_create(suite());
-  srunner_run_all(runner, CK_NORMAL);
-  int failed = srunner_ntests_failed(runner);
-  srunner_free(runner);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return run_suite(suite()); }

@@ -13,6 +13,7 @@
 #include "fake_platform.h"
 #include "../../runtime/engine/engine.h"
 #include "../../runtime/engine/state.h"
+#include "runner.h"
 
 #define S(s) {s, sizeof s - 1}
 
@@ -261,10 +262,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *runner = srunner_create(suite());
-  srunner_run_all(runner, CK_NORMAL);
-  int failed = srunner_ntests_failed(runner);
-  srunner_free(runner);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return run_suite(suite()); }

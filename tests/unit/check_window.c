@@ -3,10 +3,10 @@
  * with times chosen by hand so each expected sum can be read off the test.
  */
 #include <check.h>
-#include <stdlib.h>
 #include <string.h>
 #include "../../runtime/engine/clock.h"
 #include "../../runtime/engine/window.h"
+#include "runner.h"
 
 static struct sentc_bucket second_ring[2], ten_s_ring[10];
 static const struct sentc_window second = {1000, 2};    /* 2 x 500 ms */
@@ -125,10 +125,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *runner = srunner_create(suite());
-  srunner_run_all(runner, CK_NORMAL);
-  int failed = srunner_ntests_failed(runner);
-  srunner_free(runner);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return run_suite(suite()); }

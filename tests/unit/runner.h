@@ -1,0 +1,13 @@
+/*
+ * runner.h: the one main() every Check test program would otherwise repeat:
+ * run a suite, report, and turn the failures into the exit status.
+ */
+#ifndef RUNNER_H
+#define RUNNER_H
+
+#include <check.h>
+
+/* Runs every test of `suite` (and frees it): EXIT_SUCCESS if all passed. */
+int run_suite(Suite *suite);
+
+#endif
