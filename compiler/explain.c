@@ -201,9 +201,7 @@ static struct state_bytes explain_resource(FILE *out, const struct ir_policy *p,
 static void explain_system(FILE *out, const struct ir_policy *p) {
   const struct ir_system *s = &p->system;
   if (!s->present) {
-    fputs("  system protection: none (its idle statistics still take ", out);
-    put_state(out, state_system(s));
-    fputs(")\n", out);
+    fputs("  system protection: none\n", out);
     return;
   }
   fprintf(out, "  system protection (line %d), before any resource:\n", s->loc.line);

@@ -53,11 +53,11 @@ static inline struct state_bytes state_hotspot(const struct ir_hotspot *h) {
   return s;
 }
 
-/* The system statistics: one process-wide cell with the policy's system
- * block, else an idle worker cell the runtime reserves all the same. */
+/* The system statistics: one process-wide cell, with a system block only. */
 static inline struct state_bytes state_system(const struct ir_system *s) {
-  return state_cells(s->present ? IR_SCOPE_PROXY : IR_SCOPE_WORKER, 1,
-                     sizeof(struct sentc_system_cell), 1);
+  if (!s->present)
+    return (struct state_bytes){0};
+  return state_cells(IR_SCOPE_PROXY, 1, sizeof(struct sentc_system_cell), 1);
 }
 
 /* The bytes one stream in flight takes (allocated 64 streams at a time). */

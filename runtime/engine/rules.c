@@ -59,10 +59,11 @@ static int reserve_cells(void) {
                              policy->hotspots[i].rule.scope,
                              policy->hotspots[i].mode == SENTC_HOTSPOT_CONCURRENCY) != 0)
       return -1;
-  /* system protects the whole proxy (LANGUAGE.md): one process-wide cell. */
-  system_cell = reserve(sizeof(struct sentc_system_cell),
-                        policy->system.present ? SENTC_SCOPE_PROXY : SENTC_SCOPE_WORKER,
-                        offsetof(struct sentc_system_cell, in_flight));
+  /* system protects the whole proxy (LANGUAGE.md): one process-wide cell,
+   * touched only when the policy has a system block (engine.c). */
+  if (policy->system.present)
+    system_cell = reserve(sizeof(struct sentc_system_cell), SENTC_SCOPE_PROXY,
+                          offsetof(struct sentc_system_cell, in_flight));
   return 0;
 }
 
