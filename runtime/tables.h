@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 /* Bump when the layout below changes, so a stale runtime refuses new tables. */
-#define SENTC_TABLES_VERSION 2
+#define SENTC_TABLES_VERSION 3
 
 struct sentc_string {
   const char *text;
@@ -115,12 +115,25 @@ struct sentc_match {
  * `other` (dense: to row[byte_class[b]]; class 0 gathers the bytes no edge
  * of the whole DFA has, its entry is `other`).  Offset 0 is the dead state
  * (nothing can match any more); `start` is where a walk starts.  When the
- * input ends in state s, the accepted entries are resource << 1 | grpc
- * (grpc: only for gRPC requests), sorted by resource, each resource once.
- * A DFA with no code (NULL) accepts nothing. */
+ * input ends in state s, the accepted entries are sorted by resource, each
+ * resource once, and each says what else the resource needs, so that most
+ * candidates are settled without reading their `sentc_match`:
+ *
+ *   resource << SENTC_ENTRY_RESOURCE_SHIFT | methods << SENTC_ENTRY_METHOD_SHIFT
+ *     | SENTC_ENTRY_MORE (hosts or headers to check in its sentc_match)
+ *     | SENTC_ENTRY_GRPC (only for gRPC requests)
+ *
+ * with `methods` the match's method bits (0: any).  A DFA with no code
+ * (NULL) accepts nothing. */
 #define SENTC_DFA_DEAD 0u
 #define SENTC_DFA_DENSE 0xffffffffu
 #define SENTC_DFA_RUN 0x80000000u
+
+#define SENTC_ENTRY_GRPC 1u
+#define SENTC_ENTRY_MORE 2u
+#define SENTC_ENTRY_METHOD_SHIFT 2
+#define SENTC_ENTRY_METHODS 0x1ffu            /* the nine named methods */
+#define SENTC_ENTRY_RESOURCE_SHIFT 11         /* so at most 2^21 keyed resources */
 
 struct sentc_dfa {
   uint32_t start;

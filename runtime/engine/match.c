@@ -5,9 +5,11 @@
  * lower-case host without port.  The compiled matcher then walks the path
  * DFA and the host DFA once each; their final states name the candidate
  * resources, which get the rest of their match (method, hosts, headers,
- * gRPC) checked one by one.  Per request this costs the path and host
- * lengths plus the candidates, never the number of resources, and
- * allocates nothing: the normalized path lives in one static buffer.
+ * gRPC) checked one by one, most of them from their walk entry alone.  Per
+ * request this costs the path and host lengths plus the candidates, never
+ * the number of resources, and allocates nothing: a path that is canonical
+ * already is walked where it is, any other is normalized into one static
+ * buffer.
  */
 #include <string.h>
 #include "match.h"
@@ -15,15 +17,17 @@
 
 static char normalized_path[SENTC_PATH_MAX];
 
-static const struct { const char *name; uint32_t bit; } methods[] = {
-  {"GET", SENTC_GET}, {"HEAD", SENTC_HEAD}, {"POST", SENTC_POST},
-  {"PUT", SENTC_PUT}, {"DELETE", SENTC_DELETE}, {"CONNECT", SENTC_CONNECT},
-  {"OPTIONS", SENTC_OPTIONS}, {"TRACE", SENTC_TRACE}, {"PATCH", SENTC_PATCH},
+#define METHOD(name, bit) {name, sizeof name - 1, bit}
+static const struct { const char *name; size_t len; uint32_t bit; } methods[] = {
+  METHOD("GET", SENTC_GET), METHOD("HEAD", SENTC_HEAD), METHOD("POST", SENTC_POST),
+  METHOD("PUT", SENTC_PUT), METHOD("DELETE", SENTC_DELETE), METHOD("CONNECT", SENTC_CONNECT),
+  METHOD("OPTIONS", SENTC_OPTIONS), METHOD("TRACE", SENTC_TRACE), METHOD("PATCH", SENTC_PATCH),
 };
 
 uint32_t sentc_method_bit(const char *method, size_t len) {
   for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-    if (strlen(methods[i].name) == len && memcmp(methods[i].name, method, len) == 0)
+    if (methods[i].len == len && methods[i].name[0] == method[0] &&
+        memcmp(methods[i].name, method, len) == 0)
       return methods[i].bit;
   return SENTC_OTHER_METHOD;
 }
@@ -172,11 +176,11 @@ static int match_holds(const struct sentc_match *m, const struct view *v) {
 static void make_view(const struct sentc_request *r, struct view *v) {
   v->request = r;
   v->method = sentc_method_bit(r->method, r->method_len);
-  v->path = normalized_path;
-  v->path_len = r->protocol == SENTC_HTTP
-                    ? sentc_normalize_path(r->path, r->path_len, normalized_path,
-                                           sizeof normalized_path)
-                    : 0;
+  v->path_len = 0;
+  v->path = r->protocol == SENTC_HTTP
+                ? sentc_normalized_path(r->path, r->path_len, normalized_path,
+                                        sizeof normalized_path, &v->path_len)
+                : normalized_path;
   v->host = r->authority;
   v->host_len = host_length(r->authority, r->authority_len);
 }
@@ -196,7 +200,7 @@ uint32_t sentc_match_resources_naive(const struct sentc_policy *policy,
 
 /* One byte of a walk (tables.h): a dense state looks its row up, a sparse
  * one scans its few inline edges, sorted by byte. */
-static uint32_t dfa_step(const struct sentc_dfa *d, uint32_t state, unsigned char byte) {
+static inline uint32_t dfa_step(const struct sentc_dfa *d, uint32_t state, unsigned char byte) {
   const uint32_t *s = d->code + state;
   if (s[0] == SENTC_DFA_DENSE)
     return s[2 + d->byte_class[byte]];
@@ -208,10 +212,17 @@ static uint32_t dfa_step(const struct sentc_dfa *d, uint32_t state, unsigned cha
   return s[1];
 }
 
-/* Does the input start with the n bytes of a run record's words? */
+/* Does the input start with the n bytes of a run record's words?  Four
+ * bytes at a time (the compiler makes each word one load). */
 static int run_holds(const uint32_t *words, uint32_t n, const char *in) {
-  for (uint32_t i = 0; i < n; i++)
-    if ((unsigned char)in[i] != (words[i / 4] >> (i % 4 * 8) & 0xff))
+  const unsigned char *b = (const unsigned char *)in;
+  uint32_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    if (((uint32_t)b[i] | (uint32_t)b[i + 1] << 8 | (uint32_t)b[i + 2] << 16 |
+         (uint32_t)b[i + 3] << 24) != words[i / 4])
+      return 0;
+  for (; i < n; i++)
+    if (b[i] != (words[i / 4] >> (i % 4 * 8) & 0xff))
       return 0;
   return 1;
 }
@@ -234,8 +245,8 @@ static uint32_t walk_path(const struct sentc_dfa *d, const char *path, size_t le
   return state;
 }
 
-/* A sorted run of candidates: matcher entries (resource << 1 | grpc) or
- * plain resource indices (shift 0). */
+/* A sorted run of candidates: matcher entries (tables.h) or plain
+ * resource indices (shift 0), whose whole match is then tested. */
 struct run {
   const uint32_t *next, *end;
   int shift;
@@ -249,23 +260,38 @@ static struct run accepted(const struct sentc_dfa *d, uint32_t state, int hosts_
                    : s[0] & SENTC_DFA_RUN ? ((s[0] & ~SENTC_DFA_RUN) + 3) / 4
                    : s[0];
   const uint32_t *n_accept = s + 2 + width;
-  return (struct run){n_accept + 1, n_accept + 1 + *n_accept, 1, hosts_known};
+  return (struct run){n_accept + 1, n_accept + 1 + *n_accept, SENTC_ENTRY_RESOURCE_SHIFT,
+                      hosts_known};
 }
 
 static struct run path_candidates(const struct sentc_dfa *d, const struct view *v) {
   if (!d->code || v->path_len == 0)
-    return (struct run){NULL, NULL, 1, 0};
+    return (struct run){NULL, NULL, 0, 0};
   return accepted(d, walk_path(d, v->path, v->path_len), 0);
 }
 
 /* The host DFA reads the host backwards, so "*.example.com" is a prefix. */
 static struct run host_candidates(const struct sentc_dfa *d, const struct view *v) {
   if (!d->code)
-    return (struct run){NULL, NULL, 1, 1};
+    return (struct run){NULL, NULL, 0, 0};
   uint32_t state = d->start;
   for (size_t i = v->host_len; i > 0 && state != SENTC_DFA_DEAD; i--)
     state = dfa_step(d, state, lower((unsigned char)v->host[i - 1]));
   return accepted(d, state, 1);
+}
+
+/* A walk's entry: the entry itself says whether it needs gRPC and which
+ * methods it takes, so a candidate's sentc_match (likely not in cache with
+ * many resources) is read only when it has hosts or headers to check. */
+static int entry_holds(const struct sentc_policy *p, uint32_t entry, const struct view *v,
+                       int hosts_known) {
+  uint32_t methods = entry >> SENTC_ENTRY_METHOD_SHIFT & SENTC_ENTRY_METHODS;
+  if ((entry & SENTC_ENTRY_GRPC) && !v->request->grpc)
+    return 0;
+  if (methods && !(methods & v->method))
+    return 0;
+  return !(entry & SENTC_ENTRY_MORE) ||
+         rest_holds(&p->resources[entry >> SENTC_ENTRY_RESOURCE_SHIFT].match, v, hosts_known);
 }
 
 /* Takes the run whose next resource comes first; NULL when all are done. */
@@ -278,6 +304,12 @@ static struct run *first_run(struct run *runs, size_t n) {
   return best;
 }
 
+/* Adds r to runs unless it is empty: most requests have one run at most. */
+static void add_run(struct run *runs, size_t *n, struct run r) {
+  if (r.next < r.end)
+    runs[(*n)++] = r;
+}
+
 uint32_t sentc_match_resources(const struct sentc_policy *policy,
                                const struct sentc_request *request, uint32_t *out) {
   const struct sentc_matcher *m = policy->matcher;
@@ -288,19 +320,17 @@ uint32_t sentc_match_resources(const struct sentc_policy *policy,
   struct run runs[3];
   size_t n_runs = 0;
   if (request->protocol == SENTC_TCP) {
-    runs[n_runs++] = (struct run){m->tcp, m->tcp + m->n_tcp, 0, 0};
+    add_run(runs, &n_runs, (struct run){m->tcp, m->tcp + m->n_tcp, 0, 0});
   } else {
-    runs[n_runs++] = path_candidates(&m->paths, &v);
-    runs[n_runs++] = host_candidates(&m->hosts, &v);
-    runs[n_runs++] = (struct run){m->http_any, m->http_any + m->n_http_any, 0, 0};
+    add_run(runs, &n_runs, path_candidates(&m->paths, &v));
+    add_run(runs, &n_runs, host_candidates(&m->hosts, &v));
+    add_run(runs, &n_runs, (struct run){m->http_any, m->http_any + m->n_http_any, 0, 0});
   }
   uint32_t n = 0;
   for (struct run *r; (r = first_run(runs, n_runs)) != NULL; r->next++) {
     uint32_t entry = *r->next, resource = entry >> r->shift;
-    int needs_grpc = r->shift && (entry & 1);
-    const struct sentc_match *match = &policy->resources[resource].match;
-    if (r->shift ? (!needs_grpc || request->grpc) && rest_holds(match, &v, r->hosts_known)
-                 : match_holds(match, &v))
+    if (r->shift ? entry_holds(policy, entry, &v, r->hosts_known)
+                 : match_holds(&policy->resources[resource].match, &v))
       out[n++] = resource;
   }
   return n;

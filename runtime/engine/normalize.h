@@ -35,4 +35,11 @@
  *   - every other byte, NUL included, is kept as it is. */
 size_t sentc_normalize_path(const char *path, size_t len, char *out, size_t room);
 
+/* The same normalized path, without a copy when the path is canonical
+ * already (the common case): returns `path` itself, else normalizes into
+ * `out` and returns `out`; the length goes to *normalized_len (0: no path,
+ * as above). */
+const char *sentc_normalized_path(const char *path, size_t len, char *out, size_t room,
+                                  size_t *normalized_len);
+
 #endif

@@ -18,6 +18,7 @@
 #include <string.h>
 #include "../../runtime/engine/match.h"
 #include "../../runtime/engine/normalize.h"
+#include "runner.h"
 
 #define S(s) {s, sizeof s - 1}
 #define N(a) (sizeof a / sizeof a[0])
@@ -207,13 +208,15 @@ static const struct sentc_resource compiled_resources[] = {
 /* Classes: '/' 1, 'e' 2, 'h' 3, 'l' 4, 'o' 5, every other byte 0. */
 static const uint8_t path_classes[256] = {['/'] = 1, ['e'] = 2, ['h'] = 3, ['l'] = 4, ['o'] = 5};
 #define RUN_BYTES(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+#define ENTRY(resource, methods, flags) \
+  ((uint32_t)(resource) << SENTC_ENTRY_RESOURCE_SHIFT | (methods) << SENTC_ENTRY_METHOD_SHIFT | (flags))
 static const uint32_t path_code[] = {
   /*  0 dead   */ 0, 0, 0,
   /*  3 start  */ SENTC_DFA_DENSE, 0, 0, 12, 0, 0, 0, 0, 0,  /* dense: '/' to 12 */
   /* 12 "/"    */ 2, 0, 17 << 8 | 'h', 25 << 8 | 'o', 0,     /* sparse */
   /* 17 "/h"   */ SENTC_DFA_RUN | 4, 21, RUN_BYTES('e', 'l', 'l', 'o'), 0,
-  /* 21 "/hello" */ 0, 0, 1, 0 << 1,
-  /* 25 "/o"   */ 0, 0, 1, 1 << 1,
+  /* 21 "/hello" */ 0, 0, 1, ENTRY(0, SENTC_GET, 0),
+  /* 25 "/o"   */ 0, 0, 1, ENTRY(1, 0, 0),
 };
 static const uint8_t no_classes[256];
 static const uint32_t host_code[] = {          /* "x.io" read backwards */
@@ -222,7 +225,7 @@ static const uint32_t host_code[] = {          /* "x.io" read backwards */
   /*  7 */ 1, 0, 11 << 8 | 'i', 0,
   /* 11 */ 1, 0, 15 << 8 | '.', 0,
   /* 15 */ 1, 0, 19 << 8 | 'x', 0,
-  /* 19 */ 0, 0, 1, 2 << 1,
+  /* 19 */ 0, 0, 1, ENTRY(2, 0, 0),
 };
 static const uint32_t every_http[] = {3}, every_tcp[] = {4};
 static const struct sentc_matcher hand_matcher = {
@@ -277,9 +280,5 @@ int main(void) {
   tcase_add_test(t, the_compiled_matcher_reads_dense_sparse_and_run_records);
   tcase_add_test(t, the_compiled_matcher_walks_hosts_backwards_and_merges_in_file_order);
   suite_add_tcase(s, t);
-  SRunner *r = srunner_create(s);
-  srunner_run_all(r, CK_NORMAL);
-  int failed = srunner_ntests_failed(r);
-  srunner_free(r);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }

@@ -4,9 +4,11 @@
  * canonical form it must become, or a clean rejection.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../../runtime/engine/normalize.h"
+#include "runner.h"
 
 struct spelling {
   const char *in;
@@ -65,6 +67,52 @@ START_TEST(every_spelling_has_its_canonical_form) {
 }
 END_TEST
 
+/* The copy-free form gives the same bytes, and hands a canonical path back
+ * as it is: everything up to its query, with no '%', "//" or "/.". */
+START_TEST(the_copy_free_form_agrees_and_skips_the_copy_when_it_can) {
+  const struct spelling *s = &spellings[_i];
+  size_t len = s->len ? s->len : strlen(s->in), want_len, got_len = 99;
+  char want[256], out[256];
+  want_len = sentc_normalize_path(s->in, len, want, sizeof want);
+  const char *got = sentc_normalized_path(s->in, len, out, sizeof out, &got_len);
+  ck_assert_uint_eq(got_len, want_len);
+  ck_assert(memcmp(got, want, want_len) == 0);
+  char proper[256];                              /* the text before its query */
+  snprintf(proper, sizeof proper, "%.*s", (int)strcspn(s->in, "?#"), s->in);
+  int canonical = proper[0] == '/' && !strchr(proper, '%') && !strstr(proper, "//") &&
+                  !strstr(proper, "/.");
+  ck_assert_msg(got == (canonical ? s->in : out), "%s: copied %d", s->in, got == out);
+}
+END_TEST
+
+START_TEST(the_copy_free_form_still_rejects_an_overlong_path) {
+  char out[8];
+  size_t len = 99;
+  ck_assert(sentc_normalized_path("/abcdefgh", 9, out, sizeof out, &len) == out);
+  ck_assert_uint_eq(len, 0);
+  ck_assert(sentc_normalized_path("/abcdefg?long-query", 19, out, sizeof out, &len)[7] == 'g');
+  ck_assert_uint_eq(len, 8);
+}
+END_TEST
+
+/* The scan reads eight bytes at a time: every spelling that needs work,
+ * at every offset, must still be seen (and normalized like the slow way). */
+START_TEST(the_copy_free_form_sees_what_needs_work_at_every_offset) {
+  static const char *const needs_work[] = {"//", "/./", "/../", "%61", "%2f", "?q", "#f"};
+  const char *inner = needs_work[_i];
+  for (size_t at = 1; at < 24; at++) {
+    char path[64], want[64], out[64];
+    memcpy(path, "/abcdefghijklmnopqrstuvwxyz", at);
+    snprintf(path + at, sizeof path - at, "%s%s", inner, "tail/of/the/path");
+    size_t len = strlen(path), got_len;
+    size_t want_len = sentc_normalize_path(path, len, want, sizeof want);
+    const char *got = sentc_normalized_path(path, len, out, sizeof out, &got_len);
+    ck_assert_msg(got_len == want_len && memcmp(got, want, want_len) == 0, "%s", path);
+    ck_assert_msg(inner[0] == '?' || inner[0] == '#' || got == out, "%s not copied", path);
+  }
+}
+END_TEST
+
 /* A path of n bytes: "/a" repeated, then `tail`. */
 static char *long_path(size_t n, const char *tail) {
   size_t t = strlen(tail);
@@ -115,13 +163,13 @@ int main(void) {
   TCase *t = tcase_create("core");
   tcase_add_loop_test(t, every_spelling_has_its_canonical_form, 0,
                       (int)(sizeof spellings / sizeof spellings[0]));
+  tcase_add_loop_test(t, the_copy_free_form_agrees_and_skips_the_copy_when_it_can, 0,
+                      (int)(sizeof spellings / sizeof spellings[0]));
+  tcase_add_loop_test(t, the_copy_free_form_sees_what_needs_work_at_every_offset, 0, 7);
+  tcase_add_test(t, the_copy_free_form_still_rejects_an_overlong_path);
   tcase_add_test(t, an_overlong_path_is_rejected_whole);
   tcase_add_test(t, a_long_path_that_shrinks_to_fit_is_kept);
   tcase_add_test(t, the_output_never_grows_past_the_room_given);
   suite_add_tcase(s, t);
-  SRunner *r = srunner_create(s);
-  srunner_run_all(r, CK_NORMAL);
-  int failed = srunner_ntests_failed(r);
-  srunner_free(r);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return run_suite(s);
 }
