@@ -8,12 +8,15 @@
  * DFA, else it lands on the list checked for every request.
  */
 #include <stdlib.h>
+#include "../runtime/tables.h"
 #include "cwrite.h"
 #include "dfa.h"
 #include "matchgen.h"
 
 /* Above this many states an automaton is not worth shipping. */
 #define MAX_DFA_STATES (1u << 22)
+/* Walks' entries hold the resource index above their flags (tables.h). */
+#define MAX_KEYED_RESOURCES (UINT32_MAX >> SENTC_ENTRY_RESOURCE_SHIFT)
 /* dfa.c packs NFA node numbers in 24 bits. */
 #define MAX_NFA_NODES 0xfff000u
 
@@ -120,6 +123,14 @@ static void add_host(struct nfa *nfa, const struct ir_host *h, uint32_t accept) 
   free(reversed);
 }
 
+/* A walk's entry for the resource (tables.h): what it needs besides its key,
+ * so the runtime reads its sentc_match only for hosts or headers. */
+static uint32_t entry(const struct ir_match *m, uint32_t index, int hosts_known, int grpc) {
+  int more = m->n_headers || (m->n_hosts && !hosts_known);
+  return index << SENTC_ENTRY_RESOURCE_SHIFT | m->methods << SENTC_ENTRY_METHOD_SHIFT |
+         (more ? SENTC_ENTRY_MORE : 0) | (grpc ? SENTC_ENTRY_GRPC : 0);
+}
+
 static void key_resource(const struct ir_match *m, uint32_t index, struct automata *a,
                          struct nfa *paths, struct nfa *hosts, int keyed) {
   static const enum dfa_kind kinds[] = {
@@ -133,11 +144,11 @@ static void key_resource(const struct ir_match *m, uint32_t index, struct automa
   } else if (m->n_paths) {
     for (size_t i = 0; i < m->n_paths; i++)
       nfa_add(paths, kinds[m->paths[i].kind], m->paths[i].text.text, m->paths[i].text.len,
-              index << 1 | (m->paths[i].grpc ? 1u : 0u));
+              entry(m, index, 0, m->paths[i].grpc));
     a->by_path++;
   } else if (m->n_hosts) {
     for (size_t i = 0; i < m->n_hosts; i++)
-      add_host(hosts, &m->hosts[i], index << 1);
+      add_host(hosts, &m->hosts[i], entry(m, index, 1, 0));
     a->by_host++;
   } else {
     a->http_any[a->n_http_any++] = index;
@@ -163,7 +174,7 @@ static int build_automata(const struct ir_policy *p, struct automata *a, int key
   for (size_t i = 0; i < p->n_resources; i++)
     key_resource(&p->resources[i].match, (uint32_t)i, a, paths, hosts, keyed);
   int status = -1;
-  if (nfa_size(paths) < MAX_NFA_NODES && nfa_size(hosts) < MAX_NFA_NODES &&
+  if ((!keyed || p->n_resources <= MAX_KEYED_RESOURCES) && nfa_size(paths) < MAX_NFA_NODES && nfa_size(hosts) < MAX_NFA_NODES &&
       dfa_build(paths, &a->paths, MAX_DFA_STATES) == 0 &&
       dfa_build(hosts, &a->hosts, MAX_DFA_STATES) == 0 &&
       dfa_pack(&a->paths, 1, &a->path_code) == 0 && dfa_pack(&a->hosts, 0, &a->host_code) == 0)
@@ -260,12 +271,12 @@ static void explain_path(FILE *out, const struct ir_path *path, const char *lead
   fputc('\n', out);
 }
 
-static void explain_header(FILE *out, const struct ir_header *h, const char *indent) {
+static void explain_header(FILE *out, const struct ir_header *h, const char *lead) {
   static const char *words[] = {
     [IR_HEADER_EXACT] = "is", [IR_HEADER_PREFIX] = "starts with",
     [IR_HEADER_PRESENT] = "is present", [IR_HEADER_ABSENT] = "is absent",
   };
-  fprintf(out, "%sand header ", indent);
+  fprintf(out, "%s header ", lead);
   cwrite_literal(out, h->name);
   fprintf(out, " %s", words[h->op]);
   if (h->op == IR_HEADER_EXACT || h->op == IR_HEADER_PREFIX) {
@@ -297,13 +308,19 @@ void matchgen_explain(FILE *out, const struct ir_match *m, const char *indent) {
         fprintf(out, " %s", method_names[i] + 6);
     fputc('\n', out);
   }
+  /* The first condition reads "the ...", later kinds "and ...", and further
+   * path alternatives "or ...". */
+  int said = m->n_hosts || m->methods;
   char lead[64];
   for (size_t i = 0; i < m->n_paths; i++) {
-    snprintf(lead, sizeof lead, "%s%s", indent, i ? "or" : "and");
+    snprintf(lead, sizeof lead, "%s%s", indent, i ? "or" : said ? "and" : "the");
     explain_path(out, &m->paths[i], lead);
   }
-  for (size_t i = 0; i < m->n_headers; i++)
-    explain_header(out, &m->headers[i], indent);
+  said |= m->n_paths > 0;
+  for (size_t i = 0; i < m->n_headers; i++) {
+    snprintf(lead, sizeof lead, "%s%s", indent, said || i ? "and" : "the");
+    explain_header(out, &m->headers[i], lead);
+  }
 }
 
 static void explain_dfa(FILE *out, const char *indent, size_t n, const char *key,
