@@ -17,7 +17,7 @@ static struct ir_breaker *current_breaker(struct checker *c) {
 static void check_max_rt(void *ctx, const struct stmt *s) {
   struct ir_breaker *b = current_breaker(ctx);
   const struct value *v = single_arg(s, V_DURATION, "max_rt 200ms;");
-  if (v && value_duration(s, v, 1, 3600000, "max_rt 200ms;", &b->max_rt_ms) &&
+  if (v && value_duration(s, v, 1, MAX_RT_MS, "max_rt 200ms;", &b->max_rt_ms) &&
       b->kind != IR_BREAKER_SLOW_RATIO) {
     diag_error(s->loc, "'max_rt' applies only to a slow_ratio breaker");
     b->max_rt_ms = 0;
@@ -48,7 +48,7 @@ static void check_open(void *ctx, const struct stmt *s) {
 
 static void check_probes(void *ctx, const struct stmt *s) {
   struct ir_breaker *b = current_breaker(ctx);
-  const struct value *v = single_arg(s, V_INT, "probes 1;");
+  const struct value *v = single_arg(s, V_INT, "probes 3;");
   if (v)
     value_uint(s, v, 1, 1000, "probes 3;", &b->probes);
 }

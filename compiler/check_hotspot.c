@@ -42,7 +42,7 @@ static void check_hotspot_throttle(void *ctx, const struct stmt *s) {
   struct ir_hotspot *h = current_hotspot(ctx);
   const struct value *v = single_arg(s, V_DURATION, "throttle 500ms;");
   if (v && rate_form(s, h) &&
-      value_duration(s, v, 0, 60000, "throttle 500ms;", &h->max_queue_ms))
+      value_duration(s, v, 0, MAX_THROTTLE_MS, "throttle 500ms;", &h->max_queue_ms))
     h->throttle = 1;
 }
 

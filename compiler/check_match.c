@@ -124,6 +124,31 @@ static void check_host(void *ctx, const struct stmt *s) {
 
 /* ---- path and grpc ---- */
 
+/* An optional NAME before a statement's string (path prefix "/x/", header
+ * "x" present): its index among `words` with *v moved past it, 0 (the
+ * first word, the default) when there is none, or -1 after reporting an
+ * unknown `what` with the closest word, else `hint`. */
+static int leading_word(const struct value **v, const char *const *words, const char *what,
+                        const char *hint) {
+  const struct value *w = *v;
+  if (!w || w->kind != V_NAME)
+    return 0;
+  int k = 0;
+  while (words[k] && strcmp(words[k], w->text) != 0)
+    k++;
+  if (!words[k]) {
+    diag_error(w->loc, "unknown %s '%s'", what, w->text);
+    const char *close = diag_closest(w->text, words);
+    if (close)
+      diag_hint("did you mean '%s'?", close);
+    else
+      diag_hint("%s", hint);
+    return -1;
+  }
+  *v = w->next;
+  return k;
+}
+
 static int valid_path(const struct value *v) {
   if (v->text_len == 0 || v->text[0] != '/') {
     diag_error(v->loc, "a path must start with '/'");
@@ -182,23 +207,11 @@ static void check_path(void *ctx, const struct stmt *s) {
   if (!stmt_no_block(s) || args_bad(s))
     return;
   const struct value *v = s->args;
-  enum ir_path_kind kind = IR_PATH_EXACT;
-  if (v && v->kind == V_NAME) {
-    int k = 0;
-    while (path_kinds[k] && strcmp(path_kinds[k], v->text) != 0)
-      k++;
-    if (!path_kinds[k]) {
-      diag_error(v->loc, "unknown kind of path match '%s'", v->text);
-      const char *close = diag_closest(v->text, path_kinds);
-      if (close)
-        diag_hint("did you mean '%s'?", close);
-      else
-        diag_hint("write path \"/x\" (exact), path prefix \"/x/\" or path template \"/x/{id}\"");
-      return;
-    }
-    kind = (enum ir_path_kind)k;
-    v = v->next;
-  }
+  int k = leading_word(&v, path_kinds, "kind of path match",
+                       "write path \"/x\" (exact), path prefix \"/x/\" or path template \"/x/{id}\"");
+  if (k < 0)
+    return;
+  enum ir_path_kind kind = (enum ir_path_kind)k;
   if (!arg_need(s, v, V_STRING, "path prefix \"/api/\";") || !valid_path(v) ||
       (kind == IR_PATH_TEMPLATE && !valid_template(v)) || !args_done(s, v->next))
     return;
@@ -243,23 +256,11 @@ static void check_header(void *ctx, const struct stmt *s) {
     diag_error(name->loc, "a header name cannot be empty or hold a NUL byte");
     return;
   }
-  enum ir_header_op op = IR_HEADER_EXACT;
-  if (v && v->kind == V_NAME) {
-    int k = 0;
-    while (header_ops[k] && strcmp(header_ops[k], v->text) != 0)
-      k++;
-    if (!header_ops[k]) {
-      diag_error(v->loc, "unknown header test '%s'", v->text);
-      const char *close = diag_closest(v->text, header_ops);
-      if (close)
-        diag_hint("did you mean '%s'?", close);
-      else
-        diag_hint("a header test is a value, prefix \"v\", present or absent");
-      return;
-    }
-    op = (enum ir_header_op)k;
-    v = v->next;
-  }
+  int k = leading_word(&v, header_ops, "header test",
+                       "a header test is a value, prefix \"v\", present or absent");
+  if (k < 0)
+    return;
+  enum ir_header_op op = (enum ir_header_op)k;
   int has_value = op == IR_HEADER_EXACT || op == IR_HEADER_PREFIX;
   if ((has_value && !arg_need(s, v, V_STRING, example)) ||
       !args_done(s, has_value ? v->next : v))

@@ -12,8 +12,7 @@
 static void check_scope(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
   static const char *const words[] = {"proxy", "worker", NULL};
-  const struct value *v = single_arg(s, V_NAME, "scope proxy;");
-  int i = v ? value_word(s, v, words, "scope proxy;") : -1;
+  int i = single_word(s, words, "scope proxy;");
   if (i >= 0)
     c->policy->scope = i == 0 ? IR_SCOPE_PROXY : IR_SCOPE_WORKER;
 }
@@ -21,8 +20,7 @@ static void check_scope(void *ctx, const struct stmt *s) {
 static void check_mode(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
   static const char *const words[] = {"enforce", "shadow", NULL};
-  const struct value *v = single_arg(s, V_NAME, "mode shadow;");
-  int i = v ? value_word(s, v, words, "mode shadow;") : -1;
+  int i = single_word(s, words, "mode shadow;");
   if (i >= 0)
     c->policy->mode = i == 0 ? IR_ENFORCE : IR_SHADOW;
 }
@@ -30,8 +28,7 @@ static void check_mode(void *ctx, const struct stmt *s) {
 static void check_ratelimit_headers(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
   static const char *const words[] = {"off", "on", NULL};
-  const struct value *v = single_arg(s, V_NAME, "ratelimit_headers on;");
-  int i = v ? value_word(s, v, words, "ratelimit_headers on;") : -1;
+  int i = single_word(s, words, "ratelimit_headers on;");
   if (i >= 0)
     c->policy->ratelimit_headers = i;
 }
@@ -39,8 +36,7 @@ static void check_ratelimit_headers(void *ctx, const struct stmt *s) {
 static void check_on_error(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
   static const char *const words[] = {"allow", "deny", NULL};
-  const struct value *v = single_arg(s, V_NAME, "on_error deny;");
-  int i = v ? value_word(s, v, words, "on_error deny;") : -1;
+  int i = single_word(s, words, "on_error deny;");
   if (i >= 0)
     c->policy->on_error_deny = i;
 }
@@ -92,7 +88,7 @@ static void check_avg_rt(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
   const struct value *v = single_arg(s, V_DURATION, "avg_rt 300ms;");
   if (v)
-    value_duration(s, v, 1, 3600000, "avg_rt 300ms;", &c->policy->system.avg_rt_ms);
+    value_duration(s, v, 1, MAX_RT_MS, "avg_rt 300ms;", &c->policy->system.avg_rt_ms);
 }
 
 static void check_adaptive(void *ctx, const struct stmt *s) {

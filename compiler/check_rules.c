@@ -26,8 +26,7 @@ void rule_begin(struct checker *c, struct ir_rule *rule, const char *kind, size_
 void check_rule_scope(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
   static const char *const words[] = {"proxy", "worker", NULL};
-  const struct value *v = single_arg(s, V_NAME, "scope worker;");
-  int i = v ? value_word(s, v, words, "scope worker;") : -1;
+  int i = single_word(s, words, "scope worker;");
   if (i < 0)
     return;
   c->rule->scope = i == 0 ? IR_SCOPE_PROXY : IR_SCOPE_WORKER;
@@ -77,7 +76,7 @@ static void check_flow_buckets(void *ctx, const struct stmt *s) {
 static void check_throttle(void *ctx, const struct stmt *s) {
   struct ir_flow *f = current_flow(ctx);
   const struct value *v = single_arg(s, V_DURATION, "throttle 500ms;");
-  if (v && value_duration(s, v, 0, 60000, "throttle 500ms;", &f->max_queue_ms))
+  if (v && value_duration(s, v, 0, MAX_THROTTLE_MS, "throttle 500ms;", &f->max_queue_ms))
     f->throttle = 1;
 }
 

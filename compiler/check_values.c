@@ -117,3 +117,8 @@ int value_word(const struct stmt *s, const struct value *v, const char *const *w
     diag_hint("did you mean '%s'?", close);
   return -1;
 }
+
+int single_word(const struct stmt *s, const char *const *words, const char *example) {
+  const struct value *v = single_arg(s, V_NAME, example);
+  return v ? value_word(s, v, words, example) : -1;
+}

@@ -13,6 +13,8 @@
 #define MAX_NAME_LEN 128
 #define MAX_RATE_COUNT 1000000000u
 #define MAX_WINDOW_MS (24u * 3600 * 1000)
+#define MAX_THROTTLE_MS 60000u
+#define MAX_RT_MS 3600000u
 #define MAX_BUCKETS 1000
 #define MAX_CONCURRENCY 1000000u
 #define MAX_CAPACITY 1000000u
@@ -42,5 +44,8 @@ int value_rate(const struct stmt *s, const struct value *v, const char *example,
  * did-you-mean. */
 int value_word(const struct stmt *s, const struct value *v, const char *const *words,
                const char *example);
+/* The statement's single argument, a NAME among `words`: its index, or -1
+ * after reporting what is wrong (`scope proxy;`, `mode shadow;`). */
+int single_word(const struct stmt *s, const char *const *words, const char *example);
 
 #endif

@@ -19,7 +19,7 @@ struct record {
   char *text;
 };
 
-static int errors, warnings;
+static int errors;
 static FILE *output;
 static struct record *records;
 static size_t n_records;
@@ -29,7 +29,6 @@ static FILE *current_stream;
 
 void diag_set_output(FILE *f) { output = f; }
 int diag_errors(void) { return errors; }
-int diag_warnings(void) { return warnings; }
 
 /* Closes the stream of the diagnostic being written and files it. */
 static void file_current(void) {
@@ -81,7 +80,7 @@ void diag_flush(void) {
 
 void diag_reset(void) {
   diag_flush();
-  errors = warnings = 0;
+  errors = 0;
 }
 
 /* Columns count characters, not bytes: skip UTF-8 continuation bytes. */
@@ -138,7 +137,6 @@ void diag_warning(struct loc loc, const char *fmt, ...) {
   va_start(ap, fmt);
   report("warning", loc, fmt, ap);
   va_end(ap);
-  warnings++;
 }
 
 void diag_hint(const char *fmt, ...) {

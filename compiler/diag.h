@@ -27,7 +27,6 @@ void diag_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void diag_flush(void);
 
 int diag_errors(void);
-int diag_warnings(void);
 void diag_reset(void);
 /* Where diagnostics go (stderr by default). */
 void diag_set_output(FILE *out);

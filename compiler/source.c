@@ -43,8 +43,6 @@ const char *source_line(int file, int line, size_t *len) {
   return p;
 }
 
-int source_count(void) { return n_sources; }
-
 void source_free_all(void) {
   for (int i = 0; i < n_sources; i++) {
     free(sources[i].path);

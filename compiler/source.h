@@ -14,7 +14,6 @@ const char *source_path(int file);
 const char *source_text(int file, size_t *len);
 /* The text of a 1-based line without its newline; NULL past the end. */
 const char *source_line(int file, int line, size_t *len);
-int source_count(void);
 void source_free_all(void);
 
 #endif

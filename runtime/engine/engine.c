@@ -12,7 +12,6 @@
  * request blocked anywhere leaves no pass and no permit behind, and counts
  * as a block of the blocking rule only.
  */
-#include <stdlib.h>
 #include <string.h>
 #include "cells.h"
 #include "engine.h"
@@ -62,16 +61,14 @@ static int32_t define_counter(const struct sentc_string *resource, const char *e
   return sentc_counter_define(name, len);
 }
 
-static void *zalloc(size_t n, size_t size) { return calloc(n ? n : 1, size); }
-
 static int allocate(void) {
-  matched = zalloc(policy->n_resources, sizeof *matched);
-  keys = zalloc(policy->n_hotspots, sizeof *keys);
-  passed_counter = zalloc(policy->n_resources, sizeof *passed_counter);
-  flow_blocked = zalloc(policy->n_flows, sizeof *flow_blocked);
-  concurrency_blocked = zalloc(policy->n_concurrency, sizeof *concurrency_blocked);
-  hotspot_blocked = zalloc(policy->n_hotspots, sizeof *hotspot_blocked);
-  breaker_blocked = zalloc(policy->n_breakers, sizeof *breaker_blocked);
+  matched = sentc_zalloc(policy->n_resources, sizeof *matched);
+  keys = sentc_zalloc(policy->n_hotspots, sizeof *keys);
+  passed_counter = sentc_zalloc(policy->n_resources, sizeof *passed_counter);
+  flow_blocked = sentc_zalloc(policy->n_flows, sizeof *flow_blocked);
+  concurrency_blocked = sentc_zalloc(policy->n_concurrency, sizeof *concurrency_blocked);
+  hotspot_blocked = sentc_zalloc(policy->n_hotspots, sizeof *hotspot_blocked);
+  breaker_blocked = sentc_zalloc(policy->n_breakers, sizeof *breaker_blocked);
   return matched && keys && passed_counter && flow_blocked && concurrency_blocked &&
          hotspot_blocked && breaker_blocked ? 0 : -1;
 }

@@ -25,8 +25,6 @@ static struct sentc_warmup_curve *curves;
 static struct sentc_hot_table *hot_tables;
 static void *view;     /* a loaded cell, for checks */
 
-static void *zalloc(size_t n, size_t size) { return calloc(n ? n : 1, size); }
-
 /* A cell in the rule's scope, with its in-flight field at `permit` (or none, -1). */
 static sentc_cell reserve(uint32_t size, int scope, int32_t permit) {
   uint32_t offset = (uint32_t)permit;
@@ -34,11 +32,11 @@ static sentc_cell reserve(uint32_t size, int scope, int32_t permit) {
 }
 
 static int reserve_cells(void) {
-  flow_cells = zalloc(policy->n_flows, sizeof *flow_cells);
-  curves = zalloc(policy->n_flows, sizeof *curves);
-  concurrency_cells = zalloc(policy->n_concurrency, sizeof *concurrency_cells);
-  breaker_cells = zalloc(policy->n_breakers, sizeof *breaker_cells);
-  hot_tables = zalloc(policy->n_hotspots, sizeof *hot_tables);
+  flow_cells = sentc_zalloc(policy->n_flows, sizeof *flow_cells);
+  curves = sentc_zalloc(policy->n_flows, sizeof *curves);
+  concurrency_cells = sentc_zalloc(policy->n_concurrency, sizeof *concurrency_cells);
+  breaker_cells = sentc_zalloc(policy->n_breakers, sizeof *breaker_cells);
+  hot_tables = sentc_zalloc(policy->n_hotspots, sizeof *hot_tables);
   if (!flow_cells || !curves || !concurrency_cells || !breaker_cells || !hot_tables)
     return -1;
   for (uint32_t i = 0; i < policy->n_flows; i++) {

@@ -54,17 +54,15 @@ sentc_cell sentc_state_reserve_in(uint32_t size, int scope, const uint32_t *perm
   return n_cells++;
 }
 
-sentc_cell sentc_state_reserve(uint32_t size) {
-  return sentc_state_reserve_in(size, SENTC_SCOPE_WORKER, NULL, 0);
-}
-
 void sentc_state_namespace(const struct sentc_string *name, uint64_t hash) {
   sentc_shared_namespace(name, hash);
 }
 
+void *sentc_zalloc(size_t n, size_t size) { return calloc(n ? n : 1, size); }
+
 int sentc_state_seal(void) {
-  arena = calloc(arena_size ? arena_size : 1, 1);
-  scratch = calloc(max_size ? max_size : 1, 1);
+  arena = sentc_zalloc(arena_size, 1);
+  scratch = sentc_zalloc(max_size, 1);
   return arena && scratch && !lost_reservation && sentc_shared_seal() == 0 ? 0 : -1;
 }
 

@@ -20,6 +20,7 @@
 #ifndef SENTC_STATE_H
 #define SENTC_STATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "../tables.h"
 
@@ -38,13 +39,14 @@ typedef uint32_t sentc_cell;
 sentc_cell sentc_state_reserve_in(uint32_t size, int scope, const uint32_t *permit_offsets,
                                   uint32_t n_permits);
 
-/* A worker cell without permit fields. */
-sentc_cell sentc_state_reserve(uint32_t size);
-
 /* Names the policy whose cells these are: proxy cells' keys carry the name
  * and the tables' hash, so two policies, or two versions of one, never
  * share state.  Call after sentc_state_reset, before reserving. */
 void sentc_state_namespace(const struct sentc_string *name, uint64_t hash);
+
+/* Zeroed room for n items of `size` bytes, allocated once at start: never
+ * NULL just because n is 0 (a policy without rules of some kind). */
+void *sentc_zalloc(size_t n, size_t size);
 
 /* Allocates every reserved cell, once.  Returns 0, or -1 without memory. */
 int sentc_state_seal(void);

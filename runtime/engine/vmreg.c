@@ -34,7 +34,6 @@ void sentc_vmreg_reset(void) {
 }
 
 void sentc_vmreg_set_now(int64_t ms) { now = ms; }
-int64_t sentc_vmreg_now(void) { return now; }
 int32_t sentc_vmreg_slot(void) { return my_slot; }
 uint32_t sentc_vmreg_token(void) { return my_token; }
 void sentc_vmreg_hold(int64_t delta) { held += delta; }

@@ -42,8 +42,7 @@ int sentc_vmreg_ready(void);
 void sentc_vmreg_hold(int64_t delta);
 int sentc_vmreg_holding(void);
 
-/* The current engine time (sentc_state_now sets it). */
+/* Sets the current engine time (sentc_state_now calls it). */
 void sentc_vmreg_set_now(int64_t now);
-int64_t sentc_vmreg_now(void);
 
 #endif
