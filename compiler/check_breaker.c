@@ -50,7 +50,7 @@ static void check_probes(void *ctx, const struct stmt *s) {
   struct ir_breaker *b = current_breaker(ctx);
   const struct value *v = single_arg(s, V_INT, "probes 3;");
   if (v)
-    value_uint(s, v, 1, 1000, "probes 3;", &b->probes);
+    value_uint(s, v, 1, MAX_PROBES, "probes 3;", &b->probes);
 }
 
 /* errors 500-599, 429; */
@@ -97,7 +97,7 @@ static void check_grpc_errors(void *ctx, const struct stmt *s) {
   uint32_t bits = 0;
   for (const struct value *v = s->args; v; v = v->next) {
     uint32_t code;
-    if (!value_uint(s, v, 1, 16, "grpc_errors 2, 4, 13, 14;", &code))
+    if (!value_uint(s, v, 1, MAX_GRPC_STATUS, "grpc_errors 2, 4, 13, 14;", &code))
       return;
     bits |= 1u << code;
   }

@@ -89,7 +89,7 @@ static void check_grpc_status(void *ctx, const struct stmt *s) {
   struct fallback_ctx *f = ctx;
   const struct value *v = single_arg(s, V_INT, "grpc_status 8;");
   uint32_t code;
-  if (v && value_uint(s, v, 0, 16, "grpc_status 8;", &code))
+  if (v && value_uint(s, v, 0, MAX_GRPC_STATUS, "grpc_status 8;", &code))
     f->fallback->grpc_status = (int)code;
 }
 

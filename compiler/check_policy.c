@@ -11,10 +11,7 @@
 
 static void check_scope(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
-  static const char *const words[] = {"proxy", "worker", NULL};
-  int i = single_word(s, words, "scope proxy;");
-  if (i >= 0)
-    c->policy->scope = i == 0 ? IR_SCOPE_PROXY : IR_SCOPE_WORKER;
+  scope_word(s, "scope proxy;", &c->policy->scope);
 }
 
 static void check_mode(void *ctx, const struct stmt *s) {

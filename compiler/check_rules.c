@@ -25,12 +25,8 @@ void rule_begin(struct checker *c, struct ir_rule *rule, const char *kind, size_
 
 void check_rule_scope(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
-  static const char *const words[] = {"proxy", "worker", NULL};
-  int i = single_word(s, words, "scope worker;");
-  if (i < 0)
-    return;
-  c->rule->scope = i == 0 ? IR_SCOPE_PROXY : IR_SCOPE_WORKER;
-  c->rule->scope_given = 1;
+  if (scope_word(s, "scope worker;", &c->rule->scope) == 0)
+    c->rule->scope_given = 1;
 }
 
 void check_rule_fallback(void *ctx, const struct stmt *s) {

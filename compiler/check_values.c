@@ -122,3 +122,12 @@ int single_word(const struct stmt *s, const char *const *words, const char *exam
   const struct value *v = single_arg(s, V_NAME, example);
   return v ? value_word(s, v, words, example) : -1;
 }
+
+int scope_word(const struct stmt *s, const char *example, enum ir_scope *scope) {
+  static const char *const words[] = {"proxy", "worker", NULL};
+  int i = single_word(s, words, example);
+  if (i < 0)
+    return -1;
+  *scope = i == 0 ? IR_SCOPE_PROXY : IR_SCOPE_WORKER;
+  return 0;
+}

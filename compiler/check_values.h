@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include "ast.h"
+#include "ir.h"
 
 /* Limits (docs/language.md, "Limits"). */
 #define MAX_NAME_LEN 128
@@ -23,6 +24,8 @@
 #define MAX_XFF_HOPS 16
 #define MAX_BODY_BYTES (1u << 20)
 #define MAX_HEADERS 64
+#define MAX_PROBES 1000u
+#define MAX_GRPC_STATUS 16u       /* UNAUTHENTICATED, the last gRPC code */
 
 /* The statement's single argument, of `kind`, with no block: or NULL after
  * reporting what is wrong. */
@@ -47,5 +50,9 @@ int value_word(const struct stmt *s, const struct value *v, const char *const *w
 /* The statement's single argument, a NAME among `words`: its index, or -1
  * after reporting what is wrong (`scope proxy;`, `mode shadow;`). */
 int single_word(const struct stmt *s, const char *const *words, const char *example);
+
+/* `scope proxy|worker;` (policy default or one rule): the scope read into
+ * *scope; returns 0, or -1 after reporting a bad argument. */
+int scope_word(const struct stmt *s, const char *example, enum ir_scope *scope);
 
 #endif
