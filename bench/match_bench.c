@@ -1,20 +1,26 @@
 /*
  * match_bench.c: the per-request cost of finding a request's resources,
  * natively: the compiled matcher against the naive baseline that tests each
- * resource in turn, on the same tables and requests.
+ * resource in turn, on the same tables and requests.  Also the checker of
+ * tests/match_diff.test, which needs the two to agree.
  *
- * Built by bench/run with a policy's generated tables (sentc --emit-c) and
- * runtime/engine/match.c + normalize.c:
+ * Built by bench/run (and the test) with a policy's generated tables
+ * (sentc --emit-c) and runtime/engine/match.c + normalize.c:
  *
  *   match_bench REQUESTS_FILE
+ *   match_bench --check REQUESTS_FILE
  *
- * prints "compiled_ns naive_ns normalize_ns hits": nanoseconds per request
- * (the median of ROUNDS rounds, each a pass over all the requests repeated
- * for at least ROUND_NS), the part of it that is path normalization alone
- * (the fixed cost every request pays whatever the policy, also a median),
- * and how many of the requests entered some resource.  It first checks that
- * both matchers find the same resources for every request, and exits 1 if
- * not: a fast wrong answer is no figure.
+ * Requests are lines "METHOD PATH [AUTHORITY [GRPC [NAME=VALUE ...]]]"
+ * (GRPC 1 for a gRPC request; NAME lower case).  Both modes first check
+ * that both matchers find the same resources for every request, and exit 1
+ * at the first that they do not (a fast wrong answer is no figure).  Then
+ * --check prints how many requests it checked and how many entered some
+ * resource; the other mode prints "compiled_ns naive_ns normalize_ns hits":
+ * nanoseconds per request (the median of ROUNDS rounds, each a pass over all
+ * the requests repeated for at least ROUND_NS), the part of it that is path
+ * normalization alone (the fixed cost every request pays whatever the
+ * policy, also a median), and how many of the requests entered some
+ * resource.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,12 +29,54 @@
 #include "match.h"
 #include "normalize.h"
 
-#define MAX_REQUESTS 4096
+#define MAX_REQUESTS 8192
+#define MAX_HEADERS 8
 #define ROUNDS 9
 #define ROUND_NS 1e7
 
+struct headers {
+  size_t n;
+  const char *name[MAX_HEADERS], *value[MAX_HEADERS];
+};
+
 static struct sentc_request requests[MAX_REQUESTS];
+static struct headers headers[MAX_REQUESTS];
 static size_t n_requests;
+
+static const char *lookup(void *ctx, const char *name, size_t len, size_t *value_len) {
+  const struct headers *h = ctx;
+  for (size_t i = 0; i < h->n; i++)
+    if (strlen(h->name[i]) == len && memcmp(h->name[i], name, len) == 0) {
+      *value_len = strlen(h->value[i]);
+      return h->value[i];
+    }
+  return NULL;
+}
+
+/* One request from the words of its line, split in place; 0 if the line
+ * has no path. */
+static int parse(char *line, struct sentc_request *r, struct headers *h) {
+  char *word[4 + MAX_HEADERS] = {0};
+  size_t n = 0;
+  for (char *w = strtok(line, " \n"); w && n < 4 + MAX_HEADERS; w = strtok(NULL, " \n"))
+    word[n++] = w;
+  if (n < 2)
+    return 0;
+  *r = (struct sentc_request){.protocol = SENTC_HTTP, .method = word[0],
+                              .method_len = strlen(word[0]), .path = word[1],
+                              .path_len = strlen(word[1]), .authority = n > 2 ? word[2] : "localhost",
+                              .grpc = n > 3 && word[3][0] == '1', .header = lookup, .header_ctx = h};
+  r->authority_len = strlen(r->authority);
+  for (size_t i = 4; i < n; i++) {
+    char *equals = strchr(word[i], '=');
+    if (equals) {
+      *equals = 0;
+      h->name[h->n] = word[i];
+      h->value[h->n++] = equals + 1;
+    }
+  }
+  return 1;
+}
 
 static void load(const char *path) {
   static char lines[MAX_REQUESTS][512];
@@ -37,17 +85,8 @@ static void load(const char *path) {
     perror(path);
     exit(2);
   }
-  while (n_requests < MAX_REQUESTS && fgets(lines[n_requests], sizeof lines[0], f)) {
-    char *line = lines[n_requests], *space = strchr(line, ' ');
-    if (!space)
-      continue;
-    line[strcspn(line, "\n")] = 0;
-    struct sentc_request *r = &requests[n_requests++];
-    *r = (struct sentc_request){.protocol = SENTC_HTTP, .method = line,
-                                .method_len = (size_t)(space - line), .path = space + 1,
-                                .path_len = strlen(space + 1), .authority = "localhost",
-                                .authority_len = 9};
-  }
+  while (n_requests < MAX_REQUESTS && fgets(lines[n_requests], sizeof lines[0], f))
+    n_requests += parse(lines[n_requests], &requests[n_requests], &headers[n_requests]);
   fclose(f);
 }
 
@@ -96,28 +135,43 @@ static double measure(match_fn *fn, uint32_t *out) {
   return rounds[ROUNDS / 2];
 }
 
-int main(int argc, char **argv) {
-  if (argc != 2) {
-    fputs("usage: match_bench REQUESTS_FILE\n", stderr);
-    return 2;
-  }
-  load(argv[1]);
-  uint32_t *a = calloc(sentc_policy.n_resources + 1, sizeof *a);
-  uint32_t *b = calloc(sentc_policy.n_resources + 1, sizeof *b);
-  size_t hits = 0;
+/* Do both matchers find the same resources for every request?  Counts in
+ * *hits the requests that enter some resource. */
+static int agree(uint32_t *a, uint32_t *b, size_t *hits) {
   for (size_t i = 0; i < n_requests; i++) {
     uint32_t na = sentc_match_resources(&sentc_policy, &requests[i], a);
     uint32_t nb = sentc_match_resources_naive(&sentc_policy, &requests[i], b);
     if (na != nb || memcmp(a, b, na * sizeof *a) != 0) {
-      fprintf(stderr, "match_bench: compiled and naive disagree on %.*s\n",
-              (int)requests[i].path_len, requests[i].path);
-      return 1;
+      fprintf(stderr, "match_bench: compiled and naive disagree on %.*s %.*s (%u against %u "
+              "resources)\n", (int)requests[i].method_len, requests[i].method,
+              (int)requests[i].path_len, requests[i].path, na, nb);
+      return 0;
     }
-    hits += na > 0;
+    *hits += na > 0;
   }
-  double compiled = measure(sentc_match_resources, a);
-  double naive = measure(sentc_match_resources_naive, b);
-  printf("%.0f %.0f %.0f %zu\n", compiled, naive, measure(normalize_only, a), hits);
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  int check = argc == 3 && strcmp(argv[1], "--check") == 0;
+  if (argc != 2 && !check) {
+    fputs("usage: match_bench [--check] REQUESTS_FILE\n", stderr);
+    return 2;
+  }
+  load(argv[argc - 1]);
+  uint32_t *a = calloc(sentc_policy.n_resources + 1, sizeof *a);
+  uint32_t *b = calloc(sentc_policy.n_resources + 1, sizeof *b);
+  size_t hits = 0;
+  if (!agree(a, b, &hits))
+    return 1;
+  if (check) {
+    printf("%zu requests: the compiled matcher and the naive scan agree; %zu entered some "
+           "resource\n", n_requests, hits);
+  } else {
+    double compiled = measure(sentc_match_resources, a);
+    double naive = measure(sentc_match_resources_naive, b);
+    printf("%.0f %.0f %.0f %zu\n", compiled, naive, measure(normalize_only, a), hits);
+  }
   free(a);
   free(b);
   return 0;

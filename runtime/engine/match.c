@@ -32,14 +32,13 @@ uint32_t sentc_method_bit(const char *method, size_t len) {
   return SENTC_OTHER_METHOD;
 }
 
-/* What matching looks at.  path_len 0: no usable path (normalize.h). */
+/* What matching looks at.  path_len 0: no usable path (normalize.h).  The
+ * host is found in the authority only when some resource asks for one. */
 struct view {
   const struct sentc_request *request;
   uint32_t method;
   const char *path;
   size_t path_len;
-  const char *host;           /* as received: compared case-insensitively */
-  size_t host_len;            /* without port or trailing dot */
 };
 
 /* The host part of an authority: no ":port", no trailing '.'. */
@@ -71,10 +70,11 @@ static int ends_with_caseless(const char *host, size_t len, const struct sentc_s
   return 1;
 }
 
-static int host_holds(const struct sentc_host *want, const struct view *v) {
+/* Does the host, host[0, len) as received, hold for `want`? */
+static int host_holds(const struct sentc_host *want, const char *host, size_t len) {
   if (want->wildcard)                  /* ".example.com" needs something before it */
-    return v->host_len > want->name.len && ends_with_caseless(v->host, v->host_len, &want->name);
-  return v->host_len == want->name.len && ends_with_caseless(v->host, v->host_len, &want->name);
+    return len > want->name.len && ends_with_caseless(host, len, &want->name);
+  return len == want->name.len && ends_with_caseless(host, len, &want->name);
 }
 
 /* A template: {x} takes one non-empty segment; a last "**" segment takes
@@ -150,8 +150,10 @@ static int rest_holds(const struct sentc_match *m, const struct view *v, int hos
   if (m->methods && !(m->methods & v->method))
     return 0;
   if (m->n_hosts && !hosts_known) {
+    const struct sentc_request *r = v->request;
+    size_t host_len = host_length(r->authority, r->authority_len);
     uint32_t i = 0;
-    while (i < m->n_hosts && !host_holds(&m->hosts[i], v))
+    while (i < m->n_hosts && !host_holds(&m->hosts[i], r->authority, host_len))
       i++;
     if (i == m->n_hosts)
       return 0;
@@ -181,8 +183,6 @@ static void make_view(const struct sentc_request *r, struct view *v) {
                 ? sentc_normalized_path(r->path, r->path_len, normalized_path,
                                         sizeof normalized_path, &v->path_len)
                 : normalized_path;
-  v->host = r->authority;
-  v->host_len = host_length(r->authority, r->authority_len);
 }
 
 uint32_t sentc_match_resources_naive(const struct sentc_policy *policy,
@@ -227,12 +227,23 @@ static int run_holds(const uint32_t *words, uint32_t n, const char *in) {
   return 1;
 }
 
-/* Where the path walk ends: runs take a whole stretch of bytes at once. */
+/* Where the path walk ends: runs take a whole stretch of bytes at once,
+ * and a state that keeps every byte but one skips straight to that byte
+ * (the tail of a prefix or a "**" keeps all, a {x} all but '/'). */
 static uint32_t walk_path(const struct sentc_dfa *d, const char *path, size_t len) {
   uint32_t state = d->start;
   for (size_t i = 0; i < len && state != SENTC_DFA_DEAD;) {
     const uint32_t *s = d->code + state;
-    if (s[0] != SENTC_DFA_DENSE && (s[0] & SENTC_DFA_RUN)) {
+    if (s[1] == state && s[0] <= 1) {          /* sparse, `other` is itself */
+      if (s[0] == 0)
+        return state;
+      while (i < len && (unsigned char)path[i] != (s[2] & 0xff))
+        i++;
+      if (i == len)
+        return state;
+      state = s[2] >> 8;
+      i++;
+    } else if (s[0] != SENTC_DFA_DENSE && (s[0] & SENTC_DFA_RUN)) {
       uint32_t n = s[0] & ~SENTC_DFA_RUN;
       if (len - i < n || !run_holds(s + 2, n, path + i))
         return SENTC_DFA_DEAD;
@@ -274,9 +285,11 @@ static struct run path_candidates(const struct sentc_dfa *d, const struct view *
 static struct run host_candidates(const struct sentc_dfa *d, const struct view *v) {
   if (!d->code)
     return (struct run){NULL, NULL, 0, 0};
+  const char *host = v->request->authority;
   uint32_t state = d->start;
-  for (size_t i = v->host_len; i > 0 && state != SENTC_DFA_DEAD; i--)
-    state = dfa_step(d, state, lower((unsigned char)v->host[i - 1]));
+  for (size_t i = host_length(host, v->request->authority_len); i > 0 && state != SENTC_DFA_DEAD;
+       i--)
+    state = dfa_step(d, state, lower((unsigned char)host[i - 1]));
   return accepted(d, state, 1);
 }
 
