@@ -61,6 +61,7 @@ struct dfa_code {
   uint32_t n_classes;
   uint8_t byte_class[256];
   size_t n_dense, n_runs;      /* records of each kind */
+  size_t n_shared;             /* records pointing at another's accepts */
   int accepts_any;             /* some state accepts something */
 };
 

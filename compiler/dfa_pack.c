@@ -31,6 +31,8 @@ struct packer {
   uint32_t *pred;              /* the one predecessor, NO_STATE if none or several */
   uint8_t *inside;             /* inside a run: no record of its own */
   uint32_t *offset;            /* a record's offset in code->words */
+  uint32_t *shared;            /* where an earlier record lists the same accepts,
+                                  NO_STATE if this record lists them itself */
 };
 
 /* Class 0: the bytes no edge has; every other byte on some edge gets its
@@ -160,26 +162,77 @@ static void write_record(const struct packer *p, uint32_t s, uint32_t *w) {
   else
     write_edges(p, s, w);
   uint32_t *accepts = w + 2 + record_width(p, s);
+  if (p->shared[s] != NO_STATE) {
+    accepts[0] = SENTC_DFA_SHARED | p->shared[s];
+    return;
+  }
   accepts[0] = st->n_accept;
   if (st->n_accept)                     /* accepts may be NULL */
     memcpy(accepts + 1, p->dfa->accepts + st->accept, st->n_accept * sizeof *accepts);
 }
 
+/* ---- accepts listed once ---- */
+
+/* Records with the same accepts, found by hashing the lists: the first
+ * record (in layout order) lists them, the others point at its list.  When
+ * patterns overlap (a prefix over many routes), most states accept the
+ * same few resources, and the lists would otherwise be most of the table. */
+struct lists {
+  uint32_t *state;             /* the state that lists them, NO_STATE if free */
+  size_t mask;
+};
+
+static uint64_t hash_accepts(const struct dfa *dfa, uint32_t s) {
+  const struct dfa_state *st = &dfa->states[s];
+  uint64_t h = 1469598103934665603u;
+  for (uint32_t i = 0; i < st->n_accept; i++)
+    h = (h ^ dfa->accepts[st->accept + i]) * 1099511628211u;
+  return h;
+}
+
+static int same_accepts(const struct dfa *dfa, uint32_t a, uint32_t b) {
+  const struct dfa_state *x = &dfa->states[a], *y = &dfa->states[b];
+  return x->n_accept == y->n_accept &&
+         memcmp(dfa->accepts + x->accept, dfa->accepts + y->accept,
+                x->n_accept * sizeof *dfa->accepts) == 0;
+}
+
+/* The state that already lists s's accepts, else NO_STATE, and s lists them. */
+static uint32_t lister(struct lists *l, const struct dfa *dfa, uint32_t s) {
+  size_t i = (size_t)hash_accepts(dfa, s) & l->mask;
+  for (; l->state[i] != NO_STATE; i = (i + 1) & l->mask)
+    if (same_accepts(dfa, l->state[i], s))
+      return l->state[i];
+  l->state[i] = s;
+  return NO_STATE;
+}
+
 int dfa_pack(const struct dfa *dfa, int runs, struct dfa_code *code) {
   *code = (struct dfa_code){0};
   struct packer p = {dfa, code, xcalloc(dfa->n_states, sizeof *p.pred),
-                     xcalloc(dfa->n_states, 1), xcalloc(dfa->n_states, sizeof *p.offset)};
+                     xcalloc(dfa->n_states, 1), xcalloc(dfa->n_states, sizeof *p.offset),
+                     xcalloc(dfa->n_states, sizeof *p.shared)};
   make_classes(dfa, code);
   if (runs)
     find_runs(&p);
   size_t n_records, at = 0;
   uint32_t *order = depth_first(&p, &n_records);
+  struct lists lists = {NULL, 1};
+  while (lists.mask < 2 * n_records)
+    lists.mask = 2 * lists.mask + 1;
+  lists.state = xmalloc((lists.mask + 1) * sizeof *lists.state);
+  memset(lists.state, 0xff, (lists.mask + 1) * sizeof *lists.state);
   for (size_t i = 0; i < n_records && at <= MAX_OFFSET; i++) {
-    p.offset[order[i]] = (uint32_t)at;
-    at += 3 + record_width(&p, order[i]) + dfa->states[order[i]].n_accept;
-    code->n_dense += !is_run(&p, order[i]) && is_dense(&p, order[i]);
-    code->n_runs += is_run(&p, order[i]);
+    uint32_t s = order[i], width = (uint32_t)record_width(&p, s);
+    uint32_t first = dfa->states[s].n_accept ? lister(&lists, dfa, s) : NO_STATE;
+    p.offset[s] = (uint32_t)at;
+    p.shared[s] = first == NO_STATE ? NO_STATE : p.offset[first] + 2 + (uint32_t)record_width(&p, first);
+    at += 3 + width + (first == NO_STATE ? dfa->states[s].n_accept : 0);
+    code->n_dense += !is_run(&p, s) && is_dense(&p, s);
+    code->n_runs += is_run(&p, s);
+    code->n_shared += first != NO_STATE;
   }
+  free(lists.state);
   int status = at > MAX_OFFSET ? -1 : 0;
   if (status == 0) {
     code->words = xcalloc(at, sizeof *code->words);
@@ -194,6 +247,7 @@ int dfa_pack(const struct dfa *dfa, int runs, struct dfa_code *code) {
   free(p.pred);
   free(p.inside);
   free(p.offset);
+  free(p.shared);
   return status;
 }
 

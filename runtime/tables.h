@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 /* Bump when the layout below changes, so a stale runtime refuses new tables. */
-#define SENTC_TABLES_VERSION 3
+#define SENTC_TABLES_VERSION 4
 
 struct sentc_string {
   const char *text;
@@ -111,6 +111,11 @@ struct sentc_match {
  *           anything else (a short input too) goes to the dead state.  Only
  *           the path DFA has runs.
  *
+ * In every kind, where a record's n_accept would be, the word may instead
+ * be SENTC_DFA_SHARED | the offset of an earlier record's n_accept: the
+ * record accepts the same entries, listed once there (when patterns
+ * overlap, a prefix over many routes, most states accept the same few).
+ *
  * From state s, byte b goes to the next of s's edge for b, else to s's
  * `other` (dense: to row[byte_class[b]]; class 0 gathers the bytes no edge
  * of the whole DFA has, its entry is `other`).  Offset 0 is the dead state
@@ -128,6 +133,7 @@ struct sentc_match {
 #define SENTC_DFA_DEAD 0u
 #define SENTC_DFA_DENSE 0xffffffffu
 #define SENTC_DFA_RUN 0x80000000u
+#define SENTC_DFA_SHARED 0x80000000u
 
 #define SENTC_ENTRY_GRPC 1u
 #define SENTC_ENTRY_MORE 2u

@@ -271,6 +271,8 @@ static struct run accepted(const struct sentc_dfa *d, uint32_t state, int hosts_
                    : s[0] & SENTC_DFA_RUN ? ((s[0] & ~SENTC_DFA_RUN) + 3) / 4
                    : s[0];
   const uint32_t *n_accept = s + 2 + width;
+  if (*n_accept & SENTC_DFA_SHARED)
+    n_accept = d->code + (*n_accept & ~SENTC_DFA_SHARED);
   return (struct run){n_accept + 1, n_accept + 1 + *n_accept, SENTC_ENTRY_RESOURCE_SHIFT,
                       hosts_known};
 }

@@ -6,10 +6,12 @@
  *
  * The first tables carry no compiled matcher, so these pin the semantics
  * of each match.  The second carry a small compiled matcher laid out by
- * hand as tables.h says (dense, sparse and run records, a host DFA), which
+ * hand as tables.h says (dense, sparse and run records, a state that keeps
+ * every byte, accepts listed once for two states, a host DFA), which
  * must give the same answers as testing each resource in turn; sentc's
- * own automata are held to those answers by the end-to-end scenarios
- * (tests/e2e/match_*.scenario) and by bench/, which compares both on every
+ * own automata are held to those answers by tests/match_diff.test (random
+ * policies and requests), the end-to-end scenarios
+ * (tests/e2e/match_*.scenario) and bench/, which compares both on every
  * request it times.
  */
 #include <check.h>
@@ -195,11 +197,13 @@ END_TEST
 /* ---- a compiled matcher written by hand (tables.h) ---- */
 
 static const struct sentc_path hello_paths[] = {{SENTC_PATH_EXACT, 0, S("/hello")}};
-static const struct sentc_path o_paths[] = {{SENTC_PATH_EXACT, 0, S("/o")}};
+static const struct sentc_path o_paths[] = {
+  {SENTC_PATH_EXACT, 0, S("/o")}, {SENTC_PATH_PREFIX, 0, S("/o/")},
+};
 static const struct sentc_host x_hosts[] = {{0, S("x.io")}};
 static const struct sentc_resource compiled_resources[] = {
   {.name = S("hello"), .match = {.methods = SENTC_GET, .n_paths = 1, .paths = hello_paths}},
-  {.name = S("o"), .match = {.n_paths = 1, .paths = o_paths}},
+  {.name = S("o"), .match = {.n_paths = 2, .paths = o_paths}},
   {.name = S("x"), .match = {.n_hosts = 1, .hosts = x_hosts}},
   {.name = S("every"), .match = {0}},
   {.name = S("db"), .match = {.protocol = SENTC_TCP}},
@@ -216,7 +220,8 @@ static const uint32_t path_code[] = {
   /* 12 "/"    */ 2, 0, 17 << 8 | 'h', 25 << 8 | 'o', 0,     /* sparse */
   /* 17 "/h"   */ SENTC_DFA_RUN | 4, 21, RUN_BYTES('e', 'l', 'l', 'o'), 0,
   /* 21 "/hello" */ 0, 0, 1, ENTRY(0, SENTC_GET, 0),
-  /* 25 "/o"   */ 0, 0, 1, ENTRY(1, 0, 0),
+  /* 25 "/o"   */ 1, 0, 30 << 8 | '/', 1, ENTRY(1, 0, 0),
+  /* 30 "/o/"  */ 0, 30, SENTC_DFA_SHARED | 28,            /* keeps every byte; 25's accepts */
 };
 static const uint8_t no_classes[256];
 static const uint32_t host_code[] = {          /* "x.io" read backwards */
@@ -243,6 +248,9 @@ static const char *compiled_get(const char *path, const char *host) {
 START_TEST(the_compiled_matcher_reads_dense_sparse_and_run_records) {
   ck_assert_str_eq(compiled_get("/hello", "a"), "hello every");
   ck_assert_str_eq(compiled_get("/o?q=1", "a"), "o every");
+  ck_assert_str_eq(compiled_get("/o/", "a"), "o every");          /* shared accepts */
+  ck_assert_str_eq(compiled_get("/o/hello/x", "a"), "o every");   /* a state that keeps all */
+  ck_assert_str_eq(compiled_get("/ox", "a"), "every");
   ck_assert_str_eq(compiled_get("/hell", "a"), "every");       /* ends inside the run */
   ck_assert_str_eq(compiled_get("/helxo", "a"), "every");      /* leaves the run */
   ck_assert_str_eq(compiled_get("/hello/", "a"), "every");
