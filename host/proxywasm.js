@@ -340,11 +340,14 @@ class Vm {
     this.depth++;
     let result;
     let error = null;
+    const timed = this.host.timing && this.depth === 1;
+    const start = timed ? process.hrtime.bigint() : 0n;
     try {
       result = fn(...args);
     } catch (err) {
       error = err;
     }
+    if (timed) this.host.recordTime(name, process.hrtime.bigint() - start);
     this.effective = saved;
     this.depth--;
     if (error) {
@@ -799,7 +802,8 @@ const noHooks = { upstream() {}, end() {}, tickPeriod() {} };
 class Host {
   // options: workers (1), pluginConfig, vmConfig (string|Buffer), pluginName, rootId,
   // vmId, peer (default source.address), seed, logLevel (0..5, default info),
-  // onLog({worker, context, level, message}), hooks {upstream, end, tickPeriod}.
+  // onLog({worker, context, level, message}), hooks {upstream, end, tickPeriod},
+  // timing (measure the wall time of each outermost call into the module).
   constructor(wasm, options = {}) {
     this.module = wasm instanceof WebAssembly.Module ? wasm : new WebAssembly.Module(wasm);
     const exported = WebAssembly.Module.exports(this.module).map((e) => e.name);
@@ -819,6 +823,7 @@ class Host {
     this.logLevel = options.logLevel ?? LogLevel.info;
     this.onLog = options.onLog ?? null;
     this.hooks = { ...noHooks, ...options.hooks };
+    this.timing = options.timing ? new Map() : null;
     this.setSeed(options.seed ?? 1);
     this.vms = [];
     this.retired = [];
@@ -828,6 +833,23 @@ class Host {
   // ---- clock: moves only when told to (it may stand still or go backwards) ----
   setTime(ns) { this.time = BigInt(ns); }
   advance(ns) { this.time += BigInt(ns); }
+
+  // ---- timing: real time spent in the module, per export, outermost calls only ----
+  recordTime(name, ns) {
+    if (!this.timing.has(name)) this.timing.set(name, []);
+    this.timing.get(name).push(Number(ns));
+  }
+
+  // { export: { calls, medianNs } }, or null when not timing.
+  timingObject() {
+    if (!this.timing) return null;
+    const out = {};
+    for (const [name, samples] of this.timing) {
+      const sorted = Float64Array.from(samples).sort();
+      out[name] = { calls: sorted.length, medianNs: sorted[sorted.length >> 1] };
+    }
+    return out;
+  }
 
   // xorshift32: deterministic per seed, for random_get.
   setSeed(seed) { this.rng = (seed >>> 0) || 0x9e3779b9; }

@@ -11,7 +11,7 @@ const fs = require('node:fs');
 const { parseTraffic } = require('./traffic.js');
 const { simulate } = require('./simulate.js');
 
-const USAGE = `usage: sentc-host run MODULE.wasm TRAFFIC [--workers N] [--trace] [--json] [--verbose]
+const USAGE = `usage: sentc-host run MODULE.wasm TRAFFIC [--workers N] [--trace] [--json] [--verbose] [--timing]
 
 Runs the traffic file TRAFFIC through the Proxy-Wasm module MODULE.wasm on a virtual
 clock and prints a summary (see docs/traffic.md).
@@ -20,20 +20,22 @@ clock and prints a summary (see docs/traffic.md).
   --trace       one line per request: time, worker, method, path, outcome, status, wait
   --json        print the whole result as JSON instead of the summary
   --verbose     print every module log line to stderr (default: warn and above)
+  --timing      also print the real time spent in each callback of the module
+                (median per call; what the host itself costs is not in it)
 
 Exit status: 0 ok, 1 an expectation failed or the module trapped, 2 usage or file error.`;
 
 class UsageError extends Error {}
 
 function parseArgs(argv) {
-  const opts = { workers: undefined, trace: false, json: false, verbose: false, files: [] };
+  const opts = { workers: undefined, trace: false, json: false, verbose: false, timing: false, files: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--workers') {
       const n = argv[++i];
       if (!/^[1-9]\d*$/.test(n ?? '')) throw new UsageError(`--workers needs a positive number, got ${n ?? 'nothing'}`);
       opts.workers = Number(n);
-    } else if (a === '--trace' || a === '--json' || a === '--verbose') opts[a.slice(2)] = true;
+    } else if (['--trace', '--json', '--verbose', '--timing'].includes(a)) opts[a.slice(2)] = true;
     else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
     else opts.files.push(a);
   }
@@ -101,6 +103,10 @@ function summary(result, file, trace) {
       out.push(e.ok ? `  ok    ${file}:${e.line}: ${e.text}` : `  FAIL  ${file}:${e.line}: ${e.text}: ${e.message}`);
     }
   }
+  if (result.timing) {
+    out.push('', 'time in the module (median per call):');
+    for (const [name, t] of Object.entries(result.timing)) out.push(`  ${name}  ${Math.round(t.medianNs)} ns  (${t.calls} calls)`);
+  }
   for (const err of result.errors) out.push(`error: ${err}`);
   return out.join('\n');
 }
@@ -117,7 +123,7 @@ function main(argv) {
     const [, modulePath, trafficPath] = opts.files;
     const traffic = parseTraffic(fs.readFileSync(trafficPath, 'utf8'), trafficPath);
     const wasm = fs.readFileSync(modulePath);
-    result = simulate(wasm, traffic, { workers: opts.workers, logLevel: opts.verbose ? 0 : undefined, onLog: printLog(opts.verbose) });
+    result = simulate(wasm, traffic, { workers: opts.workers, logLevel: opts.verbose ? 0 : undefined, onLog: printLog(opts.verbose), timing: opts.timing });
   } catch (err) {
     // Usage, unreadable or malformed files, and modules Envoy would reject.
     process.stderr.write(`sentc-host: ${err.message}\n`);

@@ -74,6 +74,7 @@ class Simulation {
       seed: options.seed ?? traffic.seed ?? 1,
       logLevel: options.logLevel,
       onLog: options.onLog,
+      timing: options.timing,
       hooks: {
         upstream: (s) => this.onUpstream(s),
         end: (s) => this.onEnd(s),
@@ -209,6 +210,7 @@ class Simulation {
       vms: host.vms.map((vm) => ({ worker: vm.index, memoryBytes: vm.memoryBytes, failed: vm.failed?.message ?? null })),
       sharedData: host.sharedDataCalls(),
       logs: host.logs,
+      timing: host.timingObject(),
       errors: host.errors.map((e) => e.message).concat(this.errors),
     };
     result.expectations = this.traffic.expects.map((e) => checkExpectation(e, result, host));
@@ -301,7 +303,7 @@ function checkExpectation(e, result, host) {
 }
 
 // Runs `traffic` (from parseTraffic) on `wasm` (bytes or WebAssembly.Module).
-// options: workers (overrides the file), seed, logLevel, onLog.
+// options: workers (overrides the file), seed, logLevel, onLog, timing.
 function simulate(wasm, traffic, options = {}) {
   return new Simulation(wasm, traffic, options).run();
 }

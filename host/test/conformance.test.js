@@ -396,7 +396,7 @@ test('simulator: traps, restarts, clock jumps and stuck streams', () => {
   assert.throws(() => simulate(wasm.lifecycle, parseTraffic('0ms GET /a worker 3\n', 'w.traffic')), /^TrafficError: w.traffic:1: error: worker 3 does not exist \(workers are 0..0\)$/);
 });
 
-test('CLI: summary table, exit codes, --json', () => {
+test('CLI: summary table, exit codes, --json, --timing', () => {
   const cli = path.join(__dirname, '..', 'sentc-host.js');
   const traffic = path.join(tmp, 'cli.traffic');
   fs.writeFileSync(traffic, TRAFFIC);
@@ -414,6 +414,13 @@ test('CLI: summary table, exit codes, --json', () => {
   const json = run('run', wasmPath.lifecycle, traffic, '--json');
   assert.equal(json.status, 0);
   assert.equal(JSON.parse(json.stdout).totals.passed, 13);
+  assert.equal(JSON.parse(json.stdout).timing, null);
+  // --timing: one sample per call of each callback.
+  const requests = JSON.parse(json.stdout).totals.requests;
+  const timed = run('run', wasmPath.lifecycle, traffic, '--timing');
+  assert.equal(timed.status, 0);
+  assert.match(timed.stdout, new RegExp(`^ {2}proxy_on_request_headers {2}\\d+ ns {2}\\(${requests} calls\\)$`, 'm'));
+  assert.doesNotMatch(ok.stdout, /time in the module/);
   assert.equal(run('run', wasmPath.lifecycle).status, 2);
   assert.equal(run('run', wasmPath.noabi, traffic).status, 2);
   assert.match(run('--help').stdout, /^usage: sentc-host run/);
