@@ -101,6 +101,11 @@ static size_t record_width(const struct packer *p, uint32_t s) {
   return is_dense(p, s) ? p->code->n_classes : p->dfa->states[s].n_edges;
 }
 
+/* Where s's record has its n_accept word (once its offset is known). */
+static uint32_t accepts_offset(const struct packer *p, uint32_t s) {
+  return p->offset[s] + 2 + (uint32_t)record_width(p, s);
+}
+
 /* States with a record, depth first from the dead state and the start. */
 static uint32_t *depth_first(const struct packer *p, size_t *n) {
   const struct dfa *dfa = p->dfa;
@@ -182,6 +187,15 @@ struct lists {
   size_t mask;
 };
 
+static struct lists lists_new(size_t n_records) {
+  struct lists l = {NULL, 1};
+  while (l.mask < 2 * n_records)
+    l.mask = 2 * l.mask + 1;
+  l.state = xmalloc((l.mask + 1) * sizeof *l.state);
+  memset(l.state, 0xff, (l.mask + 1) * sizeof *l.state);     /* all NO_STATE */
+  return l;
+}
+
 static uint64_t hash_accepts(const struct dfa *dfa, uint32_t s) {
   const struct dfa_state *st = &dfa->states[s];
   uint64_t h = 1469598103934665603u;
@@ -217,17 +231,13 @@ int dfa_pack(const struct dfa *dfa, int runs, struct dfa_code *code) {
     find_runs(&p);
   size_t n_records, at = 0;
   uint32_t *order = depth_first(&p, &n_records);
-  struct lists lists = {NULL, 1};
-  while (lists.mask < 2 * n_records)
-    lists.mask = 2 * lists.mask + 1;
-  lists.state = xmalloc((lists.mask + 1) * sizeof *lists.state);
-  memset(lists.state, 0xff, (lists.mask + 1) * sizeof *lists.state);
+  struct lists lists = lists_new(n_records);
   for (size_t i = 0; i < n_records && at <= MAX_OFFSET; i++) {
-    uint32_t s = order[i], width = (uint32_t)record_width(&p, s);
+    uint32_t s = order[i];
     uint32_t first = dfa->states[s].n_accept ? lister(&lists, dfa, s) : NO_STATE;
     p.offset[s] = (uint32_t)at;
-    p.shared[s] = first == NO_STATE ? NO_STATE : p.offset[first] + 2 + (uint32_t)record_width(&p, first);
-    at += 3 + width + (first == NO_STATE ? dfa->states[s].n_accept : 0);
+    p.shared[s] = first == NO_STATE ? NO_STATE : accepts_offset(&p, first);
+    at += 3 + record_width(&p, s) + (first == NO_STATE ? dfa->states[s].n_accept : 0);
     code->n_dense += !is_run(&p, s) && is_dense(&p, s);
     code->n_runs += is_run(&p, s);
     code->n_shared += first != NO_STATE;
