@@ -64,10 +64,13 @@ static int parse(char *line, struct sentc_request *r, struct headers *h) {
   if (n < 2)
     return 0;
   *r = (struct sentc_request){.protocol = SENTC_HTTP, .method = word[0],
-                              .method_len = strlen(word[0]), .path = word[1],
-                              .path_len = strlen(word[1]), .authority = n > 2 ? word[2] : "localhost",
+                              .method_len = strlen(word[0]), .path_len = strlen(word[1]),
+                              .authority = n > 2 ? word[2] : "localhost",
                               .grpc = n > 3 && word[3][0] == '1', .header = lookup, .header_ctx = h};
   r->authority_len = strlen(r->authority);
+  /* The path in a block of its own, with no NUL after it: a matcher that
+   * reads past its end is caught by AddressSanitizer (tests/match_diff.test). */
+  r->path = memcpy(malloc(r->path_len), word[1], r->path_len);
   for (size_t i = 4; i < n; i++) {
     char *equals = strchr(word[i], '=');
     if (equals) {
@@ -79,25 +82,22 @@ static int parse(char *line, struct sentc_request *r, struct headers *h) {
   return 1;
 }
 
+/* Lines are copied to small blocks allocated in a row, which lie together
+ * as a filter finds a request's headers, so that reading a request is not
+ * a cache and TLB miss of the benchmark's own. */
 static void load(const char *path) {
-  /* The lines one after another, as a filter finds a request's headers:
-   * in a few pages, not one 512-byte slot each (which would make every
-   * request's path a cache and TLB miss of the benchmark's own). */
-  static char text[MAX_REQUESTS * 64];
-  char line[512];
-  size_t used = 0;
+  char line[4096];
   FILE *f = fopen(path, "r");
   if (!f) {
     perror(path);
     exit(2);
   }
   while (n_requests < MAX_REQUESTS && fgets(line, sizeof line, f)) {
-    size_t len = strlen(line) + 1;
-    if (used + len > sizeof text)
-      break;
-    char *copy = memcpy(text + used, line, len);
-    used += len;
-    n_requests += parse(copy, &requests[n_requests], &headers[n_requests]);
+    char *copy = strdup(line);
+    if (parse(copy, &requests[n_requests], &headers[n_requests]))
+      n_requests++;
+    else
+      free(copy);
   }
   fclose(f);
 }
@@ -178,17 +178,16 @@ int main(int argc, char **argv) {
   uint32_t *a = calloc(sentc_policy.n_resources + 1, sizeof *a);
   uint32_t *b = calloc(sentc_policy.n_resources + 1, sizeof *b);
   size_t hits = 0;
-  if (!agree(a, b, &hits))
-    return 1;
-  if (check) {
+  int same = agree(a, b, &hits);
+  if (same && check) {
     printf("%zu requests: the compiled matcher and the naive scan agree; %zu entered some "
            "resource\n", n_requests, hits);
-  } else {
+  } else if (same) {
     double compiled = measure(sentc_match_resources, a);
     double naive = measure(sentc_match_resources_naive, b);
     printf("%.0f %.0f %.0f %zu\n", compiled, naive, measure(normalize_only, a), hits);
   }
   free(a);
   free(b);
-  return 0;
+  return !same;
 }

@@ -10,7 +10,8 @@
 // method sets and header predicates, drawn from a small vocabulary so
 // that they overlap and nest.  And OUT_PREFIX.requests: requests made from
 // those patterns and then bent (truncated, extended, other segments,
-// spelled with //, ./, ../, %XX escapes, queries, fragments, case, ports),
+// spelled with //, ./, ../, %XX escapes good and bad, queries, fragments,
+// case, ports, long tails, bytes above 127),
 // one per line: METHOD PATH AUTHORITY GRPC(0|1) [NAME=VALUE ...].
 // Deterministic: the same seed gives the same files.
 'use strict';
@@ -95,7 +96,7 @@ function resource(i) {
 
 // Bends a path the ways normalization must see through, or that must miss.
 function bend(path) {
-  switch (random(14)) {
+  switch (random(15)) {
     case 0: return path.slice(0, random(path.length + 1)) || '/';
     case 1: return path + pick(['x', '/', '/x', '//', '/.', '/..']);
     case 2: return path.replace(/\/[^/]*$/, `/${pick(SEGMENTS)}`);
@@ -107,7 +108,8 @@ function bend(path) {
     case 8: return path + pick(['?q=1', '#f', '?a=/b#c']);
     case 9: return path.replace('/', '%2F');
     case 10: return path.toUpperCase();
-    case 11: return path + '%zz';
+    case 11: return path + pick(['%zz', '%', '%4', '%2f..', '/%2e%2E/']);
+    case 12: return `${path}/${'x/'.repeat(random(150))}${'é'.repeat(random(3))}`;
     default: return path;
   }
 }
