@@ -328,8 +328,9 @@ static void explain_dfa(FILE *out, const char *indent, size_t n, const char *key
   fprintf(out, "%s%zu resource%s found by %s", indent, n, n == 1 ? "" : "s", key);
   if (c->accepts_any)
     fprintf(out, ": a DFA of %zu states and %zu edges (%zu dense, %zu runs; %zu reuse an "
-            "earlier state's list of resources), %zu bytes of tables\n", d->n_states, d->n_edges, c->n_dense,
-            c->n_runs, c->n_shared, c->n_words * sizeof *c->words + sizeof c->byte_class);
+            "earlier state's list of resources), %zu bytes of tables\n", d->n_states,
+            d->n_edges, c->n_dense, c->n_runs, c->n_shared,
+            c->n_words * sizeof *c->words + sizeof c->byte_class);
   else
     fputs(": no automaton, no walk\n", out);
 }
