@@ -41,8 +41,10 @@ const segments = (n) => Array.from({ length: n }, () => pick(SEGMENTS));
 function pathStatement() {
   const segs = segments(1 + random(4));
   switch (random(6)) {
-    case 0:
-      return [`path "/${segs.join('/')}${chance(15) ? '/' : ''}";`, () => `/${segs.join('/')}`];
+    case 0: {
+      const text = `/${segs.join('/')}${chance(15) ? '/' : ''}`;
+      return [`path "${text}";`, () => text];
+    }
     case 1: {
       const text = `/${segs.join('/')}${chance(50) ? '/' : ''}`;
       return [`path prefix "${text}";`, () => text + (chance(50) ? pick(SEGMENTS) : '')];
@@ -89,8 +91,7 @@ function resource(i) {
       `header "${name}" present;`, `header "${name}" absent;`]));
   }
   if (!statements.length) statements.push(`header "${pick(HEADERS)}" present;`);
-  const match = statements.length ? `  match { ${statements.join(' ')} }\n` : '';
-  return [`resource r${i} {\n${match}  flow 1000/s;\n}\n`,
+  return [`resource r${i} {\n  match { ${statements.join(' ')} }\n  flow 1000/s;\n}\n`,
     () => (makers.length ? pick(makers)() : `/${segments(1 + random(3)).join('/')}`)];
 }
 
