@@ -32,14 +32,16 @@ uint32_t sentc_method_bit(const char *method, size_t len) {
   return SENTC_OTHER_METHOD;
 }
 
-/* What matching looks at.  path_len 0: no usable path (normalize.h).  The
- * host is found in the authority only when some resource asks for one. */
+/* What matching looks at.  path_len 0: no usable path (normalize.h). */
 struct view {
   const struct sentc_request *request;
   uint32_t method;
   const char *path;
   size_t path_len;
+  size_t host_len;            /* see view_host */
 };
+
+#define HOST_UNKNOWN SIZE_MAX
 
 /* The host part of an authority: no ":port", no trailing '.'. */
 static size_t host_length(const char *authority, size_t len) {
@@ -68,6 +70,14 @@ static int ends_with_caseless(const char *host, size_t len, const struct sentc_s
     if (lower((unsigned char)tail[i]) != (unsigned char)want->text[i])
       return 0;
   return 1;
+}
+
+/* The host's length in the authority, found the first time some resource
+ * asks for a host (most policies never do). */
+static size_t view_host(struct view *v) {
+  if (v->host_len == HOST_UNKNOWN)
+    v->host_len = host_length(v->request->authority, v->request->authority_len);
+  return v->host_len;
 }
 
 /* Does the host, host[0, len) as received, hold for `want`? */
@@ -142,7 +152,7 @@ static int port_listed(const struct sentc_match *m, uint16_t port) {
 
 /* Everything but the paths; the hosts too unless `hosts_known` (the host
  * walk found this resource). */
-static int rest_holds(const struct sentc_match *m, const struct view *v, int hosts_known) {
+static int rest_holds(const struct sentc_match *m, struct view *v, int hosts_known) {
   if (m->protocol != v->request->protocol)
     return 0;
   if (m->protocol == SENTC_TCP)
@@ -150,10 +160,8 @@ static int rest_holds(const struct sentc_match *m, const struct view *v, int hos
   if (m->methods && !(m->methods & v->method))
     return 0;
   if (m->n_hosts && !hosts_known) {
-    const struct sentc_request *r = v->request;
-    size_t host_len = host_length(r->authority, r->authority_len);
     uint32_t i = 0;
-    while (i < m->n_hosts && !host_holds(&m->hosts[i], r->authority, host_len))
+    while (i < m->n_hosts && !host_holds(&m->hosts[i], v->request->authority, view_host(v)))
       i++;
     if (i == m->n_hosts)
       return 0;
@@ -164,7 +172,7 @@ static int rest_holds(const struct sentc_match *m, const struct view *v, int hos
   return 1;
 }
 
-static int match_holds(const struct sentc_match *m, const struct view *v) {
+static int match_holds(const struct sentc_match *m, struct view *v) {
   if (m->n_paths) {
     uint32_t i = 0;
     while (i < m->n_paths && !path_holds(&m->paths[i], v))
@@ -183,6 +191,7 @@ static void make_view(const struct sentc_request *r, struct view *v) {
                 ? sentc_normalized_path(r->path, r->path_len, normalized_path,
                                         sizeof normalized_path, &v->path_len)
                 : normalized_path;
+  v->host_len = HOST_UNKNOWN;
 }
 
 uint32_t sentc_match_resources_naive(const struct sentc_policy *policy,
@@ -284,13 +293,12 @@ static struct run path_candidates(const struct sentc_dfa *d, const struct view *
 }
 
 /* The host DFA reads the host backwards, so "*.example.com" is a prefix. */
-static struct run host_candidates(const struct sentc_dfa *d, const struct view *v) {
+static struct run host_candidates(const struct sentc_dfa *d, struct view *v) {
   if (!d->code)
     return (struct run){NULL, NULL, 0, 0};
   const char *host = v->request->authority;
   uint32_t state = d->start;
-  for (size_t i = host_length(host, v->request->authority_len); i > 0 && state != SENTC_DFA_DEAD;
-       i--)
+  for (size_t i = view_host(v); i > 0 && state != SENTC_DFA_DEAD; i--)
     state = dfa_step(d, state, lower((unsigned char)host[i - 1]));
   return accepted(d, state, 1);
 }
@@ -298,7 +306,7 @@ static struct run host_candidates(const struct sentc_dfa *d, const struct view *
 /* A walk's entry: the entry itself says whether it needs gRPC and which
  * methods it takes, so a candidate's sentc_match (likely not in cache with
  * many resources) is read only when it has hosts or headers to check. */
-static int entry_holds(const struct sentc_policy *p, uint32_t entry, const struct view *v,
+static int entry_holds(const struct sentc_policy *p, uint32_t entry, struct view *v,
                        int hosts_known) {
   uint32_t methods = entry >> SENTC_ENTRY_METHOD_SHIFT & SENTC_ENTRY_METHODS;
   if ((entry & SENTC_ENTRY_GRPC) && !v->request->grpc)
