@@ -13,6 +13,7 @@
 #include "check_ctx.h"
 #include "check_match.h"
 #include "diag.h"
+#include "kind.h"
 #include "schema.h"
 #include "source.h"
 
@@ -21,16 +22,17 @@ static void check_resource_match(void *ctx, const struct stmt *s) {
   check_match(c->arena, s, &c->resource->match);
 }
 
+/* A resource: its match, a rule of each kind the registry lists, its
+ * default fallback. */
 static const struct schema_rule resource_rules[] = {
   {"match", check_resource_match},
-  {"flow", check_flow},
-  {"concurrency", check_concurrency},
-  {"breaker", check_breaker},
-  {"hotspot", check_hotspot},
+#define KIND_ROW(K, k, status, grpc, tcp) {#k, k##_check},
+  SENTC_RULE_KINDS(KIND_ROW)
+#undef KIND_ROW
   {"fallback", check_resource_fallback},
   {NULL, NULL},
 };
-static const struct schema_block resource_block = {"a resource", resource_rules};
+const struct schema_block resource_block = {"a resource", resource_rules};
 
 static void check_resource(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
@@ -53,10 +55,8 @@ static void check_resource(void *ctx, const struct stmt *s) {
   r->loc = v->loc;
   r->match.loc = v->loc;
   r->fallback = -1;
-  r->flows.first = p->n_flows;
-  r->concurrency.first = p->n_concurrency;
-  r->breakers.first = p->n_breakers;
-  r->hotspots.first = p->n_hotspots;
+  for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
+    r->rules[k].first = ir_count(p, k);
   c->resource = r;
   c->resource_fallback = NULL;
   check_block(c, s->body, &resource_block);
@@ -69,7 +69,16 @@ static const struct schema_rule top_rules[] = {
   {"resource", check_resource},
   {NULL, NULL},
 };
-static const struct schema_block top_block = {"the top level", top_rules};
+const struct schema_block top_block = {"the top level", top_rules};
+
+const struct schema_block *const schema_blocks[] = {
+  &top_block, &policy_block, &system_block, &fallback_block, &resource_block, &http_block,
+  &tcp_block,
+#define KIND_BLOCK(K, k, status, grpc, tcp) &k##_block,
+  SENTC_RULE_KINDS(KIND_BLOCK)
+#undef KIND_BLOCK
+  NULL,
+};
 
 /* The file's base name without its extension: the default policy name. */
 static const char *base_name(struct arena *arena, const char *path) {
@@ -90,7 +99,7 @@ static const char *base_name(struct arena *arena, const char *path) {
 struct ir_policy *check_policy(struct stmt *file_stmts, int file, struct arena *arena) {
   struct checker c = {.arena = arena};
   c.policy = arena_alloc(arena, sizeof *c.policy);
-  c.policy->scope = IR_SCOPE_PROXY;
+  c.policy->scope = SENTC_SCOPE_PROXY;
   c.policy->fallback = -1;
   c.policy->system.fallback = -1;
   c.policy->loc = (struct loc){file, 1, 1, 1, 1};

@@ -23,13 +23,13 @@ struct fallback_ctx {
 };
 
 static const char *const placeholders[] = {"resource", "kind", "retry_after", NULL};
-static const enum ir_piece_kind placeholder_kinds[] = {
-  IR_PIECE_RESOURCE, IR_PIECE_KIND, IR_PIECE_RETRY_AFTER,
+static const enum sentc_piece_kind placeholder_kinds[] = {
+  SENTC_PIECE_RESOURCE, SENTC_PIECE_KIND, SENTC_PIECE_RETRY_AFTER,
 };
 
 static void push_piece(struct arena *arena, struct ir_template *t, size_t *cap,
-                       enum ir_piece_kind kind, const char *text, size_t len) {
-  if (kind == IR_PIECE_TEXT && len == 0)
+                       enum sentc_piece_kind kind, const char *text, size_t len) {
+  if (kind == SENTC_PIECE_TEXT && len == 0)
     return;
   struct ir_piece *p = arena_push(arena, &t->pieces, &t->n_pieces, cap, sizeof *p);
   p->kind = kind;
@@ -68,12 +68,12 @@ static int split_template(struct arena *arena, const char *text, size_t len, str
         diag_hint("placeholders are ${resource}, ${kind} and ${retry_after}");
       return 0;
     }
-    push_piece(arena, out, &cap, IR_PIECE_TEXT, text + start, i - start);
+    push_piece(arena, out, &cap, SENTC_PIECE_TEXT, text + start, i - start);
     push_piece(arena, out, &cap, placeholder_kinds[k], "", 0);
     start = i = (size_t)(close - text);
     start++;
   }
-  push_piece(arena, out, &cap, IR_PIECE_TEXT, text + start, len - start);
+  push_piece(arena, out, &cap, SENTC_PIECE_TEXT, text + start, len - start);
   return 1;
 }
 
@@ -226,7 +226,7 @@ static const struct schema_rule fallback_rules[] = {
   {"forward", check_forward},
   {NULL, NULL},
 };
-static const struct schema_block fallback_block = {"a fallback", fallback_rules};
+const struct schema_block fallback_block = {"a fallback", fallback_rules};
 
 /* A forwarded request gets no response from us: say so if one is described. */
 static void check_forward_alone(const struct stmt *s, const struct ir_fallback *fb) {

@@ -11,7 +11,6 @@
 #include "check_match.h"
 #include "diag.h"
 #include "schema.h"
-#include "../runtime/engine/normalize.h"
 #include "../runtime/tables.h"
 
 #define MAX_PATH_LEN 4096
@@ -192,7 +191,7 @@ static int valid_template(const struct value *v) {
   return 1;
 }
 
-static void add_path(struct match_ctx *c, enum ir_path_kind kind, int grpc, const char *text,
+static void add_path(struct match_ctx *c, enum sentc_path_kind kind, int grpc, const char *text,
                      size_t len, struct loc loc) {
   char *normal = arena_alloc(c->arena, len + 1);
   size_t n = sentc_normalize_path(text, len, normal, len);
@@ -211,9 +210,9 @@ static void check_path(void *ctx, const struct stmt *s) {
                        "write path \"/x\" (exact), path prefix \"/x/\" or path template \"/x/{id}\"");
   if (k < 0)
     return;
-  enum ir_path_kind kind = (enum ir_path_kind)k;
+  enum sentc_path_kind kind = (enum sentc_path_kind)k;
   if (!arg_need(s, v, V_STRING, "path prefix \"/api/\";") || !valid_path(v) ||
-      (kind == IR_PATH_TEMPLATE && !valid_template(v)) || !args_done(s, v->next))
+      (kind == SENTC_PATH_TEMPLATE && !valid_template(v)) || !args_done(s, v->next))
     return;
   add_path(ctx, kind, 0, v->text, v->text_len, v->loc);
 }
@@ -238,7 +237,7 @@ static void check_grpc(void *ctx, const struct stmt *s) {
     }
     char path[MAX_PATH_LEN + 2];
     int n = snprintf(path, sizeof path, "/%.*s%s", (int)v->text_len, v->text, slash ? "" : "/");
-    add_path(ctx, slash ? IR_PATH_EXACT : IR_PATH_PREFIX, 1, path, (size_t)n, v->loc);
+    add_path(ctx, slash ? SENTC_PATH_EXACT : SENTC_PATH_PREFIX, 1, path, (size_t)n, v->loc);
   }
 }
 
@@ -260,8 +259,8 @@ static void check_header(void *ctx, const struct stmt *s) {
                        "a header test is a value, prefix \"v\", present or absent");
   if (k < 0)
     return;
-  enum ir_header_op op = (enum ir_header_op)k;
-  int has_value = op == IR_HEADER_EXACT || op == IR_HEADER_PREFIX;
+  enum sentc_header_op op = (enum sentc_header_op)k;
+  int has_value = op == SENTC_HEADER_EXACT || op == SENTC_HEADER_PREFIX;
   if ((has_value && !arg_need(s, v, V_STRING, example)) ||
       !args_done(s, has_value ? v->next : v))
     return;
@@ -317,17 +316,17 @@ static int starts_with(struct ir_string s, struct ir_string prefix) {
 /* Can a header value satisfy both a and b (same name)?  Not if one asks
  * for absence and the other for a value, or two values disagree. */
 static const char *conflict(const struct ir_header *a, const struct ir_header *b) {
-  int a_absent = a->op == IR_HEADER_ABSENT, b_absent = b->op == IR_HEADER_ABSENT;
+  int a_absent = a->op == SENTC_HEADER_ABSENT, b_absent = b->op == SENTC_HEADER_ABSENT;
   if (a_absent != b_absent)
     return "one says it is absent, the other needs it";
-  if (a->op == IR_HEADER_EXACT && b->op == IR_HEADER_EXACT &&
+  if (a->op == SENTC_HEADER_EXACT && b->op == SENTC_HEADER_EXACT &&
       (a->value.len != b->value.len || memcmp(a->value.text, b->value.text, a->value.len)))
     return "a header has one value, not two different ones";
-  if (a->op == IR_HEADER_EXACT && b->op == IR_HEADER_PREFIX && !starts_with(a->value, b->value))
+  if (a->op == SENTC_HEADER_EXACT && b->op == SENTC_HEADER_PREFIX && !starts_with(a->value, b->value))
     return "the exact value does not start with the prefix";
-  if (a->op == IR_HEADER_PREFIX && b->op == IR_HEADER_EXACT && !starts_with(b->value, a->value))
+  if (a->op == SENTC_HEADER_PREFIX && b->op == SENTC_HEADER_EXACT && !starts_with(b->value, a->value))
     return "the exact value does not start with the prefix";
-  if (a->op == IR_HEADER_PREFIX && b->op == IR_HEADER_PREFIX &&
+  if (a->op == SENTC_HEADER_PREFIX && b->op == SENTC_HEADER_PREFIX &&
       !starts_with(a->value, b->value) && !starts_with(b->value, a->value))
     return "no value starts with both prefixes";
   return NULL;
@@ -358,14 +357,14 @@ static const struct schema_rule http_rules[] = {
   {"header", check_header}, {"grpc", check_grpc}, {"port", port_outside_tcp},
   {NULL, NULL},
 };
-static const struct schema_block http_block = {"a match block", http_rules};
+const struct schema_block http_block = {"a match block", http_rules};
 
 static const struct schema_rule tcp_rules[] = {
   {"port", check_port}, {"host", http_only}, {"method", http_only}, {"path", http_only},
   {"header", http_only}, {"grpc", http_only},
   {NULL, NULL},
 };
-static const struct schema_block tcp_block = {"a `match tcp` block", tcp_rules};
+const struct schema_block tcp_block = {"a `match tcp` block", tcp_rules};
 
 /* `match` or `match tcp`; returns 0 after reporting anything else. */
 static int read_protocol(const struct stmt *s, struct ir_match *m) {
@@ -373,7 +372,7 @@ static int read_protocol(const struct stmt *s, struct ir_match *m) {
   if (!v)
     return 1;
   if (v->kind == V_NAME && strcmp(v->text, "tcp") == 0) {
-    m->protocol = IR_TCP;
+    m->protocol = SENTC_TCP;
     return args_done(s, v->next);
   }
   diag_error(v->loc, "a match is `match { ... }` or `match tcp { ... }`");
@@ -394,6 +393,6 @@ void check_match(struct arena *arena, const struct stmt *s, struct ir_match *m) 
   m->present = 1;
   m->loc = s->loc;
   struct match_ctx c = {arena, m, 0, 0, 0, 0};
-  check_block(&c, s->body, m->protocol == IR_TCP ? &tcp_block : &http_block);
+  check_block(&c, s->body, m->protocol == SENTC_TCP ? &tcp_block : &http_block);
   check_header_conflicts(m);
 }

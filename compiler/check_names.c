@@ -58,7 +58,7 @@ void names_add(struct arena *arena, struct name_table *t, const char *text, size
 void ref_add(struct checker *c, enum ref_kind kind, enum ref_owner owner, size_t index,
              const struct value *name) {
   struct ref *r = arena_push(c->arena, &c->refs, &c->n_refs, &c->cap.refs, sizeof *r);
-  *r = (struct ref){kind, owner, index, name};
+  *r = (struct ref){kind, owner, owner == OWN_RULE ? c->rule_kind : SENTC_KIND_SYSTEM, index, name};
 }
 
 int valid_name(const struct value *v) {

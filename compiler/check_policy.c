@@ -19,7 +19,7 @@ static void check_mode(void *ctx, const struct stmt *s) {
   static const char *const words[] = {"enforce", "shadow", NULL};
   int i = single_word(s, words, "mode shadow;");
   if (i >= 0)
-    c->policy->mode = i == 0 ? IR_ENFORCE : IR_SHADOW;
+    c->policy->mode = i == 0 ? SENTC_ENFORCE : SENTC_SHADOW;
 }
 
 static void check_ratelimit_headers(void *ctx, const struct stmt *s) {
@@ -47,13 +47,13 @@ static void check_client_ip(void *ctx, const struct stmt *s) {
     return;
   int i = value_word(s, v, words, "client_ip xff 1;");
   if (i == 0 && args_done(s, v->next)) {
-    c->policy->client_ip = IR_CLIENT_IP_PEER;
+    c->policy->client_ip = SENTC_CLIENT_IP_PEER;
   } else if (i == 1) {
     uint32_t hops;
     if (!value_uint(s, v->next, 0, MAX_XFF_HOPS, "client_ip xff 1;", &hops) ||
         !args_done(s, v->next->next))
       return;
-    c->policy->client_ip = IR_CLIENT_IP_XFF;
+    c->policy->client_ip = SENTC_CLIENT_IP_XFF;
     c->policy->xff_hops = (int)hops;
   }
 }
@@ -101,7 +101,7 @@ static const struct schema_rule system_rules[] = {
   {"adaptive", check_adaptive},
   {NULL, NULL},
 };
-static const struct schema_block system_block = {"the system block", system_rules};
+const struct schema_block system_block = {"the system block", system_rules};
 
 static void check_system(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
@@ -135,7 +135,7 @@ static const struct schema_rule policy_rules[] = {
   {"system", check_system},
   {NULL, NULL},
 };
-static const struct schema_block policy_block = {"the policy block", policy_rules};
+const struct schema_block policy_block = {"the policy block", policy_rules};
 
 void check_policy_stmt(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;

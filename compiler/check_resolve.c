@@ -3,12 +3,14 @@
  * (a name may be used before its definition, and the policy block may come
  * last): references to fallbacks and resources, each rule's scope, each
  * rule's effective fallback (its own, else its resource's, else the
- * policy's, else the built-in one), and the rule kinds a TCP resource may
- * not have.
+ * policy's, else the built-in one), the rule kinds a TCP resource may not
+ * have, and what each kind settles of its own (kind.h).
  */
+#include <stdio.h>
 #include <string.h>
 #include "check_ctx.h"
 #include "diag.h"
+#include "kind.h"
 
 /* The names in a table, NULL-terminated, for a did-you-mean. */
 static const char **name_list(struct arena *arena, const struct name_table *t) {
@@ -37,11 +39,10 @@ static int *ref_target(struct ir_policy *p, const struct ref *r) {
   switch (r->owner) {
   case OWN_POLICY: return &p->fallback;
   case OWN_RESOURCE: return &p->resources[r->index].fallback;
-  case OWN_FLOW:
-    return r->kind == REF_RESOURCE ? &p->flows[r->index].of : &p->flows[r->index].rule.fallback;
-  case OWN_CONCURRENCY: return &p->concurrency[r->index].rule.fallback;
-  case OWN_BREAKER: return &p->breakers[r->index].rule.fallback;
-  case OWN_HOTSPOT: return &p->hotspots[r->index].rule.fallback;
+  case OWN_RULE:
+    if (r->kind == REF_RESOURCE)       /* a flow rule's `of` */
+      return &p->flow[r->index].of;
+    return &ir_rule_at(p, r->rule_kind, r->index)->fallback;
   }
   return NULL;
 }
@@ -69,32 +70,36 @@ static void settle_rule(struct ir_policy *p, const struct ir_resource *r, struct
     p->fallbacks[rule->fallback].used = 1;
 }
 
-static void tcp_only_flow_and_concurrency(const struct ir_policy *p, const struct ir_resource *r) {
-  const struct ir_rule *bad = r->breakers.n ? &p->breakers[r->breakers.first].rule
-                            : r->hotspots.n ? &p->hotspots[r->hotspots.first].rule : NULL;
-  if (bad) {
-    diag_error(bad->loc, "a TCP resource takes only flow and concurrency rules");
-    diag_hint("'%s' counts connections, which have no response or request key", r->name.text);
-  }
-  for (size_t i = r->flows.first; i < r->flows.first + r->flows.n; i++) {
-    if (p->flows[i].throttle) {
-      diag_error(p->flows[i].rule.loc, "'throttle' cannot hold a TCP connection");
-      diag_hint("a TCP resource's flow rule rejects the connections over its rate");
+/* A TCP resource counts connections: only the kinds the registry marks
+ * `tcp` apply.  Reported at the first rule of another kind in the file. */
+static void tcp_kinds_only(const struct ir_policy *p, const struct ir_resource *r) {
+  const struct ir_rule *bad = NULL;
+  char allowed[128] = "";
+  for (int k = 0; k < SENTC_N_RULE_KINDS; k++) {
+    if (kinds[k].tcp) {
+      snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed), "%s%s",
+               *allowed ? " and " : "", kinds[k].name);
+      continue;
     }
+    const struct ir_rule *first = r->rules[k].n ? ir_rule_at(p, k, r->rules[k].first) : NULL;
+    if (first && (!bad || first->loc.line < bad->loc.line ||
+                  (first->loc.line == bad->loc.line && first->loc.col < bad->loc.col)))
+      bad = first;
+  }
+  if (bad) {
+    diag_error(bad->loc, "a TCP resource takes only %s rules", allowed);
+    diag_hint("'%s' counts connections, which have no response or request key", r->name.text);
   }
 }
 
 static void settle_resource(struct ir_policy *p, struct ir_resource *r) {
-  for (size_t i = r->flows.first; i < r->flows.first + r->flows.n; i++)
-    settle_rule(p, r, &p->flows[i].rule);
-  for (size_t i = r->concurrency.first; i < r->concurrency.first + r->concurrency.n; i++)
-    settle_rule(p, r, &p->concurrency[i].rule);
-  for (size_t i = r->breakers.first; i < r->breakers.first + r->breakers.n; i++)
-    settle_rule(p, r, &p->breakers[i].rule);
-  for (size_t i = r->hotspots.first; i < r->hotspots.first + r->hotspots.n; i++)
-    settle_rule(p, r, &p->hotspots[i].rule);
-  if (r->match.protocol == IR_TCP)
-    tcp_only_flow_and_concurrency(p, r);
+  for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
+    for (size_t i = r->rules[k].first; i < r->rules[k].first + r->rules[k].n; i++) {
+      settle_rule(p, r, ir_rule_at(p, k, i));
+      kinds[k].settle(p, r, i);
+    }
+  if (r->match.protocol == SENTC_TCP)
+    tcp_kinds_only(p, r);
 }
 
 void check_resolve(struct checker *c) {

@@ -1,5 +1,6 @@
 /*
- * codegen.h: the resolved policy as C tables for runtime/tables.h.
+ * codegen.h: the resolved policy as C tables for runtime/tables.h, and the
+ * pieces of C that every rule kind's table is written with (kind.h).
  */
 #ifndef SENTC_CODEGEN_H
 #define SENTC_CODEGEN_H
@@ -9,5 +10,19 @@
 
 /* Writes the tables of `policy` as one C file; returns 0 or -1 on a write error. */
 int codegen_emit(const struct ir_policy *policy, const char *source_path, FILE *out);
+
+/* A policy line as tables.h keeps it (uint16_t). */
+unsigned codegen_line(struct loc loc);
+
+/* ".n_FIELD = N, .FIELD = NAME" with NAME printed from fmt, or
+ * ".n_FIELD = 0, .FIELD = 0" when N is 0. */
+void codegen_array(FILE *out, const char *field, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ".rule = {...}": the fields every rule has. */
+void codegen_rule(FILE *out, const struct ir_rule *rule);
+
+/* ".FIELD = {.window_ms = W, .buckets = K}". */
+void codegen_window(FILE *out, const char *field, struct ir_window w);
 
 #endif

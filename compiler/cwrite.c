@@ -18,7 +18,7 @@ void cwrite_literal(FILE *out, struct ir_string s) {
 }
 
 void cwrite_string(FILE *out, struct ir_string s) {
-  fputc('{', out);
+  fputs("{.text = ", out);
   cwrite_literal(out, s);
-  fprintf(out, ", %zu}", s.len);
+  fprintf(out, ", .len = %zu}", s.len);
 }

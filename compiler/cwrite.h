@@ -10,7 +10,7 @@
 /* A C string literal for bytes that may hold anything. */
 void cwrite_literal(FILE *out, struct ir_string s);
 
-/* A `struct sentc_string` initializer: {"text", len}. */
+/* A `struct sentc_string` initializer: {.text = "text", .len = 4}. */
 void cwrite_string(FILE *out, struct ir_string s);
 
 #endif

@@ -4,6 +4,10 @@
  * filled in, every name resolved and every value validated, so codegen and
  * --explain never second-guess it.  Lists are arrays with their length, in
  * file order.  All of it lives in the compilation's arena.
+ *
+ * Values are spelled with tables.h's enums, and rules are kept per kind as
+ * its registry lists them (SENTC_RULE_KINDS): ir_policy has one array per
+ * kind (`flow`, `concurrency`...) and a resource one slice of each.
  */
 #ifndef SENTC_IR_H
 #define SENTC_IR_H
@@ -11,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "ast.h"
+#include "../runtime/tables.h"
 
 /* Bytes with a length (strings from the policy may hold any byte). */
 struct ir_string {
@@ -20,34 +25,28 @@ struct ir_string {
 
 /* ---- match ---- */
 
-enum ir_protocol { IR_HTTP, IR_TCP };
-
 struct ir_host {
   int wildcard;                /* "*.example.com": name holds ".example.com" */
   struct ir_string name;       /* lower case, no port */
   struct loc loc;
 };
 
-enum ir_path_kind { IR_PATH_EXACT, IR_PATH_PREFIX, IR_PATH_TEMPLATE };
-
 struct ir_path {
-  enum ir_path_kind kind;
+  enum sentc_path_kind kind;
   int grpc;                    /* from a grpc statement: needs application/grpc */
   struct ir_string text;       /* normalized as requests will be */
   struct loc loc;
 };
 
-enum ir_header_op { IR_HEADER_EXACT, IR_HEADER_PREFIX, IR_HEADER_PRESENT, IR_HEADER_ABSENT };
-
 struct ir_header {
   struct ir_string name;       /* lower case */
-  enum ir_header_op op;
+  enum sentc_header_op op;
   struct ir_string value;
   struct loc loc;
 };
 
 struct ir_match {
-  enum ir_protocol protocol;
+  enum sentc_protocol protocol;
   uint32_t methods;            /* SENTC_* bits of runtime/tables.h; 0 = any */
   struct ir_host *hosts;
   size_t n_hosts;
@@ -63,10 +62,8 @@ struct ir_match {
 
 /* ---- fallbacks ---- */
 
-enum ir_piece_kind { IR_PIECE_TEXT, IR_PIECE_RESOURCE, IR_PIECE_KIND, IR_PIECE_RETRY_AFTER };
-
 struct ir_piece {
-  enum ir_piece_kind kind;
+  enum sentc_piece_kind kind;
   struct ir_string text;
 };
 
@@ -96,11 +93,10 @@ struct ir_fallback {
 
 /* ---- rules ---- */
 
-enum ir_scope { IR_SCOPE_PROXY, IR_SCOPE_WORKER };
-
+/* What every rule has, first in its kind's struct. */
 struct ir_rule {
   char label[24];              /* "flow", "flow_2": the name in metrics */
-  enum ir_scope scope;
+  enum sentc_scope scope;
   int scope_given;             /* `scope` in the rule's block; else the policy's */
   int fallback;                /* index into ir_policy.fallbacks, -1 built-in */
   struct loc loc;
@@ -128,15 +124,13 @@ struct ir_concurrency {
   uint32_t limit;
 };
 
-enum ir_breaker_kind { IR_BREAKER_SLOW_RATIO, IR_BREAKER_ERROR_RATIO, IR_BREAKER_ERROR_COUNT };
-
 struct ir_range {
   uint16_t lo, hi;
 };
 
 struct ir_breaker {
   struct ir_rule rule;
-  enum ir_breaker_kind kind;
+  enum sentc_breaker_kind kind;
   double ratio;
   uint32_t count;
   uint32_t max_rt_ms;
@@ -149,11 +143,6 @@ struct ir_breaker {
   uint32_t grpc_errors;        /* bit n: grpc-status n */
 };
 
-enum ir_key_kind {
-  IR_KEY_HEADER, IR_KEY_QUERY, IR_KEY_COOKIE, IR_KEY_CLIENT_IP, IR_KEY_HOST,
-  IR_KEY_PATH, IR_KEY_METHOD
-};
-
 struct ir_item {
   struct ir_string value;
   uint32_t count;
@@ -163,7 +152,7 @@ struct ir_item {
 
 struct ir_hotspot {
   struct ir_rule rule;
-  enum ir_key_kind key;
+  enum sentc_key_kind key;
   struct ir_string key_name;
   int concurrency;             /* concurrency N form instead of a rate */
   uint32_t count;
@@ -194,18 +183,15 @@ struct ir_resource {
   struct loc loc;
   struct ir_match match;
   int fallback;                /* the resource's default, -1 none */
-  struct ir_slice flows, concurrency, breakers, hotspots;
+  struct ir_slice rules[SENTC_N_RULE_KINDS];   /* indexed by enum sentc_kind */
 };
-
-enum ir_mode { IR_ENFORCE, IR_SHADOW };
-enum ir_client_ip { IR_CLIENT_IP_PEER, IR_CLIENT_IP_XFF };
 
 struct ir_policy {
   struct ir_string name;
-  enum ir_scope scope;
-  enum ir_mode mode;
+  enum sentc_scope scope;
+  enum sentc_mode mode;
   int ratelimit_headers;
-  enum ir_client_ip client_ip;
+  enum sentc_client_ip client_ip;
   int xff_hops;
   int on_error_deny;
   int fallback;                /* the policy's default, -1 built-in */
@@ -213,16 +199,49 @@ struct ir_policy {
   struct ir_system system;
   struct ir_resource *resources;
   size_t n_resources;
-  struct ir_flow *flows;
-  size_t n_flows;
-  struct ir_concurrency *concurrency;
-  size_t n_concurrency;
-  struct ir_breaker *breakers;
-  size_t n_breakers;
-  struct ir_hotspot *hotspots;
-  size_t n_hotspots;
+  /* Each kind's rules: flow and n_flow, concurrency and n_concurrency... */
+#define IR_KIND_ARRAY(K, k, status, grpc, tcp) \
+  struct ir_##k *k;                             \
+  size_t n_##k;
+  SENTC_RULE_KINDS(IR_KIND_ARRAY)
+#undef IR_KIND_ARRAY
   struct ir_fallback *fallbacks;
   size_t n_fallbacks;
 };
+
+/* The fields every rule has, for rule `i` of kind `kind`. */
+static inline struct ir_rule *ir_rule_at(const struct ir_policy *p, enum sentc_kind kind,
+                                         size_t i) {
+  switch (kind) {
+#define IR_KIND_RULE(K, k, status, grpc, tcp) \
+  case SENTC_KIND_##K:                        \
+    return &p->k[i].rule;
+    SENTC_RULE_KINDS(IR_KIND_RULE)
+#undef IR_KIND_RULE
+  case SENTC_KIND_SYSTEM:
+  case SENTC_N_KINDS:
+    break;
+  }
+  return NULL;
+}
+
+/* How many rules of `kind` the policy has. */
+static inline size_t ir_count(const struct ir_policy *p, enum sentc_kind kind) {
+  switch (kind) {
+#define IR_KIND_COUNT(K, k, status, grpc, tcp) \
+  case SENTC_KIND_##K:                         \
+    return p->n_##k;
+    SENTC_RULE_KINDS(IR_KIND_COUNT)
+#undef IR_KIND_COUNT
+  case SENTC_KIND_SYSTEM:
+  case SENTC_N_KINDS:
+    break;
+  }
+  return 0;
+}
+
+/* Slices are walked by kind: for each kind K of resource r, rules
+ * r->rules[K].first .. first + n - 1. */
+#define IR_SLICE_END(slice) ((slice).first + (slice).n)
 
 #endif

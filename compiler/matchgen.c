@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include "../runtime/tables.h"
+#include "codegen.h"
 #include "cwrite.h"
 #include "dfa.h"
 #include "matchgen.h"
@@ -20,9 +21,11 @@
 /* dfa.c packs NFA node numbers in 24 bits. */
 #define MAX_NFA_NODES 0xfff000u
 
+/* Bit i of a method set is method_names[i] (tables.h's list). */
 static const char *method_names[] = {
-  "SENTC_GET", "SENTC_HEAD", "SENTC_POST", "SENTC_PUT", "SENTC_DELETE",
-  "SENTC_CONNECT", "SENTC_OPTIONS", "SENTC_TRACE", "SENTC_PATCH",
+#define METHOD_NAME(name, bit) [bit] = "SENTC_" #name,
+  SENTC_METHOD_LIST(METHOD_NAME)
+#undef METHOD_NAME
 };
 
 static void emit_methods(FILE *out, uint32_t methods) {
@@ -39,20 +42,15 @@ static void emit_methods(FILE *out, uint32_t methods) {
   }
 }
 
-static const char *path_kinds[] = {
-  [IR_PATH_EXACT] = "SENTC_PATH_EXACT", [IR_PATH_PREFIX] = "SENTC_PATH_PREFIX",
-  [IR_PATH_TEMPLATE] = "SENTC_PATH_TEMPLATE",
-};
-static const char *header_ops[] = {
-  [IR_HEADER_EXACT] = "SENTC_HEADER_EXACT", [IR_HEADER_PREFIX] = "SENTC_HEADER_PREFIX",
-  [IR_HEADER_PRESENT] = "SENTC_HEADER_PRESENT", [IR_HEADER_ABSENT] = "SENTC_HEADER_ABSENT",
-};
+static const char *const path_kinds[] = {SENTC_PATH_KIND_LIST(SENTC_ENUM_NAME)};
+static const char *const header_ops[] = {SENTC_HEADER_OP_LIST(SENTC_ENUM_NAME)};
+static const char *const protocols[] = {SENTC_PROTOCOL_LIST(SENTC_ENUM_NAME)};
 
 void matchgen_emit_arrays(FILE *out, const struct ir_match *m, size_t index) {
   if (m->n_hosts) {
     fprintf(out, "static const struct sentc_host hosts_%zu[] = {\n", index);
     for (size_t i = 0; i < m->n_hosts; i++) {
-      fprintf(out, "  {%d, ", m->hosts[i].wildcard);
+      fprintf(out, "  {.wildcard = %d, .name = ", m->hosts[i].wildcard);
       cwrite_string(out, m->hosts[i].name);
       fprintf(out, "},  /* line %d */\n", m->hosts[i].loc.line);
     }
@@ -61,7 +59,8 @@ void matchgen_emit_arrays(FILE *out, const struct ir_match *m, size_t index) {
   if (m->n_paths) {
     fprintf(out, "static const struct sentc_path paths_%zu[] = {\n", index);
     for (size_t i = 0; i < m->n_paths; i++) {
-      fprintf(out, "  {%s, %d, ", path_kinds[m->paths[i].kind], m->paths[i].grpc);
+      fprintf(out, "  {.kind = %s, .grpc = %d, .text = ", path_kinds[m->paths[i].kind],
+              m->paths[i].grpc);
       cwrite_string(out, m->paths[i].text);
       fprintf(out, "},  /* line %d */\n", m->paths[i].loc.line);
     }
@@ -70,9 +69,9 @@ void matchgen_emit_arrays(FILE *out, const struct ir_match *m, size_t index) {
   if (m->n_headers) {
     fprintf(out, "static const struct sentc_header_match headers_%zu[] = {\n", index);
     for (size_t i = 0; i < m->n_headers; i++) {
-      fputs("  {", out);
+      fputs("  {.name = ", out);
       cwrite_string(out, m->headers[i].name);
-      fprintf(out, ", %s, ", header_ops[m->headers[i].op]);
+      fprintf(out, ", .op = %s, .value = ", header_ops[m->headers[i].op]);
       cwrite_string(out, m->headers[i].value);
       fprintf(out, "},  /* line %d */\n", m->headers[i].loc.line);
     }
@@ -87,14 +86,12 @@ void matchgen_emit_arrays(FILE *out, const struct ir_match *m, size_t index) {
 }
 
 static void emit_list(FILE *out, size_t n, const char *name, size_t index) {
-  if (n)
-    fprintf(out, ", %zu, %s_%zu", n, name, index);
-  else
-    fputs(", 0, 0", out);
+  fputs(", ", out);
+  codegen_array(out, name, n, "%s_%zu", name, index);
 }
 
 void matchgen_emit_match(FILE *out, const struct ir_match *m, size_t index) {
-  fprintf(out, "{%s, ", m->protocol == IR_TCP ? "SENTC_TCP" : "SENTC_HTTP");
+  fprintf(out, "{.protocol = %s, .methods = ", protocols[m->protocol]);
   emit_methods(out, m->methods);
   emit_list(out, m->n_hosts, "hosts", index);
   emit_list(out, m->n_paths, "paths", index);
@@ -134,10 +131,10 @@ static uint32_t entry(const struct ir_match *m, uint32_t index, int hosts_known,
 static void key_resource(const struct ir_match *m, uint32_t index, struct automata *a,
                          struct nfa *paths, struct nfa *hosts, int keyed) {
   static const enum dfa_kind kinds[] = {
-    [IR_PATH_EXACT] = DFA_EXACT, [IR_PATH_PREFIX] = DFA_PREFIX,
-    [IR_PATH_TEMPLATE] = DFA_TEMPLATE,
+    [SENTC_PATH_EXACT] = DFA_EXACT, [SENTC_PATH_PREFIX] = DFA_PREFIX,
+    [SENTC_PATH_TEMPLATE] = DFA_TEMPLATE,
   };
-  if (m->protocol == IR_TCP) {
+  if (m->protocol == SENTC_TCP) {
     a->tcp[a->n_tcp++] = index;
   } else if (!keyed) {
     a->http_any[a->n_http_any++] = index;
@@ -205,12 +202,14 @@ static void emit_dfa(FILE *out, const char *name, const struct dfa_code *c) {
   emit_u32s(out, "uint32_t", array, c->words, c->n_words);
 }
 
-static void emit_dfa_init(FILE *out, const char *name, const struct dfa_code *c) {
+static void emit_dfa_init(FILE *out, const char *field, const char *name,
+                          const struct dfa_code *c) {
   if (!c->accepts_any) {
-    fputs("  {0, 0, 0, 0},\n", out);
+    fprintf(out, "  .%s = {0},\n", field);
     return;
   }
-  fprintf(out, "  {%u, %u, %s_classes, %s_code},\n", c->start, c->n_classes, name, name);
+  fprintf(out, "  .%s = {.start = %u, .n_classes = %u, .byte_class = %s_classes, .code = %s_code},\n",
+          field, c->start, c->n_classes, name, name);
 }
 
 void matchgen_emit_matcher(FILE *out, const struct ir_policy *p) {
@@ -231,18 +230,21 @@ void matchgen_emit_matcher(FILE *out, const struct ir_policy *p) {
   if (a.n_tcp)
     emit_u32s(out, "uint32_t", "matcher_tcp", a.tcp, a.n_tcp);
   fputs("static const struct sentc_matcher matcher = {\n", out);
-  emit_dfa_init(out, "matcher_path", &a.path_code);
-  emit_dfa_init(out, "matcher_host", &a.host_code);
-  fprintf(out, "  %zu, %s, %zu, %s,\n};\n", a.n_http_any,
-          a.n_http_any ? "matcher_http_any" : "0", a.n_tcp, a.n_tcp ? "matcher_tcp" : "0");
+  emit_dfa_init(out, "paths", "matcher_path", &a.path_code);
+  emit_dfa_init(out, "hosts", "matcher_host", &a.host_code);
+  fputs("  ", out);
+  codegen_array(out, "http_any", a.n_http_any, "matcher_http_any");
+  fputs(",\n  ", out);
+  codegen_array(out, "tcp", a.n_tcp, "matcher_tcp");
+  fputs(",\n};\n", out);
   free_automata(&a);
 }
 
 /* ---- --explain ---- */
 
 static const char *path_words[] = {
-  [IR_PATH_EXACT] = "is exactly", [IR_PATH_PREFIX] = "starts with",
-  [IR_PATH_TEMPLATE] = "fits the template",
+  [SENTC_PATH_EXACT] = "is exactly", [SENTC_PATH_PREFIX] = "starts with",
+  [SENTC_PATH_TEMPLATE] = "fits the template",
 };
 
 static void explain_tcp(FILE *out, const struct ir_match *m, const char *indent) {
@@ -260,7 +262,7 @@ static void explain_path(FILE *out, const struct ir_path *path, const char *lead
   if (!path->grpc) {
     fprintf(out, "%s path %s ", lead, path_words[path->kind]);
     cwrite_literal(out, path->text);
-  } else if (path->kind == IR_PATH_EXACT) {
+  } else if (path->kind == SENTC_PATH_EXACT) {
     fprintf(out, "%s gRPC method ", lead);
     cwrite_literal(out, (struct ir_string){path->text.text + 1, path->text.len - 1});
   } else {
@@ -273,13 +275,13 @@ static void explain_path(FILE *out, const struct ir_path *path, const char *lead
 
 static void explain_header(FILE *out, const struct ir_header *h, const char *lead) {
   static const char *words[] = {
-    [IR_HEADER_EXACT] = "is", [IR_HEADER_PREFIX] = "starts with",
-    [IR_HEADER_PRESENT] = "is present", [IR_HEADER_ABSENT] = "is absent",
+    [SENTC_HEADER_EXACT] = "is", [SENTC_HEADER_PREFIX] = "starts with",
+    [SENTC_HEADER_PRESENT] = "is present", [SENTC_HEADER_ABSENT] = "is absent",
   };
   fprintf(out, "%s header ", lead);
   cwrite_literal(out, h->name);
   fprintf(out, " %s", words[h->op]);
-  if (h->op == IR_HEADER_EXACT || h->op == IR_HEADER_PREFIX) {
+  if (h->op == SENTC_HEADER_EXACT || h->op == SENTC_HEADER_PREFIX) {
     fputc(' ', out);
     cwrite_literal(out, h->value);
   }
@@ -287,7 +289,7 @@ static void explain_header(FILE *out, const struct ir_header *h, const char *lea
 }
 
 void matchgen_explain(FILE *out, const struct ir_match *m, const char *indent) {
-  if (m->protocol == IR_TCP) {
+  if (m->protocol == SENTC_TCP) {
     explain_tcp(out, m, indent);
     return;
   }

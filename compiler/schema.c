@@ -2,10 +2,13 @@
  * schema.c: block walking and argument checks (see schema.h).
  */
 #include <string.h>
+#include "../runtime/tables.h"
 #include "diag.h"
 #include "schema.h"
 
-/* Where each keyword of the language belongs, for a misplaced one. */
+/* Where each keyword of the language belongs, for a misplaced one (the
+ * first row for a keyword wins; tests/unit/check_kinds.c holds every
+ * keyword of every block to having one). */
 static const struct { const char *keyword, *block; } homes[] = {
   {"policy", "the top level"}, {"resource", "the top level"},
   {"include", "the top level"},
@@ -15,9 +18,8 @@ static const struct { const char *keyword, *block; } homes[] = {
   {"on_error", "the policy block"}, {"system", "the policy block"},
   {"qps", "the system block"}, {"avg_rt", "the system block"},
   {"adaptive", "the system block"},
-  {"match", "a resource"}, {"flow", "a resource"},
+  {"match", "a resource"},
   {"concurrency", "a resource or the system block"},
-  {"breaker", "a resource"}, {"hotspot", "a resource"},
   {"host", "a match block"}, {"method", "a match block"}, {"path", "a match block"},
   {"header", "a match block or a fallback"}, {"grpc", "a match block"},
   {"port", "a match block"},
@@ -32,16 +34,26 @@ static const struct { const char *keyword, *block; } homes[] = {
   {"item", "a hotspot rule's block"},
   {"status", "a fallback"}, {"body", "a fallback"}, {"grpc_status", "a fallback"},
   {"details", "a fallback"}, {"forward", "a fallback"},
+  /* Every rule kind of the registry is a resource's statement. */
+#define KIND_HOME(K, k, status, grpc, tcp) {#k, "a resource"},
+  SENTC_RULE_KINDS(KIND_HOME)
+#undef KIND_HOME
   {NULL, NULL},
 };
 
+const char *schema_home(const char *keyword) {
+  for (size_t i = 0; homes[i].keyword; i++)
+    if (strcmp(homes[i].keyword, keyword) == 0)
+      return homes[i].block;
+  return NULL;
+}
+
 static void unknown_keyword(const struct stmt *s, const struct schema_block *kind) {
-  for (size_t i = 0; homes[i].keyword; i++) {
-    if (strcmp(homes[i].keyword, s->keyword) == 0) {
-      diag_error(s->loc, "'%s' does not belong in %s", s->keyword, kind->what);
-      diag_hint("'%s' goes in %s", s->keyword, homes[i].block);
-      return;
-    }
+  const char *home = schema_home(s->keyword);
+  if (home) {
+    diag_error(s->loc, "'%s' does not belong in %s", s->keyword, kind->what);
+    diag_hint("'%s' goes in %s", s->keyword, home);
+    return;
   }
   const char *names[32];
   size_t n = 0;

@@ -26,6 +26,16 @@ struct schema_block {
   const struct schema_rule *rules; /* ends with {NULL, NULL} */
 };
 
+/* Every block of the language (check.c), NULL-terminated: the kinds of
+ * blocks and what may stand in them. */
+extern const struct schema_block top_block, policy_block, system_block, fallback_block,
+    resource_block, http_block, tcp_block;
+extern const struct schema_block *const schema_blocks[];
+
+/* Where a keyword belongs, in words ("a resource or the system block"),
+ * or NULL for a word that is no keyword of the language. */
+const char *schema_home(const char *keyword);
+
 /* Checks each statement of a block with its schema row; ctx goes to them. */
 void check_block(void *ctx, const struct stmt *body, const struct schema_block *kind);
 

@@ -5,45 +5,100 @@
  * sentc turns a checked policy into `const` tables of these types; the
  * runtime reads them and never parses anything at run time.  Nothing else is
  * shared: the generated file includes only this header, and the runtime
- * knows the policy only through `sentc_policy` at the bottom.
+ * knows the policy only through `sentc_policy` at the bottom.  The compiler
+ * includes it too, for the enums and the rule-kind registry below, so both
+ * sides spell every value from one list (and runtime/layout.h for the sizes
+ * of the runtime's state).
  *
  * Everything here is configuration.  Mutable state (windows, permits,
  * breaker states, hotspot slots) belongs to the runtime, which sizes it once
  * at start from these tables, so it never grows with traffic.
  *
- * Conventions: times are milliseconds; counts are uint32_t; ratios are
- * doubles in [0, 1]; every array is paired with its length; strings carry
- * their length (they may hold any byte) and are NUL-terminated as well;
- * `line` is the policy line an entry came from, for logs and --explain.
- * Rules of each kind live in one policy-wide array in file order; a resource
- * names its rules as a [first, first + n) slice of each array.  Every
+ * Conventions: times are milliseconds; counts are uint32_t (a rate written
+ * with a decimal count arrives as a whole count over a longer window: 1.5/s
+ * as 3/2s); ratios are doubles in [0, 1]; every array is paired with its length; strings carry their length
+ * (they may hold any byte) and are NUL-terminated as well; `line` is the
+ * policy line an entry came from, for logs and --explain.  Rules of each
+ * kind live in one policy-wide array in file order; a resource names its
+ * rules of kind K as the slice `rules[K]` of that kind's array.  Every
  * default has been filled in by the compiler: the runtime applies no
- * defaults of its own.
+ * defaults of its own.  The generated tables use designated initializers,
+ * so a field added or moved here fails to compile rather than misread.
+ *
+ * Enumerations are written as lists (SENTC_..._LIST(X)) that the enum, the
+ * runtime's name tables and the compiler's code generator all expand, as
+ * jq's opcode_list.h: one list to change, never two that can disagree.
  */
 #ifndef SENTC_TABLES_H
 #define SENTC_TABLES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Bump when the layout below changes, so a stale runtime refuses new tables. */
-#define SENTC_TABLES_VERSION 4
+#define SENTC_TABLES_VERSION 5
+
+/* Expanders for the lists below: an enum constant, or a [constant] = "NAME"
+ * entry of a name table. */
+#define SENTC_ENUM_VALUE(name) name,
+#define SENTC_ENUM_NAME(name) [name] = #name,
 
 struct sentc_string {
   const char *text;
   uint32_t len;
 };
 
+/* ---- rule kinds --------------------------------------------------------- */
+
+/* The registry of rule kinds, in the order a resource's rules are checked
+ * (Sentinel's slot order; ORDER KIND: the enum, every per-kind table and
+ * every loop over kinds follow it).  A row is
+ *
+ *   X(NAME, name, status, grpc_status, tcp)
+ *
+ * NAME/name: SENTC_KIND_NAME is the kind's enum constant; `name` is its
+ *   keyword in the language, its word in replies and metrics, and the stem
+ *   of every per-kind identifier on both sides: struct sentc_<name> (its
+ *   table entry) and sentc_policy.<name> / n_<name> (its array) here,
+ *   runtime/engine/<name>.c (its checks, commits, releases, completions)
+ *   and compiler/<name>.c (its checking, code, explanation and state size);
+ * status, grpc_status: the built-in fallback's answer to a block;
+ * tcp: whether a `match tcp` resource may have it.
+ *
+ * docs/hacking.md says how to add one. */
+#define SENTC_RULE_KINDS(X)                \
+  X(FLOW, flow, 429, 8, 1)                 \
+  X(CONCURRENCY, concurrency, 429, 8, 1)   \
+  X(HOTSPOT, hotspot, 429, 8, 0)           \
+  X(BREAKER, breaker, 503, 14, 0)
+
+/* Every kind a block can have: the rule kinds, then the policy's system
+ * protection, which belongs to no resource. */
+enum sentc_kind {
+#define SENTC_KIND_ENUM(K, k, status, grpc, tcp) SENTC_KIND_##K,
+  SENTC_RULE_KINDS(SENTC_KIND_ENUM)
+#undef SENTC_KIND_ENUM
+  SENTC_KIND_SYSTEM,
+  SENTC_N_KINDS
+};
+#define SENTC_N_RULE_KINDS SENTC_KIND_SYSTEM
+
 /* ---- matching --------------------------------------------------------- */
 
-/* HTTP methods as bits of a set; a match with no method bits takes any. */
+/* HTTP methods as bits of a set; a match with no method bits takes any.
+ * X(NAME, bit): SENTC_NAME = 1 << bit. */
+#define SENTC_METHOD_LIST(X) \
+  X(GET, 0) X(HEAD, 1) X(POST, 2) X(PUT, 3) X(DELETE, 4) X(CONNECT, 5) \
+  X(OPTIONS, 6) X(TRACE, 7) X(PATCH, 8)
 enum sentc_method {
-  SENTC_GET = 1u << 0, SENTC_HEAD = 1u << 1, SENTC_POST = 1u << 2,
-  SENTC_PUT = 1u << 3, SENTC_DELETE = 1u << 4, SENTC_CONNECT = 1u << 5,
-  SENTC_OPTIONS = 1u << 6, SENTC_TRACE = 1u << 7, SENTC_PATCH = 1u << 8,
+#define SENTC_METHOD_ENUM(name, bit) SENTC_##name = 1u << (bit),
+  SENTC_METHOD_LIST(SENTC_METHOD_ENUM)
+#undef SENTC_METHOD_ENUM
   SENTC_OTHER_METHOD = 1u << 9
 };
 
-enum sentc_protocol { SENTC_HTTP, SENTC_TCP };
+#define SENTC_PROTOCOL_LIST(X) X(SENTC_HTTP) X(SENTC_TCP)
+enum sentc_protocol { SENTC_PROTOCOL_LIST(SENTC_ENUM_VALUE) };
 
 /* A host: exact ("api.example.com") or leading wildcard ("*.example.com",
  * stored as the suffix ".example.com").  Lower case; the port is ignored. */
@@ -52,11 +107,29 @@ struct sentc_host {
   struct sentc_string name;
 };
 
-enum sentc_path_kind {
-  SENTC_PATH_EXACT,
-  SENTC_PATH_PREFIX,
-  SENTC_PATH_TEMPLATE      /* "/users/{id}/x": {x} is one segment; a last "**" any rest */
-};
+/* EXACT, PREFIX, or TEMPLATE: "/users/{id}/x": {x} is one segment; a last
+ * "**" any rest. */
+#define SENTC_PATH_KIND_LIST(X) X(SENTC_PATH_EXACT) X(SENTC_PATH_PREFIX) X(SENTC_PATH_TEMPLATE)
+enum sentc_path_kind { SENTC_PATH_KIND_LIST(SENTC_ENUM_VALUE) };
+
+/* The one spelling of a path (runtime/engine/normalize.c; docs/matching.md):
+ * sentc runs it on the policy's paths and the runtime on every request's,
+ * so both sides are spelled alike.  Normalizes `path` (as received, maybe with a query or fragment) into
+ * `out`, which has room for `room` bytes, and returns the normalized
+ * length; the output is never longer than the input.  Returns 0 (no path
+ * starts with anything but '/', so 0 is no length) when the path does not
+ * start with '/' or does not fit in `room`: such a request matches no
+ * resource that asks for a path.
+ *
+ *   - the query ('?') and fragment ('#') are cut off;
+ *   - %XX escapes of unreserved characters (ALPHA DIGIT - . _ ~) are
+ *     decoded; every other escape (%2F and %5C included) stays encoded, with
+ *     its hex digits in upper case, so it never acts as a separator;
+ *   - a '%' not followed by two hex digits is an ordinary byte;
+ *   - runs of '/' become one; "." segments go; ".." removes the segment
+ *     before it and never climbs above the root;
+ *   - every other byte, NUL included, is kept as it is. */
+size_t sentc_normalize_path(const char *path, size_t len, char *out, size_t room);
 
 /* A path alternative, normalized at compile time.  `grpc` alternatives come
  * from `grpc "svc"` (prefix "/svc/") or `grpc "svc/m"` (exact "/svc/m") and
@@ -67,9 +140,9 @@ struct sentc_path {
   struct sentc_string text;
 };
 
-enum sentc_header_op {
-  SENTC_HEADER_EXACT, SENTC_HEADER_PREFIX, SENTC_HEADER_PRESENT, SENTC_HEADER_ABSENT
-};
+#define SENTC_HEADER_OP_LIST(X) \
+  X(SENTC_HEADER_EXACT) X(SENTC_HEADER_PREFIX) X(SENTC_HEADER_PRESENT) X(SENTC_HEADER_ABSENT)
+enum sentc_header_op { SENTC_HEADER_OP_LIST(SENTC_ENUM_VALUE) };
 
 struct sentc_header_match {
   struct sentc_string name;   /* lower case */
@@ -166,9 +239,9 @@ struct sentc_matcher {
 
 /* ---- fallbacks -------------------------------------------------------- */
 
-enum sentc_piece_kind {
-  SENTC_PIECE_TEXT, SENTC_PIECE_RESOURCE, SENTC_PIECE_KIND, SENTC_PIECE_RETRY_AFTER
-};
+#define SENTC_PIECE_KIND_LIST(X) \
+  X(SENTC_PIECE_TEXT) X(SENTC_PIECE_RESOURCE) X(SENTC_PIECE_KIND) X(SENTC_PIECE_RETRY_AFTER)
+enum sentc_piece_kind { SENTC_PIECE_KIND_LIST(SENTC_ENUM_VALUE) };
 
 /* Text with ${resource}, ${kind} and ${retry_after} already split out. */
 struct sentc_piece {
@@ -187,7 +260,7 @@ struct sentc_reply_header {
 };
 
 /* A named or inline fallback.  status/grpc_status are 0/-1 when the policy
- * left them to the rule kind (429 and 8; breakers 503 and 14). */
+ * left them to the rule kind (the registry's status and grpc_status). */
 struct sentc_fallback {
   struct sentc_string name;   /* "" for an inline fallback */
   uint16_t status;
@@ -207,7 +280,8 @@ struct sentc_fallback {
 
 /* ---- rules ------------------------------------------------------------ */
 
-enum sentc_scope { SENTC_SCOPE_PROXY, SENTC_SCOPE_WORKER };
+#define SENTC_SCOPE_LIST(X) X(SENTC_SCOPE_PROXY) X(SENTC_SCOPE_WORKER)
+enum sentc_scope { SENTC_SCOPE_LIST(SENTC_ENUM_VALUE) };
 
 /* A sliding window of window_ms split into `buckets` equal buckets. */
 struct sentc_window {
@@ -215,7 +289,7 @@ struct sentc_window {
   uint16_t buckets;
 };
 
-/* Fields every rule has. */
+/* Fields every rule has, first in its kind's entry. */
 struct sentc_rule {
   const char *label;          /* the rule's name in metrics: "flow", "flow_2" */
   uint8_t scope;              /* enum sentc_scope */
@@ -244,9 +318,9 @@ struct sentc_concurrency {
   uint32_t limit;
 };
 
-enum sentc_breaker_kind {
-  SENTC_BREAKER_SLOW_RATIO, SENTC_BREAKER_ERROR_RATIO, SENTC_BREAKER_ERROR_COUNT
-};
+#define SENTC_BREAKER_KIND_LIST(X) \
+  X(SENTC_BREAKER_SLOW_RATIO) X(SENTC_BREAKER_ERROR_RATIO) X(SENTC_BREAKER_ERROR_COUNT)
+enum sentc_breaker_kind { SENTC_BREAKER_KIND_LIST(SENTC_ENUM_VALUE) };
 
 struct sentc_status_range {
   uint16_t lo, hi;            /* inclusive */
@@ -267,10 +341,10 @@ struct sentc_breaker {
   uint32_t grpc_errors;       /* bit n set: grpc-status n is an error */
 };
 
-enum sentc_key_kind {
-  SENTC_KEY_HEADER, SENTC_KEY_QUERY, SENTC_KEY_COOKIE, SENTC_KEY_CLIENT_IP,
-  SENTC_KEY_HOST, SENTC_KEY_PATH, SENTC_KEY_METHOD
-};
+#define SENTC_KEY_KIND_LIST(X)                                                   \
+  X(SENTC_KEY_HEADER) X(SENTC_KEY_QUERY) X(SENTC_KEY_COOKIE) X(SENTC_KEY_CLIENT_IP) \
+  X(SENTC_KEY_HOST) X(SENTC_KEY_PATH) X(SENTC_KEY_METHOD)
+enum sentc_key_kind { SENTC_KEY_KIND_LIST(SENTC_ENUM_VALUE) };
 
 /* An `item`: one value with its own rate. */
 struct sentc_item {
@@ -279,7 +353,8 @@ struct sentc_item {
   uint32_t window_ms;
 };
 
-enum sentc_hotspot_mode { SENTC_HOTSPOT_RATE, SENTC_HOTSPOT_CONCURRENCY };
+#define SENTC_HOTSPOT_MODE_LIST(X) X(SENTC_HOTSPOT_RATE) X(SENTC_HOTSPOT_CONCURRENCY)
+enum sentc_hotspot_mode { SENTC_HOTSPOT_MODE_LIST(SENTC_ENUM_VALUE) };
 
 struct sentc_hotspot {
   struct sentc_rule rule;
@@ -296,7 +371,17 @@ struct sentc_hotspot {
   const struct sentc_item *items;
 };
 
-/* system { ... }: fields are 0 when absent. */
+/* system { ... }: fields are 0 when absent.  Its checks, each blocking as
+ * `system` with the check's name as its rule: X(NAME, name). */
+#define SENTC_SYSTEM_CHECK_LIST(X) \
+  X(QPS, qps) X(CONCURRENCY, concurrency) X(AVG_RT, avg_rt) X(ADAPTIVE, adaptive)
+enum sentc_system_check {
+#define SENTC_SYSTEM_CHECK_ENUM(K, k) SENTC_SYSTEM_##K,
+  SENTC_SYSTEM_CHECK_LIST(SENTC_SYSTEM_CHECK_ENUM)
+#undef SENTC_SYSTEM_CHECK_ENUM
+  SENTC_N_SYSTEM_CHECKS
+};
+
 struct sentc_system {
   uint8_t present;
   uint32_t qps;
@@ -316,16 +401,19 @@ struct sentc_resource {
   struct sentc_string name;
   uint16_t line;
   struct sentc_match match;
-  struct sentc_slice flows, concurrency, breakers, hotspots;
+  struct sentc_slice rules[SENTC_N_RULE_KINDS];   /* indexed by enum sentc_kind */
   uint32_t n_watchers;        /* flow rules elsewhere with `of` this resource */
-  const uint32_t *watchers;   /* indices into sentc_policy.flows */
+  const uint32_t *watchers;   /* indices into sentc_policy.flow */
 };
 
 /* ---- the policy -------------------------------------------------------- */
 
-enum sentc_mode { SENTC_ENFORCE, SENTC_SHADOW };
-enum sentc_client_ip { SENTC_CLIENT_IP_PEER, SENTC_CLIENT_IP_XFF };
-enum sentc_on_error { SENTC_ON_ERROR_ALLOW, SENTC_ON_ERROR_DENY };
+#define SENTC_MODE_LIST(X) X(SENTC_ENFORCE) X(SENTC_SHADOW)
+enum sentc_mode { SENTC_MODE_LIST(SENTC_ENUM_VALUE) };
+#define SENTC_CLIENT_IP_LIST(X) X(SENTC_CLIENT_IP_PEER) X(SENTC_CLIENT_IP_XFF)
+enum sentc_client_ip { SENTC_CLIENT_IP_LIST(SENTC_ENUM_VALUE) };
+#define SENTC_ON_ERROR_LIST(X) X(SENTC_ON_ERROR_ALLOW) X(SENTC_ON_ERROR_DENY)
+enum sentc_on_error { SENTC_ON_ERROR_LIST(SENTC_ENUM_VALUE) };
 
 struct sentc_policy {
   uint32_t tables_version;    /* SENTC_TABLES_VERSION when generated */
@@ -339,18 +427,32 @@ struct sentc_policy {
   struct sentc_system system;
   uint32_t n_resources;
   const struct sentc_resource *resources;
-  uint32_t n_flows;
-  const struct sentc_flow *flows;
-  uint32_t n_concurrency;
-  const struct sentc_concurrency *concurrency;
-  uint32_t n_breakers;
-  const struct sentc_breaker *breakers;
-  uint32_t n_hotspots;
-  const struct sentc_hotspot *hotspots;
+  /* Each kind's rules: n_flow and flow, n_concurrency and concurrency... */
+#define SENTC_KIND_ARRAY(K, k, status, grpc, tcp) \
+  uint32_t n_##k;                                 \
+  const struct sentc_##k *k;
+  SENTC_RULE_KINDS(SENTC_KIND_ARRAY)
+#undef SENTC_KIND_ARRAY
   uint32_t n_fallbacks;
   const struct sentc_fallback *fallbacks;
   const struct sentc_matcher *matcher;
 };
+
+/* The fields every rule has, for rule `i` of kind `kind`. */
+static inline const struct sentc_rule *sentc_tables_rule(const struct sentc_policy *p,
+                                                     enum sentc_kind kind, uint32_t i) {
+  switch (kind) {
+#define SENTC_KIND_RULE(K, k, status, grpc, tcp) \
+  case SENTC_KIND_##K:                           \
+    return &p->k[i].rule;
+    SENTC_RULE_KINDS(SENTC_KIND_RULE)
+#undef SENTC_KIND_RULE
+  case SENTC_KIND_SYSTEM:
+  case SENTC_N_KINDS:
+    break;
+  }
+  return 0;
+}
 
 /* Defined by the generated code. */
 extern const struct sentc_policy sentc_policy;

@@ -11,21 +11,13 @@
 #include <string.h>
 #include "proxy_wasm.h"
 #include "scratch.h"
-#include "../engine/clock.h"
 #include "../engine/engine.h"
-#include "../engine/platform.h"
-#include "../engine/proctime.h"
-#include "../engine/state.h"
-#include "../engine/stream.h"
 
 #define PROXY_EXPORT(name) __attribute__((export_name(#name)))
 
-static struct sentc_clock clock;
-static int started;
-
-static void log_text(uint32_t level, const char *text) {
-  proxy_log(level, text, strlen(text));
-}
+/* The VM's one engine, from proxy_on_configure on (Proxy-Wasm callbacks
+ * carry no pointer of ours, so this is the one place that keeps it). */
+static struct sentc_engine *engine;
 
 PROXY_EXPORT(proxy_abi_version_0_2_1)
 void proxy_abi_version_0_2_1(void) {}
@@ -67,14 +59,14 @@ static char *put_number(char *at, uint64_t n) {
 /* The state the engine reserved, once per VM at start: what `sentc
  * --explain` predicts (tests/state_size.test holds them equal). */
 static void log_state_usage(void) {
-  struct sentc_state_usage u;
-  sentc_state_usage(&u);
+  struct sentc_engine_usage u;
+  sentc_engine_usage(engine, &u);
   char line[256], *at = put_text(line, "sentc: state ");
   at = put_text(put_number(at, u.worker_bytes), " bytes per worker in ");
   at = put_text(put_number(at, u.worker_cells), " cells, ");
   at = put_text(put_number(at, u.shared_bytes), " bytes of shared data in ");
   at = put_text(put_number(at, u.shared_cells), " cells, ");
-  at = put_text(put_number(at, sentc_stream_entry_bytes()), " bytes per stream in flight");
+  at = put_text(put_number(at, u.stream_bytes), " bytes per stream in flight");
   proxy_log(PROXY_INFO, line, (size_t)(at - line));
 }
 
@@ -82,21 +74,26 @@ PROXY_EXPORT(proxy_on_configure)
 uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
   (void)root_id;
   (void)plugin_config_size;
-  if (started)
+  if (engine)
     return 1;
-  if (sentc_engine_start(&sentc_policy) != 0) {
-    log_text(PROXY_CRITICAL, "sentc: policy tables do not match this runtime, or no memory; recompile the policy");
+  const char *error;
+  engine = sentc_engine_start(&sentc_policy, &error);
+  if (!engine) {
+    char line[160], *at = put_text(line, "sentc: cannot start: ");
+    size_t len = strlen(error) < 120 ? strlen(error) : 120;
+    memcpy(at, error, len);
+    proxy_log(PROXY_CRITICAL, line, (size_t)(at + len - line));
     return 0;
   }
-  started = 1;
   log_state_usage();
   return 1;
 }
 
+/* The host's clock, in ms: the engine makes its own time of it. */
 static int64_t now_ms(void) {
   uint64_t ns = 0;
   proxy_get_current_time_nanoseconds(&ns);
-  return sentc_engine_time(&clock, (int64_t)(ns / 1000000u));
+  return (int64_t)(ns / 1000000u);
 }
 
 static const char *map_value(uint32_t map, const char *name, size_t name_len, size_t *len) {
@@ -196,7 +193,7 @@ static uint32_t decide(uint32_t context_id) {
   request.peer = peer_address(&request.peer_len);
 
   struct sentc_verdict verdict;
-  sentc_engine_request(context_id, &request, now_ms(), &verdict);
+  sentc_engine_request(engine, context_id, &request, now_ms(), &verdict);
   switch (verdict.action) {
   case SENTC_BLOCK:
     send_reply(&verdict.reply);
@@ -213,7 +210,7 @@ PROXY_EXPORT(proxy_on_request_headers)
 uint32_t proxy_on_request_headers(uint32_t context_id, uint32_t headers, uint32_t end_of_stream) {
   (void)headers;
   (void)end_of_stream;
-  if (!started)
+  if (!engine)
     return PROXY_CONTINUE;
   uint32_t action = decide(context_id);
   sentc_scratch_reset();
@@ -224,12 +221,12 @@ PROXY_EXPORT(proxy_on_response_headers)
 uint32_t proxy_on_response_headers(uint32_t context_id, uint32_t headers, uint32_t end_of_stream) {
   (void)headers;
   (void)end_of_stream;
-  if (!started)
+  if (!engine)
     return PROXY_CONTINUE;
   struct sentc_reply add;
   int status = number_in(PROXY_RESPONSE_HEADERS, ":status");
   int grpc_status = number_in(PROXY_RESPONSE_HEADERS, "grpc-status");
-  sentc_engine_response(context_id, status, grpc_status, now_ms(), &add);
+  sentc_engine_response(engine, context_id, status, grpc_status, now_ms(), &add);
   add_headers(PROXY_RESPONSE_HEADERS, &add);
   sentc_scratch_reset();
   return PROXY_CONTINUE;
@@ -238,8 +235,9 @@ uint32_t proxy_on_response_headers(uint32_t context_id, uint32_t headers, uint32
 PROXY_EXPORT(proxy_on_response_trailers)
 uint32_t proxy_on_response_trailers(uint32_t context_id, uint32_t trailers) {
   (void)trailers;
-  if (started)
-    sentc_engine_trailers(context_id, number_in(PROXY_RESPONSE_TRAILERS, "grpc-status"), now_ms());
+  if (engine)
+    sentc_engine_trailers(engine, context_id, number_in(PROXY_RESPONSE_TRAILERS, "grpc-status"),
+                          now_ms());
   sentc_scratch_reset();
   return PROXY_CONTINUE;
 }
@@ -248,54 +246,54 @@ uint32_t proxy_on_response_trailers(uint32_t context_id, uint32_t trailers) {
  * ends it in the engine, the others find nothing left to give back. */
 PROXY_EXPORT(proxy_on_log)
 void proxy_on_log(uint32_t context_id) {
-  if (started)
-    sentc_engine_end(context_id, now_ms());
+  if (engine)
+    sentc_engine_end(engine, context_id, now_ms());
 }
 
 PROXY_EXPORT(proxy_on_done)
 uint32_t proxy_on_done(uint32_t context_id) {
-  if (started)
-    sentc_engine_end(context_id, now_ms());
+  if (engine)
+    sentc_engine_end(engine, context_id, now_ms());
   return 1;
 }
 
 PROXY_EXPORT(proxy_on_delete)
 void proxy_on_delete(uint32_t context_id) {
-  if (started)
-    sentc_engine_end(context_id, now_ms());
+  if (engine)
+    sentc_engine_end(engine, context_id, now_ms());
 }
 
 PROXY_EXPORT(proxy_on_tick)
 void proxy_on_tick(uint32_t root_id) {
   (void)root_id;
-  if (started)
-    sentc_engine_tick(now_ms());
+  if (engine)
+    sentc_engine_tick(engine, now_ms());
   sentc_scratch_reset();
 }
 
-/* The engine's platform (platform.h), on Envoy's host calls. */
-int32_t sentc_counter_define(const char *name, size_t len) {
+/* The engine's platform (engine/platform.h), on Envoy's host calls. */
+int32_t sentc_platform_counter_define(const char *name, size_t len) {
   uint32_t id = 0;
   if (proxy_define_metric(PROXY_COUNTER, name, len, &id) != PROXY_OK)
     return -1;
   return (int32_t)id;
 }
 
-void sentc_counter_add(int32_t id, uint32_t n) {
+void sentc_platform_counter_add(int32_t id, uint32_t n) {
   proxy_increment_metric((uint32_t)id, (int64_t)n);
 }
 
-void sentc_random_bytes(void *out, size_t len) {
+void sentc_platform_random(void *out, size_t len) {
   if (wasi_random_get(out, len) != 0)
     memset(out, 0, len);
 }
 
-void sentc_resume_stream(uint32_t stream) {
+void sentc_platform_resume(uint32_t stream) {
   proxy_set_effective_context(stream);
   proxy_continue_stream(PROXY_STREAM_REQUEST);
 }
 
-void sentc_wake_every(uint32_t ms) { proxy_set_tick_period_milliseconds(ms); }
+void sentc_platform_wake_every(uint32_t ms) { proxy_set_tick_period_milliseconds(ms); }
 
 static int shared_status(uint32_t result) {
   switch (result) {
@@ -306,8 +304,8 @@ static int shared_status(uint32_t result) {
   }
 }
 
-int sentc_shared_get(const char *key, size_t key_len, void *out, size_t room, size_t *len,
-                     uint32_t *cas) {
+int sentc_platform_shared_get(const char *key, size_t key_len, void *out, size_t room,
+                              size_t *len, uint32_t *cas) {
   struct sentc_scratch_mark mark = sentc_scratch_mark();
   const char *value = NULL;
   *len = 0;
@@ -318,7 +316,7 @@ int sentc_shared_get(const char *key, size_t key_len, void *out, size_t room, si
   return status;
 }
 
-int sentc_shared_set(const char *key, size_t key_len, const void *value, size_t len,
-                     uint32_t cas) {
+int sentc_platform_shared_set(const char *key, size_t key_len, const void *value, size_t len,
+                              uint32_t cas) {
   return shared_status(proxy_set_shared_data(key, key_len, value, len, cas));
 }

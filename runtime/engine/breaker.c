@@ -1,10 +1,61 @@
 /*
- * breaker.c: the breaker state machine (see breaker.h).
+ * breaker.c: the breaker rule kind (kinds.h), the circuit breaker state
+ * machine of sentinel-golang core/circuitbreaker, on one cell per rule
+ * (layout.h: struct sentc_breaker_cell; the half-open probes out are a
+ * permit field, store.h).
+ *
+ * closed: every request passes; each completion is counted in the window
+ *   (complete, error, slow); once the window holds min_requests
+ *   completions, the breaker opens when errors >= count (error_count) or
+ *   errors / completions >= ratio (error_ratio), slow / completions >= ratio
+ *   (slow_ratio), the comparisons sentinel-golang makes.
+ * open: every request is blocked until `open_ms` has passed; the next
+ *   request then turns it half-open and passes as a probe.
+ * half-open: at most `probes` probes are let through; a bad probe (error,
+ *   slow, or no response) reopens it for another `open_ms`; when `probes`
+ *   probes have succeeded it closes with an empty window.  Completions of
+ *   requests that passed before it opened are counted but decide nothing.
  */
+#include <stddef.h>
+#include <stdlib.h>
 #include "breaker.h"
+#include "core.h"
+#include "window.h"
 
-int sentc_breaker_admits(const struct sentc_breaker *rule,
-                         const struct sentc_breaker_cell *cell, int64_t now) {
+struct sentc_breaker_state {
+  sentc_cell *cells;
+};
+
+/* What a breaker effect holds (struct sentc_effect.flags). */
+enum { PROBE = 1 };
+
+int sentc_breaker_start(struct sentc_engine *E) {
+  const struct sentc_policy *p = E->policy;
+  struct sentc_breaker_state *s = calloc(1, sizeof *s);
+  E->breaker = s;
+  if (!s || !(s->cells = calloc(p->n_breaker ? p->n_breaker : 1, sizeof *s->cells)))
+    return -1;
+  uint32_t probes_out = offsetof(struct sentc_breaker_cell, probes_out);
+  for (uint32_t i = 0; i < p->n_breaker; i++) {
+    if (!sentc_window_sane(&p->breaker[i].window))
+      return -1;
+    s->cells[i] = sentc_store_reserve(&E->store, sentc_layout_breaker_cell(p->breaker[i].window.buckets),
+                                      p->breaker[i].rule.scope, &probes_out, 1);
+  }
+  return 0;
+}
+
+void sentc_breaker_stop(struct sentc_engine *E) {
+  if (E->breaker)
+    free(E->breaker->cells);
+  free(E->breaker);
+  E->breaker = NULL;
+}
+
+/* ---- the state machine, on a cell's copy (breaker.h) ---- */
+
+int sentc_breaker_admits(const struct sentc_breaker *rule, const struct sentc_breaker_cell *cell,
+                  int64_t now) {
   switch (cell->state) {
   case SENTC_OPEN:
     return now >= cell->open_until;
@@ -15,8 +66,7 @@ int sentc_breaker_admits(const struct sentc_breaker *rule,
   }
 }
 
-int sentc_breaker_enter(const struct sentc_breaker *rule, struct sentc_breaker_cell *cell,
-                        int64_t now) {
+int sentc_breaker_enter(const struct sentc_breaker *rule, struct sentc_breaker_cell *cell, int64_t now) {
   if (!sentc_breaker_admits(rule, cell, now))
     return -1;
   if (cell->state == SENTC_CLOSED)
@@ -56,8 +106,8 @@ static int threshold_reached(const struct sentc_breaker *rule,
   return ratio >= rule->ratio - 1e-9;
 }
 
-void sentc_breaker_complete(const struct sentc_breaker *rule, struct sentc_breaker_cell *cell,
-                            int64_t now, uint32_t rt_ms, int error, int probe) {
+void sentc_breaker_observe(const struct sentc_breaker *rule, struct sentc_breaker_cell *cell,
+                     int64_t now, uint32_t rt_ms, int error, int probe) {
   int slow = rule->kind == SENTC_BREAKER_SLOW_RATIO && rt_ms > rule->max_rt_ms;
   sentc_window_complete(&rule->window, cell->ring, now, rt_ms);
   if (error)
@@ -87,4 +137,67 @@ int sentc_breaker_is_error(const struct sentc_breaker *rule, int http_status, in
     if (http_status >= rule->error_ranges[i].lo && http_status <= rule->error_ranges[i].hi)
       return 1;
   return 0;
+}
+
+/* ---- the kind's operations ---- */
+
+int sentc_breaker_blocks(struct sentc_engine *E, uint32_t i, struct sentc_ask *ask) {
+  struct sentc_breaker_cell *c = sentc_store_view(&E->store, E->breaker->cells[i]);
+  if (sentc_breaker_admits(&E->policy->breaker[i], c, ask->now))
+    return 0;
+  ask->retry_ms = c->state == SENTC_OPEN ? c->open_until - ask->now : 0;
+  return 1;
+}
+
+struct change {
+  const struct sentc_breaker *rule;
+  int64_t now;
+  int probe;
+  uint32_t rt_ms;
+  int error;
+};
+
+static int enter_cell(void *value, void *arg) {
+  struct change *a = arg;
+  a->probe = sentc_breaker_enter(a->rule, value, a->now);
+  if (a->probe < 0)
+    return -1;
+  return a->probe ? 0 : SENTC_STORE_UNCHANGED;   /* closed: nothing to write */
+}
+
+int sentc_breaker_commit(struct sentc_engine *E, uint32_t i, struct sentc_ask *ask,
+                         struct sentc_effect *e) {
+  struct change a = {.rule = &E->policy->breaker[i], .now = ask->now};
+  int result = sentc_core_commit(E, sentc_store_update(&E->store, E->breaker->cells[i], enter_cell, &a));
+  if (result == SENTC_COMMIT_OK)
+    *e = (struct sentc_effect){.kind = SENTC_KIND_BREAKER, .flags = a.probe ? PROBE : 0, .rule = i,
+                               .at = ask->now};
+  return result;
+}
+
+static int leave_cell(void *value, void *arg) {
+  sentc_breaker_leave(value, *(int *)arg);
+  return 0;
+}
+
+void sentc_breaker_release(struct sentc_engine *E, const struct sentc_effect *e,
+                           enum sentc_release how) {
+  if (how == SENTC_RELEASE_END)
+    return;             /* completed: its response was counted */
+  int probe = e->flags & PROBE;
+  sentc_store_update(&E->store, E->breaker->cells[e->rule], leave_cell, &probe);
+}
+
+static int complete_cell(void *value, void *arg) {
+  struct change *a = arg;
+  sentc_breaker_observe(a->rule, value, a->now, a->rt_ms, a->error, a->probe);
+  return 0;
+}
+
+void sentc_breaker_complete(struct sentc_engine *E, const struct sentc_effect *e,
+                            const struct sentc_outcome *o) {
+  const struct sentc_breaker *b = &E->policy->breaker[e->rule];
+  struct change a = {.rule = b, .now = o->now, .probe = e->flags & PROBE, .rt_ms = o->rt_ms,
+                     .error = o->no_response || sentc_breaker_is_error(b, o->http_status, o->grpc_status)};
+  sentc_store_update(&E->store, E->breaker->cells[e->rule], complete_cell, &a);
 }

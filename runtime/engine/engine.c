@@ -3,269 +3,305 @@
  * stream's life after it.
  *
  * Phase one checks the system rule, then every rule of every matching
- * resource (resources in file order; in each, flow, concurrency, hotspot,
- * breaker, each kind in file order) without touching any state; the first
- * rule that would block decides.  Only when nothing blocks does phase two
- * commit, recording every effect on the stream; if a commit's re-check
- * fails (another worker got there first, once state is shared), what the
- * request already committed is undone and that rule blocks it.  So a
- * request blocked anywhere leaves no pass and no permit behind, and counts
- * as a block of the blocking rule only.
+ * resource (resources in file order; in each, the kinds in the registry's
+ * order, tables.h, each kind in file order) without touching any state;
+ * the first rule that would block decides.  Only when nothing blocks does
+ * phase two commit, in the same order, recording every effect on the
+ * stream; if a commit's re-check fails (another worker got there first,
+ * once state is shared), what the request already committed is undone and
+ * that rule blocks it.  So a request blocked anywhere leaves no pass and no
+ * permit behind, and counts as a block of the blocking rule only.
+ *
+ * Each kind's work is its own file's (kinds.h); this file only runs them,
+ * through the switches below, which the registry writes.
  */
-#include <string.h>
-#include "cells.h"
-#include "engine.h"
-#include "hotspot.h"
-#include "keys.h"
+#include <stdlib.h>
+#include "bound.h"
+#include "core.h"
 #include "match.h"
+#include "normalize.h"
 #include "platform.h"
 #include "reply.h"
-#include "rules.h"
-#include "state.h"
-#include "stream.h"
 
-static const struct sentc_policy *policy;
-static struct sentc_client_ip_policy client_ip;
-static uint32_t *matched;                 /* n_resources slots */
-static int32_t held_list = -1;            /* streams waiting for their turn */
-static uint32_t wake_ms;                  /* tick period asked for, 0 = none */
+/* ---- dispatch: one case per kind, from the registry ---- */
 
-/* Counters: per resource "passed"; per rule "blocked.LABEL". */
-static int32_t *passed_counter, *flow_blocked, *concurrency_blocked, *hotspot_blocked,
-    *breaker_blocked;
-static int32_t system_blocked[4];
-static const char *const system_labels[4] = {"qps", "concurrency", "avg_rt", "adaptive"};
+#define DISPATCH(K, k, call) \
+  case SENTC_KIND_##K:       \
+    return sentc_##k##_##call;
 
-/* The hotspot keys of the request being decided, found in phase one. */
-struct key {
-  const char *text;
-  size_t len;
-  uint64_t hash;
-};
-static struct key *keys;                  /* n_hotspots slots */
-static char key_buffer[512];
-
-static int32_t define_counter(const struct sentc_string *resource, const char *event,
-                              const char *label) {
-  char name[512];
-  size_t len = 0;
-  const char *parts[] = {"sentc.", resource->text, ".", event, label ? "." : "",
-                         label ? label : ""};
-  for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-    size_t n = strlen(parts[i]);
-    if (len + n >= sizeof name)
-      return -1;
-    memcpy(name + len, parts[i], n);
-    len += n;
+static int kind_blocks(struct sentc_engine *E, enum sentc_kind kind, uint32_t rule,
+                       struct sentc_ask *ask) {
+  switch (kind) {
+#define BLOCKS(K, k, status, grpc, tcp) DISPATCH(K, k, blocks(E, rule, ask))
+    SENTC_RULE_KINDS(BLOCKS)
+    BLOCKS(SYSTEM, system, 0, 0, 0)
+#undef BLOCKS
+  case SENTC_N_KINDS:
+    break;
   }
-  return sentc_counter_define(name, len);
-}
-
-static int allocate(void) {
-  matched = sentc_zalloc(policy->n_resources, sizeof *matched);
-  keys = sentc_zalloc(policy->n_hotspots, sizeof *keys);
-  passed_counter = sentc_zalloc(policy->n_resources, sizeof *passed_counter);
-  flow_blocked = sentc_zalloc(policy->n_flows, sizeof *flow_blocked);
-  concurrency_blocked = sentc_zalloc(policy->n_concurrency, sizeof *concurrency_blocked);
-  hotspot_blocked = sentc_zalloc(policy->n_hotspots, sizeof *hotspot_blocked);
-  breaker_blocked = sentc_zalloc(policy->n_breakers, sizeof *breaker_blocked);
-  return matched && keys && passed_counter && flow_blocked && concurrency_blocked &&
-         hotspot_blocked && breaker_blocked ? 0 : -1;
-}
-
-static void define_slice(const struct sentc_string *name, struct sentc_slice s,
-                         const struct sentc_rule *(*rule)(uint32_t), int32_t *counters) {
-  for (uint32_t j = s.first; j < s.first + s.n; j++)
-    counters[j] = define_counter(name, "blocked", rule(j)->label);
-}
-
-static const struct sentc_rule *flow_rule(uint32_t i) { return &policy->flows[i].rule; }
-static const struct sentc_rule *concurrency_rule(uint32_t i) { return &policy->concurrency[i].rule; }
-static const struct sentc_rule *hotspot_rule(uint32_t i) { return &policy->hotspots[i].rule; }
-static const struct sentc_rule *breaker_rule(uint32_t i) { return &policy->breakers[i].rule; }
-
-static void define_counters(void) {
-  for (uint32_t i = 0; i < policy->n_resources; i++) {
-    const struct sentc_resource *r = &policy->resources[i];
-    passed_counter[i] = define_counter(&r->name, "passed", NULL);
-    define_slice(&r->name, r->flows, flow_rule, flow_blocked);
-    define_slice(&r->name, r->concurrency, concurrency_rule, concurrency_blocked);
-    define_slice(&r->name, r->hotspots, hotspot_rule, hotspot_blocked);
-    define_slice(&r->name, r->breakers, breaker_rule, breaker_blocked);
-  }
-  static const struct sentc_string system = {"system", 6};
-  for (int i = 0; i < 4; i++)
-    system_blocked[i] = policy->system.present ? define_counter(&system, "blocked", system_labels[i]) : -1;
-}
-
-static uint32_t max_effects(void) {
-  return sentc_stream_max_effects(policy->n_flows, policy->n_concurrency, policy->n_hotspots,
-                                  policy->n_breakers);
-}
-
-int sentc_engine_start(const struct sentc_policy *p) {
-  if (p->tables_version != SENTC_TABLES_VERSION)
-    return -1;
-  policy = p;
-  client_ip = (struct sentc_client_ip_policy){p->client_ip, p->xff_hops};
-  if (allocate() != 0 || sentc_rules_start(p) != 0)
-    return -1;
-  /* Proxy hotspot slots are found by hash in every VM: one seed for all. */
-  uint64_t seed[2];
-  sentc_random_bytes(seed, sizeof seed);
-  sentc_state_agree(seed, sizeof seed);
-  sentc_hash_seed(seed[0], seed[1]);
-  sentc_streams_init(max_effects());
-  held_list = -1;
-  wake_ms = 0;
-  define_counters();
   return 0;
 }
 
-static void count(int32_t counter) {
-  if (counter >= 0)
-    sentc_counter_add(counter, 1);
+static int kind_commit(struct sentc_engine *E, enum sentc_kind kind, uint32_t rule,
+                       struct sentc_ask *ask, struct sentc_effect *effect) {
+  switch (kind) {
+#define COMMIT(K, k, status, grpc, tcp) DISPATCH(K, k, commit(E, rule, ask, effect))
+    SENTC_RULE_KINDS(COMMIT)
+    COMMIT(SYSTEM, system, 0, 0, 0)
+#undef COMMIT
+  case SENTC_N_KINDS:
+    break;
+  }
+  return SENTC_COMMIT_NOTHING;
+}
+
+static void kind_release(struct sentc_engine *E, const struct sentc_effect *effect,
+                         enum sentc_release how) {
+  switch ((enum sentc_kind)effect->kind) {
+#define RELEASE(K, k, status, grpc, tcp) DISPATCH(K, k, release(E, effect, how))
+    SENTC_RULE_KINDS(RELEASE)
+    RELEASE(SYSTEM, system, 0, 0, 0)
+#undef RELEASE
+  case SENTC_N_KINDS:
+    break;
+  }
+  SENTC_ASSERT(0);
+}
+
+static void kind_complete(struct sentc_engine *E, const struct sentc_effect *effect,
+                          const struct sentc_outcome *outcome) {
+  switch ((enum sentc_kind)effect->kind) {
+#define COMPLETE(K, k, status, grpc, tcp) DISPATCH(K, k, complete(E, effect, outcome))
+    SENTC_RULE_KINDS(COMPLETE)
+    COMPLETE(SYSTEM, system, 0, 0, 0)
+#undef COMPLETE
+  case SENTC_N_KINDS:
+    break;
+  }
+  SENTC_ASSERT(0);
+}
+
+/* ---- start and stop ---- */
+
+void sentc_engine_stop(struct sentc_engine *E) {
+  if (!E)
+    return;
+#define STOP(K, k, status, grpc, tcp) sentc_##k##_stop(E);
+  SENTC_RULE_KINDS(STOP)
+  STOP(SYSTEM, system, 0, 0, 0)
+#undef STOP
+  sentc_metrics_stop(&E->metrics);
+  sentc_stream_free(&E->streams);
+  sentc_store_close(&E->store);
+  free(E->matched);
+  free(E->path);
+  free(E->reply);
+  free(E);
+}
+
+/* Reserves every kind's cells (in the registry's order, which every VM
+ * shares: proxy cells are named by their rank), then allocates them. */
+static int start_kinds(struct sentc_engine *E) {
+#define START(K, k, status, grpc, tcp) \
+  if (sentc_##k##_start(E) != 0)       \
+    return -1;
+  SENTC_RULE_KINDS(START)
+  START(SYSTEM, system, 0, 0, 0)
+#undef START
+  return sentc_store_seal(&E->store);
+}
+
+/* Whether rule `j` of kind `k` is in its array, with a fallback and a
+ * scope the runtime knows. */
+static int rule_sane(const struct sentc_policy *p, enum sentc_kind k, uint32_t j) {
+  const struct sentc_rule *rule = sentc_tables_rule(p, k, j);
+  return (rule->fallback == SENTC_BUILTIN_FALLBACK ||
+          (rule->fallback >= 0 && (uint32_t)rule->fallback < p->n_fallbacks)) &&
+         (rule->scope == SENTC_SCOPE_PROXY || rule->scope == SENTC_SCOPE_WORKER);
+}
+
+/* The runtime trusts the tables' indices on every request, so they are
+ * checked once, here: every slice within its kind's array, every rule's
+ * fallback and scope, every watcher a flow rule.  (Each kind checks its
+ * own fields at its start.) */
+static int tables_sane(const struct sentc_policy *p) {
+  uint32_t counts[SENTC_N_RULE_KINDS] = {
+#define COUNT_OF(K, k, status, grpc, tcp) [SENTC_KIND_##K] = p->n_##k,
+    SENTC_RULE_KINDS(COUNT_OF)
+#undef COUNT_OF
+  };
+  for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
+    for (uint32_t j = 0; j < counts[k]; j++)
+      if (!rule_sane(p, k, j))
+        return 0;
+  for (uint32_t i = 0; i < p->n_resources; i++) {
+    const struct sentc_resource *r = &p->resources[i];
+    for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
+      if ((uint64_t)r->rules[k].first + r->rules[k].n > counts[k])
+        return 0;
+    for (uint32_t w = 0; w < r->n_watchers; w++)
+      if (r->watchers[w] >= p->n_flow)
+        return 0;
+  }
+  return !p->system.present || p->system.fallback == SENTC_BUILTIN_FALLBACK ||
+         (p->system.fallback >= 0 && (uint32_t)p->system.fallback < p->n_fallbacks);
+}
+
+static uint32_t max_effects(const struct sentc_policy *p) {
+  uint32_t rules = 0;
+#define COUNT(K, k, status, grpc, tcp) rules += p->n_##k;
+  SENTC_RULE_KINDS(COUNT)
+#undef COUNT
+  return sentc_layout_max_effects(rules, p->n_flow);
+}
+
+struct sentc_engine *sentc_engine_start(const struct sentc_policy *p, const char **error) {
+  if (p->tables_version != SENTC_TABLES_VERSION) {
+    *error = "the policy's tables were made for another sentc runtime; recompile the policy";
+    return NULL;
+  }
+  if (!tables_sane(p)) {
+    *error = "the policy's tables are inconsistent; recompile the policy";
+    return NULL;
+  }
+  *error = "out of memory, or a rule's table is inconsistent";
+  struct sentc_engine *E = calloc(1, sizeof *E);
+  if (!E)
+    return NULL;
+  E->policy = p;
+  E->held_list = -1;
+  E->matched = calloc(p->n_resources ? p->n_resources : 1, sizeof *E->matched);
+  E->path = malloc(SENTC_PATH_MAX);
+  E->reply = malloc(SENTC_REPLY_MAX);
+  if (!E->matched || !E->path || !E->reply || sentc_store_open(&E->store, &p->name, p->hash) != 0 ||
+      start_kinds(E) != 0 || sentc_metrics_start(&E->metrics, p) != 0) {
+    sentc_engine_stop(E);
+    return NULL;
+  }
+  /* Proxy hotspot slots are found by hash in every VM: one key for all. */
+  sentc_platform_random(&E->hash_key, sizeof E->hash_key);
+  sentc_store_agree(&E->store, &E->hash_key, sizeof E->hash_key);
+  sentc_stream_init(&E->streams, max_effects(p));
+  return E;
+}
+
+/* A callback starts: the engine's time for the host's raw reading. */
+static int64_t begin(struct sentc_engine *E, int64_t raw_ms) {
+  int64_t now = sentc_clock_now(&E->clock, &E->store.shared, raw_ms);
+  sentc_store_begin(&E->store, now);
+  return now;
+}
+
+/* A callback ends: what the store gave up is counted. */
+static void end(struct sentc_engine *E) {
+  sentc_metrics_unavailable(&E->metrics, sentc_store_gave_up(&E->store));
 }
 
 /* ---- phase one ---- */
 
+/* What blocks a request: a rule of a resource, or a system check. */
 struct blocker {
-  const char *kind;           /* NULL: nothing blocks */
-  const struct sentc_resource *resource;
-  const struct sentc_rule *rule;
-  int32_t counter;
+  enum sentc_kind kind;
+  int32_t resource;          /* -1: system */
+  uint32_t rule;             /* system: the check; UINT32_MAX: none to count */
   int64_t retry_ms;
 };
 
-static void blocked_by(struct blocker *b, const char *kind, const struct sentc_resource *r,
-                       const struct sentc_rule *rule, int32_t counter) {
-  b->kind = kind;
-  b->resource = r;
-  b->rule = rule;
-  b->counter = counter;
-}
-
-/* The hotspot key of rule j, hashed; NULL text when the request has none. */
-static void find_key(uint32_t j, const struct sentc_request *request) {
-  struct key *k = &keys[j];
-  k->text = sentc_key_of(&policy->hotspots[j], request, &client_ip, key_buffer,
-                         sizeof key_buffer, &k->len);
-  if (k->text)
-    k->hash = sentc_hash(k->text, k->len) ^ j;
-}
-
-static int resource_blocks(const struct sentc_resource *r, const struct sentc_request *request,
-                           int64_t now, struct blocker *b) {
-  for (uint32_t j = r->flows.first; j < r->flows.first + r->flows.n; j++)
-    if (sentc_flow_blocks(j, now, &b->retry_ms))
-      return blocked_by(b, "flow", r, flow_rule(j), flow_blocked[j]), 1;
-  for (uint32_t j = r->concurrency.first; j < r->concurrency.first + r->concurrency.n; j++)
-    if (sentc_concurrency_blocks(j))
-      return blocked_by(b, "concurrency", r, concurrency_rule(j), concurrency_blocked[j]), 1;
-  for (uint32_t j = r->hotspots.first; j < r->hotspots.first + r->hotspots.n; j++) {
-    find_key(j, request);
-    if (keys[j].text && sentc_hotspot_blocks(j, keys[j].text, keys[j].len, keys[j].hash, now, &b->retry_ms))
-      return blocked_by(b, "hotspot", r, hotspot_rule(j), hotspot_blocked[j]), 1;
-  }
-  for (uint32_t j = r->breakers.first; j < r->breakers.first + r->breakers.n; j++)
-    if (sentc_breaker_blocks(j, now, &b->retry_ms))
-      return blocked_by(b, "breaker", r, breaker_rule(j), breaker_blocked[j]), 1;
+static int resource_blocks(struct sentc_engine *E, uint32_t index, struct sentc_ask *ask,
+                           struct blocker *b) {
+  const struct sentc_resource *r = &E->policy->resources[index];
+  for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
+    for (uint32_t j = r->rules[k].first; j < r->rules[k].first + r->rules[k].n; j++)
+      if (kind_blocks(E, k, j, ask)) {
+        *b = (struct blocker){k, (int32_t)index, j, ask->retry_ms};
+        return 1;
+      }
   return 0;
 }
 
-static void check(const struct sentc_request *request, uint32_t n, int64_t now, struct blocker *b) {
-  *b = (struct blocker){0};
-  const char *system = request->protocol == SENTC_HTTP ? sentc_system_blocks(now) : NULL;
-  if (system) {
-    int label = 0;
-    while (strcmp(system_labels[label], system) != 0)
-      label++;
-    b->kind = "system";
-    b->counter = system_blocked[label];
-    return;
+static int check(struct sentc_engine *E, struct sentc_ask *ask, uint32_t n, struct blocker *b) {
+  if (ask->request->protocol == SENTC_HTTP) {
+    int check = kind_blocks(E, SENTC_KIND_SYSTEM, 0, ask);
+    if (check) {
+      *b = (struct blocker){SENTC_KIND_SYSTEM, -1, (uint32_t)check - 1, 0};
+      return 1;
+    }
   }
   for (uint32_t i = 0; i < n; i++)
-    if (resource_blocks(&policy->resources[matched[i]], request, now, b))
-      return;
+    if (resource_blocks(E, E->matched[i], ask, b))
+      return 1;
+  return 0;
 }
 
 /* ---- phase two ---- */
 
-struct commit {
-  struct sentc_stream *stream;
-  int64_t now, wait_us;
-};
-
-/* `wait_us` is read only after the commit in the call's arguments has set it
- * (argument evaluation order is unspecified). */
-static int record(struct commit *c, int result, struct sentc_effect *e, const int64_t *wait_us) {
-  if (result != 0)
+/* Commits one rule, recording its effect; -1 when its re-check blocks. */
+static int commit_rule(struct sentc_engine *E, enum sentc_kind kind, uint32_t rule,
+                       struct sentc_ask *ask, struct sentc_stream *s, int64_t *wait_us) {
+  struct sentc_effect e;
+  ask->wait_us = 0;
+  int result = kind_commit(E, kind, rule, ask, &e);
+  if (result == SENTC_COMMIT_BLOCK)
     return -1;
-  c->stream->effects[c->stream->n_effects++] = *e;
-  if (wait_us && *wait_us > c->wait_us)
-    c->wait_us = *wait_us;
+  if (result == SENTC_COMMIT_OK)
+    sentc_stream_record(&E->streams, s, &e);
+  if (ask->wait_us > *wait_us)
+    *wait_us = ask->wait_us;
   return 0;
 }
 
-static int commit_resource(uint32_t index, struct commit *c, struct blocker *b) {
-  const struct sentc_resource *r = &policy->resources[index];
-  struct sentc_effect e;
-  int64_t wait;
-  for (uint32_t j = r->flows.first; j < r->flows.first + r->flows.n; j++)
-    if (record(c, sentc_flow_commit(j, c->now, &e, &wait), &e, &wait))
-      return blocked_by(b, "flow", r, flow_rule(j), flow_blocked[j]), -1;
-  for (uint32_t k = 0; k < r->n_watchers; k++) {
-    sentc_flow_count_of(r->watchers[k], c->now, &e);
-    record(c, 0, &e, NULL);
+/* A resource's rules, then the flow rules that count its passes (`of`). */
+static int commit_resource(struct sentc_engine *E, uint32_t index, struct sentc_ask *ask,
+                           struct sentc_stream *s, int64_t *wait_us, struct blocker *b) {
+  const struct sentc_resource *r = &E->policy->resources[index];
+  for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
+    for (uint32_t j = r->rules[k].first; j < r->rules[k].first + r->rules[k].n; j++)
+      if (commit_rule(E, k, j, ask, s, wait_us) != 0) {
+        *b = (struct blocker){k, (int32_t)index, j, 0};
+        return -1;
+      }
+  for (uint32_t w = 0; w < r->n_watchers; w++) {
+    struct sentc_effect e;
+    sentc_flow_count_of(E, r->watchers[w], ask->now, &e);
+    sentc_stream_record(&E->streams, s, &e);
   }
-  for (uint32_t j = r->concurrency.first; j < r->concurrency.first + r->concurrency.n; j++)
-    if (record(c, sentc_concurrency_commit(j, &e), &e, NULL))
-      return blocked_by(b, "concurrency", r, concurrency_rule(j), concurrency_blocked[j]), -1;
-  for (uint32_t j = r->hotspots.first; j < r->hotspots.first + r->hotspots.n; j++)
-    if (keys[j].text &&
-        record(c, sentc_hotspot_commit(j, keys[j].text, keys[j].len, keys[j].hash, c->now, &e, &wait), &e, &wait))
-      return blocked_by(b, "hotspot", r, hotspot_rule(j), hotspot_blocked[j]), -1;
-  for (uint32_t j = r->breakers.first; j < r->breakers.first + r->breakers.n; j++)
-    if (record(c, sentc_breaker_commit(j, c->now, &e), &e, NULL))
-      return blocked_by(b, "breaker", r, breaker_rule(j), breaker_blocked[j]), -1;
   return 0;
 }
 
-static void undo(struct sentc_stream *s) {
+static void undo(struct sentc_engine *E, struct sentc_stream *s) {
   while (s->n_effects > 0)
-    sentc_effect_undo(&s->effects[--s->n_effects]);
+    kind_release(E, &s->effects[--s->n_effects], SENTC_RELEASE_UNDO);
 }
 
-static int commit(const struct sentc_request *request, uint32_t n, struct commit *c,
-                  struct blocker *b) {
-  struct sentc_effect e;
-  if (request->protocol == SENTC_HTTP && policy->system.present &&
-      record(c, sentc_system_commit(c->now, &e), &e, NULL) != 0) {
-    b->kind = "system";       /* its state was unreachable and on_error is deny */
-    b->counter = -1;
+static int commit(struct sentc_engine *E, struct sentc_ask *ask, uint32_t n,
+                  struct sentc_stream *s, int64_t *wait_us, struct blocker *b) {
+  if (ask->request->protocol == SENTC_HTTP &&
+      commit_rule(E, SENTC_KIND_SYSTEM, 0, ask, s, wait_us) != 0) {
+    /* Its state was unreachable and on_error is deny: no check to blame. */
+    *b = (struct blocker){SENTC_KIND_SYSTEM, -1, UINT32_MAX, 0};
     return -1;
   }
   for (uint32_t i = 0; i < n; i++)
-    if (commit_resource(matched[i], c, b) != 0) {
-      undo(c->stream);
+    if (commit_resource(E, E->matched[i], ask, s, wait_us, b) != 0) {
+      undo(E, s);
       return -1;
     }
   return 0;
 }
 
 /* The flow rule with the fewest requests left, for the rate-limit headers. */
-static void note_ratelimit(struct sentc_stream *s, uint32_t n, int64_t now) {
+static void note_ratelimit(struct sentc_engine *E, struct sentc_stream *s, uint32_t n, int64_t now) {
+  const struct sentc_policy *p = E->policy;
   for (uint32_t i = 0; i < n; i++) {
-    const struct sentc_resource *r = &policy->resources[matched[i]];
-    for (uint32_t j = r->flows.first; j < r->flows.first + r->flows.n; j++) {
-      uint32_t remaining, reset;
-      sentc_flow_ratelimit(j, now, &remaining, &reset);
+    struct sentc_slice flows = p->resources[E->matched[i]].rules[SENTC_KIND_FLOW];
+    for (uint32_t j = flows.first; j < flows.first + flows.n; j++) {
+      uint32_t limit, remaining, reset;
+      sentc_flow_quota(E, j, now, &limit, &remaining, &reset);
       if (s->ratelimit && remaining >= s->rl_remaining)
         continue;
-      const struct sentc_flow *f = &policy->flows[j];
       s->ratelimit = 1;
-      s->rl_limit = f->count;
-      s->rl_window_s = (f->window.window_ms + 999) / 1000;
+      s->rl_limit = limit;
+      s->rl_window_s = (p->flow[j].window.window_ms + 999) / 1000;
       s->rl_remaining = remaining;
       s->rl_reset_s = reset;
     }
@@ -274,37 +310,38 @@ static void note_ratelimit(struct sentc_stream *s, uint32_t n, int64_t now) {
 
 /* ---- holding ---- */
 
-static void want_wake(uint32_t ms) {
-  if (ms == wake_ms)
+static void want_wake(struct sentc_engine *E, uint32_t ms) {
+  if (ms == E->wake_ms)
     return;
-  wake_ms = ms;
-  sentc_wake_every(ms);
+  E->wake_ms = ms;
+  sentc_platform_wake_every(ms);
 }
 
 /* Ticks at the next held stream's turn, or as often as the state store
  * needs (liveness stamps), or none. */
-static void schedule(int64_t now) {
-  uint32_t store_ms = sentc_state_wake_ms();
+static void schedule(struct sentc_engine *E, int64_t now) {
+  uint32_t store_ms = sentc_store_wake_ms(&E->store);
   int64_t next = store_ms ? now + store_ms : INT64_MAX;
-  for (int32_t i = held_list; i >= 0; i = sentc_stream_at(i)->next_held)
-    if (sentc_stream_at(i)->resume_at < next)
-      next = sentc_stream_at(i)->resume_at;
+  for (int32_t i = E->held_list; i >= 0; i = sentc_stream_at(&E->streams, i)->next_held)
+    if (sentc_stream_at(&E->streams, i)->resume_at < next)
+      next = sentc_stream_at(&E->streams, i)->resume_at;
   if (next == INT64_MAX)
-    want_wake(0);
+    want_wake(E, 0);
   else
-    want_wake(next - now < 1 ? 1 : (uint32_t)(next - now));
+    want_wake(E, next - now < 1 ? 1 : (uint32_t)(next - now));
 }
 
-static void hold(struct sentc_stream *s, int64_t resume_at) {
+static void hold(struct sentc_engine *E, struct sentc_stream *s, int64_t resume_at) {
   s->held = 1;
   s->resume_at = resume_at;
-  s->next_held = held_list;
-  held_list = sentc_stream_index(s);
+  s->next_held = E->held_list;
+  E->held_list = sentc_stream_index(&E->streams, s);
 }
 
-static void unhold(struct sentc_stream *s) {
-  int32_t me = sentc_stream_index(s);
-  for (int32_t *link = &held_list; *link >= 0; link = &sentc_stream_at(*link)->next_held)
+static void unhold(struct sentc_engine *E, struct sentc_stream *s) {
+  int32_t me = sentc_stream_index(&E->streams, s);
+  for (int32_t *link = &E->held_list; *link >= 0;
+       link = &sentc_stream_at(&E->streams, *link)->next_held)
     if (*link == me) {
       *link = s->next_held;
       break;
@@ -312,118 +349,149 @@ static void unhold(struct sentc_stream *s) {
   s->held = 0;
 }
 
-void sentc_engine_tick(int64_t now) {
-  sentc_state_now(now);
-  sentc_state_tick();
-  for (int32_t i = held_list, next; i >= 0; i = next) {
-    struct sentc_stream *s = sentc_stream_at(i);
+void sentc_engine_tick(struct sentc_engine *E, int64_t raw_ms) {
+  int64_t now = begin(E, raw_ms);
+  sentc_store_tick(&E->store);
+  for (int32_t i = E->held_list, next; i >= 0; i = next) {
+    struct sentc_stream *s = sentc_stream_at(&E->streams, i);
     next = s->next_held;
     if (s->resume_at > now)
       continue;
-    unhold(s);
+    unhold(E, s);
     s->pass_at = now;
-    sentc_resume_stream(s->id);
+    sentc_platform_resume(s->id);
   }
-  schedule(now);
+  schedule(E, now);
+  end(E);
 }
 
 /* ---- the verdict ---- */
 
-static void reject(const struct sentc_request *request, const struct blocker *b,
-                   struct sentc_verdict *verdict) {
-  count(b->counter);
-  const char *resource = b->resource ? b->resource->name.text : "system";
-  int32_t fallback = b->rule ? b->rule->fallback : policy->system.fallback;
-  struct sentc_block block = {resource, b->kind, fallback, b->retry_ms, request->grpc,
-                              policy->ratelimit_headers};
+static void reject(struct sentc_engine *E, const struct sentc_request *request,
+                   const struct blocker *b, struct sentc_verdict *verdict) {
+  const struct sentc_policy *p = E->policy;
+  if (b->rule != UINT32_MAX)
+    sentc_metrics_block(&E->metrics, b->kind, b->rule);
+  struct sentc_block block = {
+    .resource = b->resource >= 0 ? p->resources[b->resource].name.text : "system",
+    .kind = b->kind,
+    .fallback = b->kind == SENTC_KIND_SYSTEM ? p->system.fallback
+                                             : sentc_tables_rule(p, b->kind, b->rule)->fallback,
+    .retry_after_ms = b->retry_ms,
+    .grpc = request->grpc,
+    .retry_after_header = p->ratelimit_headers,
+  };
   verdict->blocked = 1;
-  if (policy->mode == SENTC_SHADOW) {
-    sentc_reply_shadow(&verdict->reply, &block);
+  if (p->mode == SENTC_SHADOW) {
+    sentc_reply_shadow(&verdict->reply, E->reply, &block);
     verdict->action = SENTC_CONTINUE;
     return;
   }
-  sentc_reply_render(&verdict->reply, policy, &block);
+  sentc_reply_render(&verdict->reply, E->reply, p, &block);
   verdict->action = verdict->reply.forward ? SENTC_CONTINUE : SENTC_BLOCK;
 }
 
-void sentc_engine_request(uint32_t id, const struct sentc_request *request, int64_t now,
-                          struct sentc_verdict *verdict) {
-  sentc_state_now(now);
-  uint32_t n = sentc_match_resources(policy, request, matched);
+static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_request *request,
+                   int64_t now, struct sentc_verdict *verdict) {
+  uint32_t n = sentc_match_resources(E->policy, request, E->path, E->matched);
+  struct sentc_ask ask = {.request = request, .now = now};
   struct blocker b;
   *verdict = (struct sentc_verdict){.action = SENTC_CONTINUE};
-  check(request, n, now, &b);
-  if (b.kind)
-    return reject(request, &b, verdict);
-  struct sentc_stream *s = sentc_stream_open(id);
+  if (check(E, &ask, n, &b))
+    return reject(E, request, &b, verdict);
+  struct sentc_stream *s = sentc_stream_open(&E->streams, id);
   if (!s)
     return;     /* no memory for one more stream: let it through uncounted */
   s->grpc = (uint8_t)request->grpc;
-  struct commit c = {s, now, 0};
-  if (commit(request, n, &c, &b) != 0) {
-    sentc_stream_close(s);
-    return reject(request, &b, verdict);
+  int64_t wait_us = 0;
+  if (commit(E, &ask, n, s, &wait_us, &b) != 0) {
+    sentc_stream_close(&E->streams, s);
+    return reject(E, request, &b, verdict);
   }
   for (uint32_t i = 0; i < n; i++)
-    count(passed_counter[matched[i]]);
-  if (policy->ratelimit_headers)
-    note_ratelimit(s, n, now);
+    sentc_metrics_pass(&E->metrics, E->matched[i]);
+  if (E->policy->ratelimit_headers)
+    note_ratelimit(E, s, n, now);
   s->pass_at = now;
-  if (c.wait_us > 0) {
-    hold(s, now + (c.wait_us + 999) / 1000);
+  if (wait_us > 0) {
+    hold(E, s, now + (wait_us + 999) / 1000);
     verdict->action = SENTC_HOLD;
   }
-  schedule(now);
+  schedule(E, now);
+}
+
+void sentc_engine_request(struct sentc_engine *E, uint32_t id, const struct sentc_request *request,
+                          int64_t raw_ms, struct sentc_verdict *verdict) {
+  decide(E, id, request, begin(E, raw_ms), verdict);
+  end(E);
 }
 
 /* ---- the response and the end ---- */
 
-static void complete(struct sentc_stream *s, int64_t now, int grpc_status, int no_response) {
+static void complete(struct sentc_engine *E, struct sentc_stream *s, int64_t now,
+                     int grpc_status, int no_response) {
   if (s->completed)
     return;
   s->completed = 1;
   s->awaiting_trailers = 0;
-  uint32_t rt = no_response ? (uint32_t)(now - s->pass_at) : s->rt_ms;
-  for (uint16_t i = 0; i < s->n_effects; i++)
-    sentc_effect_complete(&s->effects[i], now, rt, s->status, grpc_status, no_response);
+  struct sentc_outcome o = {.now = now,
+                            .rt_ms = no_response ? (uint32_t)(now - s->pass_at) : s->rt_ms,
+                            .http_status = s->status,
+                            .grpc_status = grpc_status,
+                            .no_response = no_response};
+  for (uint32_t i = 0; i < s->n_effects; i++)
+    kind_complete(E, &s->effects[i], &o);
 }
 
-void sentc_engine_response(uint32_t id, int status, int grpc_status, int64_t now,
-                           struct sentc_reply *add) {
+void sentc_engine_response(struct sentc_engine *E, uint32_t id, int status, int grpc_status,
+                           int64_t raw_ms, struct sentc_reply *add) {
   add->n_headers = 0;
-  sentc_state_now(now);
-  struct sentc_stream *s = sentc_stream_find(id);
+  struct sentc_stream *s = sentc_stream_find(&E->streams, id);
   if (!s || s->held || s->completed || s->awaiting_trailers)
     return;
+  int64_t now = begin(E, raw_ms);
   s->status = status;
   s->rt_ms = (uint32_t)(now - s->pass_at);
   if (s->grpc && grpc_status < 0 && status == 200)
     s->awaiting_trailers = 1;
   else
-    complete(s, now, grpc_status, 0);
+    complete(E, s, now, grpc_status, 0);
   if (s->ratelimit)
-    sentc_reply_ratelimit(add, s->rl_limit, s->rl_window_s, s->rl_remaining, s->rl_reset_s);
+    sentc_reply_ratelimit(add, E->reply, s->rl_limit, s->rl_window_s, s->rl_remaining,
+                          s->rl_reset_s);
+  end(E);
 }
 
-void sentc_engine_trailers(uint32_t id, int grpc_status, int64_t now) {
-  sentc_state_now(now);
-  struct sentc_stream *s = sentc_stream_find(id);
-  if (s && s->awaiting_trailers)
-    complete(s, now, grpc_status, grpc_status < 0);
+void sentc_engine_trailers(struct sentc_engine *E, uint32_t id, int grpc_status, int64_t raw_ms) {
+  struct sentc_stream *s = sentc_stream_find(&E->streams, id);
+  if (!s || !s->awaiting_trailers)
+    return;
+  complete(E, s, begin(E, raw_ms), grpc_status, grpc_status < 0);
+  end(E);
 }
 
-void sentc_engine_end(uint32_t id, int64_t now) {
-  struct sentc_stream *s = sentc_stream_find(id);
+void sentc_engine_end(struct sentc_engine *E, uint32_t id, int64_t raw_ms) {
+  struct sentc_stream *s = sentc_stream_find(&E->streams, id);
   if (!s)
     return;
-  sentc_state_now(now);
+  int64_t now = begin(E, raw_ms);
   int held = s->held;
   if (held)
-    unhold(s);
+    unhold(E, s);
   else
-    complete(s, now, -1, 1);
-  for (uint16_t i = 0; i < s->n_effects; i++)
-    sentc_effect_release(&s->effects[i], held);
-  sentc_stream_close(s);
-  schedule(now);
+    complete(E, s, now, -1, 1);
+  for (uint32_t i = 0; i < s->n_effects; i++)
+    kind_release(E, &s->effects[i], held ? SENTC_RELEASE_HELD : SENTC_RELEASE_END);
+  sentc_stream_close(&E->streams, s);
+  schedule(E, now);
+  end(E);
+}
+
+void sentc_engine_usage(const struct sentc_engine *E, struct sentc_engine_usage *usage) {
+  struct sentc_store_usage u;
+  sentc_store_usage(&E->store, &u);
+  *usage = (struct sentc_engine_usage){
+    .worker_bytes = u.worker_bytes, .shared_bytes = u.shared_bytes,
+    .worker_cells = u.worker_cells, .shared_cells = u.shared_cells,
+    .stream_bytes = sentc_stream_bytes(&E->streams), .streams_open = E->streams.n_open};
 }

@@ -1,11 +1,16 @@
 /*
- * engine.h: the decisions, given a request's attributes and the time.
+ * engine.h: the decisions, given a request's attributes and the time: the
+ * whole of the engine that the ABI layer sees.
  *
- * The ABI layer tells the engine about each stream by an id of its choice
- * (the Proxy-Wasm context id): the request (once, at its headers), the
- * response headers and trailers, and the stream's end; and it calls the
- * tick when the engine asked for one (platform.h).  Rules, tables and
- * statistics stay behind this interface.
+ * The ABI layer starts one engine per VM and tells it about each stream by
+ * an id of its choice (the Proxy-Wasm context id): the request (once, at
+ * its headers), the response headers and trailers, and the stream's end;
+ * and it calls the tick when the engine asked for one (platform.h).  Times
+ * are the host clock's raw readings in milliseconds; the engine makes its
+ * own time of them (clock.h).  Rules, tables, state and statistics stay
+ * behind this interface.  What the engine needs in return from whoever
+ * runs it (host calls: counters, shared data, ticks...) is platform.h,
+ * which the ABI layer implements.
  */
 #ifndef SENTC_ENGINE_H
 #define SENTC_ENGINE_H
@@ -13,7 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "../tables.h"
+#include "platform.h"
 #include "request.h"
+
+struct sentc_engine;
 
 struct sentc_header {
   const char *name;
@@ -50,28 +58,44 @@ struct sentc_verdict {
   struct sentc_reply reply;
 };
 
-/* Binds the engine to a policy's tables and allocates all the state they
- * need, once; call before any verdict.  Returns 0, or -1 if the tables were
- * made for another runtime version or memory ran out. */
-int sentc_engine_start(const struct sentc_policy *policy);
+/* Binds an engine to a policy's tables and allocates all the state they
+ * need, once.  NULL when the tables were made for another runtime version
+ * or memory ran out, with *error saying which. */
+struct sentc_engine *sentc_engine_start(const struct sentc_policy *policy, const char **error);
 
-/* Decides stream `stream`'s request at engine time `now` (ms, clock.h). */
-void sentc_engine_request(uint32_t stream, const struct sentc_request *request, int64_t now,
+/* Frees everything the engine holds. */
+void sentc_engine_stop(struct sentc_engine *engine);
+
+/* Decides stream `stream`'s request at raw time `raw_ms`. */
+void sentc_engine_request(struct sentc_engine *engine, uint32_t stream,
+                          const struct sentc_request *request, int64_t raw_ms,
                           struct sentc_verdict *verdict);
 
 /* The response headers arrived: HTTP status and the grpc-status they carry
  * (-1 if none).  Fills `add` with headers to add to the response. */
-void sentc_engine_response(uint32_t stream, int status, int grpc_status, int64_t now,
-                           struct sentc_reply *add);
+void sentc_engine_response(struct sentc_engine *engine, uint32_t stream, int status,
+                           int grpc_status, int64_t raw_ms, struct sentc_reply *add);
 
 /* The response trailers arrived, with their grpc-status (-1 if none). */
-void sentc_engine_trailers(uint32_t stream, int grpc_status, int64_t now);
+void sentc_engine_trailers(struct sentc_engine *engine, uint32_t stream, int grpc_status,
+                           int64_t raw_ms);
 
 /* The stream ended, however it ended; permits and slots go back.  Safe to
  * call more than once and for streams the engine never saw. */
-void sentc_engine_end(uint32_t stream, int64_t now);
+void sentc_engine_end(struct sentc_engine *engine, uint32_t stream, int64_t raw_ms);
 
 /* Resumes the held streams whose turn has come. */
-void sentc_engine_tick(int64_t now);
+void sentc_engine_tick(struct sentc_engine *engine, int64_t raw_ms);
+
+/* What the engine reserved, as `sentc --explain` predicts it (layout.h):
+ * state cells' bytes kept by every worker (with per-worker directories)
+ * and once per process in shared data, and the bytes per stream in flight. */
+struct sentc_engine_usage {
+  uint64_t worker_bytes, shared_bytes;
+  uint32_t worker_cells, shared_cells;
+  uint32_t stream_bytes;
+  uint32_t streams_open;
+};
+void sentc_engine_usage(const struct sentc_engine *engine, struct sentc_engine_usage *usage);
 
 #endif

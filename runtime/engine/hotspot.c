@@ -1,149 +1,217 @@
 /*
- * hotspot.c: the hotspot value directory and the seeded hash (see hotspot.h).
+ * hotspot.c: the hotspot rule kind (kinds.h): limits per value of a key
+ * (Sentinel's hot-parameter rule, docs/semantics.md "hotspot"): a token
+ * bucket per value (tokens.c) with `burst` and per-value `item` rates, or a
+ * leaky bucket per value (`throttle`, pace.c), or an in-flight limit per
+ * value (`concurrency N`).  Values live in `capacity` slots (hotdir.c),
+ * each a cell (layout.h: struct sentc_hot_value).  A request without the
+ * key skips the rule.
  */
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cells.h"
-#include "hotspot.h"
+#include "core.h"
+#include "hotdir.h"
+#include "keys.h"
+#include "pace.h"
+#include "tokens.h"
 
-static uint64_t key0 = 0x736f6d6570736575ull, key1 = 0x646f72616e646f6dull;
+/* The key of each rule for the request being decided, found in phase one
+ * and used again by its commit. */
+struct key {
+  const char *text;        /* NULL: the request has no such key */
+  size_t len;
+  uint64_t hash;
+};
 
-void sentc_hash_seed(uint64_t k0, uint64_t k1) {
-  key0 = k0;
-  key1 = k1;
+struct sentc_hotspot_state {
+  struct sentc_hotdir *dirs;
+  struct key *keys;
+  char buffer[512];        /* a key made up rather than found (host) */
+};
+
+static const struct sentc_hotspot *rule_of(const struct sentc_engine *E, uint32_t i) {
+  return &E->policy->hotspot[i];
 }
 
-#define ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
-
-static void sip_round(uint64_t v[4]) {
-  v[0] += v[1]; v[1] = ROTL(v[1], 13); v[1] ^= v[0]; v[0] = ROTL(v[0], 32);
-  v[2] += v[3]; v[3] = ROTL(v[3], 16); v[3] ^= v[2];
-  v[0] += v[3]; v[3] = ROTL(v[3], 21); v[3] ^= v[0];
-  v[2] += v[1]; v[1] = ROTL(v[1], 17); v[1] ^= v[2]; v[2] = ROTL(v[2], 32);
-}
-
-static void sip_absorb(uint64_t v[4], uint64_t m) {
-  v[3] ^= m;
-  sip_round(v);
-  sip_round(v);
-  v[0] ^= m;
-}
-
-uint64_t sentc_hash(const char *data, size_t len) {
-  uint64_t v[4] = {key0 ^ 0x736f6d6570736575ull, key1 ^ 0x646f72616e646f6dull,
-                   key0 ^ 0x6c7967656e657261ull, key1 ^ 0x7465646279746573ull};
-  size_t whole = len & ~(size_t)7;
-  for (size_t i = 0; i < whole; i += 8) {
-    uint64_t m;
-    memcpy(&m, data + i, 8);
-    sip_absorb(v, m);
-  }
-  uint64_t last = (uint64_t)len << 56;
-  for (size_t i = whole; i < len; i++)
-    last |= (uint64_t)(unsigned char)data[i] << (8 * (i - whole));
-  sip_absorb(v, last);
-  v[2] ^= 0xff;
-  for (int i = 0; i < 4; i++)
-    sip_round(v);
-  return v[0] ^ v[1] ^ v[2] ^ v[3];
-}
-
-/* The LRU directory of a worker-scope table. */
-static int directory_init(struct sentc_hot_table *t) {
-  uint32_t index_size = sentc_hot_index_size(t->capacity);
-  t->index_mask = index_size - 1;
-  t->index = malloc(index_size * sizeof *t->index);
-  t->chain = malloc(t->capacity * sizeof *t->chain);
-  t->newer = malloc(t->capacity * sizeof *t->newer);
-  t->older = malloc(t->capacity * sizeof *t->older);
-  t->hashes = calloc(t->capacity, sizeof *t->hashes);
-  if (!t->index || !t->chain || !t->newer || !t->older || !t->hashes)
+int sentc_hotspot_start(struct sentc_engine *E) {
+  const struct sentc_policy *p = E->policy;
+  struct sentc_hotspot_state *s = calloc(1, sizeof *s);
+  E->hotspot = s;
+  if (!s)
     return -1;
-  memset(t->index, 0xff, index_size * sizeof *t->index);
-  sentc_state_note(sentc_hot_directory_bytes(t->capacity));
-  return 0;
-}
-
-int sentc_hot_table_init(struct sentc_hot_table *t, uint32_t capacity, int scope, int permits) {
-  if (capacity == 0)
-    capacity = 1;
-  *t = (struct sentc_hot_table){.capacity = capacity, .newest = -1, .oldest = -1};
-  /* Proxy scope maps a value to its cell by hash alone, the same in every
-   * VM: no directory to keep. */
-  t->shared = scope == SENTC_SCOPE_PROXY;
-  if (!t->shared && directory_init(t) != 0)
+  s->dirs = calloc(p->n_hotspot ? p->n_hotspot : 1, sizeof *s->dirs);
+  s->keys = calloc(p->n_hotspot ? p->n_hotspot : 1, sizeof *s->keys);
+  if (!s->dirs || !s->keys)
     return -1;
-  uint32_t in_flight = offsetof(struct sentc_hot_value, in_flight);
-  for (uint32_t i = 0; i < capacity; i++) {
-    sentc_cell cell = sentc_state_reserve_in(sizeof(struct sentc_hot_value), scope, &in_flight,
-                                             permits ? 1 : 0);
-    if (i == 0)
-      t->first_cell = cell;
+  for (uint32_t i = 0; i < p->n_hotspot; i++) {
+    const struct sentc_hotspot *h = &p->hotspot[i];
+    if (sentc_hotdir_init(&s->dirs[i], &E->store, h->capacity, h->rule.scope,
+                          h->mode == SENTC_HOTSPOT_CONCURRENCY) != 0)
+      return -1;
   }
   return 0;
 }
 
-int32_t sentc_hot_find(const struct sentc_hot_table *t, uint64_t hash) {
-  if (t->shared)
-    return (int32_t)(hash % t->capacity);
-  for (int32_t s = t->index[hash & t->index_mask]; s >= 0; s = t->chain[s])
-    if (t->hashes[s] == hash)
-      return s;
-  return -1;
-}
-
-static void lru_unlink(struct sentc_hot_table *t, int32_t s) {
-  if (t->newer[s] >= 0) t->older[t->newer[s]] = t->older[s]; else t->newest = t->older[s];
-  if (t->older[s] >= 0) t->newer[t->older[s]] = t->newer[s]; else t->oldest = t->newer[s];
-}
-
-static void lru_push_newest(struct sentc_hot_table *t, int32_t s) {
-  t->newer[s] = -1;
-  t->older[s] = t->newest;
-  if (t->newest >= 0) t->newer[t->newest] = s; else t->oldest = s;
-  t->newest = s;
-}
-
-static void index_remove(struct sentc_hot_table *t, int32_t s) {
-  int32_t *link = &t->index[t->hashes[s] & t->index_mask];
-  while (*link != s)
-    link = &t->chain[*link];
-  *link = t->chain[s];
-}
-
-static int reset_value(void *value, void *arg) {
-  struct sentc_hot_value *v = value;
-  *v = (struct sentc_hot_value){.hash = *(uint64_t *)arg};
-  return 0;
-}
-
-int32_t sentc_hot_use(struct sentc_hot_table *t, uint64_t hash) {
-  int32_t s = sentc_hot_find(t, hash);
-  if (t->shared)
-    return s;
-  if (s >= 0) {
-    lru_unlink(t, s);
-    lru_push_newest(t, s);
-    return s;
+void sentc_hotspot_stop(struct sentc_engine *E) {
+  struct sentc_hotspot_state *s = E->hotspot;
+  if (s && s->dirs)
+    for (uint32_t i = 0; i < E->policy->n_hotspot; i++)
+      sentc_hotdir_free(&s->dirs[i]);
+  if (s) {
+    free(s->dirs);
+    free(s->keys);
   }
-  if (t->used < t->capacity) {
-    s = (int32_t)t->used++;
-  } else {
-    s = t->oldest;
-    lru_unlink(t, s);
-    index_remove(t, s);
-  }
-  t->hashes[s] = hash;
-  uint32_t bucket = hash & t->index_mask;
-  t->chain[s] = t->index[bucket];
-  t->index[bucket] = s;
-  lru_push_newest(t, s);
-  sentc_state_update(t->first_cell + (uint32_t)s, reset_value, &hash);
-  return s;
+  free(s);
+  E->hotspot = NULL;
 }
 
-void sentc_hot_claim(struct sentc_hot_value *v, uint64_t hash) {
+static int64_t ms_up(int64_t us) { return (us + 999) / 1000; }
+
+/* The rate for this value: its `item`, else the rule's. */
+static void rate(const struct sentc_hotspot *h, const struct key *k, uint32_t *count,
+                 uint32_t *window_ms) {
+  *count = h->count;
+  *window_ms = h->window_ms;
+  for (uint32_t i = 0; i < h->n_items; i++)
+    if (h->items[i].value.len == k->len && memcmp(h->items[i].value.text, k->text, k->len) == 0) {
+      *count = h->items[i].count;
+      *window_ms = h->items[i].window_ms;
+      return;
+    }
+}
+
+/* Makes a slot's value (a cell copy) `hash`'s: unchanged if it already is,
+ * else fresh; in-flight permits stay with the slot, whose releases give
+ * them back whoever holds it (in a proxy table, until they end). */
+static void claim(struct sentc_hot_value *v, uint64_t hash) {
   if (v->hash != hash)
     *v = (struct sentc_hot_value){.hash = hash, .in_flight = v->in_flight};
+}
+
+struct change {
+  const struct sentc_hotspot *rule;
+  uint32_t count, window_ms;
+  uint64_t hash;
+  int64_t now, wait_us, retry_ms;
+  int take;                     /* commit (else just check) */
+};
+
+static int apply(void *value, void *arg) {
+  struct change *a = arg;
+  struct sentc_hot_value *v = value;
+  const struct sentc_hotspot *h = a->rule;
+  claim(v, a->hash);
+  if (h->mode == SENTC_HOTSPOT_CONCURRENCY) {
+    if (v->in_flight + 1 > h->count)
+      return -1;
+    v->in_flight += a->take;
+    return 0;
+  }
+  if (h->throttle) {
+    int64_t interval = sentc_pace_interval_us(a->count, a->window_ms);
+    int64_t wait = sentc_pace_wait(&v->pace, a->now * 1000, interval, (int64_t)h->max_queue_ms * 1000);
+    if (wait < 0) {
+      a->retry_ms = ms_up(v->pace.latest_us + interval - (int64_t)h->max_queue_ms * 1000 - a->now * 1000);
+      return -1;
+    }
+    if (a->take)
+      a->wait_us = sentc_pace_take(&v->pace, a->now * 1000, interval) - a->now * 1000;
+    return 0;
+  }
+  struct sentc_tokens tokens = v->tokens;
+  if (sentc_tokens_take(&tokens, a->now, a->count, h->burst, a->window_ms) != 0) {
+    a->retry_ms = sentc_tokens_next(&v->tokens, a->window_ms) - a->now;
+    return -1;
+  }
+  if (a->take)
+    v->tokens = tokens;
+  return 0;
+}
+
+int sentc_hotspot_blocks(struct sentc_engine *E, uint32_t i, struct sentc_ask *ask) {
+  struct sentc_hotspot_state *s = E->hotspot;
+  const struct sentc_hotspot *h = rule_of(E, i);
+  const struct sentc_client_ip_policy ip = {E->policy->client_ip, E->policy->xff_hops};
+  struct key *k = &s->keys[i];
+  k->text = sentc_keys_of(h, ask->request, &ip, s->buffer, sizeof s->buffer, &k->len);
+  if (!k->text)
+    return 0;
+  k->hash = sentc_hash(&E->hash_key, k->text, k->len) ^ i;
+  struct change a = {.rule = h, .hash = k->hash, .now = ask->now};
+  rate(h, k, &a.count, &a.window_ms);
+  /* A blocked value is in use too (Sentinel's LRU moves a value up on every
+   * lookup): left at its old rank, a flood of new values would evict it and
+   * it would come back with a fresh bucket, escaping its limit. */
+  struct sentc_hot_value fresh = {0}, *v = &fresh;
+  if (sentc_hotdir_find(&s->dirs[i], k->hash) >= 0)
+    v = sentc_store_view(&E->store, s->dirs[i].first_cell +
+                                        (uint32_t)sentc_hotdir_use(&s->dirs[i], &E->store, k->hash));
+  if (apply(v, &a) == 0)
+    return 0;
+  ask->retry_ms = a.retry_ms;
+  return 1;
+}
+
+int sentc_hotspot_commit(struct sentc_engine *E, uint32_t i, struct sentc_ask *ask,
+                         struct sentc_effect *e) {
+  struct sentc_hotspot_state *s = E->hotspot;
+  const struct key *k = &s->keys[i];
+  if (!k->text)
+    return SENTC_COMMIT_NOTHING;
+  struct change a = {.rule = rule_of(E, i), .hash = k->hash, .now = ask->now, .take = 1};
+  rate(a.rule, k, &a.count, &a.window_ms);
+  int32_t slot = sentc_hotdir_use(&s->dirs[i], &E->store, k->hash);
+  int result = sentc_core_commit(
+      E, sentc_store_update(&E->store, s->dirs[i].first_cell + (uint32_t)slot, apply, &a));
+  if (result != SENTC_COMMIT_OK)
+    return result;
+  *e = (struct sentc_effect){.kind = SENTC_KIND_HOTSPOT, .rule = i, .slot = slot, .hash = k->hash,
+                             .at = a.rule->throttle ? ask->now * 1000 + a.wait_us : ask->now};
+  if (a.wait_us > 0)
+    ask->wait_us = a.wait_us;
+  return SENTC_COMMIT_OK;
+}
+
+struct give {
+  struct sentc_engine *E;
+  const struct sentc_effect *effect;
+  int held;                     /* a pace slot still unused */
+  int undo;                     /* a token to give back */
+};
+
+static int give_back(void *value, void *arg) {
+  struct give *g = arg;
+  struct sentc_hot_value *v = value;
+  const struct sentc_effect *e = g->effect;
+  const struct sentc_hotspot *h = rule_of(g->E, e->rule);
+  int permit_stays = h->mode == SENTC_HOTSPOT_CONCURRENCY && g->E->hotspot->dirs[e->rule].shared;
+  if (v->hash != e->hash && !permit_stays)
+    return -1;                  /* the value was forgotten meanwhile */
+  if (h->mode == SENTC_HOTSPOT_CONCURRENCY) {
+    if (v->in_flight > 0)
+      v->in_flight--;
+  } else if (h->throttle) {
+    if (g->held || g->undo)
+      sentc_pace_give_back(&v->pace, e->at, sentc_pace_interval_us(h->count, h->window_ms));
+  } else if (g->undo) {
+    v->tokens.left++;
+  }
+  return 0;
+}
+
+void sentc_hotspot_release(struct sentc_engine *E, const struct sentc_effect *e,
+                           enum sentc_release how) {
+  const struct sentc_hotspot *h = rule_of(E, e->rule);
+  struct give g = {E, e, how == SENTC_RELEASE_HELD, how == SENTC_RELEASE_UNDO};
+  if (h->mode != SENTC_HOTSPOT_CONCURRENCY && !g.undo && !(g.held && h->throttle))
+    return;             /* a spent token or a used pace slot stays spent: no load */
+  sentc_store_update(&E->store, E->hotspot->dirs[e->rule].first_cell + (uint32_t)e->slot,
+                     give_back, &g);
+}
+
+void sentc_hotspot_complete(struct sentc_engine *E, const struct sentc_effect *e,
+                            const struct sentc_outcome *o) {
+  (void)E;
+  (void)e;
+  (void)o;
 }

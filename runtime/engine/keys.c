@@ -103,7 +103,7 @@ static const char *lower_host(const struct sentc_request *r, char *buffer, size_
   return buffer;
 }
 
-const char *sentc_key_of(const struct sentc_hotspot *rule, const struct sentc_request *r,
+const char *sentc_keys_of(const struct sentc_hotspot *rule, const struct sentc_request *r,
                          const struct sentc_client_ip_policy *ip, char *buffer, size_t room,
                          size_t *len) {
   size_t n = 0;

@@ -17,7 +17,7 @@ struct sentc_client_ip_policy {
 /* The key of `rule` in `request`: a pointer into the request or into
  * `buffer` (room `room`), its length in *len; NULL when the request has no
  * such key (the rule is then skipped). */
-const char *sentc_key_of(const struct sentc_hotspot *rule, const struct sentc_request *request,
+const char *sentc_keys_of(const struct sentc_hotspot *rule, const struct sentc_request *request,
                          const struct sentc_client_ip_policy *client_ip, char *buffer,
                          size_t room, size_t *len);
 

@@ -8,23 +8,19 @@
  * gRPC) checked one by one, most of them from their walk entry alone.  Per
  * request this costs the path and host lengths plus the candidates, never
  * the number of resources, and allocates nothing: a path that is canonical
- * already is walked where it is, any other is normalized into one static
+ * already is walked where it is, any other is normalized into the caller's
  * buffer.
  */
 #include <string.h>
 #include "match.h"
 #include "normalize.h"
 
-static char normalized_path[SENTC_PATH_MAX];
-
-#define METHOD(name, bit) {name, sizeof name - 1, bit}
+#define METHOD(name, bit) {#name, sizeof #name - 1, SENTC_##name},
 static const struct { const char *name; size_t len; uint32_t bit; } methods[] = {
-  METHOD("GET", SENTC_GET), METHOD("HEAD", SENTC_HEAD), METHOD("POST", SENTC_POST),
-  METHOD("PUT", SENTC_PUT), METHOD("DELETE", SENTC_DELETE), METHOD("CONNECT", SENTC_CONNECT),
-  METHOD("OPTIONS", SENTC_OPTIONS), METHOD("TRACE", SENTC_TRACE), METHOD("PATCH", SENTC_PATCH),
+  SENTC_METHOD_LIST(METHOD)
 };
 
-uint32_t sentc_method_bit(const char *method, size_t len) {
+uint32_t sentc_match_method(const char *method, size_t len) {
   for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
     if (methods[i].len == len && methods[i].name[0] == method[0] &&
         memcmp(methods[i].name, method, len) == 0)
@@ -183,21 +179,22 @@ static int match_holds(const struct sentc_match *m, struct view *v) {
   return rest_holds(m, v, 0);
 }
 
-static void make_view(const struct sentc_request *r, struct view *v) {
+static void make_view(const struct sentc_request *r, char *path_buffer, struct view *v) {
   v->request = r;
-  v->method = sentc_method_bit(r->method, r->method_len);
+  v->method = sentc_match_method(r->method, r->method_len);
   v->path_len = 0;
   v->path = r->protocol == SENTC_HTTP
-                ? sentc_normalized_path(r->path, r->path_len, normalized_path,
-                                        sizeof normalized_path, &v->path_len)
-                : normalized_path;
+                ? sentc_normalized_path(r->path, r->path_len, path_buffer, SENTC_PATH_MAX,
+                                        &v->path_len)
+                : path_buffer;
   v->host_len = HOST_UNKNOWN;
 }
 
 uint32_t sentc_match_resources_naive(const struct sentc_policy *policy,
-                                     const struct sentc_request *request, uint32_t *out) {
+                                     const struct sentc_request *request, char *path_buffer,
+                                     uint32_t *out) {
   struct view v;
-  make_view(request, &v);
+  make_view(request, path_buffer, &v);
   uint32_t n = 0;
   for (uint32_t i = 0; i < policy->n_resources; i++)
     if (match_holds(&policy->resources[i].match, &v))
@@ -334,12 +331,13 @@ static void add_run(struct run *runs, size_t *n, struct run r) {
 }
 
 uint32_t sentc_match_resources(const struct sentc_policy *policy,
-                               const struct sentc_request *request, uint32_t *out) {
+                               const struct sentc_request *request, char *path_buffer,
+                               uint32_t *out) {
   const struct sentc_matcher *m = policy->matcher;
   if (!m)
-    return sentc_match_resources_naive(policy, request, out);
+    return sentc_match_resources_naive(policy, request, path_buffer, out);
   struct view v;
-  make_view(request, &v);
+  make_view(request, path_buffer, &v);
   struct run runs[3];
   size_t n_runs = 0;
   if (request->protocol == SENTC_TCP) {

@@ -17,16 +17,20 @@
 #include "request.h"
 
 /* Writes the indices of the resources `request` enters to `out` (room for
- * policy->n_resources), in file order; returns how many. */
+ * policy->n_resources), in file order; returns how many.  `path_buffer`
+ * (SENTC_PATH_MAX bytes, normalize.h) is where the path is normalized when
+ * it is not canonical already. */
 uint32_t sentc_match_resources(const struct sentc_policy *policy,
-                               const struct sentc_request *request, uint32_t *out);
+                               const struct sentc_request *request, char *path_buffer,
+                               uint32_t *out);
 
 /* The same answer found by testing every resource in turn, ignoring the
  * compiled matcher: the baseline of bench/ and the reference of the tests. */
 uint32_t sentc_match_resources_naive(const struct sentc_policy *policy,
-                                     const struct sentc_request *request, uint32_t *out);
+                                     const struct sentc_request *request, char *path_buffer,
+                                     uint32_t *out);
 
 /* The enum sentc_method bit for a method name (SENTC_OTHER_METHOD if none). */
-uint32_t sentc_method_bit(const char *method, size_t len);
+uint32_t sentc_match_method(const char *method, size_t len);
 
 #endif

@@ -12,10 +12,7 @@
 #define SENTC_PACE_H
 
 #include <stdint.h>
-
-struct sentc_pace {
-  int64_t latest_us;   /* when the last admitted request passes */
-};
+#include "../layout.h"     /* struct sentc_pace */
 
 /* The spacing for `count` requests per `window_ms` (rounded up, as Sentinel). */
 int64_t sentc_pace_interval_us(double count, uint32_t window_ms);

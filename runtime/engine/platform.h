@@ -12,36 +12,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A process-wide counter named `name`; returns an id for sentc_counter_add,
- * or -1 when counters are unavailable (the engine then just skips them). */
-int32_t sentc_counter_define(const char *name, size_t len);
+/* A process-wide counter named `name`; returns an id for
+ * sentc_platform_counter_add, or -1 when counters are unavailable (the
+ * engine then just skips them). */
+int32_t sentc_platform_counter_define(const char *name, size_t len);
 
-/* Adds n > 0 to a counter from sentc_counter_define. */
-void sentc_counter_add(int32_t id, uint32_t n);
+/* Adds n > 0 to a counter from sentc_platform_counter_define. */
+void sentc_platform_counter_add(int32_t id, uint32_t n);
 
 /* Fills `out` with `len` random bytes (seeds the hotspot hash at start). */
-void sentc_random_bytes(void *out, size_t len);
+void sentc_platform_random(void *out, size_t len);
 
 /* Lets held stream `stream` go upstream now (it was held by SENTC_HOLD). */
-void sentc_resume_stream(uint32_t stream);
+void sentc_platform_resume(uint32_t stream);
 
 /* Call sentc_engine_tick in `ms` milliseconds and every `ms` after; 0: no
  * more ticks.  The engine calls it only when the wish changes. */
-void sentc_wake_every(uint32_t ms);
+void sentc_platform_wake_every(uint32_t ms);
 
 /* Process-wide shared data (Proxy-Wasm's): every VM of the process sees the
  * same keys; each value carries a cas that changes at every write. */
-enum sentc_shared_status {
+enum sentc_platform_status {
   SENTC_SHARED_OK, SENTC_SHARED_NOT_FOUND, SENTC_SHARED_CAS_MISMATCH, SENTC_SHARED_FAILED
 };
 
 /* Copies the value of `key` into `out` (at most `room` bytes; *len is its
  * whole length) with its cas. */
-int sentc_shared_get(const char *key, size_t key_len, void *out, size_t room, size_t *len,
-                     uint32_t *cas);
+int sentc_platform_shared_get(const char *key, size_t key_len, void *out, size_t room,
+                              size_t *len, uint32_t *cas);
 
 /* Writes `key` if its cas is still `cas` (0: whatever it is, or creates it). */
-int sentc_shared_set(const char *key, size_t key_len, const void *value, size_t len,
-                     uint32_t cas);
+int sentc_platform_shared_set(const char *key, size_t key_len, const void *value, size_t len,
+                              uint32_t cas);
 
 #endif

@@ -1,12 +1,11 @@
 /*
- * reply.c: renders replies into one static buffer (see reply.h).
+ * reply.c: renders replies into the engine's reply buffer (see reply.h).
+ * Resource names are at most 128 bytes (the checker's limit); fallback
+ * bodies and headers are the policy's; text beyond the buffer is cut.
  */
 #include <string.h>
+#include "names.h"
 #include "reply.h"
-
-/* Resource names are at most 128 bytes (the checker's limit); fallback
- * bodies and headers are the policy's; text beyond the buffer is cut. */
-static char buffer[16384];
 
 struct writer {
   char *at;
@@ -60,7 +59,7 @@ static void put_template(struct writer *w, const struct sentc_template *t,
     else if (p->kind == SENTC_PIECE_RESOURCE)
       puts_(w, b->resource);
     else if (p->kind == SENTC_PIECE_KIND)
-      puts_(w, b->kind);
+      puts_(w, sentc_names_kind[b->kind]);
     else
       put_uint(w, retry_seconds(b));
   }
@@ -87,7 +86,7 @@ static void put_blocked_header(struct writer *w, struct sentc_reply *reply, cons
   char *value = w->at;
   puts_(w, b->resource);
   puts_(w, "/");
-  puts_(w, b->kind);
+  puts_(w, sentc_names_kind[b->kind]);
   add_header(reply, name, strlen(name), value, (size_t)(w->at - value));
 }
 
@@ -99,13 +98,13 @@ static void render_builtin(struct writer *w, struct sentc_reply *reply,
     puts_(w, "blocked by sentinel: ");
     puts_(w, b->resource);
     puts_(w, "/");
-    puts_(w, b->kind);
+    puts_(w, sentc_names_kind[b->kind]);
   } else {
     add_header(reply, "content-type", 12, "application/json", 16);
     puts_(w, "{\"error\":\"blocked\",\"resource\":\"");
     put_json(w, b->resource);
     puts_(w, "\",\"kind\":\"");
-    puts_(w, b->kind);
+    puts_(w, sentc_names_kind[b->kind]);
     puts_(w, "\"}\n");
   }
   reply->body = body;
@@ -134,12 +133,12 @@ static void render_fallback(struct writer *w, struct sentc_reply *reply,
   reply->body_len = (size_t)(w->at - body);
 }
 
-void sentc_reply_render(struct sentc_reply *reply, const struct sentc_policy *policy,
-                        const struct sentc_block *b) {
-  struct writer w = {buffer, buffer + sizeof buffer};
-  int breaker = strcmp(b->kind, "breaker") == 0;
-  *reply = (struct sentc_reply){.status = breaker ? 503 : 429, .details = "sentinel_blocked",
-                                .grpc_status = b->grpc ? (breaker ? 14 : 8) : -1};
+void sentc_reply_render(struct sentc_reply *reply, char *buffer,
+                        const struct sentc_policy *policy, const struct sentc_block *b) {
+  struct writer w = {buffer, buffer + SENTC_REPLY_MAX};
+  *reply = (struct sentc_reply){.status = sentc_names_status[b->kind],
+                                .details = "sentinel_blocked",
+                                .grpc_status = b->grpc ? sentc_names_grpc_status[b->kind] : -1};
   if (b->fallback >= 0 && (uint32_t)b->fallback < policy->n_fallbacks)
     render_fallback(&w, reply, &policy->fallbacks[b->fallback], b);
   else
@@ -153,15 +152,15 @@ void sentc_reply_render(struct sentc_reply *reply, const struct sentc_policy *po
   }
 }
 
-void sentc_reply_shadow(struct sentc_reply *reply, const struct sentc_block *b) {
-  struct writer w = {buffer, buffer + sizeof buffer};
+void sentc_reply_shadow(struct sentc_reply *reply, char *buffer, const struct sentc_block *b) {
+  struct writer w = {buffer, buffer + SENTC_REPLY_MAX};
   *reply = (struct sentc_reply){.status = 0, .details = "", .grpc_status = -1};
   put_blocked_header(&w, reply, "x-sentinel-shadow", b);
 }
 
-void sentc_reply_ratelimit(struct sentc_reply *reply, uint32_t limit, uint32_t window_s,
-                           uint32_t remaining, uint32_t reset_s) {
-  struct writer w = {buffer, buffer + sizeof buffer};
+void sentc_reply_ratelimit(struct sentc_reply *reply, char *buffer, uint32_t limit,
+                           uint32_t window_s, uint32_t remaining, uint32_t reset_s) {
+  struct writer w = {buffer, buffer + SENTC_REPLY_MAX};
   *reply = (struct sentc_reply){.details = "", .grpc_status = -1};
   char *policy = w.at;
   put_uint(&w, limit);

@@ -1,11 +1,11 @@
 /*
- * shared.h: proxy cells (state.h) in Proxy-Wasm shared data, for state.c.
+ * shared.h: proxy cells (store.h) in Proxy-Wasm shared data, for store.c.
  *
- * Each proxy cell is one shared-data key, "sentc/NAME/HASH/N" (N: the cell's
- * rank among the proxy cells, the same in every VM because cells are
- * reserved in table order), holding the cell's bytes followed, for each
- * permit field, by SENTC_VM_SLOTS {token, count} shares (vmreg.h).  Keys
- * are bounded by the policy: one per cell, plus the registry and the seed.
+ * Each proxy cell is one shared-data key (keyspace.h: the cell's rank among
+ * the proxy cells, the same in every VM because cells are reserved in table
+ * order), holding the cell's bytes followed, for each permit field, by
+ * SENTC_VM_SLOTS {token, count} shares (vmreg.h).  Keys are bounded by the
+ * policy: one per cell, plus the registry, the seed and the clock.
  */
 #ifndef SENTC_SHARED_H
 #define SENTC_SHARED_H
@@ -13,31 +13,69 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "../tables.h"
+#include "keyspace.h"
+#include "vmreg.h"
 
-void sentc_shared_namespace(const struct sentc_string *name, uint64_t hash);
-uint32_t sentc_shared_reserve(uint32_t size, const uint32_t *permit_offsets, uint32_t n_permits);
-int sentc_shared_seal(void);
-void sentc_shared_reset(void);
+/* Most permit fields one cell may have. */
+#define SENTC_SHARED_MAX_PERMITS 2
+/* Values got from shared data kept for reuse within one callback. */
+#define SENTC_SHARED_COPIES 8
+
+struct sentc_pcell {
+  uint32_t size, n_permits;
+  uint32_t offsets[SENTC_SHARED_MAX_PERMITS];
+  uint32_t mine[SENTC_SHARED_MAX_PERMITS];  /* permits this VM holds there */
+  uint8_t owed;                             /* mine not yet written */
+};
+
+struct sentc_shared {
+  struct sentc_keyspace keys;
+  struct sentc_vmreg vmreg;
+  struct sentc_pcell *pcells;
+  uint32_t n_pcells, room_pcells, n_owed;
+  size_t raw_max;
+  unsigned char *copies, *flush_view;
+  struct {
+    uint32_t cell, cas;
+  } copy_of[SENTC_SHARED_COPIES];
+  uint32_t next_copy;
+  unsigned char *raw;                       /* the copy being worked on */
+  uint64_t gave_up;                         /* updates given up, ever */
+};
+
+/* Starts the proxy cells of policy `name` with tables `hash`: 0 or -1. */
+int sentc_shared_open(struct sentc_shared *s, const struct sentc_string *name, uint64_t hash);
+uint32_t sentc_shared_reserve(struct sentc_shared *s, uint32_t size,
+                              const uint32_t *permit_offsets, uint32_t n_permits);
+int sentc_shared_seal(struct sentc_shared *s);
+void sentc_shared_close(struct sentc_shared *s);
+
+/* A callback starts at engine time `now`: copies from earlier callbacks
+ * are forgotten. */
+void sentc_shared_begin(struct sentc_shared *s, int64_t now);
 
 /* `reuse`: may start from the copy got earlier in this callback. */
-uint32_t sentc_shared_load(uint32_t cell, void *out, int reuse);
-int sentc_shared_store(uint32_t cell, const void *in, uint32_t version);
+uint32_t sentc_shared_load(struct sentc_shared *s, uint32_t cell, void *out, int reuse);
+int sentc_shared_store(struct sentc_shared *s, uint32_t cell, const void *in, uint32_t version);
 
 /* The update of `cell` to `in` gave up: permits it gave back stay given
  * back in this VM's share, and are written with its next store. */
-void sentc_shared_give_up(uint32_t cell, const void *in);
+void sentc_shared_give_up(struct sentc_shared *s, uint32_t cell, const void *in);
 
-void sentc_shared_agree(void *value, uint32_t len);
+/* Makes `value` (len bytes) the same in every VM of the process when there
+ * are proxy cells: the first VM publishes its value, the others adopt it. */
+void sentc_shared_agree(struct sentc_shared *s, void *value, uint32_t len);
 
 /* Proxy cells reserved, and their bytes as stored (permit shares included). */
-uint32_t sentc_shared_cells(void);
-uint64_t sentc_shared_bytes(void);
+uint32_t sentc_shared_cells(const struct sentc_shared *s);
+uint64_t sentc_shared_bytes(const struct sentc_shared *s);
 
 /* Whether the policy has proxy cells (sealed). */
-int sentc_shared_in_use(void);
+int sentc_shared_in_use(const struct sentc_shared *s);
 
-/* The full key for `suffix` in this policy's namespace; valid until the
- * next call. */
-const char *sentc_shared_key(const char *suffix, size_t *len);
+/* Tick period the proxy cells need (keeping this VM's liveness stamp fresh
+ * while it holds permits, writing owed shares), 0 when none; the tick. */
+uint32_t sentc_shared_wake_ms(const struct sentc_shared *s);
+void sentc_shared_tick(struct sentc_shared *s);
 
 #endif

@@ -1,37 +1,19 @@
 /*
  * stream.h: what the engine remembers about a stream between its request
  * and its end: when it passed, whether it is held, gRPC or not, and every
- * effect its pass committed (permits, queue slots, breaker entries), so
- * each is undone or given back exactly once.
+ * effect its pass committed (permits, queue slots, breaker entries:
+ * layout.h), so each is undone or given back exactly once.
  *
- * A fixed table keyed by the ABI's stream id: entries are reused through a
- * free list and the table grows (in chunks) only when more streams are
- * open at once than ever before, so steady traffic allocates nothing.
- * Pointers into it are valid until the next sentc_stream_open.
+ * A table keyed by the ABI's stream id: entries are reused through a free
+ * list and the table grows (in chunks) only when more streams are open at
+ * once than ever before, so steady traffic allocates nothing.  Pointers
+ * into it are valid until the next sentc_stream_open.
  */
 #ifndef SENTC_STREAM_H
 #define SENTC_STREAM_H
 
 #include <stdint.h>
-
-enum sentc_effect_kind {
-  SENTC_EF_SYSTEM,      /* system in-flight + pass */
-  SENTC_EF_FLOW,        /* a pass in a flow rule's window (own or `of`) */
-  SENTC_EF_CHECK,       /* an `of` flow rule let its own request by: nothing to give back */
-  SENTC_EF_PACE,        /* a flow throttle slot (at = slot, us) */
-  SENTC_EF_CONCURRENCY, /* a permit */
-  SENTC_EF_HOTSPOT,     /* a token, pace slot or permit of one value */
-  SENTC_EF_BREAKER      /* an entry (probe or not) */
-};
-
-struct sentc_effect {
-  uint8_t kind;
-  uint8_t probe;        /* SENTC_EF_BREAKER: the entry is a half-open probe */
-  uint32_t rule;
-  int32_t slot;         /* SENTC_EF_HOTSPOT: the value's slot */
-  int64_t at;           /* when committed (ms), or the pace slot (us) */
-  uint64_t hash;        /* SENTC_EF_HOTSPOT: the value */
-};
+#include "../layout.h"
 
 struct sentc_stream {
   uint32_t id;
@@ -44,28 +26,42 @@ struct sentc_stream {
   int status;            /* HTTP status of the response */
   uint8_t ratelimit;     /* rate-limit headers to add */
   uint32_t rl_limit, rl_window_s, rl_remaining, rl_reset_s;
-  uint16_t n_effects;
+  uint32_t n_effects;
   struct sentc_effect *effects;
+};
+_Static_assert(sizeof(struct sentc_stream) == SENTC_STREAM_ENTRY_BYTES,
+               "the stream entry must be as big natively as in wasm32 (layout.h)");
+
+#define SENTC_STREAM_INDEX 1024u
+
+struct sentc_streams {
+  struct sentc_stream *entries;
+  struct sentc_effect **chunks;   /* each chunk's effects, one block per chunk */
+  uint32_t n_entries, n_open, max_effects;
+  int32_t index[SENTC_STREAM_INDEX];
+  int32_t free_list;
 };
 
 /* Sizes the table: every stream can hold up to `max_effects` effects. */
-void sentc_streams_init(uint32_t max_effects);
+void sentc_stream_init(struct sentc_streams *t, uint32_t max_effects);
+void sentc_stream_free(struct sentc_streams *t);
 
 /* A fresh entry for `id` (replacing any stale one), or NULL without memory. */
-struct sentc_stream *sentc_stream_open(uint32_t id);
+struct sentc_stream *sentc_stream_open(struct sentc_streams *t, uint32_t id);
 
-struct sentc_stream *sentc_stream_find(uint32_t id);
+struct sentc_stream *sentc_stream_find(struct sentc_streams *t, uint32_t id);
 
-void sentc_stream_close(struct sentc_stream *stream);
+void sentc_stream_close(struct sentc_streams *t, struct sentc_stream *stream);
+
+/* Records one more effect of `stream`'s pass. */
+void sentc_stream_record(const struct sentc_streams *t, struct sentc_stream *stream,
+                         const struct sentc_effect *effect);
 
 /* Entry by index (the held list links indices). */
-struct sentc_stream *sentc_stream_at(int32_t index);
-int32_t sentc_stream_index(const struct sentc_stream *stream);
+struct sentc_stream *sentc_stream_at(struct sentc_streams *t, int32_t index);
+int32_t sentc_stream_index(const struct sentc_streams *t, const struct sentc_stream *stream);
 
 /* The bytes one stream in flight takes: its entry and its effects. */
-uint32_t sentc_stream_entry_bytes(void);
-
-/* Streams currently open (for tests and metrics). */
-uint32_t sentc_streams_open(void);
+uint32_t sentc_stream_bytes(const struct sentc_streams *t);
 
 #endif

@@ -7,18 +7,13 @@
  * it gets elapsed * count / window more (whole tokens), capped at
  * count + burst; within the window it spends what is left.  A request that
  * finds no token is blocked; a rate of 0 (`item "x" 0/s`) blocks every
- * request, burst or not (LANGUAGE.md; Sentinel would still give it the burst).
+ * request, burst or not (docs/language.md; Sentinel would still give it the burst).
  */
 #ifndef SENTC_TOKENS_H
 #define SENTC_TOKENS_H
 
 #include <stdint.h>
-
-struct sentc_tokens {
-  int64_t refilled_at;   /* ms; the value's first request or last refill */
-  int64_t left;          /* tokens left after the last spend */
-  uint8_t seen;
-};
+#include "../layout.h"     /* struct sentc_tokens */
 
 /* Spends one token at `now` if there is one: returns 0 (and updates
  * `bucket`) or -1 (blocked; `bucket` unchanged). */

@@ -7,42 +7,58 @@
  * is stored under its registry slot and token (shared.c), and counts only
  * while the registry shows that VM's stamp younger than SENTC_LIVENESS_MS.
  *
- * The registry is one shared-data key of SENTC_VM_SLOTS entries {token,
- * stamp}.  A VM joins lazily, the first time it takes a permit (so the
- * canary VM and the main-thread VM, which only configure, never join),
- * taking a free slot or one whose stamp is stale, with a fresh token.
- * While it holds permits it refreshes its stamp every SENTC_STAMP_EVERY_MS
- * (from requests and from proxy_on_tick).  Readers keep a copy of the
- * registry, re-read when older than SENTC_STAMP_EVERY_MS or when a cell
- * names a token the copy does not know.
+ * The registry is one shared-data key ("vms", keyspace.h) of
+ * SENTC_VM_SLOTS (layout.h) entries {token, stamp}.  A VM joins lazily, the
+ * first time it takes a permit (so the canary VM and the main-thread VM,
+ * which only configure, never join), taking a free slot or one whose stamp
+ * is stale, with a fresh token.  While it holds permits it refreshes its
+ * stamp every SENTC_STAMP_EVERY_MS (from requests and from proxy_on_tick).
+ * Readers keep a copy of the registry, re-read when older than
+ * SENTC_STAMP_EVERY_MS or when a cell names a token the copy does not know.
  */
 #ifndef SENTC_VMREG_H
 #define SENTC_VMREG_H
 
 #include <stdint.h>
+#include "../layout.h"
+#include "keyspace.h"
 
-#define SENTC_VM_SLOTS 32
 #define SENTC_LIVENESS_MS 5000
 #define SENTC_STAMP_EVERY_MS 1000
 
-void sentc_vmreg_reset(void);
+/* The registry as stored in shared data. */
+struct sentc_registry {
+  uint32_t next_token, unused;
+  struct {
+    uint32_t token, unused;
+    int64_t stamp;
+  } vm[SENTC_VM_SLOTS];
+};
 
-/* This VM's slot (-1 before it joins) and token. */
-int32_t sentc_vmreg_slot(void);
-uint32_t sentc_vmreg_token(void);
+struct sentc_vmreg {
+  struct sentc_keyspace *keys;
+  struct sentc_registry view;   /* our copy */
+  int64_t view_at, my_stamp, now;
+  int have_view;
+  int32_t my_slot;              /* -1 before joining */
+  uint32_t my_token;
+  int64_t held;                 /* permits this VM holds, all cells together */
+};
+
+void sentc_vmreg_open(struct sentc_vmreg *r, struct sentc_keyspace *keys);
+
+/* The current engine time (sentc_store_begin sets it). */
+void sentc_vmreg_set_now(struct sentc_vmreg *r, int64_t now);
 
 /* Whether the VM with `token` in `slot` is alive now (never this VM). */
-int sentc_vmreg_live(uint32_t slot, uint32_t token);
+int sentc_vmreg_live(struct sentc_vmreg *r, uint32_t slot, uint32_t token);
 
 /* Joins if needed and keeps this VM's stamp fresh.  0, or -1 when the
  * registry cannot be written (no free slot, contention). */
-int sentc_vmreg_ready(void);
+int sentc_vmreg_ready(struct sentc_vmreg *r);
 
 /* Permits this VM holds in proxy cells, all cells together. */
-void sentc_vmreg_hold(int64_t delta);
-int sentc_vmreg_holding(void);
-
-/* Sets the current engine time (sentc_state_now calls it). */
-void sentc_vmreg_set_now(int64_t now);
+void sentc_vmreg_hold(struct sentc_vmreg *r, int64_t delta);
+int sentc_vmreg_holding(const struct sentc_vmreg *r);
 
 #endif

@@ -16,14 +16,7 @@
 #define SENTC_WARMUP_H
 
 #include <stdint.h>
-
-struct sentc_warmup {
-  double stored;          /* tokens */
-  int64_t last_filled;    /* window start of the last refill */
-  int64_t window_start;   /* tumbling window, for the previous window's passes */
-  uint32_t passes, previous_passes;
-  uint8_t filled;         /* 0 until the first refill, which fills to max */
-};
+#include "../layout.h"     /* struct sentc_warmup */
 
 struct sentc_warmup_curve {
   double count, cold, warning, max, slope;

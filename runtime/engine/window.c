@@ -4,6 +4,10 @@
 #include <string.h>
 #include "window.h"
 
+int sentc_window_sane(const struct sentc_window *w) {
+  return w->buckets > 0 && w->window_ms >= w->buckets && w->window_ms % w->buckets == 0;
+}
+
 static struct sentc_bucket *current(const struct sentc_window *window,
                                     struct sentc_bucket *ring, int64_t now) {
   int64_t span = window->window_ms / window->buckets;

@@ -7,26 +7,18 @@
  * O(1) whatever the traffic and an idle window needs no timer.  A read sums
  * the buckets whose span [start, start + W) still contains now, as
  * sentinel-golang's GetSum does.  Rings live inside state cells (state.h):
- * these functions work on a cell's copy.
+ * these functions work on a cell's copy.  The events and the bucket are
+ * laid out in layout.h.
  */
 #ifndef SENTC_WINDOW_H
 #define SENTC_WINDOW_H
 
 #include <stdint.h>
-#include "../tables.h"
+#include "../layout.h"
 
-/* What a window counts.  SENTC_EV_RT sums response times (ms) of completions. */
-enum sentc_event {
-  SENTC_EV_PASS, SENTC_EV_BLOCK, SENTC_EV_COMPLETE, SENTC_EV_ERROR, SENTC_EV_SLOW,
-  SENTC_EV_RT, SENTC_EVENTS
-};
-
-/* One bucket of a window's ring. */
-struct sentc_bucket {
-  int64_t start;           /* start of the bucket's span; stale when old */
-  uint32_t count[SENTC_EVENTS];
-  uint32_t min_rt;         /* smallest response time completed in it, ms */
-};
+/* Whether a window can be kept: at least one bucket, buckets that divide
+ * it (every bucket the same span). */
+int sentc_window_sane(const struct sentc_window *window);
 
 /* Counts `n` events of kind `event` at time `now` in `ring` (window->buckets long). */
 void sentc_window_add(const struct sentc_window *window, struct sentc_bucket *ring,

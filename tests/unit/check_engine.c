@@ -17,25 +17,32 @@ static const struct sentc_flow flows[] = {
   {{"flow", SENTC_SCOPE_WORKER, SENTC_BUILTIN_FALLBACK, 2}, 1, {1000, 2}, 0, 0, 0, 0, -1},
 };
 static const struct sentc_resource resources[] = {
-  {S("api"), 1, {.n_paths = 1, .paths = api}, .flows = {0, 1}},
-  {S("checkout"), 2, {.methods = SENTC_POST, .n_paths = 1, .paths = checkout}, .flows = {1, 1}},
+  {S("api"), 1, {.n_paths = 1, .paths = api}, .rules = {[SENTC_KIND_FLOW] = {0, 1}}},
+  {S("checkout"), 2, {.methods = SENTC_POST, .n_paths = 1, .paths = checkout},
+   .rules = {[SENTC_KIND_FLOW] = {1, 1}}},
 };
 static const struct sentc_policy policy = {
   .tables_version = SENTC_TABLES_VERSION, .name = S("t"),
-  .n_resources = 2, .resources = resources, .n_flows = 2, .flows = flows,
+  .n_resources = 2, .resources = resources, .n_flow = 2, .flow = flows,
 };
 
+static struct sentc_engine *engine;
+
 static void setup(void) {
+  const char *error;
   fake_platform_reset();
-  ck_assert_int_eq(sentc_engine_start(&policy), 0);
+  engine = sentc_engine_start(&policy, &error);
+  ck_assert_ptr_nonnull(engine);
 }
+
+static void teardown(void) { sentc_engine_stop(engine); }
 
 static int decide(const char *method, const char *path, int64_t now, struct sentc_verdict *v) {
   struct sentc_request r = {.method = method, .method_len = strlen(method),
                             .path = path, .path_len = strlen(path)};
   static uint32_t id;
-  sentc_engine_request(++id, &r, now, v);
-  sentc_engine_end(id, now);
+  sentc_engine_request(engine, ++id, &r, now, v);
+  sentc_engine_end(engine, id, now);
   return v->blocked;
 }
 
@@ -90,15 +97,17 @@ END_TEST
 
 START_TEST(tables_of_another_version_are_refused) {
   struct sentc_policy other = policy;
+  const char *error;
   other.tables_version = SENTC_TABLES_VERSION + 1;
-  ck_assert_int_eq(sentc_engine_start(&other), -1);
+  ck_assert_ptr_null(sentc_engine_start(&other, &error));
+  ck_assert_ptr_nonnull(strstr(error, "another sentc runtime"));
 }
 END_TEST
 
 static Suite *suite(void) {
   Suite *s = suite_create("engine");
   TCase *t = tcase_create("flow");
-  tcase_add_checked_fixture(t, setup, NULL);
+  tcase_add_checked_fixture(t, setup, teardown);
   tcase_add_test(t, a_hundred_per_second_passes_a_hundred_and_blocks_the_rest);
   tcase_add_test(t, a_blocked_request_gets_the_builtin_reply);
   tcase_add_test(t, a_request_blocked_by_a_later_resource_leaves_no_pass_in_an_earlier_one);

@@ -9,9 +9,8 @@
 #include <string.h>
 #include "fake_platform.h"
 #include "../../runtime/engine/engine.h"
-#include "../../runtime/engine/hotspot.h"
-#include "../../runtime/engine/state.h"
-#include "../../runtime/engine/stream.h"
+#include "../../runtime/engine/hotdir.h"
+#include "../../runtime/engine/store.h"
 #include "runner.h"
 
 #define S(s) {s, sizeof s - 1}
@@ -32,29 +31,42 @@ static const struct sentc_concurrency concurrency[] = {{RULE("concurrency", 2), 
                                                        {RULE("concurrency", 4), 1}};
 static const uint32_t a_watchers[] = {1};
 static const struct sentc_resource resources[] = {
-  {S("a"), 2, {.n_paths = 1, .paths = a_paths}, .flows = {0, 1}, .concurrency = {0, 1},
+  {S("a"), 2, {.n_paths = 1, .paths = a_paths},
+   .rules = {[SENTC_KIND_FLOW] = {0, 1}, [SENTC_KIND_CONCURRENCY] = {0, 1}},
    .n_watchers = 1, .watchers = a_watchers},
-  {S("b"), 3, {.n_paths = 1, .paths = b_paths}, .flows = {1, 1}},
-  {S("c"), 4, {.n_paths = 1, .paths = c_paths}, .concurrency = {1, 1}},
-  {S("t"), 5, {.n_paths = 1, .paths = t_paths}, .flows = {2, 1}},
+  {S("b"), 3, {.n_paths = 1, .paths = b_paths}, .rules = {[SENTC_KIND_FLOW] = {1, 1}}},
+  {S("c"), 4, {.n_paths = 1, .paths = c_paths}, .rules = {[SENTC_KIND_CONCURRENCY] = {1, 1}}},
+  {S("t"), 5, {.n_paths = 1, .paths = t_paths}, .rules = {[SENTC_KIND_FLOW] = {2, 1}}},
 };
 static const struct sentc_policy policy = {
   .tables_version = SENTC_TABLES_VERSION, .name = S("t"), .n_resources = 4,
-  .resources = resources, .n_flows = 3, .flows = flows, .n_concurrency = 2,
+  .resources = resources, .n_flow = 3, .flow = flows, .n_concurrency = 2,
   .concurrency = concurrency,
 };
 
+static struct sentc_engine *engine;
+
 static void setup(void) {
+  const char *error;
   fake_platform_reset();
-  ck_assert_int_eq(sentc_engine_start(&policy), 0);
+  engine = sentc_engine_start(&policy, &error);
+  ck_assert_ptr_nonnull(engine);
 }
+
+static void teardown(void) { sentc_engine_stop(engine); }
 
 static int request(uint32_t id, const char *path, int64_t now) {
   struct sentc_request r = {.method = "GET", .method_len = 3, .path = path,
                             .path_len = strlen(path)};
   struct sentc_verdict v;
-  sentc_engine_request(id, &r, now, &v);
+  sentc_engine_request(engine, id, &r, now, &v);
   return v.action;
+}
+
+static uint32_t streams_open(void) {
+  struct sentc_engine_usage u;
+  sentc_engine_usage(engine, &u);
+  return u.streams_open;
 }
 
 /* /ab enters a (flow 1/s, concurrency 1) then b (flow 1/s of a).  Phase one:
@@ -78,19 +90,19 @@ END_TEST
 START_TEST(a_permit_comes_back_exactly_once) {
   struct sentc_reply add;
   ck_assert_int_eq(request(1, "/c", 0), SENTC_CONTINUE);
-  sentc_engine_end(1, 5);
-  sentc_engine_end(1, 5);
-  sentc_engine_response(1, 200, -1, 6, &add);                  /* after the end: nothing */
-  sentc_engine_end(1, 7);
-  sentc_engine_end(99, 7);                                     /* never seen */
+  sentc_engine_end(engine, 1, 5);
+  sentc_engine_end(engine, 1, 5);
+  sentc_engine_response(engine, 1, 200, -1, 6, &add);                  /* after the end: nothing */
+  sentc_engine_end(engine, 1, 7);
+  sentc_engine_end(engine, 99, 7);                                     /* never seen */
   ck_assert_int_eq(request(2, "/c", 10), SENTC_CONTINUE);      /* the one permit is back */
   ck_assert_int_eq(request(3, "/c", 11), SENTC_BLOCK);         /* and only one */
-  sentc_engine_response(2, 200, -1, 12, &add);
-  sentc_engine_end(2, 13);
-  sentc_engine_end(2, 13);
+  sentc_engine_response(engine, 2, 200, -1, 12, &add);
+  sentc_engine_end(engine, 2, 13);
+  sentc_engine_end(engine, 2, 13);
   ck_assert_int_eq(request(4, "/c", 14), SENTC_CONTINUE);
   ck_assert_int_eq(request(5, "/c", 15), SENTC_BLOCK);
-  ck_assert_uint_eq(sentc_streams_open(), 1);
+  ck_assert_uint_eq(streams_open(), 1);
 }
 END_TEST
 
@@ -99,23 +111,24 @@ END_TEST
  * a tick in 1000 ms.  A tick before 11 s resumes nothing and asks again for
  * the 1 ms left; the tick at 11 s resumes stream 2, and with nothing held
  * the engine wants no more ticks.  The held request counted as a pass when
- * it was decided; the next one waits for the slot after it, 12 s. */
+ * it was decided; the next one, at 11.5 s, waits for the slot after it,
+ * 12 s. */
 START_TEST(a_held_stream_is_resumed_by_the_tick) {
   ck_assert_int_eq(request(1, "/t", 10000), SENTC_CONTINUE);
   ck_assert_int_eq(request(2, "/t", 10000), SENTC_HOLD);
   ck_assert_uint_eq(fake_wake_ms, 1000);
   ck_assert_int_eq(fake_counter("sentc.t.passed"), 2);
-  sentc_engine_tick(10999);
+  sentc_engine_tick(engine, 10999);
   ck_assert_int_eq(fake_n_resumed, 0);
   ck_assert_uint_eq(fake_wake_ms, 1);
-  sentc_engine_tick(11000);
+  sentc_engine_tick(engine, 11000);
   ck_assert_int_eq(fake_n_resumed, 1);
   ck_assert_uint_eq(fake_resumed[0], 2);
   ck_assert_uint_eq(fake_wake_ms, 0);
-  sentc_engine_tick(11500);
+  sentc_engine_tick(engine, 11500);
   ck_assert_int_eq(fake_n_resumed, 1);                         /* resumed once only */
-  ck_assert_int_eq(request(3, "/t", 11000), SENTC_HOLD);
-  ck_assert_uint_eq(fake_wake_ms, 1000);
+  ck_assert_int_eq(request(3, "/t", 11500), SENTC_HOLD);
+  ck_assert_uint_eq(fake_wake_ms, 500);
 }
 END_TEST
 
@@ -126,14 +139,14 @@ END_TEST
 START_TEST(a_held_stream_that_ends_is_not_resumed) {
   ck_assert_int_eq(request(1, "/t", 10000), SENTC_CONTINUE);
   ck_assert_int_eq(request(2, "/t", 10000), SENTC_HOLD);
-  sentc_engine_end(2, 10500);
+  sentc_engine_end(engine, 2, 10500);
   ck_assert_uint_eq(fake_wake_ms, 0);
   ck_assert_int_eq(request(3, "/t", 10500), SENTC_HOLD);
   ck_assert_uint_eq(fake_wake_ms, 500);
-  sentc_engine_tick(11000);
+  sentc_engine_tick(engine, 11000);
   ck_assert_int_eq(fake_n_resumed, 1);                         /* 3, and never 2 */
   ck_assert_uint_eq(fake_resumed[0], 3);
-  ck_assert_uint_eq(sentc_streams_open(), 2);                  /* 1 and 3; 2 is gone */
+  ck_assert_uint_eq(streams_open(), 2);                  /* 1 and 3; 2 is gone */
 }
 END_TEST
 
@@ -142,32 +155,35 @@ END_TEST
  * directory never holds more than 3 values: a thousand more values each
  * take the oldest slot in turn. */
 START_TEST(the_hotspot_directory_forgets_the_least_recently_used) {
-  struct sentc_hot_table t;
-  sentc_state_reset();
-  ck_assert_int_eq(sentc_hot_table_init(&t, 3, SENTC_SCOPE_WORKER, 0), 0);
-  ck_assert_int_eq(sentc_state_seal(), 0);
-  ck_assert_int_eq(sentc_hot_use(&t, 1), 0);
-  ck_assert_int_eq(sentc_hot_use(&t, 2), 1);
-  ck_assert_int_eq(sentc_hot_use(&t, 3), 2);
-  ck_assert_int_eq(sentc_hot_use(&t, 1), 0);
-  ck_assert_int_eq(sentc_hot_use(&t, 4), 1);
-  ck_assert_int_eq(sentc_hot_find(&t, 2), -1);
-  ck_assert_int_eq(sentc_hot_use(&t, 5), 2);
-  ck_assert_int_eq(sentc_hot_find(&t, 3), -1);
-  ck_assert_int_eq(sentc_hot_find(&t, 1), 0);
-  ck_assert_int_eq(sentc_hot_find(&t, 4), 1);
+  struct sentc_hotdir t;
+  struct sentc_store store;
+  ck_assert_int_eq(sentc_store_open(&store, &policy.name, 1), 0);
+  ck_assert_int_eq(sentc_hotdir_init(&t, &store, 3, SENTC_SCOPE_WORKER, 0), 0);
+  ck_assert_int_eq(sentc_store_seal(&store), 0);
+  ck_assert_int_eq(sentc_hotdir_use(&t, &store, 1), 0);
+  ck_assert_int_eq(sentc_hotdir_use(&t, &store, 2), 1);
+  ck_assert_int_eq(sentc_hotdir_use(&t, &store, 3), 2);
+  ck_assert_int_eq(sentc_hotdir_use(&t, &store, 1), 0);
+  ck_assert_int_eq(sentc_hotdir_use(&t, &store, 4), 1);
+  ck_assert_int_eq(sentc_hotdir_find(&t, 2), -1);
+  ck_assert_int_eq(sentc_hotdir_use(&t, &store, 5), 2);
+  ck_assert_int_eq(sentc_hotdir_find(&t, 3), -1);
+  ck_assert_int_eq(sentc_hotdir_find(&t, 1), 0);
+  ck_assert_int_eq(sentc_hotdir_find(&t, 4), 1);
   for (uint64_t h = 100; h < 1100; h++)
-    ck_assert_int_lt(sentc_hot_use(&t, h), 3);
+    ck_assert_int_lt(sentc_hotdir_use(&t, &store, h), 3);
   ck_assert_uint_eq(t.used, 3);
-  ck_assert_int_eq(sentc_hot_find(&t, 1099), (1099 - 100) % 3);  /* h took slot (h - 100) % 3 */
-  ck_assert_int_eq(sentc_hot_find(&t, 1096), -1);
+  ck_assert_int_eq(sentc_hotdir_find(&t, 1099), (1099 - 100) % 3);  /* h took slot (h - 100) % 3 */
+  ck_assert_int_eq(sentc_hotdir_find(&t, 1096), -1);
+  sentc_hotdir_free(&t);
+  sentc_store_close(&store);
 }
 END_TEST
 
 static Suite *suite(void) {
   Suite *s = suite_create("lifecycle");
   TCase *t = tcase_create("streams");
-  tcase_add_checked_fixture(t, setup, NULL);
+  tcase_add_checked_fixture(t, setup, teardown);
   tcase_add_test(t, a_failing_recheck_at_commit_undoes_the_earlier_rules);
   tcase_add_test(t, a_permit_comes_back_exactly_once);
   tcase_add_test(t, a_held_stream_is_resumed_by_the_tick);

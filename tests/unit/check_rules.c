@@ -96,11 +96,11 @@ static struct sentc_breaker_cell *new_cell(const struct sentc_breaker *b) {
 START_TEST(breaker_opens_at_the_exact_ratio_and_min_requests) {
   struct sentc_breaker b = ratio_rule();
   struct sentc_breaker_cell *c = new_cell(&b);
-  sentc_breaker_complete(&b, c, 100, 5, 1, 0);
-  sentc_breaker_complete(&b, c, 200, 5, 1, 0);
-  sentc_breaker_complete(&b, c, 300, 5, 0, 0);
+  sentc_breaker_observe(&b, c, 100, 5, 1, 0);
+  sentc_breaker_observe(&b, c, 200, 5, 1, 0);
+  sentc_breaker_observe(&b, c, 300, 5, 0, 0);
   ck_assert_int_eq(c->state, SENTC_CLOSED);
-  sentc_breaker_complete(&b, c, 400, 5, 0, 0);
+  sentc_breaker_observe(&b, c, 400, 5, 0, 0);
   ck_assert_int_eq(c->state, SENTC_OPEN);
   ck_assert_int_eq(c->open_until, 5400);
   free(c);
@@ -116,11 +116,11 @@ START_TEST(breaker_lets_one_probe_through_then_closes_or_reopens) {
   ck_assert_int_eq(sentc_breaker_enter(&b, c, 5400), 1);       /* the probe */
   ck_assert_int_eq(c->state, SENTC_HALF_OPEN);
   ck_assert_int_eq(sentc_breaker_enter(&b, c, 5401), -1);      /* only one */
-  sentc_breaker_complete(&b, c, 5450, 5, 1, 1);                /* bad probe */
+  sentc_breaker_observe(&b, c, 5450, 5, 1, 1);                /* bad probe */
   ck_assert_int_eq(c->state, SENTC_OPEN);
   ck_assert_int_eq(c->open_until, 10450);
   ck_assert_int_eq(sentc_breaker_enter(&b, c, 10450), 1);
-  sentc_breaker_complete(&b, c, 10460, 5, 0, 1);               /* good probe */
+  sentc_breaker_observe(&b, c, 10460, 5, 0, 1);               /* good probe */
   ck_assert_int_eq(c->state, SENTC_CLOSED);
   ck_assert_int_eq(sentc_breaker_enter(&b, c, 10461), 0);
   free(c);
@@ -145,11 +145,11 @@ START_TEST(breaker_error_count) {
   b.min_requests = 1;
   struct sentc_breaker_cell *c = new_cell(&b);
   for (int i = 0; i < 10; i++)
-    sentc_breaker_complete(&b, c, 100 + i, 5, 0, 0);
-  sentc_breaker_complete(&b, c, 200, 5, 1, 0);
-  sentc_breaker_complete(&b, c, 201, 5, 1, 0);
+    sentc_breaker_observe(&b, c, 100 + i, 5, 0, 0);
+  sentc_breaker_observe(&b, c, 200, 5, 1, 0);
+  sentc_breaker_observe(&b, c, 201, 5, 1, 0);
   ck_assert_int_eq(c->state, SENTC_CLOSED);
-  sentc_breaker_complete(&b, c, 202, 5, 1, 0);
+  sentc_breaker_observe(&b, c, 202, 5, 1, 0);
   ck_assert_int_eq(c->state, SENTC_OPEN);
   free(c);
 }
@@ -162,11 +162,11 @@ START_TEST(breaker_slow_ratio) {
   b.max_rt_ms = 100;
   b.min_requests = 2;
   struct sentc_breaker_cell *c = new_cell(&b);
-  sentc_breaker_complete(&b, c, 100, 100, 0, 0);
-  sentc_breaker_complete(&b, c, 101, 100, 0, 0);
+  sentc_breaker_observe(&b, c, 100, 100, 0, 0);
+  sentc_breaker_observe(&b, c, 101, 100, 0, 0);
   ck_assert_int_eq(c->state, SENTC_CLOSED);
-  sentc_breaker_complete(&b, c, 102, 101, 0, 0);
-  sentc_breaker_complete(&b, c, 103, 101, 0, 0);   /* 2 slow of 4 */
+  sentc_breaker_observe(&b, c, 102, 101, 0, 0);
+  sentc_breaker_observe(&b, c, 103, 101, 0, 0);   /* 2 slow of 4 */
   ck_assert_int_eq(c->state, SENTC_OPEN);
   free(c);
 }

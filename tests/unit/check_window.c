@@ -88,21 +88,24 @@ START_TEST(a_time_before_a_bucket_start_does_not_count_it) {
 }
 END_TEST
 
+/* A policy without proxy cells: each VM's own clock. */
+static struct sentc_shared none;
+
 START_TEST(the_clock_follows_a_clock_that_moves_forward) {
   struct sentc_clock c = {0};
-  ck_assert_int_eq(sentc_clock_now(&c, 5000), 5000);
-  ck_assert_int_eq(sentc_clock_now(&c, 5000), 5000);
-  ck_assert_int_eq(sentc_clock_now(&c, 7000), 7000);
+  ck_assert_int_eq(sentc_clock_now(&c, &none, 5000), 5000);
+  ck_assert_int_eq(sentc_clock_now(&c, &none, 5000), 5000);
+  ck_assert_int_eq(sentc_clock_now(&c, &none, 7000), 7000);
 }
 END_TEST
 
 START_TEST(the_clock_stands_still_at_a_backward_jump_then_moves_on) {
   struct sentc_clock c = {0};
-  ck_assert_int_eq(sentc_clock_now(&c, 10000), 10000);
-  ck_assert_int_eq(sentc_clock_now(&c, 4000), 10000);   /* 6 s back: stands still */
-  ck_assert_int_eq(sentc_clock_now(&c, 4500), 10500);   /* then advances at the raw pace */
-  ck_assert_int_eq(sentc_clock_now(&c, 4400), 10500);
-  ck_assert_int_eq(sentc_clock_now(&c, 5400), 11500);
+  ck_assert_int_eq(sentc_clock_now(&c, &none, 10000), 10000);
+  ck_assert_int_eq(sentc_clock_now(&c, &none, 4000), 10000);   /* 6 s back: stands still */
+  ck_assert_int_eq(sentc_clock_now(&c, &none, 4500), 10500);   /* then advances at the raw pace */
+  ck_assert_int_eq(sentc_clock_now(&c, &none, 4400), 10500);
+  ck_assert_int_eq(sentc_clock_now(&c, &none, 5400), 11500);
 }
 END_TEST
 

@@ -15,7 +15,7 @@ int fake_n_resumed;
 uint32_t fake_wake_ms;
 int fake_wake_calls;
 
-int32_t sentc_counter_define(const char *name, size_t len) {
+int32_t sentc_platform_counter_define(const char *name, size_t len) {
   for (int i = 0; i < n_counters; i++)
     if (strlen(counters[i].name) == len && memcmp(counters[i].name, name, len) == 0)
       return i;
@@ -27,16 +27,16 @@ int32_t sentc_counter_define(const char *name, size_t len) {
   return n_counters++;
 }
 
-void sentc_counter_add(int32_t id, uint32_t n) { counters[id].value += n; }
+void sentc_platform_counter_add(int32_t id, uint32_t n) { counters[id].value += n; }
 
-void sentc_random_bytes(void *out, size_t len) { memset(out, 0x5a, len); }
+void sentc_platform_random(void *out, size_t len) { memset(out, 0x5a, len); }
 
-void sentc_resume_stream(uint32_t stream) {
+void sentc_platform_resume(uint32_t stream) {
   if (fake_n_resumed < 1024)
     fake_resumed[fake_n_resumed++] = stream;
 }
 
-void sentc_wake_every(uint32_t ms) {
+void sentc_platform_wake_every(uint32_t ms) {
   fake_wake_ms = ms;
   fake_wake_calls++;
 }
@@ -74,8 +74,8 @@ static int shared_find(const char *key, size_t key_len) {
   return -1;
 }
 
-int sentc_shared_get(const char *key, size_t key_len, void *out, size_t room, size_t *len,
-                     uint32_t *cas) {
+int sentc_platform_shared_get(const char *key, size_t key_len, void *out, size_t room,
+                              size_t *len, uint32_t *cas) {
   fake_shared_gets++;
   int i = shared_find(key, key_len);
   if (i < 0)
@@ -86,8 +86,8 @@ int sentc_shared_get(const char *key, size_t key_len, void *out, size_t room, si
   return SENTC_SHARED_OK;
 }
 
-int sentc_shared_set(const char *key, size_t key_len, const void *value, size_t len,
-                     uint32_t cas) {
+int sentc_platform_shared_set(const char *key, size_t key_len, const void *value, size_t len,
+                              uint32_t cas) {
   fake_shared_sets++;
   if (fake_shared_fail_sets > 0) {
     fake_shared_fail_sets--;

@@ -1,24 +1,30 @@
 /*
- * check_breaker.c: circuit breakers (LANGUAGE.md, "breaker KIND THRESHOLD"):
- * slow_ratio (with its required max_rt), error_ratio and error_count, their
- * window and state-machine options, and which HTTP statuses and gRPC codes
- * count as errors.
+ * breaker.c: the breaker rule kind in the compiler (kind.h): circuit
+ * breakers (docs/language.md, "breaker KIND THRESHOLD"): slow_ratio (with
+ * its required max_rt), error_ratio and error_count, their window and
+ * state-machine options, and which HTTP statuses and gRPC codes count as
+ * errors; sized, explained and written as tables.h's `struct
+ * sentc_breaker`.
  */
 #include <string.h>
 #include "check_ctx.h"
 #include "check_values.h"
+#include "codegen.h"
 #include "diag.h"
-#include "schema.h"
+#include "explain.h"
+#include "kind.h"
 
-static struct ir_breaker *current_breaker(struct checker *c) {
-  return &c->policy->breakers[c->rule_index];
-}
+static struct ir_breaker *current_breaker(struct checker *c) { return rule_current(c); }
+
+const char breaker_example[] = "breaker error_ratio 50% { min_requests 20; window 10s; }";
+
+/* ---- check ---- */
 
 static void check_max_rt(void *ctx, const struct stmt *s) {
   struct ir_breaker *b = current_breaker(ctx);
   const struct value *v = single_arg(s, V_DURATION, "max_rt 200ms;");
   if (v && value_duration(s, v, 1, MAX_RT_MS, "max_rt 200ms;", &b->max_rt_ms) &&
-      b->kind != IR_BREAKER_SLOW_RATIO) {
+      b->kind != SENTC_BREAKER_SLOW_RATIO) {
     diag_error(s->loc, "'max_rt' applies only to a slow_ratio breaker");
     b->max_rt_ms = 0;
   }
@@ -31,7 +37,7 @@ static void check_min_requests(void *ctx, const struct stmt *s) {
     value_uint(s, v, 1, MAX_RATE_COUNT, "min_requests 20;", &b->min_requests);
 }
 
-/* The window comes before its buckets are checked: see check_breaker. */
+/* The window comes before its buckets are checked: see breaker_check. */
 static void check_window(void *ctx, const struct stmt *s) {
   struct ir_breaker *b = current_breaker(ctx);
   const struct value *v = single_arg(s, V_DURATION, "window 10s;");
@@ -105,7 +111,7 @@ static void check_grpc_errors(void *ctx, const struct stmt *s) {
 }
 
 /* `buckets` divides the window, which may come later in the block: it is
- * checked once the whole block has been read (see check_breaker). */
+ * checked once the whole block has been read (see breaker_check). */
 static void check_later(void *ctx, const struct stmt *s) {
   (void)ctx;
   (void)s;
@@ -124,13 +130,14 @@ static const struct schema_rule breaker_rules[] = {
   {"fallback", check_rule_fallback},
   {NULL, NULL},
 };
-static const struct schema_block breaker_block = {"a breaker", breaker_rules};
+const struct schema_block breaker_block = {"a breaker", breaker_rules};
 
-static const char *const kinds[] = {"slow_ratio", "error_ratio", "error_count", NULL};
+/* In the order of tables.h's SENTC_BREAKER_KIND_LIST. */
+static const char *const breaker_kinds[] = {"slow_ratio", "error_ratio", "error_count", NULL};
 
 /* The threshold after the kind: a ratio, or a count for error_count. */
 static int check_threshold(const struct stmt *s, const struct value *v, struct ir_breaker *b) {
-  if (b->kind == IR_BREAKER_ERROR_COUNT)
+  if (b->kind == SENTC_BREAKER_ERROR_COUNT)
     return value_uint(s, v, 1, MAX_RATE_COUNT, "breaker error_count 50;", &b->count);
   if (!value_ratio(s, v, "breaker error_ratio 30%;", &b->ratio))
     return 0;
@@ -159,24 +166,21 @@ static const struct stmt *find_stmt(const struct stmt *body, const char *keyword
   return NULL;
 }
 
-void check_breaker(void *ctx, const struct stmt *s) {
+void breaker_check(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
   const struct value *v = s->args;
   if (args_bad(s))
     return;
-  int kind = value_word(s, v, kinds, "breaker error_ratio 50%;");
+  int kind = value_word(s, v, breaker_kinds, "breaker error_ratio 50%;");
   if (kind < 0)
     return;
-  struct ir_breaker b = {.kind = (enum ir_breaker_kind)kind};
+  struct ir_breaker b = {.kind = (enum sentc_breaker_kind)kind};
   if (!check_threshold(s, v->next, &b) || !args_done(s, v->next->next))
     return;
   set_defaults(&b);
-  struct ir_policy *p = c->policy;
-  size_t index = p->n_breakers;
-  struct ir_breaker *r =
-      arena_push(c->arena, &p->breakers, &p->n_breakers, &c->cap.breakers, sizeof *r);
+  struct ir_breaker *r = rule_begin(c, SENTC_KIND_BREAKER, s);
+  b.rule = r->rule;
   *r = b;
-  rule_begin(c, &r->rule, "breaker", ++c->resource->breakers.n, s, OWN_BREAKER, index);
   if (s->has_block)
     check_block_once(c, s->body, &breaker_block, NULL);
   const struct stmt *buckets = find_stmt(s->body, "buckets");
@@ -184,9 +188,97 @@ void check_breaker(void *ctx, const struct stmt *s) {
     check_buckets_into(buckets, &r->window);
   else
     r->window.buckets = largest_divisor(r->window.window_ms, 10);
-  if (r->kind == IR_BREAKER_SLOW_RATIO && !r->max_rt_ms && !find_stmt(s->body, "max_rt")) {
+  if (r->kind == SENTC_BREAKER_SLOW_RATIO && !r->max_rt_ms && !find_stmt(s->body, "max_rt")) {
     diag_error(s->loc, "a slow_ratio breaker needs 'max_rt'");
     diag_hint("say what is slow: breaker slow_ratio 50%% { max_rt 200ms; }");
   }
-  c->rule = NULL;
+  rule_end(c);
+}
+
+void breaker_settle(struct ir_policy *p, const struct ir_resource *r, size_t i) {
+  (void)p;
+  (void)r;
+  (void)i;
+}
+
+void breaker_warn(const struct ir_policy *p, const struct ir_resource *r) {
+  (void)p;
+  (void)r;
+}
+
+/* ---- size and explain ---- */
+
+struct state_bytes breaker_size(const struct ir_policy *p, size_t i) {
+  const struct ir_breaker *b = &p->breaker[i];
+  return state_cells(b->rule.scope, 1, sentc_layout_breaker_cell(b->window.buckets), 1);
+}
+
+static void put_errors(FILE *out, const struct ir_breaker *b) {
+  fputs("      errors: HTTP status ", out);
+  for (size_t i = 0; i < b->n_error_ranges; i++) {
+    fprintf(out, "%s%u", i ? ", " : "", b->error_ranges[i].lo);
+    if (b->error_ranges[i].hi != b->error_ranges[i].lo)
+      fprintf(out, "-%u", b->error_ranges[i].hi);
+  }
+  fputs("; grpc-status", out);
+  const char *sep = " ";
+  for (unsigned code = 0; code < 32; code++)
+    if (b->grpc_errors & (1u << code)) {
+      fprintf(out, "%s%u", sep, code);
+      sep = ", ";
+    }
+  fputs("; a stream that ends without a response\n", out);
+}
+
+struct state_bytes breaker_explain(FILE *out, const struct ir_policy *p, size_t i) {
+  const struct ir_breaker *b = &p->breaker[i];
+  fprintf(out, "    %s (line %d): opens when ", b->rule.label, b->rule.loc.line);
+  if (b->kind == SENTC_BREAKER_ERROR_COUNT) {
+    fprintf(out, "%u requests fail", b->count);
+  } else {
+    fprintf(out, "%g%% of requests are %s", b->ratio * 100,
+            b->kind == SENTC_BREAKER_SLOW_RATIO ? "slow" : "errors");
+    if (b->kind == SENTC_BREAKER_SLOW_RATIO) {
+      fputs(" (slower than ", out);
+      explain_ms(out, b->max_rt_ms);
+      fputc(')', out);
+    }
+  }
+  fputs(" in ", out);
+  explain_window(out, b->window);
+  fprintf(out, ", once it has seen %u requests;\n      stays open ", b->min_requests);
+  explain_ms(out, b->open_ms);
+  fprintf(out, ", then closes after %u successful probe%s\n", b->probes, b->probes == 1 ? "" : "s");
+  if (b->kind != SENTC_BREAKER_SLOW_RATIO)
+    put_errors(out, b);
+  return explain_rule_tail(out, p, SENTC_KIND_BREAKER, &b->rule, breaker_size(p, i));
+}
+
+/* ---- emit ---- */
+
+static const char *const kind_names[] = {SENTC_BREAKER_KIND_LIST(SENTC_ENUM_NAME)};
+
+void breaker_emit(FILE *out, const struct ir_policy *p) {
+  for (size_t i = 0; i < p->n_breaker; i++) {
+    const struct ir_breaker *b = &p->breaker[i];
+    fprintf(out, "\n/* line %u: the statuses that count as errors */\n", codegen_line(b->rule.loc));
+    fprintf(out, "static const struct sentc_status_range breaker_%zu_errors[] = {", i);
+    for (size_t r = 0; r < b->n_error_ranges; r++)
+      fprintf(out, "%s{.lo = %u, .hi = %u}", r ? ", " : "", b->error_ranges[r].lo,
+              b->error_ranges[r].hi);
+    fputs("};\n", out);
+  }
+  fputs("\nstatic const struct sentc_breaker breaker[] = {\n", out);
+  for (size_t i = 0; i < p->n_breaker; i++) {
+    const struct ir_breaker *b = &p->breaker[i];
+    fprintf(out, "  /* %zu, line %u */\n  {", i, codegen_line(b->rule.loc));
+    codegen_rule(out, &b->rule);
+    fprintf(out, ",\n   .kind = %s, .ratio = %.17g, .count = %u, .max_rt_ms = %u, .min_requests = %u,\n   ",
+            kind_names[b->kind], b->ratio, b->count, b->max_rt_ms, b->min_requests);
+    codegen_window(out, "window", b->window);
+    fprintf(out, ", .open_ms = %u, .probes = %u,\n   ", b->open_ms, b->probes);
+    codegen_array(out, "error_ranges", b->n_error_ranges, "breaker_%zu_errors", i);
+    fprintf(out, ", .grpc_errors = 0x%xu},\n", b->grpc_errors);
+  }
+  fputs("};\n", out);
 }

@@ -1,0 +1,59 @@
+/*
+ * kind.h: what the compiler does for each rule kind: the same operations
+ * for every kind, all of kind `k`'s in compiler/<k>.c, listed in the
+ * registry's order (runtime/tables.h, SENTC_RULE_KINDS) by `kinds` below,
+ * which kind.c fills from the registry.  So the checker, the resolver, the
+ * warnings, --explain, the state sizes and codegen loop over kinds and
+ * never name one.
+ *
+ *   check:   the resource statement (`flow 100/s { ... }`, schema.h): reads
+ *            it into a new rule of the kind, reporting what is wrong;
+ *   settle:  once every name is resolved: what needs the whole policy (a
+ *            TCP resource's flow rule cannot throttle);
+ *   warn:    the warnings a resource's rules of this kind can earn (a rule
+ *            another always makes unreachable), in a policy without errors;
+ *   size:    the state one rule takes at run time (statesize.h);
+ *   explain: one rule in plain words for --explain, with its state;
+ *   emit:    the kind's table, `static const struct sentc_<k> <k>[]`, in
+ *            designated initializers (codegen.h).
+ */
+#ifndef SENTC_KIND_H
+#define SENTC_KIND_H
+
+#include <stdio.h>
+#include "ir.h"
+#include "schema.h"
+#include "statesize.h"
+
+struct kind_ops {
+  const char *name;          /* its keyword */
+  const char *constant;      /* its enum constant in C: "SENTC_KIND_FLOW" */
+  const char *example;       /* a statement of it: "flow 100/s;" */
+  int tcp;                   /* a `match tcp` resource may have it */
+  int status, grpc_status;   /* its built-in fallback's answer */
+  check_fn *check;
+  void (*settle)(struct ir_policy *p, const struct ir_resource *r, size_t rule);
+  void (*warn)(const struct ir_policy *p, const struct ir_resource *r);
+  struct state_bytes (*size)(const struct ir_policy *p, size_t rule);
+  struct state_bytes (*explain)(FILE *out, const struct ir_policy *p, size_t rule);
+  void (*emit)(FILE *out, const struct ir_policy *p);
+};
+
+/* Indexed by enum sentc_kind, in the registry's (checking) order. */
+extern const struct kind_ops kinds[SENTC_N_RULE_KINDS];
+
+/* Each kind's file also has the schema of its rule's block, k_block, and
+ * an example of the statement, k_example ("flow 100/s;"). */
+#define KIND_DECLARE(K, k, status, grpc, tcp)                                          \
+  extern const struct schema_block k##_block;                                          \
+  extern const char k##_example[];                                                     \
+  void k##_check(void *ctx, const struct stmt *s);                                     \
+  void k##_settle(struct ir_policy *p, const struct ir_resource *r, size_t rule);      \
+  void k##_warn(const struct ir_policy *p, const struct ir_resource *r);               \
+  struct state_bytes k##_size(const struct ir_policy *p, size_t rule);                 \
+  struct state_bytes k##_explain(FILE *out, const struct ir_policy *p, size_t rule);   \
+  void k##_emit(FILE *out, const struct ir_policy *p);
+SENTC_RULE_KINDS(KIND_DECLARE)
+#undef KIND_DECLARE
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * core.h: the engine's one explicit state (as lua_State is Lua's): the
+ * policy it runs, its clock, its state store, its streams, its counters
+ * and each rule kind's own state.  engine.c creates and frees it; every
+ * part of the engine takes it, or the piece of it that it works on, as its
+ * first argument, so two engines (unit tests) never share anything and a
+ * stopped engine leaves nothing behind.
+ *
+ * Only the engine's own files include this; the ABI layer sees engine.h.
+ */
+#ifndef SENTC_CORE_H
+#define SENTC_CORE_H
+
+#include <stdint.h>
+#include "../tables.h"
+#include "clock.h"
+#include "engine.h"
+#include "hash.h"
+#include "kinds.h"
+#include "metrics.h"
+#include "store.h"
+#include "stream.h"
+
+/* Each kind's state is its own file's business (kinds.h). */
+#define SENTC_KIND_STATE(K, k, status, grpc, tcp) struct sentc_##k##_state;
+SENTC_RULE_KINDS(SENTC_KIND_STATE)
+#undef SENTC_KIND_STATE
+struct sentc_system_state;
+
+struct sentc_engine {
+  const struct sentc_policy *policy;
+  struct sentc_clock clock;
+  struct sentc_store store;
+  struct sentc_streams streams;
+  struct sentc_metrics metrics;
+  struct sentc_hash_key hash_key;    /* hotspot values' hash */
+  uint32_t *matched;                 /* the resources a request entered */
+  char *path;                        /* SENTC_PATH_MAX: the matcher's normalized path */
+  char *reply;                       /* SENTC_REPLY_MAX: replies are rendered here */
+  int32_t held_list;                 /* streams waiting for their turn */
+  uint32_t wake_ms;                  /* tick period asked for, 0 = none */
+#define SENTC_KIND_FIELD(K, k, status, grpc, tcp) struct sentc_##k##_state *k;
+  SENTC_RULE_KINDS(SENTC_KIND_FIELD)
+#undef SENTC_KIND_FIELD
+  struct sentc_system_state *system;
+};
+
+/* What a commit answers when its cell could not be written (shared data
+ * contended beyond the retry bound): the policy's on_error decides. */
+static inline int sentc_core_unavailable(const struct sentc_engine *E) {
+  return E->policy->on_error == SENTC_ON_ERROR_DENY ? SENTC_COMMIT_BLOCK : SENTC_COMMIT_NOTHING;
+}
+
+/* A commit's store update, read as a commit's answer. */
+static inline int sentc_core_commit(const struct sentc_engine *E, int update) {
+  if (update == SENTC_STORE_UNAVAILABLE)
+    return sentc_core_unavailable(E);
+  return update == 0 ? SENTC_COMMIT_OK : SENTC_COMMIT_BLOCK;
+}
+
+#endif

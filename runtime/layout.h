@@ -1,0 +1,169 @@
+/*
+ * layout.h: the bytes of every piece of state the runtime keeps, in one
+ * place for both sides that need them: the runtime, which lays its state
+ * out with these structs and reserves exactly these sizes, and the
+ * compiler, whose `--explain` prints them (compiler/statesize.h).  So the
+ * figure an operator reads is the one main.wasm reserves;
+ * tests/state_size.test compares the two on real policies, against the
+ * line main.wasm logs at start.
+ *
+ * Besides tables.h this is the only runtime header the compiler includes,
+ * so it holds data layouts and size formulas only: what the engine does
+ * with them lives in runtime/engine/.  Cells hold only fixed-width fields
+ * and no pointers, so their sizes are the same natively (the compiler) and
+ * in wasm32 (main.wasm).
+ */
+#ifndef SENTC_LAYOUT_H
+#define SENTC_LAYOUT_H
+
+#include <stdint.h>
+#include "tables.h"
+
+/* ---- the pieces cells are made of ---- */
+
+/* What a window counts (window.c).  SENTC_EV_RT sums response times (ms)
+ * of completions. */
+enum sentc_event {
+  SENTC_EV_PASS, SENTC_EV_BLOCK, SENTC_EV_COMPLETE, SENTC_EV_ERROR, SENTC_EV_SLOW,
+  SENTC_EV_RT, SENTC_EVENTS
+};
+
+/* One bucket of a sliding window's ring (window.c). */
+struct sentc_bucket {
+  int64_t start;           /* start of the bucket's span; stale when old */
+  uint32_t count[SENTC_EVENTS];
+  uint32_t min_rt;         /* smallest response time completed in it, ms */
+};
+
+/* A leaky bucket's position (pace.c). */
+struct sentc_pace {
+  int64_t latest_us;       /* when the last admitted request passes */
+};
+
+/* A warm-up's stored tokens (warmup.c). */
+struct sentc_warmup {
+  double stored;           /* tokens */
+  int64_t last_filled;     /* window start of the last refill */
+  int64_t window_start;    /* tumbling window, for the previous window's passes */
+  uint32_t passes, previous_passes;
+  uint8_t filled;          /* 0 until the first refill, which fills to max */
+};
+
+/* A hotspot value's token bucket (tokens.c). */
+struct sentc_tokens {
+  int64_t refilled_at;     /* ms; the value's first request or last refill */
+  int64_t left;            /* tokens left after the last spend */
+  uint8_t seen;
+};
+
+/* ---- cells: one per rule (per value for hotspots) ---- */
+
+/* A flow rule: its pacing (throttle), its warm-up tokens and its window. */
+struct sentc_flow_cell {
+  struct sentc_pace pace;
+  struct sentc_warmup warm;
+  struct sentc_bucket ring[];
+};
+
+struct sentc_concurrency_cell {
+  uint32_t in_flight;
+};
+
+enum sentc_circuit { SENTC_CLOSED, SENTC_OPEN, SENTC_HALF_OPEN };
+
+struct sentc_breaker_cell {
+  uint8_t state;           /* enum sentc_circuit */
+  uint32_t probes_out;     /* half-open: probes admitted, not yet completed */
+  uint32_t probes_ok;      /* half-open: probes that succeeded */
+  int64_t open_until;      /* open: when a probe may pass */
+  struct sentc_bucket ring[];
+};
+
+/* One value of a hotspot rule; `hash` says which value holds the slot. */
+struct sentc_hot_value {
+  uint64_t hash;
+  struct sentc_tokens tokens;
+  struct sentc_pace pace;
+  uint32_t in_flight;
+};
+
+/* The system rule's statistics: one second in ten buckets, as Sentinel's
+ * inbound node keeps them; one process-wide cell, with a system block only. */
+#define SENTC_SYSTEM_BUCKETS 10
+struct sentc_system_cell {
+  uint32_t in_flight;
+  struct sentc_bucket ring[SENTC_SYSTEM_BUCKETS];
+};
+
+/* ---- how cells are stored ---- */
+
+/* VM slots of the process registry (vmreg.c): the most worker VMs whose
+ * permits a proxy cell tells apart. */
+#define SENTC_VM_SLOTS 32
+
+/* A cell's bytes as the store lays it out: rounded up to 8. */
+static inline uint32_t sentc_layout_cell_bytes(uint32_t size) { return (size + 7u) & ~7u; }
+
+/* In shared data (scope proxy) each permit field of a cell is followed by
+ * one {token, count} share per VM slot (shared.c). */
+#define SENTC_PERMIT_SHARES_BYTES ((uint32_t)(SENTC_VM_SLOTS * 2 * sizeof(uint32_t)))
+
+/* What a cell of `size` with `n_permits` permit fields takes where it is
+ * kept: in this worker's arena, or (`shared`) in the process's shared data. */
+static inline uint32_t sentc_layout_stored_bytes(uint32_t size, int shared, uint32_t n_permits) {
+  return sentc_layout_cell_bytes(size) + (shared ? n_permits * SENTC_PERMIT_SHARES_BYTES : 0);
+}
+
+static inline uint32_t sentc_layout_flow_cell(uint32_t buckets) {
+  return (uint32_t)(sizeof(struct sentc_flow_cell) + buckets * sizeof(struct sentc_bucket));
+}
+
+static inline uint32_t sentc_layout_breaker_cell(uint32_t buckets) {
+  return (uint32_t)(sizeof(struct sentc_breaker_cell) + buckets * sizeof(struct sentc_bucket));
+}
+
+/* A hotspot directory's index: a power of two at least twice the capacity,
+ * so chains stay short. */
+static inline uint32_t sentc_layout_hot_index(uint32_t capacity) {
+  uint32_t size = 1;
+  while (size < 2 * capacity)
+    size <<= 1;
+  return size;
+}
+
+/* A worker-scope hotspot's directory (hotdir.c): the index, and per slot
+ * its chain link, LRU links and hash.  Proxy scope has none. */
+static inline uint64_t sentc_layout_hot_directory(uint32_t capacity) {
+  return (uint64_t)sentc_layout_hot_index(capacity) * sizeof(int32_t) +
+         (uint64_t)capacity * (3 * sizeof(int32_t) + sizeof(uint64_t));
+}
+
+/* ---- streams in flight ---- */
+
+/* What a passed request committed, to give back or complete at its end
+ * (stream.c): `kind` says whose (enum sentc_kind) and `flags` what exactly,
+ * in that kind's own terms. */
+struct sentc_effect {
+  uint8_t kind;
+  uint8_t flags;
+  uint32_t rule;
+  int32_t slot;            /* hotspot: the value's slot */
+  int64_t at;              /* when committed (ms), or a pace slot (us) */
+  uint64_t hash;           /* hotspot: the value */
+};
+
+/* A stream table entry (stream.h); pinned so both builds agree. */
+#define SENTC_STREAM_ENTRY_BYTES 80
+
+/* Effects one request can commit at most: system, one per rule, and one
+ * more per flow rule (as an `of` watcher it also counts another's pass). */
+static inline uint32_t sentc_layout_max_effects(uint32_t n_rules, uint32_t n_flows) {
+  return 1 + n_rules + n_flows;
+}
+
+/* A stream in flight: its entry and room for every effect it may commit. */
+static inline uint32_t sentc_layout_stream_bytes(uint32_t max_effects) {
+  return (uint32_t)(SENTC_STREAM_ENTRY_BYTES + max_effects * sizeof(struct sentc_effect));
+}
+
+#endif
