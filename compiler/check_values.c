@@ -2,6 +2,7 @@
  * check_values.c: argument validation shared by every statement (see
  * check_values.h).
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "check_values.h"
@@ -81,20 +82,42 @@ int value_ratio(const struct stmt *s, const struct value *v, const char *example
   return 1;
 }
 
+/* The smallest factor m (up to 1000: three decimals) that makes count * m
+ * whole, or 0. */
+static uint32_t whole_factor(double count) {
+  for (uint32_t m = 1; m <= 1000; m++)
+    if (fabs(count * m - round(count * m)) < 1e-6)
+      return m;
+  return 0;
+}
+
 int value_rate(const struct stmt *s, const struct value *v, const char *example,
                uint32_t *count, uint32_t *window_ms) {
   if (!arg_need(s, v, V_RATE, example))
     return 0;
-  if (v->number > MAX_RATE_COUNT || v->number != (double)(uint32_t)v->number) {
-    diag_error(v->loc, "a rate's count must be a whole number from 0 to %u", MAX_RATE_COUNT);
+  if (v->number > MAX_RATE_COUNT) {
+    diag_error(v->loc, "a rate's count must be from 0 to %u", MAX_RATE_COUNT);
     return 0;
   }
   if (v->ms < 1 || v->ms > MAX_WINDOW_MS) {
     diag_error(v->loc, "a rate's window must be from 1ms to 24h");
     return 0;
   }
-  *count = (uint32_t)v->number;
-  *window_ms = (uint32_t)v->ms;
+  /* A decimal count is the same rate counted over a longer window, so that
+   * the count is whole: 1.5/s is 3/2s. */
+  uint32_t m = whole_factor(v->number);
+  if (m == 0) {
+    diag_error(v->loc, "a rate's count may have at most three decimals");
+    return 0;
+  }
+  if ((uint64_t)v->ms * m > MAX_WINDOW_MS || round(v->number * m) > MAX_RATE_COUNT) {
+    diag_error(v->loc, "this rate is %g per %gms, a window longer than 24h", round(v->number * m),
+               (double)v->ms * m);
+    diag_hint("write it with a whole count, or over a shorter window");
+    return 0;
+  }
+  *count = (uint32_t)round(v->number * m);
+  *window_ms = (uint32_t)(v->ms * m);
   return 1;
 }
 
@@ -123,11 +146,11 @@ int single_word(const struct stmt *s, const char *const *words, const char *exam
   return v ? value_word(s, v, words, example) : -1;
 }
 
-int scope_word(const struct stmt *s, const char *example, enum ir_scope *scope) {
+int scope_word(const struct stmt *s, const char *example, enum sentc_scope *scope) {
   static const char *const words[] = {"proxy", "worker", NULL};
   int i = single_word(s, words, example);
   if (i < 0)
     return -1;
-  *scope = i == 0 ? IR_SCOPE_PROXY : IR_SCOPE_WORKER;
+  *scope = i == 0 ? SENTC_SCOPE_PROXY : SENTC_SCOPE_WORKER;
   return 0;
 }

@@ -40,7 +40,8 @@ int value_duration(const struct stmt *s, const struct value *v, uint32_t lo_ms, 
                    const char *example, uint32_t *out);
 /* A PERCENT, or a NUMBER from 0 to 1. */
 int value_ratio(const struct stmt *s, const struct value *v, const char *example, double *out);
-/* A RATE: whole count up to MAX_RATE_COUNT, window 1ms..24h. */
+/* A RATE: count up to MAX_RATE_COUNT, window 1ms..24h; a decimal count is
+ * made whole over a longer window (1.5/s: 3 per 2000 ms). */
 int value_rate(const struct stmt *s, const struct value *v, const char *example,
                uint32_t *count, uint32_t *window_ms);
 /* A NAME among `words` (NULL-terminated): its index, or -1 after a
@@ -53,6 +54,6 @@ int single_word(const struct stmt *s, const char *const *words, const char *exam
 
 /* `scope proxy|worker;` (policy default or one rule): the scope read into
  * *scope; returns 0, or -1 after reporting a bad argument. */
-int scope_word(const struct stmt *s, const char *example, enum ir_scope *scope);
+int scope_word(const struct stmt *s, const char *example, enum sentc_scope *scope);
 
 #endif
