@@ -195,16 +195,9 @@ void breaker_check(void *ctx, const struct stmt *s) {
   rule_end(c);
 }
 
-void breaker_settle(struct ir_policy *p, const struct ir_resource *r, size_t i) {
-  (void)p;
-  (void)r;
-  (void)i;
-}
+KIND_NOTHING_TO_SETTLE(breaker)
 
-void breaker_warn(const struct ir_policy *p, const struct ir_resource *r) {
-  (void)p;
-  (void)r;
-}
+KIND_NOTHING_TO_WARN(breaker)
 
 /* ---- size and explain ---- */
 

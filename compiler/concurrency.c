@@ -34,11 +34,7 @@ void concurrency_check(void *ctx, const struct stmt *s) {
   rule_end(c);
 }
 
-void concurrency_settle(struct ir_policy *p, const struct ir_resource *r, size_t i) {
-  (void)p;
-  (void)r;
-  (void)i;
-}
+KIND_NOTHING_TO_SETTLE(concurrency)
 
 /* The lower limit in the same scope always blocks first; of equal ones the
  * first. */

@@ -155,16 +155,9 @@ void hotspot_check(void *ctx, const struct stmt *s) {
   rule_end(c);
 }
 
-void hotspot_settle(struct ir_policy *p, const struct ir_resource *r, size_t i) {
-  (void)p;
-  (void)r;
-  (void)i;
-}
+KIND_NOTHING_TO_SETTLE(hotspot)
 
-void hotspot_warn(const struct ir_policy *p, const struct ir_resource *r) {
-  (void)p;
-  (void)r;
-}
+KIND_NOTHING_TO_WARN(hotspot)
 
 /* ---- size and explain ---- */
 

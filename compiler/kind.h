@@ -56,4 +56,13 @@ extern const struct kind_ops kinds[SENTC_N_RULE_KINDS];
 SENTC_RULE_KINDS(KIND_DECLARE)
 #undef KIND_DECLARE
 
+/* A kind with nothing to settle, or nothing to warn of, defines that
+ * operation with these. */
+#define KIND_NOTHING_TO_SETTLE(k)                                                      \
+  void k##_settle(struct ir_policy *p, const struct ir_resource *r, size_t rule) {     \
+    (void)p, (void)r, (void)rule;                                                      \
+  }
+#define KIND_NOTHING_TO_WARN(k)                                                        \
+  void k##_warn(const struct ir_policy *p, const struct ir_resource *r) { (void)p, (void)r; }
+
 #endif

@@ -33,7 +33,7 @@ int sentc_breaker_start(struct sentc_engine *E) {
   const struct sentc_policy *p = E->policy;
   struct sentc_breaker_state *s = calloc(1, sizeof *s);
   E->breaker = s;
-  if (!s || !(s->cells = calloc(p->n_breaker ? p->n_breaker : 1, sizeof *s->cells)))
+  if (!s || !(s->cells = sentc_core_array(p->n_breaker, sizeof *s->cells)))
     return -1;
   uint32_t probes_out = offsetof(struct sentc_breaker_cell, probes_out);
   for (uint32_t i = 0; i < p->n_breaker; i++) {

@@ -17,7 +17,7 @@ int sentc_concurrency_start(struct sentc_engine *E) {
   const struct sentc_policy *p = E->policy;
   struct sentc_concurrency_state *s = calloc(1, sizeof *s);
   E->concurrency = s;
-  if (!s || !(s->cells = calloc(p->n_concurrency ? p->n_concurrency : 1, sizeof *s->cells)))
+  if (!s || !(s->cells = sentc_core_array(p->n_concurrency, sizeof *s->cells)))
     return -1;
   uint32_t in_flight = offsetof(struct sentc_concurrency_cell, in_flight);
   for (uint32_t i = 0; i < p->n_concurrency; i++)
@@ -71,9 +71,4 @@ void sentc_concurrency_release(struct sentc_engine *E, const struct sentc_effect
   sentc_store_update(&E->store, E->concurrency->cells[e->rule], give, NULL);
 }
 
-void sentc_concurrency_complete(struct sentc_engine *E, const struct sentc_effect *e,
-                                const struct sentc_outcome *o) {
-  (void)E;
-  (void)e;
-  (void)o;
-}
+SENTC_KIND_NO_COMPLETE(concurrency)

@@ -12,6 +12,7 @@
 #define SENTC_CORE_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include "../tables.h"
 #include "clock.h"
 #include "engine.h"
@@ -44,6 +45,10 @@ struct sentc_engine {
 #undef SENTC_KIND_FIELD
   struct sentc_system_state *system;
 };
+
+/* Zeroed room for n items of `size` bytes, allocated once at start: never
+ * NULL just because n is 0 (a policy without rules of some kind). */
+static inline void *sentc_core_array(size_t n, size_t size) { return calloc(n ? n : 1, size); }
 
 /* What a commit answers when its cell could not be written (shared data
  * contended beyond the retry bound): the policy's on_error decides. */

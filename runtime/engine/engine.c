@@ -25,61 +25,44 @@
 
 /* ---- dispatch: one case per kind, from the registry ---- */
 
-#define DISPATCH(K, k, call) \
-  case SENTC_KIND_##K:       \
-    return sentc_##k##_##call;
+/* Every kind, the system's protection included. */
+#define ALL_KINDS(X) SENTC_RULE_KINDS(X) X(SYSTEM, system, 0, 0, 0)
+/* A case that returns KIND_CALL(kind), which each dispatcher defines. */
+#define KIND_CASE(K, k, status, grpc, tcp) \
+  case SENTC_KIND_##K:                     \
+    return KIND_CALL(k);
 
+#define KIND_CALL(k) sentc_##k##_blocks(E, rule, ask)
 static int kind_blocks(struct sentc_engine *E, enum sentc_kind kind, uint32_t rule,
                        struct sentc_ask *ask) {
-  switch (kind) {
-#define BLOCKS(K, k, status, grpc, tcp) DISPATCH(K, k, blocks(E, rule, ask))
-    SENTC_RULE_KINDS(BLOCKS)
-    BLOCKS(SYSTEM, system, 0, 0, 0)
-#undef BLOCKS
-  case SENTC_N_KINDS:
-    break;
-  }
+  switch (kind) { ALL_KINDS(KIND_CASE) case SENTC_N_KINDS: break; }
   return 0;
 }
+#undef KIND_CALL
 
+#define KIND_CALL(k) sentc_##k##_commit(E, rule, ask, effect)
 static int kind_commit(struct sentc_engine *E, enum sentc_kind kind, uint32_t rule,
                        struct sentc_ask *ask, struct sentc_effect *effect) {
-  switch (kind) {
-#define COMMIT(K, k, status, grpc, tcp) DISPATCH(K, k, commit(E, rule, ask, effect))
-    SENTC_RULE_KINDS(COMMIT)
-    COMMIT(SYSTEM, system, 0, 0, 0)
-#undef COMMIT
-  case SENTC_N_KINDS:
-    break;
-  }
+  switch (kind) { ALL_KINDS(KIND_CASE) case SENTC_N_KINDS: break; }
   return SENTC_COMMIT_NOTHING;
 }
+#undef KIND_CALL
 
+#define KIND_CALL(k) sentc_##k##_release(E, effect, how)
 static void kind_release(struct sentc_engine *E, const struct sentc_effect *effect,
                          enum sentc_release how) {
-  switch ((enum sentc_kind)effect->kind) {
-#define RELEASE(K, k, status, grpc, tcp) DISPATCH(K, k, release(E, effect, how))
-    SENTC_RULE_KINDS(RELEASE)
-    RELEASE(SYSTEM, system, 0, 0, 0)
-#undef RELEASE
-  case SENTC_N_KINDS:
-    break;
-  }
+  switch ((enum sentc_kind)effect->kind) { ALL_KINDS(KIND_CASE) case SENTC_N_KINDS: break; }
   SENTC_ASSERT(0);
 }
+#undef KIND_CALL
 
+#define KIND_CALL(k) sentc_##k##_complete(E, effect, outcome)
 static void kind_complete(struct sentc_engine *E, const struct sentc_effect *effect,
                           const struct sentc_outcome *outcome) {
-  switch ((enum sentc_kind)effect->kind) {
-#define COMPLETE(K, k, status, grpc, tcp) DISPATCH(K, k, complete(E, effect, outcome))
-    SENTC_RULE_KINDS(COMPLETE)
-    COMPLETE(SYSTEM, system, 0, 0, 0)
-#undef COMPLETE
-  case SENTC_N_KINDS:
-    break;
-  }
+  switch ((enum sentc_kind)effect->kind) { ALL_KINDS(KIND_CASE) case SENTC_N_KINDS: break; }
   SENTC_ASSERT(0);
 }
+#undef KIND_CALL
 
 /* ---- start and stop ---- */
 
@@ -87,8 +70,7 @@ void sentc_engine_stop(struct sentc_engine *E) {
   if (!E)
     return;
 #define STOP(K, k, status, grpc, tcp) sentc_##k##_stop(E);
-  SENTC_RULE_KINDS(STOP)
-  STOP(SYSTEM, system, 0, 0, 0)
+  ALL_KINDS(STOP)
 #undef STOP
   sentc_metrics_stop(&E->metrics);
   sentc_stream_free(&E->streams);
@@ -105,8 +87,7 @@ static int start_kinds(struct sentc_engine *E) {
 #define START(K, k, status, grpc, tcp) \
   if (sentc_##k##_start(E) != 0)       \
     return -1;
-  SENTC_RULE_KINDS(START)
-  START(SYSTEM, system, 0, 0, 0)
+  ALL_KINDS(START)
 #undef START
   return sentc_store_seal(&E->store);
 }
@@ -170,7 +151,7 @@ struct sentc_engine *sentc_engine_start(const struct sentc_policy *p, const char
     return NULL;
   E->policy = p;
   E->held_list = -1;
-  E->matched = calloc(p->n_resources ? p->n_resources : 1, sizeof *E->matched);
+  E->matched = sentc_core_array(p->n_resources, sizeof *E->matched);
   E->path = malloc(SENTC_PATH_MAX);
   E->reply = malloc(SENTC_REPLY_MAX);
   if (!E->matched || !E->path || !E->reply || sentc_store_open(&E->store, &p->name, p->hash) != 0 ||

@@ -29,8 +29,8 @@ int sentc_flow_start(struct sentc_engine *E) {
   E->flow = s;
   if (!s)
     return -1;
-  s->cells = calloc(p->n_flow ? p->n_flow : 1, sizeof *s->cells);
-  s->curves = calloc(p->n_flow ? p->n_flow : 1, sizeof *s->curves);
+  s->cells = sentc_core_array(p->n_flow, sizeof *s->cells);
+  s->curves = sentc_core_array(p->n_flow, sizeof *s->curves);
   if (!s->cells || !s->curves)
     return -1;
   for (uint32_t i = 0; i < p->n_flow; i++) {
@@ -184,12 +184,7 @@ void sentc_flow_release(struct sentc_engine *E, const struct sentc_effect *e,
   }
 }
 
-void sentc_flow_complete(struct sentc_engine *E, const struct sentc_effect *e,
-                         const struct sentc_outcome *o) {
-  (void)E;
-  (void)e;
-  (void)o;
-}
+SENTC_KIND_NO_COMPLETE(flow)
 
 void sentc_flow_quota(struct sentc_engine *E, uint32_t i, int64_t now, uint32_t *limit,
                       uint32_t *remaining, uint32_t *reset_s) {

@@ -39,8 +39,8 @@ int sentc_hotspot_start(struct sentc_engine *E) {
   E->hotspot = s;
   if (!s)
     return -1;
-  s->dirs = calloc(p->n_hotspot ? p->n_hotspot : 1, sizeof *s->dirs);
-  s->keys = calloc(p->n_hotspot ? p->n_hotspot : 1, sizeof *s->keys);
+  s->dirs = sentc_core_array(p->n_hotspot, sizeof *s->dirs);
+  s->keys = sentc_core_array(p->n_hotspot, sizeof *s->keys);
   if (!s->dirs || !s->keys)
     return -1;
   for (uint32_t i = 0; i < p->n_hotspot; i++) {
@@ -209,9 +209,4 @@ void sentc_hotspot_release(struct sentc_engine *E, const struct sentc_effect *e,
                      give_back, &g);
 }
 
-void sentc_hotspot_complete(struct sentc_engine *E, const struct sentc_effect *e,
-                            const struct sentc_outcome *o) {
-  (void)E;
-  (void)e;
-  (void)o;
-}
+SENTC_KIND_NO_COMPLETE(hotspot)

@@ -66,6 +66,14 @@ SENTC_RULE_KINDS(SENTC_KIND_DECLARE)
 SENTC_KIND_DECLARE(SYSTEM, system, 0, 0, 0)
 #undef SENTC_KIND_DECLARE
 
+/* A kind whose rules care nothing for the response defines its complete
+ * with this. */
+#define SENTC_KIND_NO_COMPLETE(k)                                                              \
+  void sentc_##k##_complete(struct sentc_engine *E, const struct sentc_effect *effect,         \
+                            const struct sentc_outcome *outcome) {                             \
+    (void)E, (void)effect, (void)outcome;                                                      \
+  }
+
 /* system's `blocks` returns which check blocks (enum sentc_system_check)
  * plus one, or 0. */
 

@@ -104,17 +104,13 @@ START_TEST(tables_of_another_version_are_refused) {
 }
 END_TEST
 
-static Suite *suite(void) {
-  Suite *s = suite_create("engine");
-  TCase *t = tcase_create("flow");
-  tcase_add_checked_fixture(t, setup, teardown);
-  tcase_add_test(t, a_hundred_per_second_passes_a_hundred_and_blocks_the_rest);
-  tcase_add_test(t, a_blocked_request_gets_the_builtin_reply);
-  tcase_add_test(t, a_request_blocked_by_a_later_resource_leaves_no_pass_in_an_earlier_one);
-  tcase_add_test(t, method_and_path_decide_the_resources);
-  tcase_add_test(t, tables_of_another_version_are_refused);
-  suite_add_tcase(s, t);
-  return s;
+int main(void) {
+  return run_tests("engine", setup, teardown, (const TTest *const[]){
+    a_hundred_per_second_passes_a_hundred_and_blocks_the_rest,
+    a_blocked_request_gets_the_builtin_reply,
+    a_request_blocked_by_a_later_resource_leaves_no_pass_in_an_earlier_one,
+    method_and_path_decide_the_resources,
+    tables_of_another_version_are_refused,
+    NULL,
+  });
 }
-
-int main(void) { return run_suite(suite()); }

@@ -147,16 +147,13 @@ START_TEST(a_tcp_resource_takes_the_kinds_the_registry_says) {
 }
 END_TEST
 
-static Suite *suite(void) {
-  Suite *s = suite_create("kinds");
-  TCase *t = tcase_create("registry");
-  tcase_add_test(t, every_kind_has_every_operation);
-  tcase_add_test(t, a_resource_takes_every_kind);
-  tcase_add_test(t, every_keyword_has_a_home);
-  tcase_add_test(t, every_kind_goes_through_the_compiler);
-  tcase_add_test(t, a_tcp_resource_takes_the_kinds_the_registry_says);
-  suite_add_tcase(s, t);
-  return s;
+int main(void) {
+  return run_tests("kinds", NULL, NULL, (const TTest *const[]){
+    every_kind_has_every_operation,
+    a_resource_takes_every_kind,
+    every_keyword_has_a_home,
+    every_kind_goes_through_the_compiler,
+    a_tcp_resource_takes_the_kinds_the_registry_says,
+    NULL,
+  });
 }
-
-int main(void) { return run_suite(suite()); }

@@ -180,17 +180,13 @@ START_TEST(the_hotspot_directory_forgets_the_least_recently_used) {
 }
 END_TEST
 
-static Suite *suite(void) {
-  Suite *s = suite_create("lifecycle");
-  TCase *t = tcase_create("streams");
-  tcase_add_checked_fixture(t, setup, teardown);
-  tcase_add_test(t, a_failing_recheck_at_commit_undoes_the_earlier_rules);
-  tcase_add_test(t, a_permit_comes_back_exactly_once);
-  tcase_add_test(t, a_held_stream_is_resumed_by_the_tick);
-  tcase_add_test(t, a_held_stream_that_ends_is_not_resumed);
-  tcase_add_test(t, the_hotspot_directory_forgets_the_least_recently_used);
-  suite_add_tcase(s, t);
-  return s;
+int main(void) {
+  return run_tests("lifecycle", setup, teardown, (const TTest *const[]){
+    a_failing_recheck_at_commit_undoes_the_earlier_rules,
+    a_permit_comes_back_exactly_once,
+    a_held_stream_is_resumed_by_the_tick,
+    a_held_stream_that_ends_is_not_resumed,
+    the_hotspot_directory_forgets_the_least_recently_used,
+    NULL,
+  });
 }
-
-int main(void) { return run_suite(suite()); }

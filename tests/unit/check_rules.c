@@ -172,20 +172,17 @@ START_TEST(breaker_slow_ratio) {
 }
 END_TEST
 
-static Suite *suite(void) {
-  Suite *s = suite_create("rules");
-  TCase *t = tcase_create("formulas");
-  tcase_add_test(t, warmup_starts_at_a_third_and_reaches_the_full_rate);
-  tcase_add_test(t, warmup_curve_midpoint);
-  tcase_add_test(t, pace_spaces_requests_and_bounds_the_queue);
-  tcase_add_test(t, token_bucket_burst_and_refill);
-  tcase_add_test(t, breaker_opens_at_the_exact_ratio_and_min_requests);
-  tcase_add_test(t, breaker_lets_one_probe_through_then_closes_or_reopens);
-  tcase_add_test(t, breaker_error_statuses);
-  tcase_add_test(t, breaker_error_count);
-  tcase_add_test(t, breaker_slow_ratio);
-  suite_add_tcase(s, t);
-  return s;
+int main(void) {
+  return run_tests("rules", NULL, NULL, (const TTest *const[]){
+    warmup_starts_at_a_third_and_reaches_the_full_rate,
+    warmup_curve_midpoint,
+    pace_spaces_requests_and_bounds_the_queue,
+    token_bucket_burst_and_refill,
+    breaker_opens_at_the_exact_ratio_and_min_requests,
+    breaker_lets_one_probe_through_then_closes_or_reopens,
+    breaker_error_statuses,
+    breaker_error_count,
+    breaker_slow_ratio,
+    NULL,
+  });
 }
-
-int main(void) { return run_suite(suite()); }

@@ -252,22 +252,18 @@ START_TEST(on_error_allow_passes_holding_nothing) {
 }
 END_TEST
 
-static Suite *suite(void) {
-  Suite *s = suite_create("state");
-  TCase *t = tcase_create("proxy cells");
-  tcase_add_checked_fixture(t, NULL, stop);
-  tcase_add_test(t, a_proxy_update_is_one_get_and_one_set);
-  tcase_add_test(t, a_stale_copy_costs_a_retry_not_a_lost_write);
-  tcase_add_test(t, keys_are_namespaced_by_name_and_hash);
-  tcase_add_test(t, exhausted_retries_answer_unavailable_and_are_counted);
-  tcase_add_test(t, permits_of_a_dead_vm_stop_counting);
-  tcase_add_test(t, a_vm_holding_permits_keeps_its_stamp_fresh);
-  tcase_add_test(t, a_give_back_that_failed_is_written_at_the_next_tick);
-  tcase_add_test(t, the_first_vm_publishes_the_seed);
-  tcase_add_test(t, on_error_deny_blocks_when_shared_data_fails);
-  tcase_add_test(t, on_error_allow_passes_holding_nothing);
-  suite_add_tcase(s, t);
-  return s;
+int main(void) {
+  return run_tests("state", NULL, stop, (const TTest *const[]){
+    a_proxy_update_is_one_get_and_one_set,
+    a_stale_copy_costs_a_retry_not_a_lost_write,
+    keys_are_namespaced_by_name_and_hash,
+    exhausted_retries_answer_unavailable_and_are_counted,
+    permits_of_a_dead_vm_stop_counting,
+    a_vm_holding_permits_keeps_its_stamp_fresh,
+    a_give_back_that_failed_is_written_at_the_next_tick,
+    the_first_vm_publishes_the_seed,
+    on_error_deny_blocks_when_shared_data_fails,
+    on_error_allow_passes_holding_nothing,
+    NULL,
+  });
 }
-
-int main(void) { return run_suite(suite()); }
