@@ -119,8 +119,8 @@ struct doc *deploy_plugin_config(const struct deploy *d, const char *filename) {
  * out of the name, the second is the tag's value.  See docs/deploy.md. */
 struct doc *deploy_stats_tags(const struct deploy *d) {
   static const char *const tags[][2] = {
-    {"sentc_rule", "^wasmcustom\\.sentc\\.[^.]+\\.[^.]+(\\.([^.]+))$"},
     {"sentc_resource", "^wasmcustom\\.sentc(\\.([^.]+))\\.[^.]+"},
+    {"sentc_rule", "^wasmcustom\\.sentc\\.[^.]+\\.[^.]+(\\.([^.]+))$"},
   };
   struct arena *a = d->arena;
   struct doc *list = doc_list(a);
