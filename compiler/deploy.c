@@ -146,8 +146,7 @@ int deploy_write_yaml(const struct deploy *d, const char *path, const char *what
     if ((unsigned char)*c < 0x20)
       *c = '?';
   yaml_comment(out, line);
-  snprintf(line, sizeof line, "policy source sha256 %s, module sha256 %s", d->source_sha256,
-           d->options->module_sha256);
+  snprintf(line, sizeof line, "policy source sha256 %s", d->source_sha256);
   yaml_comment(out, line);
   for (size_t i = 0; notes && notes[i]; i++)
     yaml_comment(out, notes[i]);

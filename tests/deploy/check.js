@@ -3,10 +3,14 @@
 //
 //   node check.js DIR --policy NAME --fail-open true|false --tcp-ports P,P|none
 //        --module-path PATH --url URL --version V --tables N [--plugin-config FILE]
+//        [--source POLICY_FILE] [--istio FILE] [--oci DIR] [--filter-url URL]
+//        [--workload K8S.yaml]
 //
-// DIR holds policy.sentinel, main.wasm, envoy.yaml, istio.yaml, oci/ and, for a
-// file:// URL, envoyfilter.yaml. Prints one line per check; exits 1 on the first
-// group that fails. Why each check exists is said where it is made. Needs the
+// DIR holds main.wasm, envoy.yaml and, when written, istio.yaml (or --istio), oci/
+// (or --oci) and envoyfilter.yaml; the policy is DIR/policy.sentinel or --source.
+// --filter-url is the EnvoyFilter's module URL when it differs from --url; --workload
+// a Deployment that must carry the pod annotations the Istio file asks for.
+// Prints one line per check; exits 1 when any group failed. Why each check exists is said where it is made. Needs the
 // dev-only npm packages of package.json (scripts/install-deps installs them).
 'use strict';
 
@@ -34,6 +38,9 @@ function args(argv) {
 const opt = args(process.argv.slice(2));
 const file = (name) => path.join(opt.dir, name);
 const wasm = fs.readFileSync(file('main.wasm'));
+const source = opt.source ?? file('policy.sentinel');
+const istioFile = opt.istio ?? 'istio.yaml';
+const ociDir = opt.oci ?? 'oci';
 const expectedConfig = opt.pluginConfig ? JSON.parse(fs.readFileSync(opt.pluginConfig, 'utf8')) : {};
 const tcpPorts = opt.tcpPorts === 'none' ? [] : opt.tcpPorts.split(',').map(Number);
 const failOpen = opt.failOpen === 'true';
@@ -98,7 +105,7 @@ const BOOTSTRAP_MUTATIONS = {
 };
 
 async function main() {
-  const policySha = sha256(fs.readFileSync(file('policy.sentinel')));
+  const policySha = sha256(fs.readFileSync(source));
   const moduleSha = sha256(wasm);
   let bootstrap;
   let image;
@@ -114,6 +121,10 @@ async function main() {
   await group('envoy.yaml: the same document for the host reader and the yaml package', () => {
     [bootstrap] = readYaml('envoy.yaml');
   });
+  if (!bootstrap) {
+    process.exitCode = 1;
+    return;
+  }
 
   await group('envoy.yaml: every field is a field of Envoy\'s Bootstrap (protos of @grpc/grpc-js-xds)', () => {
     noErrors(checkMessage(envoy, 'envoy.config.bootstrap.v3.Bootstrap', bootstrap), 'envoy.yaml');
@@ -176,8 +187,8 @@ async function main() {
     assert.equal(extractTags('http.sentc_http.downstream_rq_total', tags).tags.length, 0);
   });
 
-  await group('oci/: an OCI image layout of the Wasm image (compat), digests and sizes as named', () => {
-    const dir = file('oci');
+  if (fs.existsSync(file(ociDir))) await group(`${ociDir}/: an OCI image layout of the Wasm image (compat), digests and sizes as named`, () => {
+    const dir = file(ociDir);
     assert.deepStrictEqual(JSON.parse(fs.readFileSync(path.join(dir, 'oci-layout'), 'utf8')), { imageLayoutVersion: '1.0.0' });
     const blob = (desc) => {
       assert.match(desc.digest, /^sha256:[0-9a-f]{64}$/);
@@ -218,8 +229,8 @@ async function main() {
     image = { digest: index.manifests[0].digest.slice(7), manifest };
   });
 
-  await group('istio.yaml: the same document for the host reader and the yaml package; Istio\'s schema', async () => {
-    const docs = readYaml('istio.yaml');
+  if (fs.existsSync(file(istioFile))) await group(`${istioFile}: the same document for the host reader and the yaml package; Istio's schema`, async () => {
+    const docs = readYaml(istioFile);
     const plugins = docs.filter((d) => d.kind === 'WasmPlugin');
     assert.deepStrictEqual(plugins.map((p) => p.spec.type), tcpPorts.length ? ['HTTP', 'NETWORK'] : ['HTTP']);
     for (const p of plugins) {
@@ -227,6 +238,7 @@ async function main() {
       assert.equal(p.spec.url, opt.url);
       // Istio compares an oci:// plugin's sha256 with the image manifest's digest
       // (pkg/wasm/imagefetcher.go), a file or http one with the module's.
+      if (opt.url.startsWith('oci://')) assert.ok(image, 'an oci:// WasmPlugin is checked with its image');
       assert.equal(p.spec.sha256, opt.url.startsWith('oci://') ? image.digest : moduleSha, 'sha256');
       assert.equal(p.metadata.annotations['sentc.io/module-sha256'], moduleSha);
       assert.equal(p.metadata.annotations['sentc.io/source-sha256'], policySha);
@@ -242,7 +254,7 @@ async function main() {
     const custom = JSON.parse(cm.data['custom_bootstrap.json']);
     noErrors(checkMessage(envoy, 'envoy.config.bootstrap.v3.Bootstrap', custom), 'custom_bootstrap.json');
     assert.deepStrictEqual(custom.stats_config.stats_tags, bootstrap.stats_config.stats_tags);
-    const text = fs.readFileSync(file('istio.yaml'), 'utf8');
+    const text = fs.readFileSync(file(istioFile), 'utf8');
     assert.match(text, new RegExp(`^# pod annotation: sidecar\\.istio\\.io/bootstrapOverride: ${cm.metadata.name}$`, 'm'));
     const matcher = /^# pod annotation: proxy\.istio\.io\/config: '(.*)'$/m.exec(text);
     assert.deepStrictEqual(JSON.parse(matcher[1]), { proxyStatsMatcher: { inclusionPrefixes: ['wasmcustom.sentc.'] } });
@@ -262,11 +274,27 @@ async function main() {
           http ? 'envoy.filters.http.router' : 'envoy.filters.network.tcp_proxy');
         const type = http ? 'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter' : 'envoy.config.listener.v3.Filter';
         noErrors(checkMessage(envoy, type, p.patch.value), `patch ${p.applyTo}`);
-        checkPluginConfig(p.patch.value.typed_config.config, opt.url.slice('file://'.length), `patch ${p.applyTo}`);
+        checkPluginConfig(p.patch.value.typed_config.config, (opt.filterUrl ?? opt.url).slice('file://'.length), `patch ${p.applyTo}`);
       }
       const bad = clone(patches[0].patch.value);
       bad.typed_config.config.vm_config.vmid = 'x';
       assert.ok(checkMessage(envoy, 'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter', bad).length > 0);
+    });
+  }
+
+  if (opt.workload) {
+    await group(`${path.basename(opt.workload)}: the workload carries the pod annotations and labels ${istioFile} asks for`, () => {
+      const text = fs.readFileSync(file(istioFile), 'utf8');
+      const asked = Object.fromEntries([...text.matchAll(/^# pod annotation: ([^:]+): (.*)$/gm)]
+        .map(([, k, v]) => [k, v.startsWith("'") ? v.slice(1, -1) : v]));
+      assert.equal(Object.keys(asked).length, 2);
+      const plugin = readYaml(istioFile).find((d) => d.kind === 'WasmPlugin');
+      const docs = YAML.parseAllDocuments(fs.readFileSync(opt.workload, 'utf8')).map((d) => d.toJS());
+      const deployment = docs.find((d) => d.kind === 'Deployment');
+      const template = deployment.spec.template.metadata;
+      for (const [k, v] of Object.entries(asked)) assert.equal(template.annotations[k], v, `annotation ${k}`);
+      for (const [k, v] of Object.entries(plugin.spec.selector.matchLabels)) assert.equal(template.labels[k], v, `label ${k}`);
+      assert.equal(deployment.metadata.namespace, plugin.metadata.namespace, 'namespace');
     });
   }
 
