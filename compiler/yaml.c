@@ -2,6 +2,7 @@
  * yaml.c: the block-style YAML printer of yaml.h.
  */
 #include <string.h>
+#include <strings.h>
 #include "json.h"
 #include "yaml.h"
 
@@ -10,10 +11,19 @@ static void yaml_indent(FILE *out, int n) {
     putc(' ', out);
 }
 
+/* Words a YAML 1.1 reader (kubectl's) takes for a boolean or null. */
+static int yaml_reserved(const char *k, size_t len) {
+  static const char *const words[] = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"};
+  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+    if (strlen(words[i]) == len && strncasecmp(words[i], k, len) == 0)
+      return 1;
+  return 0;
+}
+
 /* Plain keys: letters, digits, '_', '-', '.', '/', not starting with a
- * digit or '-'; anything else is quoted. */
+ * digit or '-', and not a YAML 1.1 boolean or null; anything else is quoted. */
 static void yaml_key(FILE *out, const char *k, size_t len) {
-  int plain = len > 0 && !(k[0] >= '0' && k[0] <= '9') && k[0] != '-';
+  int plain = len > 0 && !(k[0] >= '0' && k[0] <= '9') && k[0] != '-' && !yaml_reserved(k, len);
   for (size_t i = 0; plain && i < len; i++) {
     char c = k[i];
     plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
