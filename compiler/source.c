@@ -23,6 +23,8 @@ int source_add(const char *path, char *text, size_t len) {
 
 const char *source_path(int file) { return sources[file].path; }
 
+int source_count(void) { return n_sources; }
+
 const char *source_text(int file, size_t *len) {
   *len = sources[file].len;
   return sources[file].text;

@@ -11,6 +11,9 @@
 /* Takes ownership of text (NUL-terminated, len bytes); returns its index. */
 int source_add(const char *path, char *text, size_t len);
 const char *source_path(int file);
+/* How many files were added: the main policy file first, then each
+ * included file in the order it was read. */
+int source_count(void);
 const char *source_text(int file, size_t *len);
 /* The text of a 1-based line without its newline; NULL past the end. */
 const char *source_line(int file, int line, size_t *len);

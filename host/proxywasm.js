@@ -119,9 +119,18 @@ class HttpStream {
     this.status = null;        // :status the client got
     this.outcome = null;
     this.tag = null;           // free for the caller (the simulator's request record)
+    this.bypassed = false;     // fail open after a trap: no more callbacks
   }
 
   get alive() { return this.phase !== 'ended'; }
+
+  // Fail open: the filter is skipped from now on; the stream goes (or keeps going)
+  // upstream and ends without callbacks.
+  bypass() {
+    this.bypassed = true;
+    if (this.phase === 'request' || this.phase === 'paused') this.goUpstream();
+    else if (this.phase === 'response' || this.phase === 'log') this.finish();
+  }
 
   // Runs on_context_create and on_request_headers (end_of_stream = 1: no body).
   begin() {
@@ -176,6 +185,11 @@ class HttpStream {
     this.maps[2] = headers;
     this.status = Number(headers[0][1]);
     this.responseBody = body;
+    if (this.bypassed) {
+      this.maps[3] = trailers;
+      this.finish();
+      return;
+    }
     const eos = body.length === 0 && !trailers ? 1 : 0;
     const action = vm.call('proxy_on_response_headers', this, this.id, headers.length, eos);
     if (action === TRAPPED || this.phase !== 'response') return;
@@ -370,7 +384,8 @@ class Vm {
     }
   }
 
-  // A trap fails the VM: its streams fail (closed, 503) and no callback runs again.
+  // A trap fails the VM and no callback runs again. Fail closed (Envoy's default): its
+  // streams fail with 503. Fail open (fail_open: true): they go on without the filter.
   fail(callback, ctx, err) {
     const context = ctx ? ctx.id : null;
     const message = `trap in ${callback} (context ${context}) on worker ${this.index}: ${err.message}`;
@@ -378,16 +393,25 @@ class Vm {
     this.after.length = 0;
     this.host.errors.push({ worker: this.index, callback, context, message });
     this.host.log(this, LogLevel.critical, message);
-    this.endAll('trap');
+    if (!this.host.failOpen) {
+      this.endAll('trap');
+      return;
+    }
+    for (const c of [...this.contexts.values()]) if (c instanceof HttpStream) c.bypass();
   }
 
   endAll(outcome) {
     for (const c of [...this.contexts.values()]) if (c instanceof HttpStream) c.finish(outcome);
   }
 
-  // A new HTTP stream; on a failed VM it fails at once (Envoy's fail-closed 503).
+  // A new HTTP stream; on a failed VM it fails at once (Envoy's fail-closed 503), or
+  // skips the filter when the host fails open.
   startHttpStream(request) {
     const stream = new HttpStream(this, this.nextContextId++, request);
+    if (this.failed && this.host.failOpen && !this.dead) {
+      stream.bypass();
+      return stream;
+    }
     if (this.failed || this.dead) {
       stream.finish('trap');
       return stream;
@@ -801,7 +825,8 @@ const noHooks = { upstream() {}, end() {}, tickPeriod() {} };
 // compiled module.
 class Host {
   // options: workers (1), pluginConfig, vmConfig (string|Buffer), pluginName, rootId,
-  // vmId, peer (default source.address), seed, logLevel (0..5, default info),
+  // vmId, failOpen (a trapped VM lets streams pass instead of failing them with 503),
+  // peer (default source.address), seed, logLevel (0..5, default info),
   // onLog({worker, context, level, message}), hooks {upstream, end, tickPeriod},
   // timing (measure the wall time of each outermost call into the module).
   constructor(wasm, options = {}) {
@@ -819,6 +844,7 @@ class Host {
     this.pluginName = options.pluginName ?? 'sentc';
     this.rootId = options.rootId ?? '';
     this.vmId = options.vmId ?? '';
+    this.failOpen = !!options.failOpen;
     this.peer = options.peer ?? '10.0.0.1:40000';
     this.logLevel = options.logLevel ?? LogLevel.info;
     this.onLog = options.onLog ?? null;

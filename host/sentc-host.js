@@ -10,13 +10,16 @@
 const fs = require('node:fs');
 const { parseTraffic } = require('./traffic.js');
 const { simulate } = require('./simulate.js');
+const { pluginSettings } = require('./envoyconf.js');
 
-const USAGE = `usage: sentc-host run MODULE.wasm TRAFFIC [--workers N] [--trace] [--json] [--verbose] [--timing]
+const USAGE = `usage: sentc-host run MODULE.wasm TRAFFIC [--workers N] [--envoy ENVOY.yaml] [--trace] [--json] [--verbose] [--timing]
 
 Runs the traffic file TRAFFIC through the Proxy-Wasm module MODULE.wasm on a virtual
 clock and prints a summary (see docs/traffic.md).
 
   --workers N   number of worker VMs (overrides the file's "workers" line)
+  --envoy FILE  run the module as the bootstrap "sentc --envoy" wrote configures it:
+                its plugin configuration, vm_id, root_id, plugin name and fail_open
   --trace       one line per request: time, worker, method, path, outcome, status, wait
   --json        print the whole result as JSON instead of the summary
   --verbose     print every module log line to stderr (default: warn and above)
@@ -28,13 +31,16 @@ Exit status: 0 ok, 1 an expectation failed or the module trapped, 2 usage or fil
 class UsageError extends Error {}
 
 function parseArgs(argv) {
-  const opts = { workers: undefined, trace: false, json: false, verbose: false, timing: false, files: [] };
+  const opts = { workers: undefined, envoy: null, trace: false, json: false, verbose: false, timing: false, files: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--workers') {
       const n = argv[++i];
       if (!/^[1-9]\d*$/.test(n ?? '')) throw new UsageError(`--workers needs a positive number, got ${n ?? 'nothing'}`);
       opts.workers = Number(n);
+    } else if (a === '--envoy') {
+      opts.envoy = argv[++i];
+      if (!opts.envoy) throw new UsageError('--envoy needs the bootstrap file sentc --envoy wrote');
     } else if (['--trace', '--json', '--verbose', '--timing'].includes(a)) opts[a.slice(2)] = true;
     else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
     else opts.files.push(a);
@@ -123,7 +129,12 @@ function main(argv) {
     const [, modulePath, trafficPath] = opts.files;
     const traffic = parseTraffic(fs.readFileSync(trafficPath, 'utf8'), trafficPath);
     const wasm = fs.readFileSync(modulePath);
-    result = simulate(wasm, traffic, { workers: opts.workers, logLevel: opts.verbose ? 0 : undefined, onLog: printLog(opts.verbose), timing: opts.timing });
+    const plugin = opts.envoy ? pluginSettings(fs.readFileSync(opts.envoy, 'utf8'), opts.envoy) : undefined;
+    if (plugin && traffic.config !== '') {
+      throw new UsageError(`${trafficPath} has a config line and --envoy gives the plugin configuration too: keep one`);
+    }
+    result = simulate(wasm, traffic, { workers: opts.workers, logLevel: opts.verbose ? 0 : undefined, onLog: printLog(opts.verbose), timing: opts.timing, plugin });
+    if (plugin) result.plugin = plugin;
   } catch (err) {
     // Usage, unreadable or malformed files, and modules Envoy would reject.
     process.stderr.write(`sentc-host: ${err.message}\n`);

@@ -67,9 +67,14 @@ class Simulation {
     this.alive = 0;
     this.roundRobin = 0;
     this.errors = [];
+    const plugin = options.plugin ?? {};  // settings from an Envoy bootstrap (envoyconf.js)
     this.host = new Host(wasm, {
       workers: this.workers,
-      pluginConfig: traffic.config,
+      pluginConfig: plugin.pluginConfig ?? traffic.config,
+      vmId: plugin.vmId,
+      rootId: plugin.rootId,
+      pluginName: plugin.pluginName,
+      failOpen: plugin.failOpen,
       peer: traffic.peer ?? undefined,
       seed: options.seed ?? traffic.seed ?? 1,
       logLevel: options.logLevel,
@@ -303,7 +308,8 @@ function checkExpectation(e, result, host) {
 }
 
 // Runs `traffic` (from parseTraffic) on `wasm` (bytes or WebAssembly.Module).
-// options: workers (overrides the file), seed, logLevel, onLog, timing.
+// options: workers (overrides the file), seed, logLevel, onLog, timing, plugin
+// ({pluginConfig, vmId, rootId, pluginName, failOpen}, from envoyconf.js).
 function simulate(wasm, traffic, options = {}) {
   return new Simulation(wasm, traffic, options).run();
 }
