@@ -13,6 +13,7 @@
  */
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include "codegen.h"
 #include "cwrite.h"
 #include "kind.h"
@@ -212,7 +213,8 @@ static void emit_table_refs(FILE *out, const struct ir_policy *p) {
   fputs(",\n  .matcher = &matcher,\n", out);
 }
 
-int codegen_emit(const struct ir_policy *p, const char *source_path, FILE *out) {
+int codegen_emit(const struct ir_policy *p, const char *source_path, const char *source_sha256,
+                 FILE *out) {
   char *tables = NULL, *options = NULL;
   size_t tables_len = 0, options_len = 0;
   FILE *t = open_memstream(&tables, &tables_len);
@@ -235,7 +237,11 @@ int codegen_emit(const struct ir_policy *p, const char *source_path, FILE *out) 
   fwrite(tables, 1, tables_len, out);
   fputs("\nconst struct sentc_policy sentc_policy = {\n", out);
   fputs("  .tables_version = SENTC_TABLES_VERSION,\n", out);
-  fprintf(out, "  .hash = 0x%016llxull,\n", (unsigned long long)hash);
+  fputs("  .sentc_version = ", out);
+  cwrite_string(out, (struct ir_string){PACKAGE_VERSION, sizeof PACKAGE_VERSION - 1});
+  fputs(",\n  .source_sha256 = ", out);
+  cwrite_string(out, (struct ir_string){source_sha256, strlen(source_sha256)});
+  fprintf(out, ",\n  .hash = 0x%016llxull,\n", (unsigned long long)hash);
   fwrite(options, 1, options_len, out);
   emit_table_refs(out, p);
   fputs("};\n", out);

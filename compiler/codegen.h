@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include "ir.h"
 
-/* Writes the tables of `policy` as one C file; returns 0 or -1 on a write error. */
-int codegen_emit(const struct ir_policy *policy, const char *source_path, FILE *out);
+/* Writes the tables of `policy` as one C file; returns 0 or -1 on a write
+ * error.  `source_sha256` (hex, compiler/ident.h) names the source in the
+ * module's start-up log line. */
+int codegen_emit(const struct ir_policy *policy, const char *source_path,
+                 const char *source_sha256, FILE *out);
 
 /* A policy line as tables.h keeps it (uint16_t). */
 unsigned codegen_line(struct loc loc);

@@ -232,7 +232,9 @@ static int write_c(const struct ir_policy *policy, const char *source, const cha
     fprintf(stderr, "sentc: cannot write %s: %s\n", path, strerror(errno));
     return -1;
   }
-  int failed = codegen_emit(policy, source, out);
+  char digest[65];
+  ident_source_digest(digest);
+  int failed = codegen_emit(policy, source, digest, out);
   if (fclose(out) != 0 || failed) {
     fprintf(stderr, "sentc: cannot write %s\n", path);
     return -1;

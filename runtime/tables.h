@@ -418,6 +418,8 @@ enum sentc_on_error { SENTC_ON_ERROR_LIST(SENTC_ENUM_VALUE) };
 struct sentc_policy {
   uint32_t tables_version;    /* SENTC_TABLES_VERSION when generated */
   struct sentc_string name;
+  struct sentc_string sentc_version;   /* of the sentc that compiled it */
+  struct sentc_string source_sha256;   /* of the policy source, hex (compiler/ident.h) */
   uint64_t hash;              /* of the compiled tables: namespaces shared state */
   uint8_t mode;               /* enum sentc_mode */
   uint8_t ratelimit_headers;

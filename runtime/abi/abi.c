@@ -56,6 +56,24 @@ static char *put_number(char *at, uint64_t n) {
   return at + len;
 }
 
+static char *put_string(char *at, const struct sentc_string *s, size_t max) {
+  size_t len = s->len < max ? s->len : max;
+  memcpy(at, s->text, len);
+  return at + len;
+}
+
+/* Which policy this VM runs, once at start, so that an operator can tell
+ * (the module's identity section says the same: sentc --inspect). */
+static void log_identity(void) {
+  char line[256], *at = put_text(line, "sentc: policy ");
+  at = put_string(at, &sentc_policy.name, 128);
+  at = put_text(at, ", source sha256 ");
+  at = put_string(at, &sentc_policy.source_sha256, 64);
+  at = put_text(at, ", compiled by sentc ");
+  at = put_string(at, &sentc_policy.sentc_version, 16);
+  proxy_log(PROXY_INFO, line, (size_t)(at - line));
+}
+
 /* The state the engine reserved, once per VM at start: what `sentc
  * --explain` predicts (tests/state_size.test holds them equal). */
 static void log_state_usage(void) {
@@ -85,6 +103,7 @@ uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
     proxy_log(PROXY_CRITICAL, line, (size_t)(at + len - line));
     return 0;
   }
+  log_identity();
   log_state_usage();
   return 1;
 }

@@ -94,7 +94,7 @@ static struct compiled compile(const char *text) {
     explain_policy(policy, out);
     fclose(out);
     out = open_memstream(&c.code, &code_len);
-    ck_assert_int_eq(codegen_emit(policy, "kinds.sentinel", out), 0);
+    ck_assert_int_eq(codegen_emit(policy, "kinds.sentinel", "0123abcd", out), 0);
     fclose(out);
   }
   arena_free(arena);
