@@ -40,6 +40,13 @@ static void check_resource(void *ctx, const struct stmt *s) {
   if (args_bad(s) || !arg_need(s, v, V_NAME, "resource checkout { ... }") ||
       !valid_name(v) || !args_done(s, v->next) || !stmt_need_block(s))
     return;
+  if (strcmp(v->text, "system") == 0 || strcmp(v->text, "filter") == 0) {
+    diag_error(v->loc, "'%s' cannot name a resource: it names the filter's own metrics",
+               v->text);
+    diag_hint("sentc.%s.* counts %s; pick another name", v->text,
+              v->text[0] == 's' ? "system protection's blocks" : "the filter's own failures");
+    return;
+  }
   struct ir_policy *p = c->policy;
   int other = names_find(&c->resource_names, v->text, v->text_len);
   if (other >= 0) {
