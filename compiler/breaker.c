@@ -269,9 +269,10 @@ void breaker_emit(FILE *out, const struct ir_policy *p) {
     fprintf(out, ",\n   .kind = %s, .ratio = %.17g, .count = %u, .max_rt_ms = %u, .min_requests = %u,\n   ",
             kind_names[b->kind], b->ratio, b->count, b->max_rt_ms, b->min_requests);
     codegen_window(out, "window", b->window);
-    fprintf(out, ", .open_ms = %u, .probes = %u,\n   ", b->open_ms, b->probes);
+    fprintf(out, ", .open_ms = %u, .probes = %u,\n   .grpc_errors = 0x%xu", b->open_ms, b->probes,
+            b->grpc_errors);
     codegen_array(out, "error_ranges", b->n_error_ranges, "breaker_%zu_errors", i);
-    fprintf(out, ", .grpc_errors = 0x%xu},\n", b->grpc_errors);
+    fputs("},\n", out);
   }
   fputs("};\n", out);
 }

@@ -29,11 +29,9 @@ static const char *const on_error_names[] = {SENTC_ON_ERROR_LIST(SENTC_ENUM_NAME
 unsigned codegen_line(struct loc loc) { return loc.line > 65535 ? 65535 : (unsigned)loc.line; }
 
 void codegen_array(FILE *out, const char *field, size_t n, const char *fmt, ...) {
-  fprintf(out, ".n_%s = %zu, .%s = ", field, n, field);
-  if (!n) {
-    fputc('0', out);
+  if (!n)
     return;
-  }
+  fprintf(out, ", .n_%s = %zu, .%s = ", field, n, field);
   va_list ap;
   va_start(ap, fmt);
   vfprintf(out, fmt, ap);
@@ -64,9 +62,10 @@ static void emit_pieces(FILE *out, const struct ir_template *t, const char *name
 }
 
 static void emit_template(FILE *out, const struct ir_template *t, const char *name) {
-  fputc('{', out);
-  codegen_array(out, "pieces", t->n_pieces, "%s", name);
-  fputc('}', out);
+  if (t->n_pieces)
+    fprintf(out, "{.n_pieces = %zu, .pieces = %s}", t->n_pieces, name);
+  else
+    fputs("{0}", out);
 }
 
 static void emit_fallback_arrays(FILE *out, const struct ir_fallback *f, size_t i) {
@@ -107,9 +106,8 @@ static void emit_fallbacks(FILE *out, const struct ir_policy *p) {
     fprintf(out, ", .status = %d, .grpc_status = %d, .forward = %d, .details = ", f->status,
             f->grpc_status, f->forward);
     cwrite_string(out, f->details);
-    fputs(",\n   ", out);
     codegen_array(out, "headers", f->n_headers, "fallback_%zu_headers", i);
-    fprintf(out, ", .has_body = %d, .body = ", f->has_body);
+    fprintf(out, ",\n   .has_body = %d, .body = ", f->has_body);
     snprintf(name, sizeof name, "fallback_%zu_body", i);
     emit_template(out, &f->body, name);
     fprintf(out, ", .line = %u},\n", codegen_line(f->loc));
@@ -151,10 +149,14 @@ static void emit_resources(FILE *out, const struct ir_policy *p) {
     fprintf(out, ", .line = %u,\n   .match = ", codegen_line(r->loc));
     matchgen_emit_match(out, &r->match, i);
     fputs(",\n   .rules = {", out);
+    const char *sep = "";
     for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
-      fprintf(out, "%s[%s] = {%zu, %zu}", k ? ", " : "", kinds[k].constant,
-              r->rules[k].first, r->rules[k].n);
-    fputs("},\n   ", out);
+      if (r->rules[k].n) {
+        fprintf(out, "%s[%s] = {%zu, %zu}", sep, kinds[k].constant, r->rules[k].first,
+                r->rules[k].n);
+        sep = ", ";
+      }
+    fputc('}', out);
     codegen_array(out, "watchers", watchers[i], "watchers_%zu", i);
     fputs("},\n", out);
   }
@@ -199,18 +201,18 @@ static void emit_options(FILE *out, const struct ir_policy *p) {
           s->present ? codegen_line(s->loc) : 0);
 }
 
+/* "  .n_FIELD = N, .FIELD = FIELD,": one of the policy's tables. */
+static void emit_table_ref(FILE *out, const char *field, size_t n) {
+  if (n)
+    fprintf(out, "  .n_%s = %zu, .%s = %s,\n", field, n, field, field);
+}
+
 static void emit_table_refs(FILE *out, const struct ir_policy *p) {
-  fputs("  ", out);
-  codegen_array(out, "resources", p->n_resources, "resources");
-  fputs(",\n", out);
-  for (int k = 0; k < SENTC_N_RULE_KINDS; k++) {
-    fputs("  ", out);
-    codegen_array(out, kinds[k].name, ir_count(p, k), "%s", kinds[k].name);
-    fputs(",\n", out);
-  }
-  fputs("  ", out);
-  codegen_array(out, "fallbacks", p->n_fallbacks, "fallbacks");
-  fputs(",\n  .matcher = &matcher,\n", out);
+  emit_table_ref(out, "resources", p->n_resources);
+  for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
+    emit_table_ref(out, kinds[k].name, ir_count(p, k));
+  emit_table_ref(out, "fallbacks", p->n_fallbacks);
+  fputs("  .matcher = &matcher,\n", out);
 }
 
 int codegen_emit(const struct ir_policy *p, const char *source_path, const char *source_sha256,

@@ -17,8 +17,8 @@ int codegen_emit(const struct ir_policy *policy, const char *source_path,
 /* A policy line as tables.h keeps it (uint16_t). */
 unsigned codegen_line(struct loc loc);
 
-/* ".n_FIELD = N, .FIELD = NAME" with NAME printed from fmt, or
- * ".n_FIELD = 0, .FIELD = 0" when N is 0. */
+/* ", .n_FIELD = N, .FIELD = NAME" with NAME printed from fmt; nothing when
+ * N is 0 (the fields a designated initializer leaves out are zero). */
 void codegen_array(FILE *out, const char *field, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

@@ -240,7 +240,7 @@ void hotspot_emit(FILE *out, const struct ir_policy *p) {
     fprintf(out, ",\n   .key = %s, .key_name = ", key_names[h->key]);
     cwrite_string(out, h->key_name);
     fprintf(out, ", .mode = %s,\n   .count = %u, .window_ms = %u, .burst = %u, .throttle = %d, "
-                 ".max_queue_ms = %u, .capacity = %u,\n   ",
+                 ".max_queue_ms = %u, .capacity = %u",
             mode_names[h->concurrency ? SENTC_HOTSPOT_CONCURRENCY : SENTC_HOTSPOT_RATE],
             h->count, h->window_ms, h->burst, h->throttle, h->max_queue_ms, h->capacity);
     codegen_array(out, "items", h->n_items, "hotspot_%zu_items", i);

@@ -86,13 +86,15 @@ void matchgen_emit_arrays(FILE *out, const struct ir_match *m, size_t index) {
 }
 
 static void emit_list(FILE *out, size_t n, const char *name, size_t index) {
-  fputs(", ", out);
   codegen_array(out, name, n, "%s_%zu", name, index);
 }
 
 void matchgen_emit_match(FILE *out, const struct ir_match *m, size_t index) {
-  fprintf(out, "{.protocol = %s, .methods = ", protocols[m->protocol]);
-  emit_methods(out, m->methods);
+  fprintf(out, "{.protocol = %s", protocols[m->protocol]);
+  if (m->methods) {
+    fputs(", .methods = ", out);
+    emit_methods(out, m->methods);
+  }
   emit_list(out, m->n_hosts, "hosts", index);
   emit_list(out, m->n_paths, "paths", index);
   emit_list(out, m->n_headers, "headers", index);
@@ -205,10 +207,10 @@ static void emit_dfa(FILE *out, const char *name, const struct dfa_code *c) {
 static void emit_dfa_init(FILE *out, const char *field, const char *name,
                           const struct dfa_code *c) {
   if (!c->accepts_any) {
-    fprintf(out, "  .%s = {0},\n", field);
+    fprintf(out, "  .%s = {0}", field);
     return;
   }
-  fprintf(out, "  .%s = {.start = %u, .n_classes = %u, .byte_class = %s_classes, .code = %s_code},\n",
+  fprintf(out, "  .%s = {.start = %u, .n_classes = %u, .byte_class = %s_classes, .code = %s_code}",
           field, c->start, c->n_classes, name, name);
 }
 
@@ -231,10 +233,9 @@ void matchgen_emit_matcher(FILE *out, const struct ir_policy *p) {
     emit_u32s(out, "uint32_t", "matcher_tcp", a.tcp, a.n_tcp);
   fputs("static const struct sentc_matcher matcher = {\n", out);
   emit_dfa_init(out, "paths", "matcher_path", &a.path_code);
+  fputs(",\n", out);
   emit_dfa_init(out, "hosts", "matcher_host", &a.host_code);
-  fputs("  ", out);
   codegen_array(out, "http_any", a.n_http_any, "matcher_http_any");
-  fputs(",\n  ", out);
   codegen_array(out, "tcp", a.n_tcp, "matcher_tcp");
   fputs(",\n};\n", out);
   free_automata(&a);
