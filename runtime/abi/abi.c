@@ -88,6 +88,15 @@ static void log_state_usage(void) {
   proxy_log(PROXY_INFO, line, (size_t)(at - line));
 }
 
+/* The host's log level, told to the engine so that it writes no line the
+ * host would drop; read at start and at every tick (Envoy's level can
+ * change at run time). */
+static void follow_log_level(void) {
+  uint32_t level = PROXY_INFO;
+  if (proxy_get_log_level(&level) == PROXY_OK)
+    sentc_engine_log_level(engine, (int)level);
+}
+
 PROXY_EXPORT(proxy_on_configure)
 uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
   (void)root_id;
@@ -105,6 +114,7 @@ uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
   }
   log_identity();
   log_state_usage();
+  follow_log_level();
   return 1;
 }
 
@@ -285,8 +295,10 @@ void proxy_on_delete(uint32_t context_id) {
 PROXY_EXPORT(proxy_on_tick)
 void proxy_on_tick(uint32_t root_id) {
   (void)root_id;
-  if (engine)
+  if (engine) {
+    follow_log_level();
     sentc_engine_tick(engine, now_ms());
+  }
   sentc_scratch_reset();
 }
 
@@ -300,6 +312,10 @@ int32_t sentc_platform_counter_define(const char *name, size_t len) {
 
 void sentc_platform_counter_add(int32_t id, uint32_t n) {
   proxy_increment_metric((uint32_t)id, (int64_t)n);
+}
+
+void sentc_platform_log(int level, const char *text, size_t len) {
+  proxy_log((uint32_t)level, text, len);
 }
 
 void sentc_platform_random(void *out, size_t len) {

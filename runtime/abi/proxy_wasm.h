@@ -22,6 +22,9 @@ enum proxy_metric_type { PROXY_COUNTER = 0 };
 PROXY_IMPORT(proxy_log)
 uint32_t proxy_log(uint32_t level, const char *message, size_t len);
 
+PROXY_IMPORT(proxy_get_log_level)
+uint32_t proxy_get_log_level(uint32_t *level);
+
 PROXY_IMPORT(proxy_get_current_time_nanoseconds)
 uint32_t proxy_get_current_time_nanoseconds(uint64_t *nanoseconds);
 

@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "store.h"
 #include "stream.h"
+#include "text.h"
 
 /* Each kind's state is its own file's business (kinds.h). */
 #define SENTC_KIND_STATE(K, k, status, grpc, tcp) struct sentc_##k##_state;
@@ -40,6 +41,8 @@ struct sentc_engine {
   char *reply;                       /* SENTC_REPLY_MAX: replies are rendered here */
   int32_t held_list;                 /* streams waiting for their turn */
   uint32_t wake_ms;                  /* tick period asked for, 0 = none */
+  int log_level;                     /* the least severe level the host prints */
+  char line[384];                    /* a log line being written */
 #define SENTC_KIND_FIELD(K, k, status, grpc, tcp) struct sentc_##k##_state *k;
   SENTC_RULE_KINDS(SENTC_KIND_FIELD)
 #undef SENTC_KIND_FIELD
@@ -49,6 +52,21 @@ struct sentc_engine {
 /* Zeroed room for n items of `size` bytes, allocated once at start: never
  * NULL just because n is 0 (a policy without rules of some kind). */
 static inline void *sentc_core_array(size_t n, size_t size) { return calloc(n ? n : 1, size); }
+
+/* A log line in the engine's line buffer: sentc_core_line starts one
+ * ("sentc: " written), sentc_core_log sends it at `level`.  Write lines
+ * only when sentc_core_logs(E, level). */
+static inline int sentc_core_logs(const struct sentc_engine *E, int level) {
+  return level >= E->log_level;
+}
+static inline struct sentc_text sentc_core_line(struct sentc_engine *E) {
+  struct sentc_text t = sentc_text_on(E->line, sizeof E->line);
+  sentc_text_str(&t, "sentc: ");
+  return t;
+}
+static inline void sentc_core_log(struct sentc_engine *E, int level, const struct sentc_text *t) {
+  sentc_platform_log(level, E->line, (size_t)(t->at - E->line));
+}
 
 /* What a commit answers when its cell could not be written (shared data
  * contended beyond the retry bound): the policy's on_error decides. */

@@ -19,6 +19,7 @@
 #include "bound.h"
 #include "core.h"
 #include "match.h"
+#include "names.h"
 #include "normalize.h"
 #include "platform.h"
 #include "reply.h"
@@ -151,6 +152,7 @@ struct sentc_engine *sentc_engine_start(const struct sentc_policy *p, const char
     return NULL;
   E->policy = p;
   E->held_list = -1;
+  E->log_level = SENTC_LOG_INFO;
   E->matched = sentc_core_array(p->n_resources, sizeof *E->matched);
   E->path = malloc(SENTC_PATH_MAX);
   E->reply = malloc(SENTC_REPLY_MAX);
@@ -166,6 +168,8 @@ struct sentc_engine *sentc_engine_start(const struct sentc_policy *p, const char
   return E;
 }
 
+void sentc_engine_log_level(struct sentc_engine *E, int level) { E->log_level = level; }
+
 /* A callback starts: the engine's time for the host's raw reading. */
 static int64_t begin(struct sentc_engine *E, int64_t raw_ms) {
   int64_t now = sentc_clock_now(&E->clock, &E->store.shared, raw_ms);
@@ -180,13 +184,44 @@ static void end(struct sentc_engine *E) {
 
 /* ---- phase one ---- */
 
-/* What blocks a request: a rule of a resource, or a system check. */
+/* What blocks (or holds) a request: a rule of a resource, or a system
+ * check. */
 struct blocker {
   enum sentc_kind kind;
   int32_t resource;          /* -1: system */
   uint32_t rule;             /* system: the check; UINT32_MAX: none to count */
   int64_t retry_ms;
 };
+
+/* The decision's debug line (engine.h): "sentc: VERB RESOURCE/RULE
+ * kind=KIND" and `extra` = `number` when given. */
+static void note(struct sentc_engine *E, const char *verb, const struct blocker *b,
+                 const char *extra, uint64_t number) {
+  if (!sentc_core_logs(E, SENTC_LOG_DEBUG))
+    return;
+  const struct sentc_policy *p = E->policy;
+  struct sentc_text t = sentc_core_line(E);
+  sentc_text_str(&t, verb);
+  sentc_text_str(&t, " ");
+  if (b->resource >= 0)
+    sentc_text_string(&t, &p->resources[b->resource].name);
+  else
+    sentc_text_str(&t, "system");
+  sentc_text_str(&t, "/");
+  if (b->kind != SENTC_KIND_SYSTEM)
+    sentc_text_str(&t, sentc_tables_rule(p, b->kind, b->rule)->label);
+  else
+    sentc_text_str(&t, b->rule < SENTC_N_SYSTEM_CHECKS ? sentc_names_check[b->rule] : "on_error");
+  sentc_text_str(&t, " kind=");
+  sentc_text_str(&t, sentc_names_kind[b->kind]);
+  if (extra) {
+    sentc_text_str(&t, " ");
+    sentc_text_str(&t, extra);
+    sentc_text_str(&t, "=");
+    sentc_text_uint(&t, number);
+  }
+  sentc_core_log(E, SENTC_LOG_DEBUG, &t);
+}
 
 static int resource_blocks(struct sentc_engine *E, uint32_t index, struct sentc_ask *ask,
                            struct blocker *b) {
@@ -216,9 +251,16 @@ static int check(struct sentc_engine *E, struct sentc_ask *ask, uint32_t n, stru
 
 /* ---- phase two ---- */
 
+/* The longest wait a commit asked for, and whose. */
+struct hold {
+  int64_t wait_us;
+  struct blocker by;
+};
+
 /* Commits one rule, recording its effect; -1 when its re-check blocks. */
-static int commit_rule(struct sentc_engine *E, enum sentc_kind kind, uint32_t rule,
-                       struct sentc_ask *ask, struct sentc_stream *s, int64_t *wait_us) {
+static int commit_rule(struct sentc_engine *E, enum sentc_kind kind, int32_t resource,
+                       uint32_t rule, struct sentc_ask *ask, struct sentc_stream *s,
+                       struct hold *hold) {
   struct sentc_effect e;
   ask->wait_us = 0;
   int result = kind_commit(E, kind, rule, ask, &e);
@@ -226,18 +268,18 @@ static int commit_rule(struct sentc_engine *E, enum sentc_kind kind, uint32_t ru
     return -1;
   if (result == SENTC_COMMIT_OK)
     sentc_stream_record(&E->streams, s, &e);
-  if (ask->wait_us > *wait_us)
-    *wait_us = ask->wait_us;
+  if (ask->wait_us > hold->wait_us)
+    *hold = (struct hold){ask->wait_us, {kind, resource, rule, 0}};
   return 0;
 }
 
 /* A resource's rules, then the flow rules that count its passes (`of`). */
 static int commit_resource(struct sentc_engine *E, uint32_t index, struct sentc_ask *ask,
-                           struct sentc_stream *s, int64_t *wait_us, struct blocker *b) {
+                           struct sentc_stream *s, struct hold *hold, struct blocker *b) {
   const struct sentc_resource *r = &E->policy->resources[index];
   for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
     for (uint32_t j = r->rules[k].first; j < r->rules[k].first + r->rules[k].n; j++)
-      if (commit_rule(E, k, j, ask, s, wait_us) != 0) {
+      if (commit_rule(E, k, (int32_t)index, j, ask, s, hold) != 0) {
         *b = (struct blocker){k, (int32_t)index, j, 0};
         return -1;
       }
@@ -255,15 +297,15 @@ static void undo(struct sentc_engine *E, struct sentc_stream *s) {
 }
 
 static int commit(struct sentc_engine *E, struct sentc_ask *ask, uint32_t n,
-                  struct sentc_stream *s, int64_t *wait_us, struct blocker *b) {
+                  struct sentc_stream *s, struct hold *hold, struct blocker *b) {
   if (ask->request->protocol == SENTC_HTTP &&
-      commit_rule(E, SENTC_KIND_SYSTEM, 0, ask, s, wait_us) != 0) {
+      commit_rule(E, SENTC_KIND_SYSTEM, -1, 0, ask, s, hold) != 0) {
     /* Its state was unreachable and on_error is deny: no check to blame. */
     *b = (struct blocker){SENTC_KIND_SYSTEM, -1, UINT32_MAX, 0};
     return -1;
   }
   for (uint32_t i = 0; i < n; i++)
-    if (commit_resource(E, E->matched[i], ask, s, wait_us, b) != 0) {
+    if (commit_resource(E, E->matched[i], ask, s, hold, b) != 0) {
       undo(E, s);
       return -1;
     }
@@ -312,7 +354,7 @@ static void schedule(struct sentc_engine *E, int64_t now) {
     want_wake(E, next - now < 1 ? 1 : (uint32_t)(next - now));
 }
 
-static void hold(struct sentc_engine *E, struct sentc_stream *s, int64_t resume_at) {
+static void hold_stream(struct sentc_engine *E, struct sentc_stream *s, int64_t resume_at) {
   s->held = 1;
   s->resume_at = resume_at;
   s->next_held = E->held_list;
@@ -366,10 +408,15 @@ static void reject(struct sentc_engine *E, const struct sentc_request *request,
   if (p->mode == SENTC_SHADOW) {
     sentc_reply_shadow(&verdict->reply, E->reply, &block);
     verdict->action = SENTC_CONTINUE;
+    note(E, "shadow", b, NULL, 0);
     return;
   }
   sentc_reply_render(&verdict->reply, E->reply, p, &block);
   verdict->action = verdict->reply.forward ? SENTC_CONTINUE : SENTC_BLOCK;
+  if (verdict->reply.forward)
+    note(E, "forwarded", b, NULL, 0);
+  else
+    note(E, "blocked", b, "status", verdict->reply.status);
 }
 
 static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_request *request,
@@ -384,8 +431,8 @@ static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_reque
   if (!s)
     return;     /* no memory for one more stream: let it through uncounted */
   s->grpc = (uint8_t)request->grpc;
-  int64_t wait_us = 0;
-  if (commit(E, &ask, n, s, &wait_us, &b) != 0) {
+  struct hold hold = {0};
+  if (commit(E, &ask, n, s, &hold, &b) != 0) {
     sentc_stream_close(&E->streams, s);
     return reject(E, request, &b, verdict);
   }
@@ -394,9 +441,11 @@ static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_reque
   if (E->policy->ratelimit_headers)
     note_ratelimit(E, s, n, now);
   s->pass_at = now;
-  if (wait_us > 0) {
-    hold(E, s, now + (wait_us + 999) / 1000);
+  if (hold.wait_us > 0) {
+    int64_t wait_ms = (hold.wait_us + 999) / 1000;
+    hold_stream(E, s, now + wait_ms);
     verdict->action = SENTC_HOLD;
+    note(E, "held", &hold.by, "wait_ms", (uint64_t)wait_ms);
   }
   schedule(E, now);
 }

@@ -66,6 +66,19 @@ struct sentc_engine *sentc_engine_start(const struct sentc_policy *policy, const
 /* Frees everything the engine holds. */
 void sentc_engine_stop(struct sentc_engine *engine);
 
+/* The least severe level (enum sentc_log_level) the host prints: the engine
+ * does not even write lines below it.  At SENTC_LOG_DEBUG and below it logs
+ * each decision that is not a plain pass, in the request's callback:
+ *
+ *   sentc: blocked RESOURCE/RULE kind=KIND status=STATUS
+ *   sentc: shadow RESOURCE/RULE kind=KIND
+ *   sentc: forwarded RESOURCE/RULE kind=KIND
+ *   sentc: held RESOURCE/RULE kind=KIND wait_ms=N
+ *
+ * (system protection: RESOURCE is `system`, RULE the check).  Breaker
+ * transitions are logged at warn (opened) and info (half-open, closed). */
+void sentc_engine_log_level(struct sentc_engine *engine, int level);
+
 /* Decides stream `stream`'s request at raw time `raw_ms`. */
 void sentc_engine_request(struct sentc_engine *engine, uint32_t stream,
                           const struct sentc_request *request, int64_t raw_ms,

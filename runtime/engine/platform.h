@@ -20,6 +20,15 @@ int32_t sentc_platform_counter_define(const char *name, size_t len);
 /* Adds n > 0 to a counter from sentc_platform_counter_define. */
 void sentc_platform_counter_add(int32_t id, uint32_t n);
 
+/* Log levels, numbered as Proxy-Wasm's. */
+enum sentc_log_level {
+  SENTC_LOG_TRACE, SENTC_LOG_DEBUG, SENTC_LOG_INFO, SENTC_LOG_WARN, SENTC_LOG_ERROR,
+  SENTC_LOG_CRITICAL
+};
+
+/* Writes one log line (`text`, without a newline) at `level`. */
+void sentc_platform_log(int level, const char *text, size_t len);
+
 /* Fills `out` with `len` random bytes (seeds the hotspot hash at start). */
 void sentc_platform_random(void *out, size_t len);
 

@@ -29,6 +29,20 @@ int32_t sentc_platform_counter_define(const char *name, size_t len) {
 
 void sentc_platform_counter_add(int32_t id, uint32_t n) { counters[id].value += n; }
 
+char fake_log[64][400];
+int fake_log_levels[64];
+int fake_n_log;
+
+void sentc_platform_log(int level, const char *text, size_t len) {
+  if (fake_n_log == 64)
+    return;
+  if (len >= sizeof fake_log[0])
+    len = sizeof fake_log[0] - 1;
+  memcpy(fake_log[fake_n_log], text, len);
+  fake_log[fake_n_log][len] = 0;
+  fake_log_levels[fake_n_log++] = level;
+}
+
 void sentc_platform_random(void *out, size_t len) { memset(out, 0x5a, len); }
 
 void sentc_platform_resume(uint32_t stream) {
@@ -56,6 +70,7 @@ void fake_platform_reset(void) {
   fake_n_resumed = 0;
   fake_wake_ms = 0;
   fake_wake_calls = 0;
+  fake_n_log = 0;
 }
 
 /* ---- shared data: a small process-wide map, with cas and call counts ---- */

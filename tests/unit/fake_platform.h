@@ -14,6 +14,11 @@ int64_t fake_counter(const char *name);
 /* Forgets counters, resumes, tick wishes and shared data. */
 void fake_platform_reset(void);
 
+/* Log lines since the last reset (the first 64), with their levels. */
+extern char fake_log[64][400];
+extern int fake_log_levels[64];
+extern int fake_n_log;
+
 /* Streams resumed since the last reset, in order, and how many. */
 extern uint32_t fake_resumed[1024];
 extern int fake_n_resumed;
