@@ -259,6 +259,74 @@ class HttpStream {
   }
 }
 
+// ---- network (TCP) connection context ------------------------------------------------
+
+// One downstream connection through the network Wasm filter on one VM, as Envoy's
+// filter chain runs it: proxy_on_new_connection when it is accepted (a filter that
+// returns StopIteration, or closes it, keeps tcp_proxy from ever connecting upstream),
+// data callbacks, then proxy_on_downstream_connection_close, proxy_on_done and
+// proxy_on_delete. conn: {port (the listener's, destination.port), peer}.
+// phase: opening -> open (upstream connected) | ended.
+class Connection {
+  constructor(vm, id, conn) {
+    this.vm = vm;
+    this.id = id;
+    this.conn = conn;
+    this.phase = 'opening';
+    this.closeAsked = false;   // proxy_close_stream(downstream), applied after the call
+    this.upstream = false;
+    this.outcome = null;
+    this.tag = null;
+  }
+
+  get alive() { return this.phase !== 'ended'; }
+
+  begin() {
+    const vm = this.vm;
+    if (vm.call('proxy_on_context_create', this, this.id, vm.rootId) === TRAPPED) return;
+    const action = vm.call('proxy_on_new_connection', this, this.id);
+    if (action === TRAPPED || !this.alive) return;
+    if (this.closeAsked) return this.close('local', 'blocked');
+    if (action === 0) {
+      this.phase = 'open';
+      this.upstream = true;
+      vm.host.hooks.upstream(this);
+    } else {
+      this.phase = 'paused';   // held by the filter: nothing goes upstream yet
+    }
+  }
+
+  // Bytes from the client (downstream) or the server (upstream).
+  data(side, bytes, endOfStream = false) {
+    if (this.phase !== 'open') return undefined;
+    const cb = side === 'upstream' ? 'proxy_on_upstream_data' : 'proxy_on_downstream_data';
+    return this.vm.call(cb, this, this.id, bytes, endOfStream ? 1 : 0);
+  }
+
+  // The connection closes: by the client (remote), by the filter (local) or by the
+  // upstream; the filter hears of it once, then its context ends.
+  close(by = 'remote', outcome = null) {
+    if (!this.alive) return;
+    const vm = this.vm;
+    this.phase = 'closing';
+    const peer = { unknown: 0, local: 1, remote: 2 }[by] ?? 0;
+    const cb = by === 'upstream' ? 'proxy_on_upstream_connection_close' : 'proxy_on_downstream_connection_close';
+    for (const [name, ...args] of [[cb, this.id, peer], ['proxy_on_done', this.id], ['proxy_on_delete', this.id]]) {
+      if (vm.call(name, this, ...args) === TRAPPED) return;
+    }
+    this.finish(outcome);
+  }
+
+  finish(outcome) {
+    if (!this.alive) return;
+    if (outcome) this.outcome = outcome;
+    this.outcome ??= this.upstream ? 'passed' : 'ended';
+    this.phase = 'ended';
+    this.vm.contexts.delete(this.id);
+    this.vm.host.hooks.end(this);
+  }
+}
+
 // Request headers as Envoy presents them: pseudo headers first, names lower-case.
 function requestHeaderMap(req) {
   const map = [
@@ -401,7 +469,28 @@ class Vm {
   }
 
   endAll(outcome) {
-    for (const c of [...this.contexts.values()]) if (c instanceof HttpStream) c.finish(outcome);
+    for (const c of [...this.contexts.values()]) {
+      if (c instanceof HttpStream || c instanceof Connection) c.finish(outcome);
+    }
+  }
+
+  // A new downstream connection through the network filter ({port, peer}); on a
+  // failed VM Envoy closes it at once.
+  startConnection(conn) {
+    const c = new Connection(this, this.nextContextId++, conn);
+    if (this.failed || this.dead) {
+      c.finish('trap');
+      return c;
+    }
+    this.contexts.set(c.id, c);
+    c.begin();
+    return c;
+  }
+
+  // The current connection (the effective context), or null.
+  connection() {
+    const c = this.effective;
+    return c instanceof Connection && c.alive ? c : null;
   }
 
   // A new HTTP stream; on a failed VM it fails at once (Envoy's fail-closed 503), or
@@ -562,6 +651,13 @@ function streamFunctions(vm) {
       return Status.Ok;
     },
     proxy_close_stream(type) {
+      const c = vm.connection();
+      if (c && (type === 2 || type === 3)) {
+        // Envoy closes the connection (FlushWrite) after the VM call.
+        if (c.phase === 'opening') c.closeAsked = true;
+        else vm.defer(() => c.close('local'));
+        return Status.Ok;
+      }
       const s = vm.stream();
       if (!s || (type !== 0 && type !== 1)) return Status.BadArgument;
       vm.defer(() => s.reset('reset'));
@@ -618,10 +714,29 @@ function bufferOf(vm, type) {
   return null;
 }
 
+// A connection's attributes: destination.* is the listener's address (the
+// downstream local address), source.* the client's.
+function connectionProperty(host, c, path) {
+  const peer = c.conn.peer ?? host.peer;
+  const port = c.conn.port ?? 0;
+  switch (path) {
+    case 'plugin_name': return host.pluginName;
+    case 'plugin_root_id': return host.rootId;
+    case 'plugin_vm_id': return host.vmId;
+    case 'source.address': return peer;
+    case 'source.port': return i64Bytes(Number(peer.split(':').pop()));
+    case 'destination.address': return `${DESTINATION.split(':')[0]}:${port}`;
+    case 'destination.port': return i64Bytes(port);
+    default: return undefined;
+  }
+}
+
 // Envoy attributes. request.* come from the request headers, so like them they are
 // gone once the request was let through.
 function propertyOf(vm, path) {
   const host = vm.host;
+  const c = vm.connection();
+  if (c) return connectionProperty(host, c, path);
   const s = vm.stream();
   const peer = s ? s.request.peer ?? host.peer : null;
   const fromRequest = s && s.requestOpen;
@@ -940,6 +1055,6 @@ class Host {
 }
 
 module.exports = {
-  Host, Vm, HttpStream, Status, MetricType, LogLevel, EPOCH_NS, TRAPPED,
+  Host, Vm, HttpStream, Connection, Status, MetricType, LogLevel, EPOCH_NS, TRAPPED,
   serializePairs, parsePairs,
 };

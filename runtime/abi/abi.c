@@ -5,7 +5,10 @@
  * calls.  It knows the ABI and nothing of rules: it hands the engine a
  * request's attributes, the response's statuses, the stream's end and the
  * time, and does what the engine says (reply, hold, add headers, resume).
- * Exports are named with export_name so the symbols stay ordinary C.
+ * The same module is an HTTP filter (proxy_on_request_headers...) and a
+ * network filter (proxy_on_new_connection...): Envoy calls the callbacks of
+ * the filter it was configured as.  Exports are named with export_name so
+ * the symbols stay ordinary C.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -288,6 +291,66 @@ uint32_t proxy_on_done(uint32_t context_id) {
 
 PROXY_EXPORT(proxy_on_delete)
 void proxy_on_delete(uint32_t context_id) {
+  if (engine)
+    sentc_engine_end(engine, context_id, now_ms());
+}
+
+/* ---- the network filter: TCP connections ---- */
+
+/* The listener port the connection came in on (Envoy's destination.port:
+ * the downstream local address), or 0. */
+static uint16_t destination_port(void) {
+  static const char path[] = "destination\0port";
+  const char *value = NULL;
+  size_t len = 0;
+  int64_t port = 0;
+  if (proxy_get_property(path, sizeof path - 1, &value, &len) == PROXY_OK && len == sizeof port)
+    memcpy(&port, value, sizeof port);
+  return port > 0 && port < 65536 ? (uint16_t)port : 0;
+}
+
+/* A new connection is decided at once; a refused one is closed before the
+ * filters after this one (tcp_proxy) see it, so nothing goes upstream. */
+PROXY_EXPORT(proxy_on_new_connection)
+uint32_t proxy_on_new_connection(uint32_t context_id) {
+  if (!engine)
+    return PROXY_CONTINUE;
+  struct sentc_request request = {.protocol = SENTC_TCP, .port = destination_port()};
+  struct sentc_verdict verdict;
+  sentc_engine_request(engine, context_id, &request, now_ms(), &verdict);
+  sentc_scratch_reset();
+  if (verdict.action != SENTC_BLOCK)
+    return PROXY_CONTINUE;
+  proxy_close_stream(PROXY_STREAM_DOWNSTREAM);
+  return PROXY_PAUSE;
+}
+
+PROXY_EXPORT(proxy_on_downstream_data)
+uint32_t proxy_on_downstream_data(uint32_t context_id, size_t data_size, uint32_t end_of_stream) {
+  (void)data_size;
+  (void)end_of_stream;
+  return engine && sentc_engine_refused(engine, context_id) ? PROXY_PAUSE : PROXY_CONTINUE;
+}
+
+PROXY_EXPORT(proxy_on_upstream_data)
+uint32_t proxy_on_upstream_data(uint32_t context_id, size_t data_size, uint32_t end_of_stream) {
+  (void)context_id;
+  (void)data_size;
+  (void)end_of_stream;
+  return PROXY_CONTINUE;
+}
+
+/* Either side closing ends the connection: its permit goes back. */
+PROXY_EXPORT(proxy_on_downstream_connection_close)
+void proxy_on_downstream_connection_close(uint32_t context_id, uint32_t peer_type) {
+  (void)peer_type;
+  if (engine)
+    sentc_engine_end(engine, context_id, now_ms());
+}
+
+PROXY_EXPORT(proxy_on_upstream_connection_close)
+void proxy_on_upstream_connection_close(uint32_t context_id, uint32_t peer_type) {
+  (void)peer_type;
   if (engine)
     sentc_engine_end(engine, context_id, now_ms());
 }

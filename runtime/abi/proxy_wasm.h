@@ -16,7 +16,7 @@ enum proxy_result { PROXY_OK = 0, PROXY_NOT_FOUND = 1, PROXY_CAS_MISMATCH = 8 };
 enum proxy_action { PROXY_CONTINUE = 0, PROXY_PAUSE = 1 };
 enum proxy_log_level { PROXY_TRACE, PROXY_DEBUG, PROXY_INFO, PROXY_WARN, PROXY_ERROR, PROXY_CRITICAL };
 enum proxy_map_type { PROXY_REQUEST_HEADERS = 0, PROXY_RESPONSE_HEADERS = 2, PROXY_RESPONSE_TRAILERS = 3 };
-enum proxy_stream_type { PROXY_STREAM_REQUEST = 0 };
+enum proxy_stream_type { PROXY_STREAM_REQUEST = 0, PROXY_STREAM_DOWNSTREAM = 2 };
 enum proxy_metric_type { PROXY_COUNTER = 0 };
 
 PROXY_IMPORT(proxy_log)
@@ -58,6 +58,9 @@ uint32_t proxy_set_effective_context(uint32_t context_id);
 
 PROXY_IMPORT(proxy_continue_stream)
 uint32_t proxy_continue_stream(uint32_t stream_type);
+
+PROXY_IMPORT(proxy_close_stream)
+uint32_t proxy_close_stream(uint32_t stream_type);
 
 PROXY_IMPORT(proxy_set_tick_period_milliseconds)
 uint32_t proxy_set_tick_period_milliseconds(uint32_t period);

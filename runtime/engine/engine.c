@@ -406,9 +406,15 @@ static void reject(struct sentc_engine *E, const struct sentc_request *request,
   };
   verdict->blocked = 1;
   if (p->mode == SENTC_SHADOW) {
-    sentc_reply_shadow(&verdict->reply, E->reply, &block);
+    if (request->protocol == SENTC_HTTP)
+      sentc_reply_shadow(&verdict->reply, E->reply, &block);
     verdict->action = SENTC_CONTINUE;
     note(E, "shadow", b, NULL, 0);
+    return;
+  }
+  if (request->protocol == SENTC_TCP) {     /* a connection gets no reply: it is closed */
+    verdict->action = SENTC_BLOCK;
+    note(E, "closed", b, NULL, 0);
     return;
   }
   sentc_reply_render(&verdict->reply, E->reply, p, &block);
@@ -419,14 +425,31 @@ static void reject(struct sentc_engine *E, const struct sentc_request *request,
     note(E, "blocked", b, "status", verdict->reply.status);
 }
 
+/* A refused connection is remembered until it ends, so that its data,
+ * should any come before the close, goes nowhere (engine.h). */
+static void refuse(struct sentc_engine *E, uint32_t id) {
+  struct sentc_stream *s = sentc_stream_open(&E->streams, id);
+  if (s)
+    s->refused = 1;
+}
+
+int sentc_engine_refused(struct sentc_engine *E, uint32_t id) {
+  struct sentc_stream *s = sentc_stream_find(&E->streams, id);
+  return s && s->refused;
+}
+
 static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_request *request,
                    int64_t now, struct sentc_verdict *verdict) {
   uint32_t n = sentc_match_resources(E->policy, request, E->path, E->matched);
   struct sentc_ask ask = {.request = request, .now = now};
   struct blocker b;
   *verdict = (struct sentc_verdict){.action = SENTC_CONTINUE};
-  if (check(E, &ask, n, &b))
-    return reject(E, request, &b, verdict);
+  if (check(E, &ask, n, &b)) {
+    reject(E, request, &b, verdict);
+    if (verdict->action == SENTC_BLOCK && request->protocol == SENTC_TCP)
+      refuse(E, id);
+    return;
+  }
   struct sentc_stream *s = sentc_stream_open(&E->streams, id);
   if (!s)
     return;     /* no memory for one more stream: let it through uncounted */
@@ -434,7 +457,10 @@ static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_reque
   struct hold hold = {0};
   if (commit(E, &ask, n, s, &hold, &b) != 0) {
     sentc_stream_close(&E->streams, s);
-    return reject(E, request, &b, verdict);
+    reject(E, request, &b, verdict);
+    if (verdict->action == SENTC_BLOCK && request->protocol == SENTC_TCP)
+      refuse(E, id);
+    return;
   }
   for (uint32_t i = 0; i < n; i++)
     sentc_metrics_pass(&E->metrics, E->matched[i]);
@@ -508,7 +534,7 @@ void sentc_engine_end(struct sentc_engine *E, uint32_t id, int64_t raw_ms) {
   int held = s->held;
   if (held)
     unhold(E, s);
-  else
+  else if (!s->refused)
     complete(E, s, now, -1, 1);
   for (uint32_t i = 0; i < s->n_effects; i++)
     kind_release(E, &s->effects[i], held ? SENTC_RELEASE_HELD : SENTC_RELEASE_END);

@@ -74,6 +74,7 @@ void sentc_engine_stop(struct sentc_engine *engine);
  *   sentc: shadow RESOURCE/RULE kind=KIND
  *   sentc: forwarded RESOURCE/RULE kind=KIND
  *   sentc: held RESOURCE/RULE kind=KIND wait_ms=N
+ *   sentc: closed RESOURCE/RULE kind=KIND          (a TCP connection refused)
  *
  * (system protection: RESOURCE is `system`, RULE the check).  Breaker
  * transitions are logged at warn (opened) and info (half-open, closed). */
@@ -92,6 +93,12 @@ void sentc_engine_response(struct sentc_engine *engine, uint32_t stream, int sta
 /* The response trailers arrived, with their grpc-status (-1 if none). */
 void sentc_engine_trailers(struct sentc_engine *engine, uint32_t stream, int grpc_status,
                            int64_t raw_ms);
+
+/* A TCP connection (request.protocol SENTC_TCP) is decided like a request:
+ * SENTC_BLOCK means close it before any byte goes upstream (no reply is
+ * rendered); it is then remembered as refused until its end, and
+ * sentc_engine_refused says so for its data callbacks. */
+int sentc_engine_refused(struct sentc_engine *engine, uint32_t stream);
 
 /* The stream ended, however it ended; permits and slots go back.  Safe to
  * call more than once and for streams the engine never saw. */

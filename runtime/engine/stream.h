@@ -20,6 +20,7 @@ struct sentc_stream {
   int32_t chain;         /* next in its index bucket or in the free list */
   int32_t next_held;     /* next in the held list */
   uint8_t used, held, grpc, completed, awaiting_trailers;
+  uint8_t refused;       /* a connection that was refused, closing */
   int64_t pass_at;       /* went upstream (ms) */
   int64_t resume_at;     /* held: when it may go */
   uint32_t rt_ms;        /* response time, set at the response headers */
