@@ -10,11 +10,12 @@
 
 const { Host, EPOCH_NS } = require('./proxywasm.js');
 const { TrafficError, formatDuration } = require('./traffic.js');
+const { events } = require('./expand.js');
 
 // Streams still paused this long after the last event are reported as stuck.
 const DRAIN_LIMIT_NS = 3600e9;
 
-// Binary min-heap of events ordered by (at, seq): ties keep file order.
+// Binary min-heap of events ordered by (at, seq): ties keep the order they were queued.
 class EventQueue {
   constructor() { this.items = []; this.seq = 0; }
 
@@ -67,11 +68,12 @@ class Simulation {
     this.alive = 0;
     this.roundRobin = 0;
     this.errors = [];
+    this.seed = options.seed ?? traffic.seed ?? 1;
     this.host = new Host(wasm, {
       workers: this.workers,
       pluginConfig: traffic.config,
       peer: traffic.peer ?? undefined,
-      seed: options.seed ?? traffic.seed ?? 1,
+      seed: this.seed,
       logLevel: options.logLevel,
       onLog: options.onLog,
       timing: options.timing,
@@ -87,11 +89,16 @@ class Simulation {
     if (!this.frozen) this.host.setTime(EPOCH_NS + BigInt(this.now) + this.clockOffset);
   }
 
+  // The traffic's events come lazily from expand.js; at equal times a tick fires
+  // first, then the file's events (in file order), then what the run queued itself
+  // (answers, aborts).
   run() {
-    for (const ev of this.traffic.events) this.queue.push(ev.at, () => this.handle(ev));
+    const file = events(this.traffic, this.seed);
+    let ev = file.next().value;
     let lastEventAt = 0;
     for (;;) {
-      const next = this.queue.peek();
+      const queued = this.queue.peek();
+      const next = ev && (!queued || ev.at <= queued.at) ? ev : queued;
       const tick = this.nextTick();
       if (!next && this.alive === 0) break;
       if (!next && !this.canDrain(tick, lastEventAt)) break;
@@ -99,10 +106,15 @@ class Simulation {
         this.fireTick(tick);
         continue;
       }
-      this.queue.pop();
       this.now = lastEventAt = next.at;
       this.syncClock();
-      next.run();
+      if (next === ev) {
+        ev = file.next().value;
+        this.handle(next);
+      } else {
+        this.queue.pop();
+        next.run();
+      }
     }
     return this.result();
   }
@@ -152,11 +164,9 @@ class Simulation {
     };
     this.records.push(record);
     this.alive++;
-    const reply = ev.reply ?? this.traffic.upstream;
     const stream = this.host.vms[worker].startHttpStream({
       method: ev.method, path: ev.path, authority: ev.authority ?? undefined, headers: ev.headers,
-      grpc: ev.grpc, peer: ev.peer ?? undefined, tag: record,
-      reply: { ...reply, latencyNs: reply.latencyNs ?? this.traffic.upstream.latencyNs },
+      grpc: ev.grpc, peer: ev.peer ?? undefined, tag: record, reply: ev.reply,
     });
     if (ev.abortNs !== null) this.queue.push(this.now + ev.abortNs, () => stream.reset('aborted'));
   }
@@ -236,9 +246,10 @@ function grpcStatusOf(stream) {
 
 // Pins and restarts must name an existing worker (the CLI may lower --workers).
 function checkWorkers(traffic, workers) {
-  for (const ev of traffic.events) {
-    if (ev.worker !== null && ev.worker !== undefined && ev.worker >= workers) {
-      throw new TrafficError(traffic.file, ev.line, `worker ${ev.worker} does not exist (workers are 0..${workers - 1})`);
+  for (const src of traffic.sources) {
+    const worker = src.kind === 'restart' ? src.worker : src.request?.worker;
+    if (worker !== null && worker !== undefined && worker >= workers) {
+      throw new TrafficError(traffic.file, src.line, `worker ${worker} does not exist (workers are 0..${workers - 1})`);
     }
   }
 }
