@@ -3,31 +3,38 @@
 //
 // Why: lets users (and `make check`) replay recorded or synthetic traffic through a
 // compiled main.wasm offline, with N worker VMs on a virtual clock, and read what
-// their policy did: totals, a per-resource table from the sentc.* metrics, and the
-// results of the traffic file's `expect` lines. See docs/traffic.md.
+// their policy did: totals, a per-resource table from the sentc.* metrics (shadow
+// blocks apart), the results of the traffic file's `expect` lines, and on request a
+// per-request trace naming the resource and rule behind each decision. See
+// docs/traffic.md.
 'use strict';
 
 const fs = require('node:fs');
 const { parseTraffic } = require('./traffic.js');
 const { simulate } = require('./simulate.js');
+const { LogLevel } = require('./proxywasm.js');
+const { shownOutcome, verdictName } = require('./verdicts.js');
 
 const USAGE = `usage: sentc-host run MODULE.wasm TRAFFIC [--workers N] [--trace] [--json] [--verbose] [--timing]
 
-Runs the traffic file TRAFFIC through the Proxy-Wasm module MODULE.wasm on a virtual
-clock and prints a summary (see docs/traffic.md).
+run: runs the traffic file TRAFFIC through the Proxy-Wasm module MODULE.wasm on a
+virtual clock and prints a summary (see docs/traffic.md).
 
-  --workers N   number of worker VMs (overrides the file's "workers" line)
-  --trace       one line per request: time, worker, method, path, outcome, status, wait
-  --json        print the whole result as JSON instead of the summary
-  --verbose     print every module log line to stderr (default: warn and above)
-  --timing      also print the real time spent in each callback of the module
-                (median per call; what the host itself costs is not in it)
+  --workers N        number of worker VMs (overrides the file's "workers" line)
+  --trace            one line per request (time, worker, method, path, outcome, status,
+                     wait, and the resource/rule that decided) and per breaker change
+  --json             print the whole result as JSON instead of the summary
+  --verbose          print every module log line to stderr (default: warn and above)
+  --timing           also print the real time spent in each callback of the module
+                     (median per call; what the host itself costs is not in it)
 
 Exit status: 0 ok, 1 an expectation failed or the module trapped, 2 usage or file error.`;
 
 class UsageError extends Error {}
 
-function parseArgs(argv) {
+const FLAGS = ['--trace', '--json', '--verbose', '--timing'];
+
+function parseRunArgs(argv) {
   const opts = { workers: undefined, trace: false, json: false, verbose: false, timing: false, files: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -35,11 +42,11 @@ function parseArgs(argv) {
       const n = argv[++i];
       if (!/^[1-9]\d*$/.test(n ?? '')) throw new UsageError(`--workers needs a positive number, got ${n ?? 'nothing'}`);
       opts.workers = Number(n);
-    } else if (['--trace', '--json', '--verbose', '--timing'].includes(a)) opts[a.slice(2)] = true;
+    } else if (FLAGS.includes(a)) opts[a.slice(2)] = true;
     else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
     else opts.files.push(a);
   }
-  if (opts.files[0] !== 'run' || opts.files.length !== 3) throw new UsageError('expected: run MODULE.wasm TRAFFIC');
+  if (opts.files.length !== 2) throw new UsageError('expected: run MODULE.wasm TRAFFIC');
   return opts;
 }
 
@@ -53,49 +60,88 @@ function printLog(verbose) {
 
 const ms = (ns) => `${+(ns / 1e6).toFixed(3)}ms`;
 
+// What decided a request, after its wait: `by R/RULE`, or for a shadow block `would
+// be blocked by R/RULE`.
+function verdictText(r) {
+  const v = r.verdict;
+  if (!v || v.resource === null) return '';
+  if (v.outcome === 'shadow') return `  would be blocked by ${verdictName(v)}`;
+  if (v.outcome === 'forwarded') return `  by ${verdictName(v)} (fallback forward)`;
+  return `  by ${verdictName(v)}`;
+}
+
+// Request lines in send order and breaker lines at their time (first at equal times).
 function traceLines(result) {
-  return result.requests.map((r) => {
+  const lines = result.breakers.map((t) => ({
+    at: t.atNs, order: -1,
+    text: `${ms(t.atNs).padStart(12)}  w${t.worker}  breaker ${t.resource}/${t.rule} ${t.state}${t.reason ? `: ${t.reason}` : ''}`,
+  }));
+  result.requests.forEach((r, i) => {
     const status = r.status ?? '-';
     const grpc = r.grpcStatus !== null ? ` grpc-status ${r.grpcStatus}` : '';
     const wait = r.waitNs !== null ? `wait ${ms(r.waitNs)}` : 'never upstream';
-    return `${ms(r.sentNs).padStart(12)}  w${r.worker}  ${r.method} ${r.path}  ${r.outcome} ${status}${grpc}  ${wait}`;
+    lines.push({ at: r.sentNs, order: i, text: `${ms(r.sentNs).padStart(12)}  w${r.worker}  ${r.method} ${r.path}  ${shownOutcome(r)} ${status}${grpc}  ${wait}${verdictText(r)}` });
   });
+  return lines.sort((a, b) => a.at - b.at || a.order - b.order).map((l) => l.text);
 }
 
 function totalsLines(t) {
-  const lines = [`requests ${t.requests}: passed to upstream ${t.passed} (held first ${t.held}), answered locally ${t.blocked}`
+  const extra = [`held first ${t.held}`];
+  if (t.shadow) extra.push(`shadow ${t.shadow}`);
+  if (t.forwarded) extra.push(`forwarded ${t.forwarded}`);
+  const lines = [`requests ${t.requests}: passed to upstream ${t.passed} (${extra.join(', ')}), answered locally ${t.blocked}`
     + `, aborted ${t.aborted}, reset ${t.reset}, trap ${t.trap}, killed ${t.killed}, pending ${t.pending}`];
   for (const [status, n] of Object.entries(t.byStatus)) lines.push(`  local ${status}: ${n}`);
+  if (t.shadow) lines.push(`  shadow ${t.shadow}: would have been blocked, went upstream with x-sentinel-shadow (mode shadow)`);
+  if (t.forwarded) lines.push(`  forwarded ${t.forwarded}: blocked, sent upstream by a fallback with "forward"`);
   return lines;
 }
 
+// Shadow blocks per resource and rule, from the requests' verdicts.
+function shadowCounts(requests) {
+  const counts = {};
+  for (const r of requests) {
+    for (const e of r.resources) {
+      if (e.outcome === 'shadow') (counts[e.resource] ??= {})[e.rule] = (counts[e.resource][e.rule] ?? 0) + 1;
+    }
+  }
+  return counts;
+}
+
 // One row per resource from sentc.<resource>.passed / sentc.<resource>.blocked.<rule>.
-function resourceLines(metrics) {
+// The counters count shadow blocks as blocks: `blocked` is what was really blocked,
+// `shadow` the would-be blocks, and each rule says how many of its blocks were shadow.
+function resourceLines(result) {
+  const shadow = shadowCounts(result.requests);
   const rows = new Map();
-  const row = (name) => rows.get(name) ?? rows.set(name, { passed: 0, blocked: 0, rules: [] }).get(name);
-  for (const [name, m] of Object.entries(metrics)) {
+  const row = (name) => rows.get(name) ?? rows.set(name, { passed: 0, blocked: 0, shadow: 0, rules: [] }).get(name);
+  for (const [name, m] of Object.entries(result.metrics)) {
     let hit;
     if ((hit = /^sentc\.(.+)\.passed$/.exec(name))) row(hit[1]).passed += m.value;
     else if ((hit = /^sentc\.(.+?)\.blocked\.(.+)$/.exec(name))) {
       const r = row(hit[1]);
-      r.blocked += m.value;
-      r.rules.push(`${hit[2]} ${m.value}`);
+      const s = Math.min(shadow[hit[1]]?.[hit[2]] ?? 0, m.value);
+      r.blocked += m.value - s;
+      r.shadow += s;
+      r.rules.push(`${hit[2]} ${m.value}${s === 0 ? '' : s === m.value ? ' (shadow)' : ` (${s} shadow)`}`);
     }
   }
   if (rows.size === 0) return [];
+  const anyShadow = [...rows.values()].some((r) => r.shadow);
   const width = Math.max(8, ...[...rows.keys()].map((k) => k.length));
-  const lines = [`${'resource'.padEnd(width)}  ${'passed'.padStart(8)}  ${'blocked'.padStart(8)}  by rule`];
+  const num = (n) => String(n).padStart(8);
+  const lines = [`${'resource'.padEnd(width)}  ${num('passed')}  ${num('blocked')}  ${anyShadow ? `${num('shadow')}  ` : ''}by rule`];
   for (const [name, r] of rows) {
-    lines.push(`${name.padEnd(width)}  ${String(r.passed).padStart(8)}  ${String(r.blocked).padStart(8)}  ${r.rules.join(', ')}`);
+    lines.push(`${name.padEnd(width)}  ${num(r.passed)}  ${num(r.blocked)}  ${anyShadow ? `${num(r.shadow)}  ` : ''}${r.rules.join(', ')}`);
   }
   return lines;
 }
 
-function summary(result, file, trace) {
+function summary(result, file, opts) {
   const out = [];
-  if (trace) out.push(...traceLines(result), '');
+  if (opts.trace) out.push(...traceLines(result), '');
   out.push(...totalsLines(result.totals));
-  const table = resourceLines(result.metrics);
+  const table = resourceLines(result);
   if (table.length) out.push('', ...table);
   if (result.expectations.length) {
     out.push('', 'expectations:');
@@ -111,28 +157,37 @@ function summary(result, file, trace) {
   return out.join('\n');
 }
 
+// The module logs its decisions at debug: ask for them when they will be shown.
+function logLevel(opts) {
+  if (opts.verbose) return LogLevel.trace;
+  return opts.trace ? LogLevel.debug : undefined;
+}
+
+function run(argv) {
+  const opts = parseRunArgs(argv);
+  const [modulePath, trafficPath] = opts.files;
+  const traffic = parseTraffic(fs.readFileSync(trafficPath, 'utf8'), trafficPath);
+  const wasm = fs.readFileSync(modulePath);
+  const result = simulate(wasm, traffic, { workers: opts.workers, logLevel: logLevel(opts), onLog: printLog(opts.verbose), timing: opts.timing });
+  if (opts.json) console.log(JSON.stringify(result, null, 2));
+  else console.log(summary(result, trafficPath, opts));
+  return result.ok ? 0 : 1;
+}
+
 function main(argv) {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(USAGE);
     return 0;
   }
-  let opts;
-  let result;
   try {
-    opts = parseArgs(argv);
-    const [, modulePath, trafficPath] = opts.files;
-    const traffic = parseTraffic(fs.readFileSync(trafficPath, 'utf8'), trafficPath);
-    const wasm = fs.readFileSync(modulePath);
-    result = simulate(wasm, traffic, { workers: opts.workers, logLevel: opts.verbose ? 0 : undefined, onLog: printLog(opts.verbose), timing: opts.timing });
+    if (argv[0] === 'run') return run(argv.slice(1));
+    throw new UsageError(argv.length ? `unknown command "${argv[0]}" (expected run)` : 'expected: run MODULE.wasm TRAFFIC');
   } catch (err) {
     // Usage, unreadable or malformed files, and modules Envoy would reject.
     process.stderr.write(`sentc-host: ${err.message}\n`);
     if (err instanceof UsageError) process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  if (opts.json) console.log(JSON.stringify(result, null, 2));
-  else console.log(summary(result, opts.files[2], opts.trace));
-  return result.ok ? 0 : 1;
 }
 
 if (require.main === module) process.exitCode = main(process.argv.slice(2));

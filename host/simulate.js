@@ -4,13 +4,15 @@
 // Why: sentc's policies depend on time (windows, throttling queues, breakers) and on
 // worker threads sharing state; replaying traffic on a virtual clock with N worker
 // VMs exercises exactly that, deterministically and without sleeping. The result
-// (per-request outcomes, totals, metrics, memory, shared-data calls, logs,
-// expectation results) feeds the CLI, the e2e tests and the benchmarks.
+// (per-request outcomes and verdicts, breaker transitions, totals, metrics, memory,
+// shared-data calls, logs, expectation results) feeds the CLI, the timeline, the
+// e2e tests and the benchmarks.
 'use strict';
 
-const { Host, EPOCH_NS } = require('./proxywasm.js');
+const { Host, EPOCH_NS, LogLevel } = require('./proxywasm.js');
 const { TrafficError, formatDuration } = require('./traffic.js');
 const { events } = require('./expand.js');
+const { Collector, classify, shownOutcome } = require('./verdicts.js');
 
 // Streams still paused this long after the last event are reported as stuck.
 const DRAIN_LIMIT_NS = 3600e9;
@@ -69,18 +71,23 @@ class Simulation {
     this.roundRobin = 0;
     this.errors = [];
     this.seed = options.seed ?? traffic.seed ?? 1;
+    this.collector = new Collector();
+    // `expect ... by R/RULE` needs the module's decision lines (log level debug).
+    const byRule = traffic.expects.some((e) => e.where?.by);
     this.host = new Host(wasm, {
       workers: this.workers,
       pluginConfig: traffic.config,
       peer: traffic.peer ?? undefined,
       seed: this.seed,
-      logLevel: options.logLevel,
+      logLevel: options.logLevel ?? (byRule ? LogLevel.debug : undefined),
       onLog: options.onLog,
       timing: options.timing,
       hooks: {
         upstream: (s) => this.onUpstream(s),
         end: (s) => this.onEnd(s),
         tickPeriod: (vm, ms) => this.tickAt.set(vm, ms > 0 ? this.now + ms * 1e6 : null),
+        metric: (vm, name, n) => this.collector.metric(name, n, vm.stream(), this.now),
+        log: (vm, entry) => this.collector.log(entry, vm.stream(), this.now),
       },
     });
   }
@@ -160,7 +167,7 @@ class Simulation {
       line: ev.line, sentNs: this.now, worker, method: ev.method, path: ev.path, grpc: ev.grpc,
       outcome: null, held: false, status: null, grpcStatus: null,
       upstreamNs: null, endNs: null, waitNs: null, localReply: null, error: null,
-      upstreamHeaders: null, responseHeaders: null,
+      upstreamHeaders: null, responseHeaders: null, resources: null, verdict: null, decisions: null, counts: null,
     };
     this.records.push(record);
     this.alive++;
@@ -211,10 +218,14 @@ class Simulation {
 
   result() {
     for (const r of this.records) r.outcome ??= 'pending';
+    classify(this.records);
     const host = this.host;
     const result = {
       workers: this.workers,
       requests: this.records,
+      breakers: this.collector.transitions,
+      loosePasses: this.collector.loose,
+      decisionLines: this.collector.lines,
       totals: totals(this.records),
       metrics: host.metricsObject(),
       vms: host.vms.map((vm) => ({ worker: vm.index, memoryBytes: vm.memoryBytes, failed: vm.failed?.message ?? null })),
@@ -255,10 +266,12 @@ function checkWorkers(traffic, workers) {
 }
 
 function totals(records) {
-  const t = { requests: records.length, passed: 0, held: 0, blocked: 0, byStatus: {}, aborted: 0, reset: 0, trap: 0, killed: 0, pending: 0 };
+  const t = { requests: records.length, passed: 0, held: 0, shadow: 0, forwarded: 0, blocked: 0, byStatus: {}, aborted: 0, reset: 0, trap: 0, killed: 0, pending: 0 };
   for (const r of records) {
     if (r.upstreamNs !== null) t.passed++;
     if (r.held && r.upstreamNs !== null) t.held++;
+    const shown = shownOutcome(r);
+    if (shown === 'shadow' || shown === 'forwarded') t[shown]++;
     if (r.localReply) {
       t.blocked++;
       t.byStatus[r.localReply.status] = (t.byStatus[r.localReply.status] ?? 0) + 1;
@@ -276,6 +289,7 @@ const PREDICATES = {
   passed: (r) => r.upstreamNs !== null,
   held: (r) => r.held && r.upstreamNs !== null,
   blocked: (r) => r.localReply !== null,
+  shadow: (r) => shownOutcome(r) === 'shadow',
   aborted: (r) => r.outcome === 'aborted',
   reset: (r) => r.outcome === 'reset',
   trap: (r) => r.outcome === 'trap',
@@ -286,7 +300,9 @@ function selected(r, where) {
   return (where.from === undefined || (r.sentNs >= where.from && r.sentNs < where.to))
     && (where.path === undefined || r.path.startsWith(where.path))
     && (where.method === undefined || r.method === where.method)
-    && (where.worker === undefined || r.worker === where.worker);
+    && (where.worker === undefined || r.worker === where.worker)
+    && (where.by === undefined || (r.verdict !== null && r.verdict.resource === where.by.resource
+      && (where.by.rule === null || r.verdict.rule === where.by.rule)));
 }
 
 function hasHeader(map, { name, value }) {

@@ -228,7 +228,7 @@ function header(cur, req, token, refs) {
 
 // ---- expectations -------------------------------------------------------------------
 
-const OUTCOMES = ['requests', 'passed', 'held', 'blocked', 'aborted', 'reset', 'trap', 'killed'];
+const OUTCOMES = ['requests', 'passed', 'held', 'blocked', 'shadow', 'aborted', 'reset', 'trap', 'killed'];
 
 // `N`, `>=N`, `<=N` or `N..M`.
 function countSpec(cur) {
@@ -266,7 +266,16 @@ function selector(cur, where) {
   else if (t === 'path') where.path = cur.word('path prefix');
   else if (t === 'method') where.method = cur.word('method');
   else if (t === 'worker') where.worker = cur.int('worker');
-  else cur.fail(`unknown selector "${t}" (expected in T1..T2, path PREFIX, method M or worker N)`);
+  else if (t === 'by') where.by = verdictName(cur);
+  else cur.fail(`unknown selector "${t}" (expected in T1..T2, path PREFIX, method M, worker N or by RESOURCE[/RULE])`);
+}
+
+// `by RESOURCE` or `by RESOURCE/RULE`: the rule the module's verdict names.
+function verdictName(cur) {
+  const t = cur.word('resource after "by"');
+  const m = /^([^/\s.]+)(?:\/([^/\s.]+))?$/.exec(t);
+  if (!m) cur.fail(`bad "by ${t}" (write by RESOURCE or by RESOURCE/RULE, e.g. by checkout/flow)`);
+  return { resource: m[1], rule: m[2] ?? null };
 }
 
 function expectation(cur, line, text) {

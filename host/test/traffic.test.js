@@ -83,13 +83,17 @@ expect >=5 status 429 path /api method POST worker 1
 expect 2..3 grpc-status 14
 expect <=1 held
 expect metric sentc.checkout.passed 100
+expect 3 shadow by checkout/flow
+expect 4 blocked by system
 `);
-  const [a, b, c, d, e] = t.expects;
+  const [a, b, c, d, e, f, g] = t.expects;
   assert.deepEqual(a, { line: 1, text: 'expect 100 passed in 0s..1s', count: { min: 100, max: 100, text: '100' }, outcome: 'passed', where: { from: 0, to: 1e9 } });
   assert.deepEqual([b.status, b.count.min, b.count.max, b.where], [429, 5, Infinity, { path: '/api', method: 'POST', worker: 1 }]);
   assert.deepEqual([c.grpcStatus, c.count.min, c.count.max], [14, 2, 3]);
   assert.deepEqual([d.outcome, d.count.min, d.count.max], ['held', 0, 1]);
   assert.deepEqual([e.metric, e.count.min], ['sentc.checkout.passed', 100]);
+  assert.deepEqual([f.outcome, f.where], ['shadow', { by: { resource: 'checkout', rule: 'flow' } }]);
+  assert.deepEqual(g.where, { by: { resource: 'system', rule: null } });
 });
 
 test('quote() writes tokens that read back as themselves', () => {
@@ -140,16 +144,17 @@ test('malformed lines give file:line: error messages', () => {
     ['draw u a 50% b 40%', 'percentages add up to 90%, not 100%'],
     ['draw u a 50% b 3', 'weights must be all percentages or all plain numbers'],
     ['draw u a x', 'bad weight "x" for "a" (write e.g. 70% or 3)'],
+    ['expect 1 blocked by a/b/c', 'bad "by a/b/c" (write by RESOURCE or by RESOURCE/RULE, e.g. by checkout/flow)'],
     ['0ms restart 1', 'write "restart worker N"'],
     ['0ms clock backwards', 'bad clock change "backwards" (expected +D, -D, freeze or resume)'],
     ['workers 0', 'worker count must be a whole number from 1 to 1024, got "0"'],
     ['workers 2 3', 'unexpected "3"'],
     ['upstream', 'missing status'],
     ['expect many passed', 'bad expected count "many" (write N, >=N, <=N or N..M)'],
-    ['expect 3 eaten', 'unknown expectation "eaten" (expected requests, passed, held, blocked, aborted, reset, trap, killed, status N, grpc-status N, header NAME[=VALUE] or upstream-header NAME[=VALUE])'],
+    ['expect 3 eaten', 'unknown expectation "eaten" (expected requests, passed, held, blocked, shadow, aborted, reset, trap, killed, status N, grpc-status N, header NAME[=VALUE] or upstream-header NAME[=VALUE])'],
     ['expect 3 passed in 2s..1s', 'time range "2s..1s" ends before it starts'],
     ['expect 3 passed in 1s', 'bad time range "1s" (write e.g. 0s..1s)'],
-    ['expect 3 passed near /a', 'unknown selector "near" (expected in T1..T2, path PREFIX, method M or worker N)'],
+    ['expect 3 passed near /a', 'unknown selector "near" (expected in T1..T2, path PREFIX, method M, worker N or by RESOURCE[/RULE])'],
     ['expect metric m', 'missing expected count'],
   ];
   for (const [line, message] of cases) {
