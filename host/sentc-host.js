@@ -3,19 +3,21 @@
 //
 // Why: lets users (and `make check`) replay recorded or synthetic traffic through a
 // compiled main.wasm offline, with N worker VMs on a virtual clock, and read what
-// their policy did: totals, a per-resource table from the sentc.* metrics (shadow
-// blocks apart), the results of the traffic file's `expect` lines, and on request a
-// per-request trace naming the resource and rule behind each decision. See
-// docs/traffic.md.
+// their policy did: totals, a per-resource table from the sentc.* metrics, the
+// results of the traffic file's `expect` lines, and on request a per-request trace
+// and a timeline (table, CSV, SVG). See docs/traffic.md.
 'use strict';
 
 const fs = require('node:fs');
-const { parseTraffic } = require('./traffic.js');
+const { parseTraffic, parseDuration } = require('./traffic.js');
 const { simulate } = require('./simulate.js');
 const { LogLevel } = require('./proxywasm.js');
 const { shownOutcome, verdictName } = require('./verdicts.js');
+const { buildTimeline, timelineTable, timelineCsv } = require('./timeline.js');
+const { timelineSvg } = require('./svg.js');
 
-const USAGE = `usage: sentc-host run MODULE.wasm TRAFFIC [--workers N] [--trace] [--json] [--verbose] [--timing]
+const USAGE = `usage: sentc-host run MODULE.wasm TRAFFIC [--workers N] [--trace] [--timeline [STEP]]
+                      [--csv FILE] [--svg FILE] [--json] [--verbose] [--timing]
 
 run: runs the traffic file TRAFFIC through the Proxy-Wasm module MODULE.wasm on a
 virtual clock and prints a summary (see docs/traffic.md).
@@ -23,6 +25,10 @@ virtual clock and prints a summary (see docs/traffic.md).
   --workers N        number of worker VMs (overrides the file's "workers" line)
   --trace            one line per request (time, worker, method, path, outcome, status,
                      wait, and the resource/rule that decided) and per breaker change
+  --timeline [STEP]  per resource and per STEP (default 1s): offered, passed, held,
+                     queue wait, blocked by each rule, shadow, errors, breaker state
+  --csv FILE         write the timeline as CSV to FILE
+  --svg FILE         draw the timeline as an SVG picture in FILE
   --json             print the whole result as JSON instead of the summary
   --verbose          print every module log line to stderr (default: warn and above)
   --timing           also print the real time spent in each callback of the module
@@ -35,13 +41,25 @@ class UsageError extends Error {}
 const FLAGS = ['--trace', '--json', '--verbose', '--timing'];
 
 function parseRunArgs(argv) {
-  const opts = { workers: undefined, trace: false, json: false, verbose: false, timing: false, files: [] };
+  const opts = { workers: undefined, trace: false, json: false, verbose: false, timing: false, timeline: false, stepNs: 1e9, csv: null, svg: null, files: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--workers') {
       const n = argv[++i];
       if (!/^[1-9]\d*$/.test(n ?? '')) throw new UsageError(`--workers needs a positive number, got ${n ?? 'nothing'}`);
       opts.workers = Number(n);
+    } else if (a === '--timeline') {
+      opts.timeline = true;
+      const step = argv[i + 1] !== undefined ? parseDuration(argv[i + 1]) : null;
+      if (step !== null) {
+        if (step < 1e6) throw new UsageError(`--timeline step must be at least 1ms, got ${argv[i + 1]}`);
+        opts.stepNs = step;
+        i++;
+      }
+    } else if (a === '--csv' || a === '--svg') {
+      const file = argv[++i];
+      if (!file) throw new UsageError(`${a} needs a file name`);
+      opts[a.slice(2)] = file;
     } else if (FLAGS.includes(a)) opts[a.slice(2)] = true;
     else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
     else opts.files.push(a);
@@ -137,12 +155,13 @@ function resourceLines(result) {
   return lines;
 }
 
-function summary(result, file, opts) {
+function summary(result, file, opts, timeline) {
   const out = [];
   if (opts.trace) out.push(...traceLines(result), '');
   out.push(...totalsLines(result.totals));
   const table = resourceLines(result);
   if (table.length) out.push('', ...table);
+  if (opts.timeline) out.push('', ...timelineTable(timeline));
   if (result.expectations.length) {
     out.push('', 'expectations:');
     for (const e of result.expectations) {
@@ -160,7 +179,7 @@ function summary(result, file, opts) {
 // The module logs its decisions at debug: ask for them when they will be shown.
 function logLevel(opts) {
   if (opts.verbose) return LogLevel.trace;
-  return opts.trace ? LogLevel.debug : undefined;
+  return opts.trace || opts.timeline || opts.csv || opts.svg ? LogLevel.debug : undefined;
 }
 
 function run(argv) {
@@ -169,8 +188,14 @@ function run(argv) {
   const traffic = parseTraffic(fs.readFileSync(trafficPath, 'utf8'), trafficPath);
   const wasm = fs.readFileSync(modulePath);
   const result = simulate(wasm, traffic, { workers: opts.workers, logLevel: logLevel(opts), onLog: printLog(opts.verbose), timing: opts.timing });
-  if (opts.json) console.log(JSON.stringify(result, null, 2));
-  else console.log(summary(result, trafficPath, opts));
+  let timeline = null;
+  if (opts.timeline || opts.csv || opts.svg) {
+    timeline = buildTimeline(result, opts.stepNs);
+    if (opts.csv) fs.writeFileSync(opts.csv, timelineCsv(timeline));
+    if (opts.svg) fs.writeFileSync(opts.svg, timelineSvg(timeline, { title: `${trafficPath} on ${modulePath}` }));
+  }
+  if (opts.json) console.log(JSON.stringify(timeline ? { ...result, timeline } : result, null, 2));
+  else console.log(summary(result, trafficPath, opts, timeline));
   return result.ok ? 0 : 1;
 }
 
