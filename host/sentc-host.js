@@ -5,7 +5,8 @@
 // compiled main.wasm offline, with N worker VMs on a virtual clock, and read what
 // their policy did: totals, a per-resource table from the sentc.* metrics, the
 // results of the traffic file's `expect` lines, and on request a per-request trace
-// and a timeline (table, CSV, SVG). See docs/traffic.md.
+// and a timeline (table, CSV, SVG); and turns recorded access logs into traffic
+// files. See docs/traffic.md.
 'use strict';
 
 const fs = require('node:fs');
@@ -15,9 +16,11 @@ const { LogLevel } = require('./proxywasm.js');
 const { shownOutcome, verdictName } = require('./verdicts.js');
 const { buildTimeline, timelineTable, timelineCsv } = require('./timeline.js');
 const { timelineSvg } = require('./svg.js');
+const { importAccessLog } = require('./accesslog.js');
 
 const USAGE = `usage: sentc-host run MODULE.wasm TRAFFIC [--workers N] [--trace] [--timeline [STEP]]
                       [--csv FILE] [--svg FILE] [--json] [--verbose] [--timing]
+       sentc-host import ACCESS_LOG [-o TRAFFIC]
 
 run: runs the traffic file TRAFFIC through the Proxy-Wasm module MODULE.wasm on a
 virtual clock and prints a summary (see docs/traffic.md).
@@ -33,6 +36,9 @@ virtual clock and prints a summary (see docs/traffic.md).
   --verbose          print every module log line to stderr (default: warn and above)
   --timing           also print the real time spent in each callback of the module
                      (median per call; what the host itself costs is not in it)
+
+import: turns an Envoy or Istio access log (default text format, or JSON lines)
+into a traffic file, written to TRAFFIC or standard output.
 
 Exit status: 0 ok, 1 an expectation failed or the module trapped, 2 usage or file error.`;
 
@@ -199,6 +205,26 @@ function run(argv) {
   return result.ok ? 0 : 1;
 }
 
+function importCommand(argv) {
+  let output = null;
+  const files = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '-o') {
+      output = argv[++i];
+      if (!output) throw new UsageError('-o needs a file name');
+    } else if (argv[i].startsWith('-') && argv[i] !== '-') throw new UsageError(`unknown option ${argv[i]}`);
+    else files.push(argv[i]);
+  }
+  if (files.length !== 1) throw new UsageError('expected: import ACCESS_LOG [-o TRAFFIC]');
+  const text = fs.readFileSync(files[0] === '-' ? 0 : files[0], 'utf8');
+  const { traffic, requests } = importAccessLog(text, files[0] === '-' ? '<stdin>' : files[0]);
+  if (output) {
+    fs.writeFileSync(output, traffic);
+    process.stderr.write(`sentc-host: ${requests} requests written to ${output}\n`);
+  } else process.stdout.write(traffic);
+  return 0;
+}
+
 function main(argv) {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(USAGE);
@@ -206,7 +232,8 @@ function main(argv) {
   }
   try {
     if (argv[0] === 'run') return run(argv.slice(1));
-    throw new UsageError(argv.length ? `unknown command "${argv[0]}" (expected run)` : 'expected: run MODULE.wasm TRAFFIC');
+    if (argv[0] === 'import') return importCommand(argv.slice(1));
+    throw new UsageError(argv.length ? `unknown command "${argv[0]}" (expected run or import)` : 'expected a command: run or import');
   } catch (err) {
     // Usage, unreadable or malformed files, and modules Envoy would reject.
     process.stderr.write(`sentc-host: ${err.message}\n`);
