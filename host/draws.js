@@ -31,9 +31,11 @@ function parseDraw(cur, line) {
   while (!cur.done) rest.push(cur.next());
   if (rest.length === 0) cur.fail('missing values (write e.g. u1..u50000, u1..u50000 zipf 1.1, or a 70% b 30%)');
   const range = parseRange(rest[0]);
-  const rangeForm = range && (rest.length === 1 || (rest.length === 2 && rest[1] === 'uniform')
-    || (rest.length === 3 && rest[1] === 'zipf'));
-  return { name, line, ...(rangeForm ? rangeDraw(cur, rest, range) : listDraw(cur, rest)) };
+  const rangeForm = rest.length === 1 || (rest.length === 2 && rest[1] === 'uniform') || (rest.length === 3 && rest[1] === 'zipf');
+  if (rangeForm && !range && rest[0].includes('..')) {
+    cur.fail(`bad range "${rest[0]}" (its ends share everything but a last number: e.g. u1..u50000 or 10.0.0.1..10.0.0.254)`);
+  }
+  return { name, line, ...(rangeForm && range ? rangeDraw(cur, rest, range) : listDraw(cur, rest)) };
 }
 
 function rangeDraw(cur, rest, r) {

@@ -138,6 +138,8 @@ test('malformed lines give file:line: error messages', () => {
     ['draw 1x a 1', 'bad draw name "1x" (letters, digits, _ and -, not starting with a digit)'],
     ['draw u', 'missing values (write e.g. u1..u50000, u1..u50000 zipf 1.1, or a 70% b 30%)'],
     ['draw u u5..u1', 'range "u5..u1" ends before it starts'],
+    ['draw c 10.20.0.1..10.20.3.254', 'bad range "10.20.0.1..10.20.3.254" (its ends share everything but a last number: e.g. u1..u50000 or 10.0.0.1..10.0.0.254)'],
+    ['draw c free', 'every value needs a weight (write VALUE WEIGHT pairs, e.g. free 70% pro 30%), "free" has none'],
     ['draw u u1..u5 zipf 0', 'zipf exponent must be a number above 0 and at most 10, got "0"'],
     ['draw u u1..u2000000 zipf 1', 'a zipf range has at most 1000000 values, "u1..u2000000" has 2000000'],
     ['draw u a 50% b', 'every value needs a weight (write VALUE WEIGHT pairs, e.g. free 70% pro 30%), "b" has none'],
