@@ -14,6 +14,7 @@
 const { Rng } = require('./rng.js');
 const { drawValue, expandTemplate } = require('./draws.js');
 const { TrafficError, MAX_REQUESTS, address } = require('./traffic.js');
+const { Heap } = require('./heap.js');
 
 // ---- arrival times (ns after the line's TIME), in increasing order -------------------
 
@@ -153,52 +154,13 @@ function startSource(traffic, source, seed) {
   return first.done ? null : { event: first.value, it };
 }
 
-// Binary min-heap of the sources' next events, ordered by (time, line).
-class Heads {
-  constructor() { this.items = []; }
-
-  get size() { return this.items.length; }
-  peek() { return this.items[0]; }
-
-  push(item) {
-    const a = this.items;
-    a.push(item);
-    for (let i = a.length - 1; i > 0;) {
-      const p = (i - 1) >> 1;
-      if (!earlier(a[i], a[p])) break;
-      [a[i], a[p]] = [a[p], a[i]];
-      i = p;
-    }
-  }
-
-  pop() {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length) {
-      a[0] = last;
-      for (let i = 0; ;) {
-        const l = 2 * i + 1;
-        let m = i;
-        if (l < a.length && earlier(a[l], a[m])) m = l;
-        if (l + 1 < a.length && earlier(a[l + 1], a[m])) m = l + 1;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m], a[i]];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
-const earlier = (x, y) => x.event.at < y.event.at || (x.event.at === y.event.at && x.order < y.order);
-
 // Every event of the file, lazily, in time order; at equal times in file order.
 // `seed` defaults to the file's (1 if none). A line is started only when the merge
 // reaches its time (its events come no earlier), so only the lines in progress are
 // held open.
 function* events(traffic, seed = traffic.seed ?? 1) {
-  const heads = new Heads();
+  // Each line's next event; at equal times the line first in the file first.
+  const heads = new Heap((x, y) => x.event.at < y.event.at || (x.event.at === y.event.at && x.order < y.order));
   const advance = (head) => {
     const next = head.it.next();
     if (next.done) return;

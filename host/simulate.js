@@ -12,49 +12,24 @@
 const { Host, EPOCH_NS, LogLevel } = require('./proxywasm.js');
 const { TrafficError, formatDuration } = require('./traffic.js');
 const { events } = require('./expand.js');
+const { Heap } = require('./heap.js');
 const { Collector, classify, shownOutcome } = require('./verdicts.js');
 
 // Streams still paused this long after the last event are reported as stuck.
 const DRAIN_LIMIT_NS = 3600e9;
 
-// Binary min-heap of events ordered by (at, seq): ties keep the order they were queued.
+// Timed events of the run (answers, aborts), earliest first; ties keep the order
+// they were queued in.
 class EventQueue {
-  constructor() { this.items = []; this.seq = 0; }
-
-  peek() { return this.items[0]; }
-
-  push(at, run) {
-    const a = this.items;
-    a.push({ at, seq: this.seq++, run });
-    for (let i = a.length - 1; i > 0;) {
-      const p = (i - 1) >> 1;
-      if (!before(a[i], a[p])) break;
-      [a[i], a[p]] = [a[p], a[i]];
-      i = p;
-    }
+  constructor() {
+    this.heap = new Heap((x, y) => x.at < y.at || (x.at === y.at && x.seq < y.seq));
+    this.seq = 0;
   }
 
-  pop() {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length === 0) return top;
-    a[0] = last;
-    for (let i = 0; ;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < a.length && before(a[l], a[m])) m = l;
-      if (r < a.length && before(a[r], a[m])) m = r;
-      if (m === i) break;
-      [a[i], a[m]] = [a[m], a[i]];
-      i = m;
-    }
-    return top;
-  }
+  peek() { return this.heap.peek(); }
+  push(at, run) { this.heap.push({ at, seq: this.seq++, run }); }
+  pop() { return this.heap.pop(); }
 }
-
-function before(x, y) { return x.at < y.at || (x.at === y.at && x.seq < y.seq); }
 
 class Simulation {
   constructor(wasm, traffic, options) {

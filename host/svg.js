@@ -9,7 +9,7 @@
 // `rsvg-convert` turns it into an image.
 'use strict';
 
-const { ALL } = require('./timeline.js');
+const { ALL, secs } = require('./timeline.js');
 
 const WIDTH = 1000;
 const LEFT = 84;              // room for the y labels and band names
@@ -29,7 +29,6 @@ const MIN_STATE_W = 3;        // a 20 ms probe is still visible (its tooltip has
 
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 const fmt = (n) => +n.toFixed(2);
-const secs = (ns) => `${+(ns / 1e9).toFixed(3)}s`;
 
 // 1, 2, 5 x 10^k at or above x.
 function niceCeil(x) {

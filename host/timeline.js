@@ -10,7 +10,7 @@
 // draws the same rows.
 'use strict';
 
-const { BREAKER_STATES } = require('./verdicts.js');
+const { verdictName } = require('./verdicts.js');
 
 const ALL = '*';   // the group of every request, whatever resource it entered
 const MAX_STEPS = 100_000;
@@ -52,7 +52,7 @@ function countAll(row, r) {
   const upstream = r.upstreamNs !== null;
   if (r.localReply) {
     row.blocked++;
-    const key = r.verdict ? `${r.verdict.resource ?? '?'}/${r.verdict.rule ?? '?'}` : '?/?';
+    const key = r.verdict ? verdictName(r.verdict) : '?/?';
     row.blockedBy[key] = (row.blockedBy[key] ?? 0) + 1;
   } else if (upstream && (v === 'shadow' || v === 'forwarded')) {
     row[v]++;
@@ -239,4 +239,4 @@ function timelineCsv(timeline) {
   return `${lines.join('\n')}\n`;
 }
 
-module.exports = { buildTimeline, timelineTable, timelineCsv, ALL, BREAKER_STATES };
+module.exports = { buildTimeline, timelineTable, timelineCsv, secs, ALL };

@@ -25,7 +25,6 @@
 
 const DECISION = /^sentc: (blocked|shadow|held|forwarded) ([^/\s]+)\/(\S+)((?: [a-z_]+=\S*)*)$/;
 const BREAKER = /^sentc: breaker ([^/\s]+)\/(\S+) (open|half-open|closed)(?:: (.*))?$/;
-const BREAKER_STATES = ['closed', 'open', 'half-open'];
 
 // A module log line -> a decision { type, resource, rule, kind, status, waitMs }, a
 // breaker transition { type: 'breaker', resource, rule, state, reason }, or null.
@@ -175,5 +174,5 @@ function shownOutcome(r) {
 function verdictName(v) { return `${v.resource ?? '?'}/${v.rule ?? '?'}`; }
 
 module.exports = {
-  Collector, classify, parseLine, parseMetric, shownOutcome, verdictName, BREAKER_STATES,
+  Collector, classify, parseLine, parseMetric, shownOutcome, verdictName,
 };
