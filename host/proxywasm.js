@@ -807,6 +807,7 @@ function metricFunctions(vm) {
       if (m.type === MetricType.Histogram) return Status.BadArgument;
       if (m.type === MetricType.Counter && offset <= 0n) return Status.BadArgument;
       m.value += Number(offset);
+      host.hooks.metric(vm, vm.metricNames[(id >>> 0) - 1], Number(offset));
       return Status.Ok;
     },
     proxy_record_metric(id, value) {
@@ -934,7 +935,7 @@ function wrapImport(vm, module, name, fn) {
 
 // ---- Host ---------------------------------------------------------------------------
 
-const noHooks = { upstream() {}, end() {}, tickPeriod() {} };
+const noHooks = { upstream() {}, end() {}, tickPeriod() {}, metric() {}, log() {} };
 
 // The process: a virtual clock, shared data, metrics, logs and N worker VMs of one
 // compiled module.
@@ -942,8 +943,10 @@ class Host {
   // options: workers (1), pluginConfig, vmConfig (string|Buffer), pluginName, rootId,
   // vmId, failOpen (a trapped VM lets streams pass instead of failing them with 503),
   // peer (default source.address), seed, logLevel (0..5, default info),
-  // onLog({worker, context, level, message}), hooks {upstream, end, tickPeriod},
-  // timing (measure the wall time of each outermost call into the module).
+  // onLog({worker, context, level, message}), hooks {upstream(stream), end(stream),
+  // tickPeriod(vm, ms), metric(vm, name, delta) for counter increments, log(vm,
+  // entry) for each log entry kept}, timing (measure the wall time of each
+  // outermost call into the module).
   constructor(wasm, options = {}) {
     this.module = wasm instanceof WebAssembly.Module ? wasm : new WebAssembly.Module(wasm);
     const exported = WebAssembly.Module.exports(this.module).map((e) => e.name);
@@ -1010,6 +1013,7 @@ class Host {
     if (level < this.logLevel) return;
     const entry = { worker: vm.index, context: vm.effective ? vm.effective.id : null, level, message };
     this.logs.push(entry);
+    this.hooks.log(vm, entry);
     if (this.onLog) this.onLog(entry);
   }
 
