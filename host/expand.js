@@ -113,6 +113,7 @@ function makeRequest(traffic, source, at, streams) {
     authority: req.authority, grpc: req.grpc, reply: drawAnswer(traffic, req.reply, at, streams),
     abortNs: req.abortNs, worker: req.worker, peer: req.peer,
   };
+  if (req.connect) event.connect = req.connect;
   if (!req.draws) return event;
   const drawn = new Map();   // one value per name per request
   const value = (name) => {

@@ -265,7 +265,7 @@ class HttpStream {
 // filter chain runs it: proxy_on_new_connection when it is accepted (a filter that
 // returns StopIteration, or closes it, keeps tcp_proxy from ever connecting upstream),
 // data callbacks, then proxy_on_downstream_connection_close, proxy_on_done and
-// proxy_on_delete. conn: {port (the listener's, destination.port), peer}.
+// proxy_on_delete. conn: {port (the listener's, destination.port), peer, tag}.
 // phase: opening -> open (upstream connected) | ended.
 class Connection {
   constructor(vm, id, conn) {
@@ -276,7 +276,7 @@ class Connection {
     this.closeAsked = false;   // proxy_close_stream(downstream), applied after the call
     this.upstream = false;
     this.outcome = null;
-    this.tag = null;
+    this.tag = conn.tag ?? null;   // free for the caller (the simulator's record)
   }
 
   get alive() { return this.phase !== 'ended'; }

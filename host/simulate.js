@@ -145,17 +145,28 @@ class Simulation {
     const worker = ev.worker ?? this.roundRobin++ % this.workers;
     const record = {
       line: ev.line, sentNs: this.now, worker, method: ev.method, path: ev.path, grpc: ev.grpc,
+      port: ev.connect?.port ?? null,
       outcome: null, held: false, status: null, grpcStatus: null,
       upstreamNs: null, endNs: null, waitNs: null, localReply: null, error: null,
       upstreamHeaders: null, responseHeaders: null, resources: null, verdict: null, decisions: null, counts: null,
     };
     this.records.push(record);
     this.alive++;
+    if (ev.connect) return this.connect(ev, worker, record);
     const stream = this.host.vms[worker].startHttpStream({
       method: ev.method, path: ev.path, authority: ev.authority ?? undefined, headers: ev.headers,
       grpc: ev.grpc, peer: ev.peer ?? undefined, tag: record, reply: ev.reply,
     });
     if (ev.abortNs !== null) this.queue.push(this.now + ev.abortNs, () => stream.reset('aborted'));
+  }
+
+  // A TCP connection: open while the filter lets it through, closed after its time
+  // by the client or the upstream, or reset by the client (abort).
+  connect(ev, worker, record) {
+    const c = this.host.vms[worker].startConnection({ port: ev.connect.port, peer: ev.peer ?? undefined, tag: record });
+    if (!c.alive) return;
+    if (ev.abortNs !== null) this.queue.push(this.now + ev.abortNs, () => c.close('remote', 'aborted'));
+    else this.queue.push(this.now + ev.connect.openNs, () => c.close(ev.connect.closedBy === 'upstream' ? 'upstream' : 'remote'));
   }
 
   restart(worker) {
@@ -174,6 +185,11 @@ class Simulation {
   }
 
   onUpstream(stream) {
+    if (!stream.request) {     // a connection: tcp_proxy connected upstream
+      stream.tag.upstreamNs = this.now;
+      stream.tag.waitNs = 0;
+      return;
+    }
     const record = stream.request.tag;
     record.upstreamNs = this.now;
     record.waitNs = this.now - record.sentNs;
@@ -183,8 +199,13 @@ class Simulation {
   }
 
   onEnd(stream) {
-    const record = stream.request.tag;
     this.alive--;
+    if (!stream.request) {     // a connection
+      Object.assign(stream.tag, { endNs: this.now, outcome: stream.outcome });
+      if (stream.outcome === 'blocked') stream.tag.localReply = { status: 'closed', details: 'closed by the filter', body: '', headers: [] };
+      return;
+    }
+    const record = stream.request.tag;
     Object.assign(record, {
       endNs: this.now, outcome: stream.outcome, held: stream.wasPaused, status: stream.status,
       grpcStatus: grpcStatusOf(stream), responseHeaders: stream.maps[2],
@@ -281,6 +302,7 @@ function selected(r, where) {
     && (where.path === undefined || r.path.startsWith(where.path))
     && (where.method === undefined || r.method === where.method)
     && (where.worker === undefined || r.worker === where.worker)
+    && (where.port === undefined || r.port === where.port)
     && (where.by === undefined || (r.verdict !== null && r.verdict.resource === where.by.resource
       && (where.by.rule === null || r.verdict.rule === where.by.rule)));
 }

@@ -181,8 +181,38 @@ function answer(cur) {
 
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
-// METHOD PATH [options]: one request (paths, header values and peers may hold ${NAME}).
+// The default time a connection stays open, when its line does not say.
+const DEFAULT_CONNECTION_NS = 100e6;
+
+// `connect PORT [for D] [closed-by upstream] [abort D] [worker N] [peer ADDR]`: a TCP
+// connection to the listener on PORT, through the network filter; it stays open for D
+// (default 100 ms), then the client closes it (or the upstream, or the client resets
+// it after the abort delay).
+function connection(cur, refs) {
+  cur.next();
+  const port = cur.int('listener port', 1, 65535);
+  const req = { method: 'TCP', path: `:${port}`, headers: [], authority: null, grpc: false, reply: null, abortNs: null, worker: null, peer: null,
+    connect: { port, openNs: DEFAULT_CONNECTION_NS, closedBy: 'client' } };
+  while (!cur.done) {
+    const t = cur.next();
+    if (t === 'for') req.connect.openNs = cur.duration('how long it stays open');
+    else if (t === 'closed-by') {
+      const by = cur.word('"client" or "upstream"');
+      if (by !== 'client' && by !== 'upstream') cur.fail(`closed-by takes client or upstream, got "${by}"`);
+      req.connect.closedBy = by;
+    } else if (t === 'abort') req.abortNs = cur.duration('abort delay');
+    else if (t === 'worker') req.worker = cur.int('worker');
+    else if (t === 'peer') req.peer = peerOption(cur, refs);
+    else cur.fail(`unknown connection option "${t}" (expected for D, closed-by upstream, abort D, worker N or peer ADDR)`);
+  }
+  req.draws = req.peer !== null && typeof req.peer !== 'string';
+  return req;
+}
+
+// METHOD PATH [options]: one request (paths, header values and peers may hold ${NAME}),
+// or `connect PORT ...`: one TCP connection.
 function request(cur, refs) {
+  if (cur.peek() === 'connect') return connection(cur, refs);
   const method = cur.word('method');
   if (!/^[A-Z][A-Z-]*$/.test(method)) cur.fail(`expected a method such as GET, got "${method}"`);
   const path = cur.word('path');
@@ -266,8 +296,9 @@ function selector(cur, where) {
   else if (t === 'path') where.path = cur.word('path prefix');
   else if (t === 'method') where.method = cur.word('method');
   else if (t === 'worker') where.worker = cur.int('worker');
+  else if (t === 'port') where.port = cur.int('listener port', 1, 65535);
   else if (t === 'by') where.by = verdictName(cur);
-  else cur.fail(`unknown selector "${t}" (expected in T1..T2, path PREFIX, method M, worker N or by RESOURCE[/RULE])`);
+  else cur.fail(`unknown selector "${t}" (expected in T1..T2, path PREFIX, method M, worker N, port P or by RESOURCE[/RULE])`);
 }
 
 // `by RESOURCE` or `by RESOURCE/RULE`: the rule the module's verdict names.

@@ -156,7 +156,7 @@ test('malformed lines give file:line: error messages', () => {
     ['expect 3 eaten', 'unknown expectation "eaten" (expected requests, passed, held, blocked, shadow, aborted, reset, trap, killed, status N, grpc-status N, header NAME[=VALUE] or upstream-header NAME[=VALUE])'],
     ['expect 3 passed in 2s..1s', 'time range "2s..1s" ends before it starts'],
     ['expect 3 passed in 1s', 'bad time range "1s" (write e.g. 0s..1s)'],
-    ['expect 3 passed near /a', 'unknown selector "near" (expected in T1..T2, path PREFIX, method M, worker N or by RESOURCE[/RULE])'],
+    ['expect 3 passed near /a', 'unknown selector "near" (expected in T1..T2, path PREFIX, method M, worker N, port P or by RESOURCE[/RULE])'],
     ['expect metric m', 'missing expected count'],
   ];
   for (const [line, message] of cases) {

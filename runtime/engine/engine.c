@@ -414,7 +414,7 @@ static void reject(struct sentc_engine *E, const struct sentc_request *request,
   }
   if (request->protocol == SENTC_TCP) {     /* a connection gets no reply: it is closed */
     verdict->action = SENTC_BLOCK;
-    note(E, "closed", b, NULL, 0);
+    note(E, "blocked", b, NULL, 0);
     return;
   }
   sentc_reply_render(&verdict->reply, E->reply, p, &block);

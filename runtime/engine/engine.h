@@ -74,7 +74,7 @@ void sentc_engine_stop(struct sentc_engine *engine);
  *   sentc: shadow RESOURCE/RULE kind=KIND
  *   sentc: forwarded RESOURCE/RULE kind=KIND
  *   sentc: held RESOURCE/RULE kind=KIND wait_ms=N
- *   sentc: closed RESOURCE/RULE kind=KIND          (a TCP connection refused)
+ *   sentc: blocked RESOURCE/RULE kind=KIND          (a TCP connection: closed)
  *
  * (system protection: RESOURCE is `system`, RULE the check).  Breaker
  * transitions are logged at warn (opened) and info (half-open, closed). */
