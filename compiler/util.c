@@ -66,3 +66,36 @@ char *read_regular_file(const char *path, size_t limit, size_t *len) {
   }
   return text;
 }
+
+size_t utf8_char(const char *s, size_t n, uint32_t *cp) {
+  const unsigned char *u = (const unsigned char *)s;
+  if (n == 0)
+    return 0;
+  if (u[0] < 0x80) {
+    *cp = u[0];
+    return 1;
+  }
+  size_t len = u[0] >= 0xC2 && u[0] <= 0xDF ? 2 : u[0] >= 0xE0 && u[0] <= 0xEF ? 3
+               : u[0] >= 0xF0 && u[0] <= 0xF4 ? 4 : 0;
+  if (len == 0 || n < len)
+    return 0;
+  uint32_t c = u[0] & (0x7F >> len);
+  for (size_t i = 1; i < len; i++) {
+    if ((u[i] & 0xC0) != 0x80)
+      return 0;
+    c = c << 6 | (u[i] & 0x3F);
+  }
+  static const uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (c < least[len] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+    return 0;
+  *cp = c;
+  return len;
+}
+
+int utf8_valid(const char *s, size_t len) {
+  uint32_t cp;
+  for (size_t i = 0, k; i < len; i += k)
+    if (!(k = utf8_char(s + i, len - i, &cp)))
+      return 0;
+  return 1;
+}
