@@ -148,24 +148,16 @@ static void check_header(void *ctx, const struct stmt *s) {
   h->value = value;
 }
 
-/* The text of `body file "path"`, read relative to the policy file. */
+/* The text of `body file "path"`, read relative to the file that names it. */
 static char *read_body_file(const struct value *v, size_t *len) {
-  const char *policy = source_path(v->loc.file);
-  const char *slash = strrchr(policy, '/');
   char path[4096];
-  if (v->text[0] == '/' || !slash)
-    snprintf(path, sizeof path, "%s", v->text);
-  else
-    snprintf(path, sizeof path, "%.*s/%s", (int)(slash - policy), policy, v->text);
-  char *text = read_regular_file(path, MAX_BODY_BYTES, len);
+  char *text = source_read_near(v->loc.file, v->text, v->text_len, MAX_BODY_BYTES, path,
+                                sizeof path, len);
   if (!text) {
-    if (errno == EFBIG)
-      diag_error(v->loc, "'%s' is larger than %u bytes", path, MAX_BODY_BYTES);
-    else if (errno == EINVAL)
-      diag_error(v->loc, "'%s' is not a regular file", path);
-    else
-      diag_error(v->loc, "cannot read '%s': %s", path, strerror(errno));
-    diag_hint("the path is relative to the file that names it");
+    diag_error(v->loc, "cannot read '%s': %s", errno == EILSEQ ? v->text : path,
+               source_read_error(errno, MAX_BODY_BYTES));
+    diag_hint("%s", errno == EPERM ? SOURCE_CONFINE_HINT
+                                   : "the path is relative to the file that names it");
   }
   return text;
 }

@@ -2,6 +2,7 @@
  * main.c: the sentc command.
  *
  *   sentc POLICY.sentinel [-o main.wasm] [--emit-c FILE] [--check] [--explain]
+ *                         [--confine DIR]
  *
  * Reads and checks the policy, writes its tables as C, and builds main.wasm
  * with the wasm32 toolchain.  Silent on success (--explain prints the
@@ -25,6 +26,7 @@
 
 static void usage(FILE *out) {
   fputs("usage: sentc POLICY.sentinel [-o OUTPUT.wasm] [--emit-c FILE] [--check] [--explain]\n"
+        "                             [--confine DIR]\n"
         "\n"
         "Compiles a traffic-protection policy into a Proxy-Wasm module for Envoy.\n"
         "\n"
@@ -32,6 +34,8 @@ static void usage(FILE *out) {
         "  --emit-c FILE  also keep the generated C tables in FILE\n"
         "  --check        only check the policy; needs no wasm toolchain\n"
         "  --explain      print the resolved policy in plain words (implies --check)\n"
+        "  --confine DIR  read included files and fallback body files only inside DIR\n"
+        "                 (for policies that are not trusted like source code)\n"
         "  --help         show this help\n"
         "  --version      show the version\n"
         "\n"
@@ -43,6 +47,7 @@ struct options {
   const char *policy;
   const char *output;
   const char *emit_c;
+  const char *confine;
   int check_only;
   int explain;
 };
@@ -51,7 +56,7 @@ struct options {
 static int parse_options(int argc, char **argv, struct options *o) {
   static const struct option longs[] = {
     {"emit-c", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'k'},
-    {"explain", no_argument, NULL, 'x'},
+    {"explain", no_argument, NULL, 'x'},      {"confine", required_argument, NULL, 'C'},
     {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
   };
@@ -63,6 +68,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
     case 'c': o->emit_c = optarg; break;
     case 'k': o->check_only = 1; break;
     case 'x': o->explain = o->check_only = 1; break;
+    case 'C': o->confine = optarg; break;
     case 'h': usage(stdout); return 1;
     case 'V': puts("sentc " PACKAGE_VERSION); return 1;
     default: usage(stderr); return -1;
@@ -132,6 +138,10 @@ int main(int argc, char **argv) {
   int opt = parse_options(argc, argv, &o);
   if (opt != 0)
     return opt < 0 ? 2 : 0;
+  if (o.confine && source_confine(o.confine) != 0) {
+    fprintf(stderr, "sentc: cannot confine files to %s: %s\n", o.confine, strerror(errno));
+    return 2;
+  }
   int file = load(o.policy);
   if (file < 0)
     return 2;

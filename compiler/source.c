@@ -1,8 +1,13 @@
 /*
- * source.c: the table of source files (see source.h).
+ * source.c: the table of source files and the reading of files a policy
+ * names (see source.h).
  */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "source.h"
 #include "util.h"
 
@@ -16,6 +21,7 @@ struct source {
 
 static struct source *sources;
 static int n_sources;
+static char *confined_to;  /* the real path of --confine's directory, or NULL */
 
 int source_add(const char *path, char *text, size_t len) {
   if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
@@ -70,4 +76,88 @@ void source_free_all(void) {
   free(sources);
   sources = NULL;
   n_sources = 0;
+}
+
+int source_confine(const char *dir) {
+  char *real = realpath(dir, NULL);
+  struct stat st;
+  if (!real || stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    if (real)
+      errno = ENOTDIR;
+    free(real);
+    return -1;
+  }
+  free(confined_to);
+  confined_to = real;
+  return 0;
+}
+
+/* Does the name leave the directory it is relative to? */
+static int escapes(const char *name, size_t len) {
+  if (len && name[0] == '/')
+    return 1;
+  for (size_t i = 0; i + 1 < len; i++)
+    if (name[i] == '.' && name[i + 1] == '.' && (i == 0 || name[i - 1] == '/') &&
+        (i + 2 == len || name[i + 2] == '/'))
+      return 1;
+  return 0;
+}
+
+/* Is the real path `real` confined_to or below it? */
+static int inside(const char *real) {
+  size_t n = strlen(confined_to);
+  if (n == 1)                          /* confined to "/" */
+    return 1;
+  return strncmp(real, confined_to, n) == 0 && (real[n] == '/' || real[n] == 0);
+}
+
+char *source_read_near(int from, const char *name, size_t name_len, size_t limit, char *path,
+                       size_t size, size_t *len) {
+  if (memchr(name, 0, name_len)) {
+    errno = EILSEQ;
+    return NULL;
+  }
+  const char *base = source_path(from);
+  const char *slash = strrchr(base, '/');
+  int n = name[0] == '/' || !slash
+              ? snprintf(path, size, "%s", name)
+              : snprintf(path, size, "%.*s/%s", (int)(slash - base), base, name);
+  if (n < 0 || (size_t)n >= size) {
+    errno = ENAMETOOLONG;
+    return NULL;
+  }
+  if (!confined_to)
+    return read_regular_file(path, limit, len);
+  if (escapes(name, name_len)) {
+    errno = EPERM;
+    return NULL;
+  }
+  char *real = realpath(path, NULL);
+  if (!real)
+    return NULL;
+  char *text = NULL;
+  if (!inside(real))
+    errno = EPERM;
+  else
+    text = read_regular_file(real, limit, len);
+  int saved = errno;
+  free(real);
+  errno = saved;
+  return text;
+}
+
+const char *source_read_error(int err, size_t limit) {
+  static char words[64];
+  switch (err) {
+  case EFBIG:
+    if (limit % (1u << 20) == 0)
+      snprintf(words, sizeof words, "larger than %zu MiB", limit >> 20);
+    else
+      snprintf(words, sizeof words, "larger than %zu bytes", limit);
+    return words;
+  case EINVAL: return "not a regular file";
+  case EILSEQ: return "the path holds a NUL byte";
+  case EPERM: return "outside the directory sentc was confined to (--confine)";
+  default: return strerror(err);
+  }
 }

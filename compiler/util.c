@@ -1,12 +1,17 @@
 /*
  * util.c: out-of-memory is fatal in the compiler: say so and exit 2 rather
- * than thread NULL checks through every caller.
+ * than thread NULL checks through every caller.  And files are read with
+ * their size limit enforced while reading: stat's size says nothing about
+ * /proc files (size 0, endless) or a file that grows as it is read.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "util.h"
 
 static void *check(void *p) {
@@ -22,23 +27,33 @@ void *xcalloc(size_t n, size_t size) { return check(calloc(n ? n : 1, size ? siz
 void *xrealloc(void *p, size_t size) { return check(realloc(p, size ? size : 1)); }
 char *xstrdup(const char *s) { return check(strdup(s)); }
 
-char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
+/* Reads fd until its end, or until it has given more than `limit` bytes:
+ * then it is too big, whatever is left.  Reads are whole multiples of 4096
+ * bytes, which files such as /proc/self/pagemap insist on. */
+static char *read_limited(int fd, size_t limit, size_t *len) {
+  size_t most = (limit / 4096 + 1) * 4096;      /* the first multiple above limit */
   size_t cap = 4096, n = 0;
-  char *buf = xmalloc(cap);
-  size_t got;
-  while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-    n += got;
-    if (cap - n - 1 == 0)
-      buf = xrealloc(buf, cap *= 2);
+  char *buf = xmalloc(cap + 1);
+  while (n <= limit) {
+    if (n == cap) {
+      cap = cap > most / 2 ? most : 2 * cap;
+      buf = xrealloc(buf, cap + 1);
+    }
+    ssize_t got = read(fd, buf + n, cap - n);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0) {
+      free(buf);
+      errno = EIO;
+      return NULL;
+    }
+    if (got == 0)
+      break;
+    n += (size_t)got;
   }
-  int failed = ferror(f);
-  fclose(f);
-  if (failed) {
+  if (n > limit) {
     free(buf);
-    errno = EIO;
+    errno = EFBIG;
     return NULL;
   }
   buf[n] = 0;
@@ -47,23 +62,24 @@ char *read_file(const char *path, size_t *len) {
 }
 
 char *read_regular_file(const char *path, size_t limit, size_t *len) {
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused
+   * below anyway. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
   struct stat st;
-  if (stat(path, &st) != 0)
-    return NULL;
-  if (!S_ISREG(st.st_mode)) {
+  char *text = NULL;
+  if (fstat(fd, &st) != 0)
+    ;
+  else if (!S_ISREG(st.st_mode))
     errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-    return NULL;
-  }
-  if ((size_t)st.st_size > limit) {
+  else if (st.st_size > 0 && (uintmax_t)st.st_size > limit)
     errno = EFBIG;
-    return NULL;
-  }
-  char *text = read_file(path, len);
-  if (text && *len > limit) {      /* it grew since stat */
-    free(text);
-    errno = EFBIG;
-    return NULL;
-  }
+  else
+    text = read_limited(fd, limit, len);
+  int saved = errno;
+  close(fd);
+  errno = saved;
   return text;
 }
 
