@@ -20,12 +20,22 @@ int no_args(const struct stmt *s) {
   return stmt_no_block(s) && !args_bad(s) && args_done(s, s->args);
 }
 
+/* What a value is the value of: the NAME just before it (`error_count 0`,
+ * `xff 99`), else the statement's keyword (`concurrency -1`). */
+static const char *subject(const struct stmt *s, const struct value *v) {
+  const char *name = s->keyword;
+  for (const struct value *a = s->args; a && a != v; a = a->next)
+    if (a->kind == V_NAME)
+      name = a->text;
+  return name;
+}
+
 int value_uint(const struct stmt *s, const struct value *v, uint32_t lo, uint32_t hi,
                const char *example, uint32_t *out) {
   if (!arg_need(s, v, V_INT, example))
     return 0;
   if (v->number < lo || v->number > hi) {
-    diag_error(v->loc, "'%s' must be from %u to %u", s->keyword, lo, hi);
+    diag_error(v->loc, "'%s' must be from %u to %u", subject(s, v), lo, hi);
     return 0;
   }
   *out = (uint32_t)v->number;
@@ -54,7 +64,7 @@ int value_duration(const struct stmt *s, const struct value *v, uint32_t lo_ms, 
     char lo[32], hi[32];
     format_ms(lo, sizeof lo, lo_ms);
     format_ms(hi, sizeof hi, hi_ms);
-    diag_error(v->loc, "'%s' must be from %s to %s", s->keyword, lo, hi);
+    diag_error(v->loc, "'%s' must be from %s to %s", subject(s, v), lo, hi);
     return 0;
   }
   *out = (uint32_t)v->ms;
@@ -62,9 +72,10 @@ int value_duration(const struct stmt *s, const struct value *v, uint32_t lo_ms, 
 }
 
 int value_ratio(const struct stmt *s, const struct value *v, const char *example, double *out) {
-  if (v && (v->kind == V_INT || v->kind == V_NUMBER) && v->number > 1) {
+  if (v && (v->kind == V_INT || v->kind == V_NUMBER) && (v->number > 1 || v->number < 0)) {
     diag_error(v->loc, "a ratio written as a number must be from 0 to 1");
-    diag_hint("write %g%% as a percentage, or %g as a number", v->number, v->number / 100);
+    if (v->number > 1)
+      diag_hint("write %g%% as a percentage, or %g as a number", v->number, v->number / 100);
     return 0;
   }
   if (v && (v->kind == V_INT || v->kind == V_NUMBER)) {
@@ -131,3 +142,4 @@ int scope_word(const struct stmt *s, const char *example, enum ir_scope *scope) 
   *scope = i == 0 ? IR_SCOPE_PROXY : IR_SCOPE_WORKER;
   return 0;
 }
+
