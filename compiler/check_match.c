@@ -9,6 +9,7 @@
  */
 #include <string.h>
 #include "check_match.h"
+#include "check_values.h"
 #include "diag.h"
 #include "schema.h"
 #include "../runtime/engine/normalize.h"
@@ -252,10 +253,8 @@ static void check_header(void *ctx, const struct stmt *s) {
   if (!stmt_no_block(s) || args_bad(s) || !arg_need(s, s->args, V_STRING, example))
     return;
   const struct value *name = s->args, *v = name->next;
-  if (name->text_len == 0 || memchr(name->text, 0, name->text_len)) {
-    diag_error(name->loc, "a header name cannot be empty or hold a NUL byte");
+  if (!valid_header_name(name, 1))
     return;
-  }
   int k = leading_word(&v, header_ops, "header test",
                        "a header test is a value, prefix \"v\", present or absent");
   if (k < 0)

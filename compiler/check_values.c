@@ -143,3 +143,24 @@ int scope_word(const struct stmt *s, const char *example, enum ir_scope *scope) 
   return 0;
 }
 
+/* RFC 9110 token characters: what a header name may hold. */
+static int token_char(unsigned char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+         (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+int valid_header_name(const struct value *v, int pseudo) {
+  size_t skip = pseudo && v->text_len > 1 && v->text[0] == ':' ? 1 : 0;
+  if (v->text_len == skip || v->text_len > MAX_HEADER_NAME_LEN) {
+    diag_error(v->loc, "a header name must have 1 to %d characters", MAX_HEADER_NAME_LEN);
+    return 0;
+  }
+  for (size_t i = skip; i < v->text_len; i++)
+    if (!token_char((unsigned char)v->text[i])) {
+      diag_error(v->loc, "a header name may hold only letters, digits and !#$%%&'*+-.^_`|~");
+      if (pseudo && memchr(v->text, ':', v->text_len))
+        diag_hint("a request pseudo-header starts with ':', as in \":authority\"");
+      return 0;
+    }
+  return 1;
+}
