@@ -25,6 +25,7 @@
 #define MAX_BODY_BYTES (1u << 20)
 #define MAX_HEADERS 64
 #define MAX_HEADER_NAME_LEN 256
+#define MAX_MATCH_HEADERS 64
 #define MAX_PROBES 1000u
 #define MAX_GRPC_STATUS 16u       /* UNAUTHENTICATED, the last gRPC code */
 
