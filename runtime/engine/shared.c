@@ -134,7 +134,8 @@ uint32_t sentc_shared_reserve(uint32_t size, const uint32_t *permit_offsets, uin
   }
   struct pcell *c = &pcells[n_pcells];
   *c = (struct pcell){.size = size, .n_permits = n_permits};
-  memcpy(c->offsets, permit_offsets, n_permits * sizeof *permit_offsets);
+  if (n_permits)                /* memcpy from NULL is undefined, even of 0 bytes */
+    memcpy(c->offsets, permit_offsets, n_permits * sizeof *permit_offsets);
   if (raw_size(c) > raw_max)
     raw_max = raw_size(c);
   return n_pcells++;
