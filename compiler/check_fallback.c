@@ -93,25 +93,6 @@ static void check_grpc_status(void *ctx, const struct stmt *s) {
     f->fallback->grpc_status = (int)code;
 }
 
-/* RFC 9110 token characters: what a header name may hold. */
-static int token_char(unsigned char ch) {
-  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-         (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
-
-static int valid_header_name(const struct value *v) {
-  for (size_t i = 0; i < v->text_len; i++)
-    if (!token_char((unsigned char)v->text[i])) {
-      diag_error(v->loc, "a header name may hold only letters, digits and !#$%%&'*+-.^_`|~");
-      return 0;
-    }
-  if (v->text_len == 0 || v->text[0] == ':') {
-    diag_error(v->loc, "a header name cannot be empty");
-    return 0;
-  }
-  return 1;
-}
-
 static int valid_header_value(const struct value *v) {
   for (size_t i = 0; i < v->text_len; i++)
     if (v->text[i] == '\r' || v->text[i] == '\n' || v->text[i] == 0) {
@@ -128,7 +109,7 @@ static void check_header(void *ctx, const struct stmt *s) {
   const struct value *name = s->args;
   if (!stmt_no_block(s) || args_bad(s) || !arg_need(s, name, V_STRING, example) ||
       !arg_need(s, name->next, V_STRING, example) || !args_done(s, name->next->next) ||
-      !valid_header_name(name) || !valid_header_value(name->next))
+      !valid_header_name(name, 0) || !valid_header_value(name->next))
     return;
   if (fb->n_headers >= MAX_HEADERS) {
     diag_error(s->loc, "a fallback has at most %d headers", MAX_HEADERS);
@@ -148,24 +129,16 @@ static void check_header(void *ctx, const struct stmt *s) {
   h->value = value;
 }
 
-/* The text of `body file "path"`, read relative to the policy file. */
+/* The text of `body file "path"`, read relative to the file that names it. */
 static char *read_body_file(const struct value *v, size_t *len) {
-  const char *policy = source_path(v->loc.file);
-  const char *slash = strrchr(policy, '/');
   char path[4096];
-  if (v->text[0] == '/' || !slash)
-    snprintf(path, sizeof path, "%s", v->text);
-  else
-    snprintf(path, sizeof path, "%.*s/%s", (int)(slash - policy), policy, v->text);
-  char *text = read_regular_file(path, MAX_BODY_BYTES, len);
+  char *text = source_read_near(v->loc.file, v->text, v->text_len, MAX_BODY_BYTES, path,
+                                sizeof path, len);
   if (!text) {
-    if (errno == EFBIG)
-      diag_error(v->loc, "'%s' is larger than %u bytes", path, MAX_BODY_BYTES);
-    else if (errno == EINVAL)
-      diag_error(v->loc, "'%s' is not a regular file", path);
-    else
-      diag_error(v->loc, "cannot read '%s': %s", path, strerror(errno));
-    diag_hint("the path is relative to the file that names it");
+    diag_error(v->loc, "cannot read '%s': %s", errno == EILSEQ ? v->text : path,
+               source_read_error(errno, MAX_BODY_BYTES));
+    diag_hint("%s", errno == EPERM ? SOURCE_CONFINE_HINT
+                                   : "the path is relative to the file that names it");
   }
   return text;
 }

@@ -10,6 +10,7 @@
 #include "check_ctx.h"
 #include "check_values.h"
 #include "diag.h"
+#include "util.h"
 
 static uint64_t hash_bytes(const char *text, size_t len) {
   uint64_t h = 1469598103934665603ull;            /* FNV-1a */
@@ -73,6 +74,11 @@ int valid_name(const struct value *v) {
       diag_hint("names appear in metric names and response headers");
       return 0;
     }
+  }
+  if (!utf8_valid(v->text, v->text_len)) {
+    diag_error(v->loc, "a name must be UTF-8 text");
+    diag_hint("names appear in metric names and response headers");
+    return 0;
   }
   return 1;
 }

@@ -21,12 +21,22 @@ int no_args(const struct stmt *s) {
   return stmt_no_block(s) && !args_bad(s) && args_done(s, s->args);
 }
 
+/* What a value is the value of: the NAME just before it (`error_count 0`,
+ * `xff 99`), else the statement's keyword (`concurrency -1`). */
+static const char *subject(const struct stmt *s, const struct value *v) {
+  const char *name = s->keyword;
+  for (const struct value *a = s->args; a && a != v; a = a->next)
+    if (a->kind == V_NAME)
+      name = a->text;
+  return name;
+}
+
 int value_uint(const struct stmt *s, const struct value *v, uint32_t lo, uint32_t hi,
                const char *example, uint32_t *out) {
   if (!arg_need(s, v, V_INT, example))
     return 0;
   if (v->number < lo || v->number > hi) {
-    diag_error(v->loc, "'%s' must be from %u to %u", s->keyword, lo, hi);
+    diag_error(v->loc, "'%s' must be from %u to %u", subject(s, v), lo, hi);
     return 0;
   }
   *out = (uint32_t)v->number;
@@ -55,7 +65,7 @@ int value_duration(const struct stmt *s, const struct value *v, uint32_t lo_ms, 
     char lo[32], hi[32];
     format_ms(lo, sizeof lo, lo_ms);
     format_ms(hi, sizeof hi, hi_ms);
-    diag_error(v->loc, "'%s' must be from %s to %s", s->keyword, lo, hi);
+    diag_error(v->loc, "'%s' must be from %s to %s", subject(s, v), lo, hi);
     return 0;
   }
   *out = (uint32_t)v->ms;
@@ -63,9 +73,10 @@ int value_duration(const struct stmt *s, const struct value *v, uint32_t lo_ms, 
 }
 
 int value_ratio(const struct stmt *s, const struct value *v, const char *example, double *out) {
-  if (v && (v->kind == V_INT || v->kind == V_NUMBER) && v->number > 1) {
+  if (v && (v->kind == V_INT || v->kind == V_NUMBER) && (v->number > 1 || v->number < 0)) {
     diag_error(v->loc, "a ratio written as a number must be from 0 to 1");
-    diag_hint("write %g%% as a percentage, or %g as a number", v->number, v->number / 100);
+    if (v->number > 1)
+      diag_hint("write %g%% as a percentage, or %g as a number", v->number, v->number / 100);
     return 0;
   }
   if (v && (v->kind == V_INT || v->kind == V_NUMBER)) {
@@ -153,4 +164,26 @@ int scope_word(const struct stmt *s, const char *example, enum sentc_scope *scop
     return -1;
   *scope = i == 0 ? SENTC_SCOPE_PROXY : SENTC_SCOPE_WORKER;
   return 0;
+}
+
+/* RFC 9110 token characters: what a header name may hold. */
+static int token_char(unsigned char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+         (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+int valid_header_name(const struct value *v, int pseudo) {
+  size_t skip = pseudo && v->text_len > 1 && v->text[0] == ':' ? 1 : 0;
+  if (v->text_len == skip || v->text_len > MAX_HEADER_NAME_LEN) {
+    diag_error(v->loc, "a header name must have 1 to %d characters", MAX_HEADER_NAME_LEN);
+    return 0;
+  }
+  for (size_t i = skip; i < v->text_len; i++)
+    if (!token_char((unsigned char)v->text[i])) {
+      diag_error(v->loc, "a header name may hold only letters, digits and !#$%%&'*+-.^_`|~");
+      if (pseudo && memchr(v->text, ':', v->text_len))
+        diag_hint("a request pseudo-header starts with ':', as in \":authority\"");
+      return 0;
+    }
+  return 1;
 }

@@ -24,6 +24,8 @@
 #define MAX_XFF_HOPS 16
 #define MAX_BODY_BYTES (1u << 20)
 #define MAX_HEADERS 64
+#define MAX_HEADER_NAME_LEN 256
+#define MAX_MATCH_HEADERS 64
 #define MAX_PROBES 1000u
 #define MAX_GRPC_STATUS 16u       /* UNAUTHENTICATED, the last gRPC code */
 
@@ -51,6 +53,11 @@ int value_word(const struct stmt *s, const struct value *v, const char *const *w
 /* The statement's single argument, a NAME among `words`: its index, or -1
  * after reporting what is wrong (`scope proxy;`, `mode shadow;`). */
 int single_word(const struct stmt *s, const char *const *words, const char *example);
+
+/* A header name: RFC 9110 token characters (Envoy refuses anything else
+ * in a header's name), 1 to MAX_HEADER_NAME_LEN bytes; with `pseudo`, a
+ * request pseudo-header such as ":authority" too.  1 when good. */
+int valid_header_name(const struct value *v, int pseudo);
 
 /* `scope proxy|worker;` (policy default or one rule): the scope read into
  * *scope; returns 0, or -1 after reporting a bad argument. */

@@ -116,6 +116,8 @@ static int check_key(const struct stmt *s, struct ir_hotspot *h, const struct va
     diag_error(name->loc, "a key name must have 1 to 256 bytes and no NUL byte");
     return 0;
   }
+  if (key == SENTC_KEY_HEADER && !valid_header_name(name, 1))
+    return 0;
   char *text = (char *)name->text;
   if (key == SENTC_KEY_HEADER)          /* header names are case-insensitive */
     for (size_t i = 0; i < name->text_len; i++)

@@ -6,6 +6,7 @@
  * they end first, and the hotspot directory's LRU order and bound.
  */
 #include <check.h>
+#include <stdlib.h>
 #include <string.h>
 #include "fake_platform.h"
 #include "../../runtime/engine/engine.h"
