@@ -126,6 +126,8 @@ static const struct schema_rule breaker_rules[] = {
   {"probes", check_probes},
   {"errors", check_errors},
   {"grpc_errors", check_grpc_errors},
+  {"name", check_rule_name},
+  {"mode", check_rule_mode},
   {"scope", check_rule_scope},
   {"fallback", check_rule_fallback},
   {NULL, NULL},
@@ -225,7 +227,7 @@ static void put_errors(FILE *out, const struct ir_breaker *b) {
 
 struct state_bytes breaker_explain(FILE *out, const struct ir_policy *p, size_t i) {
   const struct ir_breaker *b = &p->breaker[i];
-  fprintf(out, "    %s (line %d): opens when ", b->rule.label, b->rule.loc.line);
+  fprintf(out, "    %s (line %d): opens when ", b->rule.name, b->rule.loc.line);
   if (b->kind == SENTC_BREAKER_ERROR_COUNT) {
     fprintf(out, "%u requests fail", b->count);
   } else {
@@ -275,4 +277,9 @@ void breaker_emit(FILE *out, const struct ir_policy *p) {
     fputs("},\n", out);
   }
   fputs("};\n", out);
+}
+
+/* "breaker_error_ratio", "breaker_slow_ratio", "breaker_error_count". */
+void breaker_name(const struct ir_policy *p, size_t i, char *out, size_t room) {
+  kind_default_name(out, room, "breaker", (const char *const[]){breaker_kinds[p->breaker[i].kind], NULL});
 }

@@ -12,6 +12,7 @@
 #include "check.h"
 #include "check_ctx.h"
 #include "check_match.h"
+#include "check_values.h"
 #include "diag.h"
 #include "kind.h"
 #include "schema.h"
@@ -22,6 +23,16 @@ static void check_resource_match(void *ctx, const struct stmt *s) {
   check_match(c->arena, s, &c->resource->match);
 }
 
+static void check_resource_mode(void *ctx, const struct stmt *s) {
+  struct checker *c = ctx;
+  if (c->resource->mode_given) {
+    diag_error(s->loc, "'mode' is given twice in a resource");
+    return;
+  }
+  if (mode_word(s, "mode shadow;", &c->resource->mode) == 0)
+    c->resource->mode_given = 1;
+}
+
 /* A resource: its match, a rule of each kind the registry lists, its
  * default fallback. */
 static const struct schema_rule resource_rules[] = {
@@ -30,6 +41,7 @@ static const struct schema_rule resource_rules[] = {
   SENTC_RULE_KINDS(KIND_ROW)
 #undef KIND_ROW
   {"fallback", check_resource_fallback},
+  {"mode", check_resource_mode},
   {NULL, NULL},
 };
 const struct schema_block resource_block = {"a resource", resource_rules};

@@ -16,18 +16,18 @@ static void check_scope(void *ctx, const struct stmt *s) {
 
 static void check_mode(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
-  static const char *const words[] = {"enforce", "shadow", NULL};
-  int i = single_word(s, words, "mode shadow;");
-  if (i >= 0)
-    c->policy->mode = i == 0 ? SENTC_ENFORCE : SENTC_SHADOW;
+  mode_word(s, "mode shadow;", &c->policy->mode);
 }
 
+/* `ratelimit_headers off|on|draft|envoy;`: on is the IETF draft's fields. */
 static void check_ratelimit_headers(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
-  static const char *const words[] = {"off", "on", NULL};
+  static const char *const words[] = {"off", "on", "draft", "envoy", NULL};
+  static const enum sentc_ratelimit_headers flavours[] = {
+    SENTC_RATELIMIT_OFF, SENTC_RATELIMIT_DRAFT, SENTC_RATELIMIT_DRAFT, SENTC_RATELIMIT_ENVOY};
   int i = single_word(s, words, "ratelimit_headers on;");
   if (i >= 0)
-    c->policy->ratelimit_headers = i;
+    c->policy->ratelimit_headers = flavours[i];
 }
 
 static void check_on_error(void *ctx, const struct stmt *s) {

@@ -157,6 +157,15 @@ int single_word(const struct stmt *s, const char *const *words, const char *exam
   return v ? value_word(s, v, words, example) : -1;
 }
 
+int mode_word(const struct stmt *s, const char *example, enum sentc_mode *mode) {
+  static const char *const words[] = {"enforce", "shadow", NULL};
+  int i = single_word(s, words, example);
+  if (i < 0)
+    return -1;
+  *mode = i == 0 ? SENTC_ENFORCE : SENTC_SHADOW;
+  return 0;
+}
+
 int scope_word(const struct stmt *s, const char *example, enum sentc_scope *scope) {
   static const char *const words[] = {"proxy", "worker", NULL};
   int i = single_word(s, words, example);

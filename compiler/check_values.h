@@ -63,4 +63,7 @@ int valid_header_name(const struct value *v, int pseudo);
  * *scope; returns 0, or -1 after reporting a bad argument. */
 int scope_word(const struct stmt *s, const char *example, enum sentc_scope *scope);
 
+/* `mode enforce|shadow;` (the policy, a resource or a rule), likewise. */
+int mode_word(const struct stmt *s, const char *example, enum sentc_mode *mode);
+
 #endif

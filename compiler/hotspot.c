@@ -88,6 +88,8 @@ static const struct schema_rule hotspot_rules[] = {
   {"capacity", check_capacity},
   {"throttle", check_hotspot_throttle},
   {"item", check_item},
+  {"name", check_rule_name},
+  {"mode", check_rule_mode},
   {"scope", check_rule_scope},
   {"fallback", check_rule_fallback},
   {NULL, NULL},
@@ -183,7 +185,7 @@ static const char *key_words[] = {
 
 struct state_bytes hotspot_explain(FILE *out, const struct ir_policy *p, size_t i) {
   const struct ir_hotspot *h = &p->hotspot[i];
-  fprintf(out, "    %s (line %d): per value of the %s", h->rule.label, h->rule.loc.line,
+  fprintf(out, "    %s (line %d): per value of the %s", h->rule.name, h->rule.loc.line,
           key_words[h->key]);
   if (h->key_name.len) {
     fputc(' ', out);
@@ -249,4 +251,21 @@ void hotspot_emit(FILE *out, const struct ir_policy *p) {
     fputs("},\n", out);
   }
   fputs("};\n", out);
+}
+
+/* "hotspot_" and the key: a header's name ("hotspot_x-user-id"), "query_" or
+ * "cookie_" and the name, or the key word ("hotspot_client_ip"); the
+ * concurrency form ends in "_concurrency". */
+void hotspot_name(const struct ir_policy *p, size_t i, char *out, size_t room) {
+  const struct ir_hotspot *h = &p->hotspot[i];
+  const char *parts[4];
+  size_t n = 0;
+  if (h->key != SENTC_KEY_HEADER)
+    parts[n++] = keys[h->key];
+  if (h->key_name.len)
+    parts[n++] = h->key_name.text;
+  if (h->concurrency)
+    parts[n++] = "concurrency";
+  parts[n] = NULL;
+  kind_default_name(out, room, "hotspot", parts);
 }

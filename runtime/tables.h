@@ -291,10 +291,12 @@ struct sentc_window {
 
 /* Fields every rule has, first in its kind's entry. */
 struct sentc_rule {
-  const char *label;          /* the rule's name in metrics: "flow", "flow_2" */
+  const char *name;           /* unique in its resource: "flow", "breaker_error_ratio",
+                                 or the policy's `name`; in metrics and config */
   uint8_t scope;              /* enum sentc_scope */
   int32_t fallback;           /* effective: rule, else resource, else policy */
   uint16_t line;
+  uint8_t mode;               /* enum sentc_mode, effective: rule, resource, policy */
 };
 
 /* flow RATE: `count` requests per window.  Flags combine: throttle alone is
@@ -410,6 +412,11 @@ struct sentc_resource {
 
 #define SENTC_MODE_LIST(X) X(SENTC_ENFORCE) X(SENTC_SHADOW)
 enum sentc_mode { SENTC_MODE_LIST(SENTC_ENUM_VALUE) };
+/* RateLimit headers on responses: none, the IETF httpapi draft's
+ * RateLimit-Policy and RateLimit fields, or Envoy's x-ratelimit-*. */
+#define SENTC_RATELIMIT_HEADERS_LIST(X) \
+  X(SENTC_RATELIMIT_OFF) X(SENTC_RATELIMIT_DRAFT) X(SENTC_RATELIMIT_ENVOY)
+enum sentc_ratelimit_headers { SENTC_RATELIMIT_HEADERS_LIST(SENTC_ENUM_VALUE) };
 #define SENTC_CLIENT_IP_LIST(X) X(SENTC_CLIENT_IP_PEER) X(SENTC_CLIENT_IP_XFF)
 enum sentc_client_ip { SENTC_CLIENT_IP_LIST(SENTC_ENUM_VALUE) };
 #define SENTC_ON_ERROR_LIST(X) X(SENTC_ON_ERROR_ALLOW) X(SENTC_ON_ERROR_DENY)
@@ -421,8 +428,8 @@ struct sentc_policy {
   struct sentc_string sentc_version;   /* of the sentc that compiled it */
   struct sentc_string source_sha256;   /* of the policy source, hex (compiler/ident.h) */
   uint64_t hash;              /* of the compiled tables: namespaces shared state */
-  uint8_t mode;               /* enum sentc_mode */
-  uint8_t ratelimit_headers;
+  uint8_t mode;               /* enum sentc_mode: the system rule's (the rules have theirs) */
+  uint8_t ratelimit_headers;  /* enum sentc_ratelimit_headers */
   uint8_t client_ip;          /* enum sentc_client_ip */
   uint8_t xff_hops;           /* client_ip xff N */
   uint8_t on_error;           /* enum sentc_on_error */

@@ -192,7 +192,7 @@ static void log_transition(struct sentc_engine *E, uint32_t i, const struct chan
   sentc_text_str(&t, "breaker ");
   sentc_text_string(&t, &E->policy->resources[E->breaker->resource[i]].name);
   sentc_text_str(&t, "/");
-  sentc_text_str(&t, b->rule.label);
+  sentc_text_str(&t, b->rule.name);
   sentc_text_str(&t, a->after == SENTC_OPEN        ? " open: "
                      : a->after == SENTC_HALF_OPEN ? " half-open"
                                                    : " closed");

@@ -209,7 +209,7 @@ static void note(struct sentc_engine *E, const char *verb, const struct blocker 
     sentc_text_str(&t, "system");
   sentc_text_str(&t, "/");
   if (b->kind != SENTC_KIND_SYSTEM)
-    sentc_text_str(&t, sentc_tables_rule(p, b->kind, b->rule)->label);
+    sentc_text_str(&t, sentc_tables_rule(p, b->kind, b->rule)->name);
   else
     sentc_text_str(&t, b->rule < SENTC_N_SYSTEM_CHECKS ? sentc_names_check[b->rule] : "on_error");
   sentc_text_str(&t, " kind=");

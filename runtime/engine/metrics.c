@@ -45,7 +45,7 @@ int sentc_metrics_start(struct sentc_metrics *m, const struct sentc_policy *p) {
     m->passed[i] = define(r->name.text, "passed", NULL);
     for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
       for (uint32_t j = r->rules[k].first; j < r->rules[k].first + r->rules[k].n; j++)
-        m->blocked[k][j] = define(r->name.text, "blocked", sentc_tables_rule(p, k, j)->label);
+        m->blocked[k][j] = define(r->name.text, "blocked", sentc_tables_rule(p, k, j)->name);
   }
   for (int c = 0; c < SENTC_N_SYSTEM_CHECKS; c++)
     m->system_blocked[c] = p->system.present ? define("system", "blocked", sentc_names_check[c]) : -1;

@@ -15,7 +15,7 @@
 #include "runner.h"
 
 #define S(s) {s, sizeof s - 1}
-#define RULE(label, line) {label, SENTC_SCOPE_WORKER, SENTC_BUILTIN_FALLBACK, line}
+#define RULE(name, line) {name, SENTC_SCOPE_WORKER, SENTC_BUILTIN_FALLBACK, line}
 
 /* /a: flow 1/s; concurrency 1.  /ab matches a and b; b: flow 1/s { of a; }.
  * /c: concurrency 1.  /t: flow 1/s { throttle 2s; } (one every 1000 ms). */
