@@ -73,26 +73,26 @@ class Collector {
     this.lines = 0;          // decision lines seen
   }
 
-  // A module log entry; `stream` is the effective HTTP stream or null.
-  log(entry, stream, nowNs) {
+  // A module log entry; `record` is that of the effective stream or connection, or null.
+  log(entry, record, nowNs) {
     if (!entry.message.startsWith('sentc: ')) return;
     const p = parseLine(entry.message);
     if (!p) return;
     if (p.type === 'breaker') {
       const { resource, rule, state, reason } = p;
       this.transitions.push({ atNs: nowNs, worker: entry.worker, resource, rule, state, reason });
-    } else if (stream) {
+    } else if (record) {
       this.lines++;
-      (stream.request.tag.decisions ??= []).push(p);
+      (record.decisions ??= []).push(p);
     }
   }
 
-  // A counter increment; `stream` as above. Blocks counted outside a stream are
+  // A counter increment; `record` as above. Blocks counted outside a stream are
   // left to the decision lines and headers (they would count them twice).
-  metric(name, n, stream, nowNs) {
+  metric(name, n, record, nowNs) {
     const m = parseMetric(name);
     if (!m) return;
-    if (stream) for (let i = 0; i < n; i++) (stream.request.tag.counts ??= []).push(m);
+    if (record) for (let i = 0; i < n; i++) (record.counts ??= []).push(m);
     else if (m.rule === null) for (let i = 0; i < n; i++) this.loose.push({ atNs: nowNs, resource: m.resource });
   }
 }
