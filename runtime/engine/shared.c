@@ -137,6 +137,7 @@ static uint32_t fetch(struct sentc_shared *s, uint32_t cell) {
   }
   s->copy_of[copy].cell = cell;
   s->copy_of[copy].cas = cas;
+  sentc_vmreg_fetched(&s->vmreg);
   return cas;
 }
 

@@ -28,6 +28,7 @@ static uint32_t read_registry(struct sentc_vmreg *r, struct sentc_registry *out)
   }
   r->view = *out;
   r->view_at = r->now;
+  r->view_fetches = r->fetches;
   r->have_view = 1;
   return cas;
 }
@@ -37,7 +38,10 @@ static int write_registry(struct sentc_vmreg *r, const struct sentc_registry *in
   const char *key = sentc_keyspace_key(r->keys, "vms", &key_len);
   if (sentc_platform_shared_set(key, key_len, in, sizeof *in, cas) != SENTC_SHARED_OK)
     return -1;
-  r->view = *in;
+  r->view = *in;            /* as good as a read: the registry is `in` now */
+  r->view_at = r->now;
+  r->view_fetches = r->fetches;
+  r->have_view = 1;
   return 0;
 }
 
@@ -45,9 +49,16 @@ static int stale(const struct sentc_vmreg *r, const struct sentc_registry *reg, 
   return r->now - reg->vm[slot].stamp > SENTC_LIVENESS_MS;
 }
 
+void sentc_vmreg_fetched(struct sentc_vmreg *r) { r->fetches++; }
+
 int sentc_vmreg_live(struct sentc_vmreg *r, uint32_t slot, uint32_t token) {
-  if (!r->have_view || r->now - r->view_at >= SENTC_STAMP_EVERY_MS ||
-      r->view.vm[slot].token != token) {
+  int usable = r->have_view && r->now - r->view_at < SENTC_STAMP_EVERY_MS &&
+               r->view.vm[slot].token == token;
+  /* Dead by a copy older than the cell: the VM may have stamped itself
+   * since, just before writing the share this cell shows. */
+  if (usable && stale(r, &r->view, slot) && r->view_fetches != r->fetches)
+    usable = 0;
+  if (!usable) {
     struct sentc_registry reg;
     read_registry(r, &reg);
   }

@@ -14,7 +14,12 @@
  * is stale, with a fresh token.  While it holds permits it refreshes its
  * stamp every SENTC_STAMP_EVERY_MS (from requests and from proxy_on_tick).
  * Readers keep a copy of the registry, re-read when older than
- * SENTC_STAMP_EVERY_MS or when a cell names a token the copy does not know.
+ * SENTC_STAMP_EVERY_MS, when a cell names a token the copy does not know,
+ * and when the copy says a VM holding a share is dead but was read before
+ * the cell was: a VM stamps itself before it writes its share, so a copy
+ * read after the cell sees the stamp that goes with the share (a VM back
+ * from an idle gap is not taken for dead by a reader whose copy predates
+ * its new stamp).
  */
 #ifndef SENTC_VMREG_H
 #define SENTC_VMREG_H
@@ -43,12 +48,18 @@ struct sentc_vmreg {
   int32_t my_slot;              /* -1 before joining */
   uint32_t my_token;
   int64_t held;                 /* permits this VM holds, all cells together */
+  uint64_t fetches;             /* cells got from shared data so far */
+  uint64_t view_fetches;        /* `fetches` when the copy was read */
 };
 
 void sentc_vmreg_open(struct sentc_vmreg *r, struct sentc_keyspace *keys);
 
 /* The current engine time (sentc_store_begin sets it). */
 void sentc_vmreg_set_now(struct sentc_vmreg *r, int64_t now);
+
+/* A cell was just got from shared data (the shares it holds are newer
+ * than the copy of the registry, if that was read before). */
+void sentc_vmreg_fetched(struct sentc_vmreg *r);
 
 /* Whether the VM with `token` in `slot` is alive now (never this VM). */
 int sentc_vmreg_live(struct sentc_vmreg *r, uint32_t slot, uint32_t token);
