@@ -97,21 +97,45 @@ struct sentc_system_cell {
 
 /* ---- how cells are stored ---- */
 
-/* VM slots of the process registry (vmreg.c): the most worker VMs whose
- * permits a proxy cell tells apart. */
-#define SENTC_VM_SLOTS 32
+/* VM slots of the process registry (vmreg.c): the most VMs that can hold
+ * permits in proxy cells at once, counting those that held some within the
+ * last liveness window (5 s): 256 workers, twice over, so that a
+ * configuration update replacing every worker finds room for the new VMs
+ * while the old ones finish their streams. */
+#define SENTC_VM_SLOTS 512
+
+/* One VM's share of a permit field in a proxy cell (shared.c): its token
+ * (which names its registry slot) and the permits it holds there. */
+struct sentc_share {
+  uint32_t token, count;
+};
 
 /* A cell's bytes as the store lays it out: rounded up to 8. */
 static inline uint32_t sentc_layout_cell_bytes(uint32_t size) { return (size + 7u) & ~7u; }
 
-/* In shared data (scope proxy) each permit field of a cell is followed by
- * one {token, count} share per VM slot (shared.c). */
-#define SENTC_PERMIT_SHARES_BYTES ((uint32_t)(SENTC_VM_SLOTS * 2 * sizeof(uint32_t)))
+/* The shares a permit field counting at most `most` permits can list: one
+ * per VM holding permits there, so never more than `most`, nor than the
+ * VM slots (UINT32_MAX: a field no rule bounds, the system's in flight). */
+static inline uint32_t sentc_layout_shares(uint32_t most) {
+  return most < SENTC_VM_SLOTS ? most : SENTC_VM_SLOTS;
+}
 
-/* What a cell of `size` with `n_permits` permit fields takes where it is
- * kept: in this worker's arena, or (`shared`) in the process's shared data. */
-static inline uint32_t sentc_layout_stored_bytes(uint32_t size, int shared, uint32_t n_permits) {
-  return sentc_layout_cell_bytes(size) + (shared ? n_permits * SENTC_PERMIT_SHARES_BYTES : 0);
+/* In shared data (scope proxy) a cell with permit fields is followed by a
+ * header saying how many shares each field lists, then those shares: a
+ * cell takes its bytes + 8, + 8 per VM holding permits in it at the moment,
+ * and at most that with every field's list full. */
+#define SENTC_SHARES_HEADER_BYTES 8u
+
+/* What a cell of `size` takes where it is kept: in this worker's arena, or
+ * (`shared`) at most in the process's shared data, with `n_permits` permit
+ * fields counting at most `most` permits each. */
+static inline uint32_t sentc_layout_stored_bytes(uint32_t size, int shared, uint32_t n_permits,
+                                                 uint32_t most) {
+  uint32_t bytes = sentc_layout_cell_bytes(size);
+  if (shared && n_permits)
+    bytes += SENTC_SHARES_HEADER_BYTES +
+             n_permits * sentc_layout_shares(most) * (uint32_t)sizeof(struct sentc_share);
+  return bytes;
 }
 
 static inline uint32_t sentc_layout_flow_cell(uint32_t buckets) {
