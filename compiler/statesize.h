@@ -53,4 +53,8 @@ static inline void state_add(struct state_bytes *total, struct state_bytes more)
   total->shared += more.shared;
 }
 
+/* Reports a policy whose state per worker is over the budget (an error)
+ * or near it (a warning): statesize.c. */
+void state_check_budget(const struct ir_policy *p);
+
 #endif

@@ -150,7 +150,7 @@ static inline uint32_t sentc_layout_breaker_cell(uint32_t buckets) {
  * so chains stay short. */
 static inline uint32_t sentc_layout_hot_index(uint32_t capacity) {
   uint32_t size = 1;
-  while (size < 2 * capacity)
+  while (size < 2ull * capacity && size < 0x80000000u)
     size <<= 1;
   return size;
 }
@@ -161,6 +161,17 @@ static inline uint64_t sentc_layout_hot_directory(uint32_t capacity) {
   return (uint64_t)sentc_layout_hot_index(capacity) * sizeof(int32_t) +
          (uint64_t)capacity * (3 * sizeof(int32_t) + sizeof(uint64_t));
 }
+
+/* ---- the budget ---- */
+
+/* The state one VM may keep: its worker cells and hotspot directories, the
+ * per-worker figure of `sentc --explain` and of the start-up log line.
+ * Every Envoy worker keeps its own, in a wasm32 memory of at most 4 GiB;
+ * the compiler refuses a policy above it (compiler/statesize.c) and warns
+ * above a quarter of it, and the runtime refuses to start one (store.c),
+ * never letting a size wrap. */
+#define SENTC_STATE_BUDGET_BYTES (256ull << 20)
+#define SENTC_STATE_WARN_BYTES (SENTC_STATE_BUDGET_BYTES / 4)
 
 /* ---- streams in flight ---- */
 

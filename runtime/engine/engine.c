@@ -156,6 +156,8 @@ struct sentc_engine *sentc_engine_start(const struct sentc_policy *p, const char
   E->reply = malloc(SENTC_REPLY_MAX);
   if (!E->matched || !E->path || !E->reply || sentc_store_open(&E->store, &p->name, p->hash) != 0 ||
       start_kinds(E) != 0 || sentc_metrics_start(&E->metrics, p) != 0) {
+    if (sentc_store_over_budget(&E->store))
+      *error = "the policy's state per worker is over the budget of 256 MiB; recompile it";
     sentc_engine_stop(E);
     return NULL;
   }

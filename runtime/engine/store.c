@@ -33,7 +33,12 @@ sentc_cell sentc_store_reserve(struct sentc_store *s, uint32_t size, int scope,
     s->room_cells = room;
   }
   size = sentc_layout_cell_bytes(size);
-  s->cells[s->n_cells] = (struct sentc_store_cell){s->arena_size, size, 0, -1};
+  if (scope != SENTC_SCOPE_PROXY &&
+      s->arena_size + s->noted_bytes + size > SENTC_STATE_BUDGET_BYTES) {
+    s->over_budget = 1;     /* refused before an offset could wrap */
+    return UINT32_MAX;
+  }
+  s->cells[s->n_cells] = (struct sentc_store_cell){(uint32_t)s->arena_size, size, 0, -1};
   if (scope == SENTC_SCOPE_PROXY) {
     uint32_t shared = sentc_shared_reserve(&s->shared, size, permits, n_permits);
     if (shared == UINT32_MAX) {
@@ -49,9 +54,17 @@ sentc_cell sentc_store_reserve(struct sentc_store *s, uint32_t size, int scope,
   return s->n_cells++;
 }
 
-void sentc_store_note(struct sentc_store *s, uint64_t bytes) { s->noted_bytes += bytes; }
+void sentc_store_note(struct sentc_store *s, uint64_t bytes) {
+  s->noted_bytes += bytes;
+  if (s->arena_size + s->noted_bytes > SENTC_STATE_BUDGET_BYTES)
+    s->over_budget = 1;
+}
+
+int sentc_store_over_budget(const struct sentc_store *s) { return s->over_budget; }
 
 int sentc_store_seal(struct sentc_store *s) {
+  if (s->over_budget || s->lost_reservation)
+    return -1;
   s->arena = calloc(s->arena_size ? s->arena_size : 1, 1);
   s->scratch = calloc(s->max_size ? s->max_size : 1, 1);
   s->view = calloc(s->max_size ? s->max_size : 1, 1);

@@ -49,11 +49,13 @@ struct sentc_store_cell {
 struct sentc_store {
   struct sentc_store_cell *cells;
   uint32_t n_cells, room_cells;
-  uint32_t arena_size, max_size;
+  uint64_t arena_size;     /* never above SENTC_STATE_BUDGET_BYTES once sealed */
+  uint32_t max_size;
   unsigned char *arena;
   unsigned char *scratch;  /* the value an update works on */
   unsigned char *view;     /* the value a check looked at */
   int lost_reservation;    /* a reserve ran out of memory: sealing fails */
+  int over_budget;         /* the per-worker state passed the budget: so does sealing */
   uint64_t noted_bytes;    /* per-worker state beside the cells */
   struct sentc_shared shared;
 };
@@ -72,8 +74,11 @@ sentc_cell sentc_store_reserve(struct sentc_store *s, uint32_t size, int scope,
  * directory), counted in sentc_store_usage. */
 void sentc_store_note(struct sentc_store *s, uint64_t bytes);
 
-/* Allocates every reserved cell, once.  Returns 0, or -1 without memory. */
+/* Allocates every reserved cell, once.  Returns 0, or -1 without memory
+ * or when the per-worker state (cells and noted bytes) is over
+ * SENTC_STATE_BUDGET_BYTES (layout.h): then sentc_store_over_budget. */
 int sentc_store_seal(struct sentc_store *s);
+int sentc_store_over_budget(const struct sentc_store *s);
 
 /* Frees everything. */
 void sentc_store_close(struct sentc_store *s);

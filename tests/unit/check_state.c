@@ -378,6 +378,35 @@ START_TEST(on_error_allow_passes_holding_nothing) {
 }
 END_TEST
 
+/* The runtime refuses a policy whose per-worker state is over the budget
+ * (layout.h) at start, with a message saying so, before a size can wrap:
+ * 7,000 flow rules of 1,000 buckets (280 MB; 107,300 of them, 4.3 GB,
+ * wrapped a uint32_t and trapped on the first request).  Scope proxy, the
+ * same rules are shared data: no budget per worker. */
+START_TEST(a_policy_over_the_state_budget_does_not_start) {
+  enum { FLOWS = 7000 };
+  struct sentc_flow *flows = calloc(FLOWS, sizeof *flows);
+  for (int i = 0; i < FLOWS; i++)
+    flows[i] = (struct sentc_flow){{"flow", SENTC_SCOPE_WORKER, SENTC_BUILTIN_FALLBACK, 1},
+                                   10, {60000, 1000}, .of = -1};
+  struct sentc_policy big = {.tables_version = SENTC_TABLES_VERSION, .name = S("big"),
+                             .n_flow = FLOWS, .flow = flows};
+  const char *error = NULL;
+  fake_platform_reset();
+  ck_assert_ptr_null(sentc_engine_start(&big, &error));
+  ck_assert_str_eq(error, "the policy's state per worker is over the budget of 256 MiB; "
+                          "recompile it");
+  big.n_flow = 6000;                          /* 240 MB: within the budget */
+  struct sentc_engine *e = sentc_engine_start(&big, &error);
+  ck_assert_ptr_nonnull(e);
+  struct sentc_engine_usage u;
+  sentc_engine_usage(e, &u);
+  ck_assert_uint_eq(u.worker_bytes, 6000ull * sentc_layout_flow_cell(1000));
+  sentc_engine_stop(e);
+  free(flows);
+}
+END_TEST
+
 int main(void) {
   return run_tests("state", NULL, stop, (const TTest *const[]){
     a_proxy_update_is_one_get_and_one_set,
@@ -393,6 +422,7 @@ int main(void) {
     the_first_vm_publishes_the_seed,
     on_error_deny_blocks_when_shared_data_fails,
     on_error_allow_passes_holding_nothing,
+    a_policy_over_the_state_budget_does_not_start,
     NULL,
   });
 }
