@@ -162,6 +162,41 @@ static inline uint64_t sentc_layout_hot_directory(uint32_t capacity) {
          (uint64_t)capacity * (3 * sizeof(int32_t) + sizeof(uint64_t));
 }
 
+/* ---- replies ---- */
+
+/* What a fallback may send (docs/language.md, "Limits"), placeholders
+ * counted at their longest: the checker refuses more, and the runtime
+ * sizes its reply buffer from the policy's largest fallback (reply.c), so
+ * what the checker lets through is sent whole. */
+#define SENTC_REPLY_HEADERS_MAX 64                /* a fallback's headers */
+#define SENTC_REPLY_HEADER_BYTES_MAX (60u << 10)  /* their names and values */
+#define SENTC_REPLY_BODY_MAX (1u << 20)           /* its body */
+
+/* The longest kind name ${kind} becomes ("concurrency"), from the registry. */
+union sentc_layout_kind_names {
+#define SENTC_LAYOUT_KIND_NAME(K, k, status, grpc, tcp) char k[sizeof #k];
+  SENTC_RULE_KINDS(SENTC_LAYOUT_KIND_NAME)
+#undef SENTC_LAYOUT_KIND_NAME
+  char system[sizeof "system"];
+};
+#define SENTC_KIND_NAME_MAX ((uint32_t)sizeof(union sentc_layout_kind_names) - 1)
+
+/* ${retry_after}: seconds, a uint64_t in decimal. */
+#define SENTC_RETRY_AFTER_MAX 20u
+
+/* The most bytes one piece of a template (tables.h) becomes: its text, or
+ * a placeholder at its longest, ${resource} being at most `resource_max`
+ * bytes. */
+static inline uint32_t sentc_layout_piece_max(enum sentc_piece_kind kind, uint32_t text_len,
+                                              uint32_t resource_max) {
+  switch (kind) {
+  case SENTC_PIECE_RESOURCE: return resource_max;
+  case SENTC_PIECE_KIND: return SENTC_KIND_NAME_MAX;
+  case SENTC_PIECE_RETRY_AFTER: return SENTC_RETRY_AFTER_MAX;
+  default: return text_len;
+  }
+}
+
 /* ---- the budget ---- */
 
 /* The state one VM may keep: its worker cells and hotspot directories, the
