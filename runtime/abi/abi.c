@@ -177,12 +177,14 @@ static int number_in(uint32_t map, const char *name) {
   return n;
 }
 
-/* Serializes headers as the ABI's pairs: count, lengths, then NUL-ended bytes. */
-static size_t serialize_headers(const struct sentc_reply *reply, char *out, size_t room) {
+/* Serializes headers as the ABI's pairs: count, lengths, then NUL-ended
+ * bytes, in the callback's scratch region (as big as they need). */
+static size_t serialize_headers(const struct sentc_reply *reply, char **buffer) {
   size_t need = 4 + 8u * reply->n_headers;
   for (uint16_t i = 0; i < reply->n_headers; i++)
     need += reply->headers[i].name_len + reply->headers[i].value_len + 2;
-  if (need > room)
+  char *out = *buffer = sentc_scratch_alloc(need);
+  if (!out)
     return 0;
   uint32_t n = reply->n_headers;
   memcpy(out, &n, 4);
@@ -203,8 +205,8 @@ static size_t serialize_headers(const struct sentc_reply *reply, char *out, size
 }
 
 static void send_reply(const struct sentc_reply *reply) {
-  static char headers[8192];
-  size_t headers_len = serialize_headers(reply, headers, sizeof headers);
+  char *headers = NULL;
+  size_t headers_len = serialize_headers(reply, &headers);
   proxy_send_local_response(reply->status, reply->details, strlen(reply->details),
                             reply->body, reply->body_len, headers, headers_len,
                             reply->grpc_status);
@@ -230,7 +232,8 @@ static uint32_t decide(uint32_t context_id) {
   case SENTC_BLOCK:
     send_reply(&verdict.reply);
     return PROXY_PAUSE;
-  case SENTC_HOLD:
+  case SENTC_HOLD:                  /* with x-sentinel-shadow, if shadowed */
+    add_headers(PROXY_REQUEST_HEADERS, &verdict.reply);
     return PROXY_PAUSE;
   default:
     add_headers(PROXY_REQUEST_HEADERS, &verdict.reply);
@@ -366,15 +369,19 @@ void proxy_on_tick(uint32_t root_id) {
 }
 
 /* The engine's platform (engine/platform.h), on Envoy's host calls. */
-int32_t sentc_platform_counter_define(const char *name, size_t len) {
+int32_t sentc_platform_metric_define(int type, const char *name, size_t len) {
   uint32_t id = 0;
-  if (proxy_define_metric(PROXY_COUNTER, name, len, &id) != PROXY_OK)
+  if (proxy_define_metric((uint32_t)type, name, len, &id) != PROXY_OK || id > INT32_MAX)
     return -1;
   return (int32_t)id;
 }
 
-void sentc_platform_counter_add(int32_t id, uint32_t n) {
-  proxy_increment_metric((uint32_t)id, (int64_t)n);
+void sentc_platform_metric_add(int32_t id, int64_t delta) {
+  proxy_increment_metric((uint32_t)id, delta);
+}
+
+void sentc_platform_metric_record(int32_t id, uint64_t value) {
+  proxy_record_metric((uint32_t)id, value);
 }
 
 void sentc_platform_log(int level, const char *text, size_t len) {
