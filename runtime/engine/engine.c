@@ -646,12 +646,25 @@ static void blocked(struct sentc_engine *E, uint32_t id, const struct sentc_requ
 static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_request *request,
                    int64_t now, struct sentc_verdict *verdict) {
   const struct sentc_policy *p = E->policy;
-  uint32_t n = sentc_match_resources(p, request, E->path, E->matched);
-  struct sentc_ask ask = {.request = request, .now = now,
+  struct sentc_path_view path;
+  sentc_match_path(request, E->path, &path);
+  uint32_t n = sentc_match_resources(p, request, &path, E->matched);
+  struct sentc_ask ask = {.request = request, .path = &path, .now = now,
                           .want_quota = p->ratelimit_headers != SENTC_RATELIMIT_OFF &&
                                         request->protocol == SENTC_HTTP};
   struct decision d = {0};
   *verdict = (struct sentc_verdict){.action = SENTC_CONTINUE};
+  if (request->unreadable && !p->off) {
+    /* The host could not hand over its method, path, host or peer: what it
+     * would match is unknown, and never a silent pass when on_error says
+     * deny (engine.h). */
+    sentc_metrics_count(&E->metrics, SENTC_HOLDER_FILTER, 0, SENTC_METRIC_ATTRIBUTES_UNAVAILABLE, 1);
+    if (p->on_error == SENTC_ON_ERROR_DENY) {
+      d.block = (struct blocker){SENTC_KIND_SYSTEM, -1, UINT32_MAX, 0};
+      blocked(E, id, request, &ask, &d.block, verdict);
+      return;
+    }
+  }
   if (check(E, &ask, n, &d)) {
     blocked(E, id, request, &ask, &d.block, verdict);
     return;
