@@ -100,27 +100,6 @@ static void follow_log_level(void) {
     sentc_engine_log_level(engine, (int)level);
 }
 
-PROXY_EXPORT(proxy_on_configure)
-uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
-  (void)root_id;
-  (void)plugin_config_size;
-  if (engine)
-    return 1;
-  const char *error;
-  engine = sentc_engine_start(&sentc_policy, &error);
-  if (!engine) {
-    char line[160], *at = put_text(line, "sentc: cannot start: ");
-    size_t len = strlen(error) < 120 ? strlen(error) : 120;
-    memcpy(at, error, len);
-    proxy_log(PROXY_CRITICAL, line, (size_t)(at + len - line));
-    return 0;
-  }
-  log_identity();
-  log_state_usage();
-  follow_log_level();
-  return 1;
-}
-
 /* The host's clock, in ms: the engine makes its own time of it. */
 static int64_t now_ms(void) {
   uint64_t ns = 0;
@@ -128,12 +107,49 @@ static int64_t now_ms(void) {
   return (int64_t)(ns / 1000000u);
 }
 
+/* The VM's engine, started on the first configuration.  Envoy calls
+ * on_configure again, on a new root context of the same VM, whenever the
+ * plugin configuration changes: the engine applies it (docs/operations.md)
+ * and keeps its state.  A configuration it rejects fails on_configure, and
+ * Envoy keeps the plugin it had. */
+PROXY_EXPORT(proxy_on_configure)
+uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
+  (void)root_id;
+  if (!engine) {
+    const char *error;
+    engine = sentc_engine_start(&sentc_policy, &error);
+    if (!engine) {
+      char line[160], *at = put_text(line, "sentc: cannot start: ");
+      size_t len = strlen(error) < 120 ? strlen(error) : 120;
+      memcpy(at, error, len);
+      proxy_log(PROXY_CRITICAL, line, (size_t)(at + len - line));
+      return 0;
+    }
+    log_identity();
+    log_state_usage();
+  }
+  follow_log_level();
+  const char *config = "";
+  size_t len = plugin_config_size;
+  if (len > SENTC_CONFIG_MAX ||
+      (len > 0 && proxy_get_buffer_bytes(PROXY_PLUGIN_CONFIGURATION, 0, len, &config, &len) !=
+                      PROXY_OK))
+    config = NULL;       /* rejected, saying why */
+  int applied = sentc_engine_configure(engine, config, len, now_ms()) == 0;
+  sentc_scratch_reset();
+  return applied;
+}
+
+/* A header's value, or NULL: absent (*len 0), or one the host could not
+ * hand over (*len SENTC_UNREADABLE: no memory for it, request.h). */
 static const char *map_value(uint32_t map, const char *name, size_t name_len, size_t *len) {
   const char *value = NULL;
   *len = 0;
-  if (proxy_get_header_map_value(map, name, name_len, &value, len) != PROXY_OK)
-    return NULL;
-  return value;
+  uint32_t result = proxy_get_header_map_value(map, name, name_len, &value, len);
+  if (result == PROXY_OK)
+    return value;
+  *len = result == PROXY_NOT_FOUND ? 0 : SENTC_UNREADABLE;
+  return NULL;
 }
 
 static const char *request_header(void *ctx, const char *name, size_t name_len, size_t *len) {
@@ -141,25 +157,34 @@ static const char *request_header(void *ctx, const char *name, size_t name_len, 
   return map_value(PROXY_REQUEST_HEADERS, name, name_len, len);
 }
 
-/* A pseudo header as a string and length; "" when absent. */
-static const char *pseudo(const char *name, size_t *len) {
+/* A pseudo header of `request` as a string and length; "" when absent,
+ * and the request marked unreadable when the host could not hand it over. */
+static const char *pseudo(struct sentc_request *request, const char *name, size_t *len) {
   const char *value = request_header(NULL, name, strlen(name), len);
+  if (!value && *len == SENTC_UNREADABLE)
+    request->unreadable = 1;
+  if (!value)
+    *len = 0;
   return value ? value : "";
 }
 
 static int is_grpc(void) {
-  size_t len;
+  size_t len = 0;
   const char *type = request_header(NULL, "content-type", 12, &len);
   return type && len >= 16 && memcmp(type, "application/grpc", 16) == 0;
 }
 
-static const char *peer_address(size_t *len) {
+static const char *peer_address(struct sentc_request *request, size_t *len) {
   static const char path[] = "source\0address";
   const char *value = NULL;
   *len = 0;
-  if (proxy_get_property(path, sizeof path - 1, &value, len) != PROXY_OK)
-    return NULL;
-  return value;
+  uint32_t result = proxy_get_property(path, sizeof path - 1, &value, len);
+  if (result == PROXY_OK)
+    return value;
+  if (result != PROXY_NOT_FOUND)
+    request->unreadable = 1;
+  *len = 0;
+  return NULL;
 }
 
 /* A small decimal header value (":status", "grpc-status"), or -1. */
@@ -220,11 +245,11 @@ static void add_headers(uint32_t map, const struct sentc_reply *reply) {
 
 static uint32_t decide(uint32_t context_id) {
   struct sentc_request request = {.protocol = SENTC_HTTP, .header = request_header};
-  request.method = pseudo(":method", &request.method_len);
-  request.path = pseudo(":path", &request.path_len);
-  request.authority = pseudo(":authority", &request.authority_len);
+  request.method = pseudo(&request, ":method", &request.method_len);
+  request.path = pseudo(&request, ":path", &request.path_len);
+  request.authority = pseudo(&request, ":authority", &request.authority_len);
   request.grpc = is_grpc();
-  request.peer = peer_address(&request.peer_len);
+  request.peer = peer_address(&request, &request.peer_len);
 
   struct sentc_verdict verdict;
   sentc_engine_request(engine, context_id, &request, now_ms(), &verdict);

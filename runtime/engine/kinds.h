@@ -24,6 +24,7 @@
 
 #include <stdint.h>
 #include "../layout.h"
+#include "match.h"
 #include "request.h"
 
 struct sentc_engine;
@@ -40,6 +41,7 @@ struct sentc_quota {
 /* One request being decided, as the kinds see it. */
 struct sentc_ask {
   const struct sentc_request *request;
+  const struct sentc_path_view *path;   /* its normalized path (match.h) */
   int64_t now;
   int64_t retry_ms;        /* blocks: until a retry may pass */
   int64_t wait_us;         /* commit: how long the request must be held */
@@ -101,8 +103,10 @@ SENTC_KIND_DECLARE(SYSTEM, system, 0, 0, 0)
  * plus one, or 0. */
 
 /* flow's own, for the engine: a flow rule with `of R` counts R's passes
- * (R's `watchers`), recording the effect. */
+ * (R's `watchers`), recording the effect; and after a configuration
+ * changed thresholds, its warm-up curves follow them. */
 void sentc_flow_count_of(struct sentc_engine *E, uint32_t rule, int64_t now,
                          struct sentc_effect *effect);
+void sentc_flow_configured(struct sentc_engine *E);
 
 #endif
