@@ -805,10 +805,13 @@ int sentc_engine_configure(struct sentc_engine *E, const char *text, size_t len,
     sentc_text_bytes(&line, why, (size_t)(t.at - why));
     sentc_core_log(E, level, &line);
   }
-  /* A new configuration comes with a new root context in Envoy: the tick
-   * period is asked for again, on it. */
-  E->wake_ms = UINT32_MAX;
+  /* Sent now: Envoy first tries a configuration on a copy of the VM that
+   * never ticks (proxy-wasm-cpp-host's canary), the only one that sees a
+   * rejected one.  And a new configuration comes with a new root context:
+   * the tick period is asked for again, on it. */
   end(E, now);
+  sentc_metrics_flush(&E->metrics);
+  E->wake_ms = UINT32_MAX;
   schedule(E, now);
   return result;
 }

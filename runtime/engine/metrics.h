@@ -22,9 +22,10 @@
  *
  * A request costs no host call: counts are kept in memory and sent on the
  * tick (sentc_metrics_flush, at most once a second: the lag the docs
- * state).  `passed` and `blocked` are defined at start, so that they read
- * 0 before the first event; the others at the first flush after they were
- * first counted (a gauge that went up and down again reads 0).  Gauges are sent
+ * state).  `passed`, `blocked` and the filter's are defined at start, so
+ * that they read 0 before the first event; the others at the first flush
+ * after they were first counted (a gauge that went up and down again reads
+ * 0).  Gauges are sent
  * as increments, so every worker's VM adds to the same gauge.
  */
 #ifndef SENTC_METRICS_H
