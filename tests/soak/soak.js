@@ -77,6 +77,7 @@ const host = new Host(fs.readFileSync(wasmPath), {
   },
 });
 for (const vm of host.vms) if (vm.failed) fail(`worker ${vm.index} failed to start`);
+const atStart = host.vms.map((vm) => vm.memoryBytes);
 
 const setClock = () => host.setTime(EPOCH_NS + BigInt(now) * 1_000_000n);
 
@@ -138,6 +139,7 @@ while (sent < REQUESTS) {
     if (sent === replaceAt) {
       ticks.delete(host.vms[replacedWorker]);
       replaced = host.recreateVm(replacedWorker);
+      atStart[replacedWorker] = replaced.memoryBytes;
     }
     if (sent === replaceAt + warmAfter) replacedWarm = memory(replaced);
   }
@@ -224,7 +226,7 @@ for (const r of RESOURCES) {
 console.log(`  system blocked ${metric('sentc.system.blocked.concurrency')}; state unavailable ${metric('sentc.filter.state_unavailable')}`);
 for (let w = 0; w < WORKERS; w++) {
   const before = w === replacedWorker ? replacedWarm : warm[w];
-  console.log(`  worker ${w}: memory after warm-up ${kib(before)}, at the end ${kib(end[w])}${w === replacedWorker ? ' (the replacement)' : ''}`);
+  console.log(`  worker ${w}: memory at start ${kib(atStart[w])}, after warm-up ${kib(before)}, at the end ${kib(end[w])}${w === replacedWorker ? ' (the replacement)' : ''}`);
 }
 const sharedBytes = [...host.shared.values()].reduce((n, e) => n + e.value.length, 0);
 console.log(`  shared data: ${host.shared.size} keys, ${sharedBytes} bytes; final burst of ${burst.length} all passed: ${refused.length === 0}`);

@@ -231,6 +231,26 @@ START_TEST(a_vm_back_from_an_idle_gap_counts_at_once) {
 }
 END_TEST
 
+/* A value in shared data that cannot be this cell's (another runtime's
+ * layout, a share count beyond the list's room, a torn length) reads as an
+ * empty cell and is written over by the next update, never trusted. */
+START_TEST(a_value_that_is_no_cell_reads_as_empty) {
+  start(0xab, 1);
+  ck_assert_int_eq(change(2), 0);
+  unsigned char junk[64];
+  memset(junk, 0xff, sizeof junk);
+  size_t lens[] = {3, 16, 24, 64};             /* short, counts too large, ... */
+  for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+    sentc_platform_shared_set(CELL_KEY, strlen(CELL_KEY), junk, lens[i], 0);
+    sentc_store_begin(&store, 1001 + (int64_t)i);
+    ck_assert_uint_eq(value(), 2);             /* this VM's own 2, nothing else */
+  }
+  ck_assert_int_eq(change(1), 0);
+  ck_assert_uint_eq(n_shares(), 1);
+  ck_assert_uint_eq(value(), 3);
+}
+END_TEST
+
 /* VMs' times may disagree for a moment (clock.h: a VM started after the
  * wall clock stepped back, before any VM published the step).  A VM whose
  * time lags 7 s stamps itself no earlier than the newest stamp, so the
@@ -506,6 +526,7 @@ int main(void) {
     permits_of_a_dead_vm_stop_counting,
     a_vm_back_from_an_idle_gap_counts_at_once,
     a_vm_whose_time_lags_is_not_taken_for_dead,
+    a_value_that_is_no_cell_reads_as_empty,
     hundreds_of_vms_share_one_permit_field,
     a_full_share_list_gives_up_at_once,
     a_vm_holding_permits_keeps_its_stamp_fresh,
