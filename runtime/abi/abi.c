@@ -19,8 +19,10 @@
 #define PROXY_EXPORT(name) __attribute__((export_name(#name)))
 
 /* The VM's one engine, from proxy_on_configure on (Proxy-Wasm callbacks
- * carry no pointer of ours, so this is the one place that keeps it). */
+ * carry no pointer of ours, so this is the one place that keeps it), and
+ * the root context that configured it last. */
 static struct sentc_engine *engine;
+static uint32_t root_context;
 
 PROXY_EXPORT(proxy_abi_version_0_2_1)
 void proxy_abi_version_0_2_1(void) {}
@@ -114,7 +116,6 @@ static int64_t now_ms(void) {
  * Envoy keeps the plugin it had. */
 PROXY_EXPORT(proxy_on_configure)
 uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
-  (void)root_id;
   if (!engine) {
     const char *error;
     engine = sentc_engine_start(&sentc_policy, &error);
@@ -136,6 +137,8 @@ uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
                       PROXY_OK))
     config = NULL;       /* rejected, saying why */
   int applied = sentc_engine_configure(engine, config, len, now_ms()) == 0;
+  if (applied)
+    root_context = root_id;
   sentc_scratch_reset();
   return applied;
 }
@@ -310,9 +313,13 @@ void proxy_on_log(uint32_t context_id) {
     sentc_engine_end(engine, context_id, now_ms());
 }
 
+/* The current root context done: the plugin goes away (Envoy drains and
+ * stops the VM), so the metrics counted since the last tick are sent. */
 PROXY_EXPORT(proxy_on_done)
 uint32_t proxy_on_done(uint32_t context_id) {
-  if (engine)
+  if (engine && context_id == root_context)
+    sentc_engine_flush(engine);
+  else if (engine)
     sentc_engine_end(engine, context_id, now_ms());
   return 1;
 }

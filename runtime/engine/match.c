@@ -345,12 +345,15 @@ uint32_t sentc_match_resources(const struct sentc_policy *policy,
   make_view(request, path, &v);
   struct run runs[3];
   size_t n_runs = 0;
+  /* (An empty list may be a null pointer: no arithmetic on it.) */
   if (request->protocol == SENTC_TCP) {
-    add_run(runs, &n_runs, (struct run){m->tcp, m->tcp + m->n_tcp, 0, 0});
+    if (m->n_tcp)
+      add_run(runs, &n_runs, (struct run){m->tcp, m->tcp + m->n_tcp, 0, 0});
   } else {
     add_run(runs, &n_runs, path_candidates(&m->paths, &v));
     add_run(runs, &n_runs, host_candidates(&m->hosts, &v));
-    add_run(runs, &n_runs, (struct run){m->http_any, m->http_any + m->n_http_any, 0, 0});
+    if (m->n_http_any)
+      add_run(runs, &n_runs, (struct run){m->http_any, m->http_any + m->n_http_any, 0, 0});
   }
   uint32_t n = 0;
   for (struct run *r; (r = first_run(runs, n_runs)) != NULL; r->next++) {
