@@ -195,7 +195,7 @@ void flow_emit(FILE *out, const struct ir_policy *p) {
 void flow_name(const struct ir_policy *p, size_t i, char *out, size_t room) {
   const struct ir_flow *f = &p->flow[i];
   char window[32];
-  kind_window_word(window, sizeof window, f->window.window_ms);
+  value_ms_word(window, sizeof window, f->window.window_ms);
   const char *second = f->window.window_ms == 1000 ? NULL : window;
   if (f->of >= 0)
     kind_default_name(out, room, "flow", (const char *const[]){"of", p->resources[f->of].name.text, second, NULL});

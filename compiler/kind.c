@@ -38,17 +38,6 @@ void kind_default_name(char *out, size_t room, const char *prefix, const char *c
   }
 }
 
-void kind_window_word(char *out, size_t room, uint32_t ms) {
-  if (ms % 3600000 == 0)
-    snprintf(out, room, "%uh", ms / 3600000);
-  else if (ms % 60000 == 0)
-    snprintf(out, room, "%um", ms / 60000);
-  else if (ms % 1000 == 0)
-    snprintf(out, room, "%us", ms / 1000);
-  else
-    snprintf(out, room, "%ums", ms);
-}
-
 /* ---- unreachable rules (kind.h) ---- */
 
 static int rival_order(const void *x, const void *y) {

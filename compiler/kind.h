@@ -71,8 +71,6 @@ SENTC_RULE_KINDS(KIND_DECLARE)
 /* Writes "PREFIX" then each of `parts` (NULL-terminated) after a '_', with
  * every character a metric name does not take made '_' (check_resolve.c). */
 void kind_default_name(char *out, size_t room, const char *prefix, const char *const *parts);
-/* A window as a name part: "1s", "500ms", "10m", "2h". */
-void kind_window_word(char *out, size_t room, uint32_t ms);
 
 #define KIND_NOTHING_TO_WARN(k)                                                        \
   void k##_warn(const struct ir_policy *p, const struct ir_resource *r) { (void)p, (void)r; }
