@@ -1,0 +1,557 @@
+// diff.js: the differential test of main.wasm against the reference model.
+//
+//   node diff.js [--seed S] [--policies N] [--traffics M] [--mutate NAME] [--strict] [--check-self]
+//
+// For each of N random policies (gen.js) it compiles the policy with $SENTC
+// and runs M random traffics through the real main.wasm in the bundled host
+// (host/proxywasm.js: several worker VMs, shared data, a virtual clock that
+// this file drives) and through model.js in lockstep, comparing every
+// decision: passed, held and until when, blocked or forwarded or shadowed
+// and by which resource, kind and rule, with which status, grpc-status and
+// retry-after.  The host side is read from what Envoy would see: the local
+// reply, the request's headers upstream (forward, shadow), the stream's
+// release from its pause, and the module's counters
+// (sentc.<resource>.passed, sentc.<resource>.blocked.<rule>).
+//
+// On the first difference the traffic is shrunk (and then the policy, a
+// recompile per try) to a small case that still differs, and printed with
+// the policy, the seeds, the first differing decision and a traffic file
+// that sentc-host replays.  Exit 1 then, 0 when every decision agreed.
+//
+// Where main.wasm is known to differ from the documents (model.js
+// DEVIATIONS, reported to the lead), the model follows main.wasm, so the
+// rest stays tested, and the generator leaves out what the model cannot
+// follow (gen.js AVOIDED); --strict makes the model follow the documents
+// only and generates everything.
+//
+// --mutate NAME breaks the model on purpose (window-edge: a bucket is read
+// one ms too long; breaker-early: an open breaker half-opens one ms early)
+// to show that the comparison catches it: the run must then fail.
+// --check-self, after a run where everything agreed, replays the same cases
+// with each of those broken models (no compile: the modules are kept) and
+// fails unless each is caught, and unless every kind of decision (COVERAGE)
+// occurred: a comparison that could not fail would pass otherwise.
+'use strict';
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { execFileSync } = require('child_process');
+const { Host, EPOCH_NS } = require('../../host/proxywasm.js');
+const { Model, DEVIATIONS } = require('./model.js');
+const gen = require('./gen.js');
+
+// ---- options ------------------------------------------------------------------------
+
+function parseArgs(argv) {
+  const o = { seed: 1, policies: 20, traffics: 100, mutate: null, checkSelf: false, deviations: Object.keys(DEVIATIONS), avoid: gen.AVOIDED };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) usage(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--seed') o.seed = Number(value());
+    else if (a === '--policies') o.policies = Number(value());
+    else if (a === '--traffics') o.traffics = Number(value());
+    else if (a === '--mutate') o.mutate = value();
+    else if (a === '--check-self') o.checkSelf = true;
+    else if (a === '--strict') { o.deviations = []; o.avoid = []; }
+    else usage(`unknown option ${a}`);
+  }
+  for (const k of ['seed', 'policies', 'traffics']) if (!Number.isInteger(o[k]) || o[k] < 0) usage(`--${k} takes a whole number`);
+  return o;
+}
+
+function usage(message) {
+  process.stderr.write(`diff.js: ${message}\nusage: node diff.js [--seed S] [--policies N] [--traffics M] [--mutate window-edge|breaker-early] [--strict] [--check-self]\n`);
+  process.exit(2);
+}
+
+// Models broken in a plausible way (see the top of the file).
+const MUTATIONS = {
+  'window-edge': class extends Model {
+    inWindow(events, win, now) {                  // a bucket is read one ms too long
+      return events.filter((e) => {
+        const s = this.bucketStart(e.t, win);
+        return s <= now && now <= s + win.windowMs;
+      });
+    }
+  },
+  'breaker-early': class extends Model {
+    checkBreaker(rule, ctx) {                     // half-opens one ms early
+      const st = this.ruleState(rule, ctx.worker);
+      if (st.breaker === 'open' && ctx.now >= st.openUntil - 1) return null;
+      return super.checkBreaker(rule, ctx);
+    }
+  },
+};
+
+// ---- compiling ------------------------------------------------------------------------
+
+function compile(policy, dir) {
+  const file = path.join(dir, `${policy.name}.sentinel`);
+  const wasm = path.join(dir, `${policy.name}.wasm`);
+  fs.writeFileSync(file, gen.renderPolicy(policy));
+  try {
+    execFileSync(process.env.SENTC, [file, '-o', wasm], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    throw new Error(`sentc rejected a generated policy (a generator bug):\n${gen.renderPolicy(policy)}${err.stderr}`);
+  }
+  return new WebAssembly.Module(fs.readFileSync(wasm));
+}
+
+// ---- one case: a traffic through the host and the model in lockstep ------------------
+
+// Events in time order, ties in the order they were scheduled (as host/simulate.js).
+class Queue {
+  constructor() { this.items = []; this.seq = 0; }
+  push(at, run) { this.items.push({ at, seq: this.seq++, run }); }
+  pop() {
+    let best = 0;
+    for (let i = 1; i < this.items.length; i++) {
+      const a = this.items[i], b = this.items[best];
+      if (a.at < b.at || (a.at === b.at && a.seq < b.seq)) best = i;
+    }
+    return this.items.splice(best, 1)[0];
+  }
+  peek() {
+    let best = null;
+    for (const e of this.items) if (!best || e.at < best.at || (e.at === best.at && e.seq < best.seq)) best = e;
+    return best;
+  }
+}
+
+const DRAIN_MS = 600_000;
+
+// The model for this run: its class (a mutation's) and deviations.
+const settings = { Model, deviations: [] };
+
+// The counters that name decisions: sentc.R.passed, sentc.R.blocked.RULE.
+function counters(host) {
+  const out = new Map();
+  for (const [name, m] of host.metrics) if (name.startsWith('sentc.') && name !== 'sentc.filter.state_unavailable') out.set(name, m.value);
+  return out;
+}
+
+function counted(before, after) {
+  const passed = [];
+  const blocked = [];
+  for (const [name, v] of after) {
+    const d = v - (before.get(name) ?? 0);
+    if (d <= 0) continue;
+    const m = /^sentc\.(.+)\.(passed|blocked\.(.+))$/.exec(name);
+    for (let i = 0; i < d; i++) (m[2] === 'passed' ? passed : blocked).push(m[2] === 'passed' ? m[1] : `${m[1]}.${m[3]}`);
+  }
+  return { passed: passed.sort(), blocked: blocked.sort() };
+}
+
+const headerOf = (map, name) => map?.find(([k]) => k === name)?.[1];
+
+// What the host did with a request, in the words of decisionText.
+function hostDecision(stream, delta) {
+  const d = { passed: delta.passed, blocked: delta.blocked };
+  if (stream.localReply) {
+    const h = stream.localReply.headers;
+    Object.assign(d, { outcome: 'blocked', status: stream.localReply.status, tag: headerOf(h, 'x-sentinel-blocked') ?? headerOf(h, 'x-k') });
+    if (stream.grpc) d.grpcStatus = stream.localReply.grpcStatus;
+    const retry = headerOf(h, 'retry-after');
+    if (retry !== undefined) d.retryAfter = Number(retry);
+  } else if (stream.phase === 'paused') {
+    d.outcome = 'held';
+  } else if (stream.upstreamAt !== null) {
+    const up = stream.maps[0];
+    const shadow = headerOf(up, 'x-sentinel-shadow');
+    const fwd = headerOf(up, 'x-fwd');
+    if (shadow !== undefined) Object.assign(d, { outcome: 'shadow', tag: shadow });
+    else if (fwd !== undefined) Object.assign(d, { outcome: 'forward', tag: fwd });
+    else d.outcome = 'passed';
+  } else {
+    d.outcome = `${stream.outcome ?? stream.phase}${stream.vm.failed ? ` (${stream.vm.failed.message})` : ''}`;
+  }
+  return d;
+}
+
+// The model's decision in the same words.  The host shows a block's rule by
+// its counter only, its resource/kind by a header only; retry-after only
+// where the documents define it.
+function modelDecision(m, grpc) {
+  const d = { outcome: m.outcome, passed: [...m.passed].sort(), blocked: [] };
+  if (m.outcome === 'blocked' || m.outcome === 'forward' || m.outcome === 'shadow') {
+    d.blocked = [`${m.resource}.${m.rule}`];
+    d.tag = `${m.resource}/${m.kind}`;
+  }
+  if (m.outcome === 'blocked') {
+    d.status = m.status;
+    if (grpc) d.grpcStatus = m.grpcStatus;
+    const custom = m.headers.some(([k]) => k === 'x-k');
+    if (!custom && !m.headers.some(([k]) => k === 'x-sentinel-blocked')) d.tag = undefined;
+    if (m.retryAfter !== undefined && m.headers.some(([k]) => k === 'retry-after')) d.retryAfter = m.retryAfter;
+  }
+  return d;
+}
+
+function decisionText(d, { withRetry = true } = {}) {
+  const parts = [d.outcome];
+  if (d.waitMs !== undefined) parts.push(`until +${d.waitMs}ms`);
+  if (d.status !== undefined) parts.push(`status ${d.status}`);
+  if (d.grpcStatus !== undefined) parts.push(`grpc-status ${d.grpcStatus}`);
+  if (d.tag !== undefined) parts.push(d.tag);
+  if (withRetry && d.retryAfter !== undefined) parts.push(`retry-after ${d.retryAfter}`);
+  if (d.blocked.length) parts.push(`counted blocked ${d.blocked.join(' ')}`);
+  if (d.passed.length) parts.push(`counted passed ${d.passed.join(' ')}`);
+  return parts.join(', ');
+}
+
+// Runs one traffic; returns {log: [lines], diff: null | {at, index, host, model}, stats}.
+function runCase(module, policy, traffic) {
+  const queue = new Queue();
+  const tickAt = new Map();
+  let now = 0;
+  const log = [];
+  const stats = {};
+  let diff = null;
+  const streams = [];                 // per request: the host stream
+  const held = new Map();             // request index -> model release (virtual ms), while the host holds it
+  const decisions = [];               // per request: [host text, model text]
+
+  const host = new Host(module, {
+    workers: traffic.workers,
+    logLevel: 3,
+    hooks: {
+      upstream: (s) => {
+        const i = s.request.index;
+        if (s.wasPaused) released(i);
+        const reply = traffic.requests[i].reply;
+        queue.push(now + reply.latency, () => respond(i));
+      },
+      tickPeriod: (vm, ms) => tickAt.set(vm, ms > 0 ? now + ms : null),
+    },
+  });
+  let seed = null;
+  const model = new settings.Model(policy, {
+    workers: traffic.workers,
+    deviations: settings.deviations,
+    seed: () => {
+      if (!seed) {
+        const key = [...host.shared.keys()].find((k) => k.endsWith('/seed'));
+        seed = key ? host.shared.get(key).value : Buffer.alloc(16);
+      }
+      return seed;
+    },
+  });
+
+  const setTime = (t) => { now = t; host.setTime(EPOCH_NS + BigInt(t) * 1_000_000n); };
+  const differ = (index, hostText, modelText) => {
+    if (!diff) diff = { at: now, index, host: hostText, model: modelText };
+  };
+
+  function arrive(i) {
+    const r = traffic.requests[i];
+    const before = counters(host);
+    let result;
+    const stream = host.vms[r.worker].startHttpStream({
+      method: r.method, path: r.path, authority: r.authority, headers: r.headers, grpc: r.grpc, peer: r.peer, index: i,
+    });
+    streams[i] = stream;
+    const hd = hostDecision(stream, counted(before, counters(host)));
+    try {
+      result = model.arrive(i, r.worker, { method: r.method, path: r.path, authority: r.authority, headers: r.headers, grpc: r.grpc, peer: r.peer }, now);
+    } catch (err) {
+      differ(i, decisionText(hd), `model failed: ${err.stack}`);
+      return;
+    }
+    const md = modelDecision(result, r.grpc);
+    if (md.retryAfter === undefined) delete hd.retryAfter;
+    const key = md.outcome === 'blocked' ? `blocked ${result.kind}${result.kind === 'system' ? `.${result.rule}` : ''}` : md.outcome;
+    stats[key] = (stats[key] ?? 0) + 1;
+    const ht = decisionText(hd);
+    const mt = decisionText(md);
+    decisions[i] = [ht, mt];
+    if (ht !== mt) differ(i, ht, mt);
+    else if (md.outcome === 'held') held.set(i, now + result.waitMs);
+    if (r.abort !== null) queue.push(now + r.abort, () => abort(i));
+  }
+
+  // The host let a paused stream go upstream (from a tick): it must be when
+  // the model says.
+  function released(i) {
+    const due = held.get(i);
+    held.delete(i);
+    decisions[i] = decisions[i].map((t) => t.replace(/^held/, `held until +${now - traffic.requests[i].at}ms`));
+    if (due !== now) {
+      differ(i, `held, released at ${now}ms (after ${now - traffic.requests[i].at}ms)`,
+        `held, released at ${due}ms (after ${due - traffic.requests[i].at}ms)`);
+    }
+  }
+
+  function respond(i) {
+    const s = streams[i];
+    const reply = traffic.requests[i].reply;
+    if (s.phase !== 'upstream') return;
+    if (reply.trailersOnly && s.grpc) {
+      s.deliver([[':status', '200'], ['content-type', 'application/grpc'], ['grpc-status', String(reply.grpcStatus)]], Buffer.alloc(0), null);
+    } else {
+      s.respond({ status: reply.status, grpcStatus: reply.grpcStatus ?? 0 });
+    }
+    model.respond(i, reply, now);
+  }
+
+  function abort(i) {
+    const s = streams[i];
+    if (!s.alive || s.phase === 'log') return;
+    s.reset('aborted');
+    held.delete(i);
+    model.abort(i, now);
+  }
+
+  // The model releases a held stream before the host does: a difference.
+  function checkLate(t) {
+    for (const [i, due] of held) {
+      if (due < t) differ(i, `still held at ${t}ms`, `held, released at ${due}ms (after ${due - traffic.requests[i].at}ms)`);
+    }
+  }
+
+  traffic.requests.forEach((r, i) => queue.push(r.at, () => arrive(i)));
+  setTime(0);
+  let last = 0;
+  while (!diff) {
+    let tick = null;
+    for (const [vm, at] of tickAt) if (at !== null && (!tick || at < tick.at)) tick = { vm, at };
+    const next = queue.peek();
+    const paused = streams.some((s) => s && s.phase === 'paused');
+    if (!next && !paused) break;
+    if (!next && (!tick || tick.at > last + DRAIN_MS)) {
+      checkLate(Infinity);
+      if (!diff) differ(null, 'streams still paused at the end', 'none');
+      break;
+    }
+    if (tick && (!next || tick.at <= next.at)) {
+      checkLate(tick.at);
+      if (diff) break;
+      setTime(tick.at);
+      tickAt.set(tick.vm, tick.at + tick.vm.tickPeriodMs);
+      tick.vm.tick();
+      continue;
+    }
+    queue.pop();
+    checkLate(next.at);
+    if (diff) break;
+    setTime(next.at);
+    last = next.at;
+    next.run();
+  }
+  if (!diff && host.errors.length) differ(null, host.errors[0].message, 'no trap');
+  return { diff, decisions, stats };
+}
+
+// ---- shrinking ------------------------------------------------------------------------
+
+// Still differs?  (Any difference counts: the first one is what gets printed.)
+function failing(module, policy, traffic) {
+  return runCase(module, policy, traffic).diff !== null;
+}
+
+// Removes requests (halves, quarters, ... single ones), then simplifies the
+// ones left, as long as the case still differs.
+function shrinkTraffic(module, policy, traffic) {
+  let t = traffic;
+  const tryWith = (requests, workers = t.workers) => {
+    const candidate = { workers, requests };
+    if (failing(module, policy, candidate)) { t = candidate; return true; }
+    return false;
+  };
+  for (let chunk = Math.ceil(t.requests.length / 2); chunk >= 1; chunk = chunk === 1 ? 0 : Math.ceil(chunk / 2)) {
+    for (let i = 0; i < t.requests.length;) {
+      if (!tryWith([...t.requests.slice(0, i), ...t.requests.slice(i + chunk)])) i += chunk;
+    }
+  }
+  if (t.workers > 1) tryWith(t.requests.map((r) => ({ ...r, worker: 0 })), 1);
+  for (let i = 0; i < t.requests.length; i++) {
+    const r = t.requests[i];
+    const simpler = [
+      { abort: null }, { headers: [] }, { authority: 'localhost' }, { method: 'GET' }, { peer: '10.0.0.1:40000' },
+      { reply: { ...r.reply, latency: 10 } }, { reply: { status: 200, grpcStatus: r.grpc ? 0 : null, trailersOnly: false, latency: r.reply.latency } },
+    ];
+    for (const change of simpler) {
+      const cur = t.requests[i];
+      if (JSON.stringify({ ...cur, ...change }) === JSON.stringify(cur)) continue;
+      tryWith(t.requests.map((x, k) => (k === i ? { ...x, ...change } : x)));
+    }
+    for (let h = t.requests[i].headers.length - 1; h >= 0; h--) {
+      const cur = t.requests[i];
+      tryWith(t.requests.map((x, k) => (k === i ? { ...cur, headers: cur.headers.filter((_, j) => j !== h) } : x)));
+    }
+  }
+  return t;
+}
+
+// Policies without one resource, rule, option...: each try is a compile.
+function policyCandidates(p) {
+  const out = [];
+  const clone = () => structuredClone(p);
+  p.resources.forEach((r, i) => {
+    if (p.resources.length > 1) {
+      const c = clone();
+      c.resources.splice(i, 1);
+      for (const res of c.resources) res.rules = res.rules.filter((rule) => rule.of !== r.name);
+      if (c.resources.every((res) => res.rules.length)) out.push(c);
+    }
+  });
+  p.resources.forEach((r, i) => r.rules.forEach((_, j) => {
+    if (r.rules.length < 2) return;
+    const c = clone();
+    c.resources[i].rules.splice(j, 1);
+    out.push(c);
+  }));
+  if (p.system) {
+    const c = clone();
+    delete c.system;
+    out.push(c);
+    for (const k of Object.keys(p.system)) {
+      if (Object.keys(p.system).length < 2 || (k === 'concurrency' && p.system.adaptive)) continue;
+      const s = clone();
+      delete s.system[k];
+      out.push(s);
+    }
+  }
+  p.resources.forEach((r, i) => {
+    if (r.match) { const c = clone(); c.resources[i].match = null; out.push(c); }
+    if (r.fallback) { const c = clone(); delete c.resources[i].fallback; out.push(c); }
+  });
+  for (const k of ['mode', 'clientIp', 'fallback']) if (p[k]) { const c = clone(); delete c[k]; out.push(c); }
+  if (p.scope === 'proxy') { const c = clone(); c.scope = 'worker'; out.push(c); }
+  return out;
+}
+
+function shrinkPolicy(policy, traffic, dir, budget) {
+  let p = policy;
+  let module = null;
+  for (let progress = true; progress && budget > 0;) {
+    progress = false;
+    for (const c of policyCandidates(p)) {
+      if (budget-- <= 0) break;
+      let m;
+      try { m = compile(c, dir); } catch { continue; }
+      if (failing(m, c, traffic)) { p = c; module = m; progress = true; break; }
+    }
+  }
+  return { policy: p, module };
+}
+
+// ---- reporting ------------------------------------------------------------------------
+
+function report(ctx, policy, traffic, result) {
+  const d = result.diff;
+  const out = [];
+  const r = d.index === null ? null : traffic.requests[d.index];
+  out.push(`model.test: main.wasm and the model disagree (seed ${ctx.seed}, policy seed ${ctx.policySeed}, traffic seed ${ctx.trafficSeed}${ctx.mutate ? `, model mutated: ${ctx.mutate}` : ''})`);
+  out.push(`first difference at ${d.at}ms${r ? `, request #${d.index}: ${gen.renderRequest(r)}` : ''}`);
+  out.push(`  main.wasm: ${d.host}`);
+  out.push(`  model:     ${d.model}`);
+  out.push('', `policy (shrunk from ${ctx.original.resources.length} resources, ${ctx.original.resources.reduce((n, x) => n + x.rules.length, 0)} rules):`);
+  out.push(gen.renderPolicy(policy).trimEnd().split('\n').map((l) => `  ${l}`).join('\n'));
+  out.push('', `traffic (shrunk from ${ctx.originalRequests} requests; replay: sentc-host run main.wasm FILE --trace):`);
+  out.push(gen.renderTraffic(traffic).trimEnd().split('\n').map((l) => `  ${l}`).join('\n'));
+  out.push('', 'decisions (main.wasm | model):');
+  traffic.requests.forEach((req, i) => {
+    const [h, m] = result.decisions[i] ?? ['-', '-'];
+    out.push(`  #${i} ${req.at}ms ${req.method} ${req.path}: ${h}${h === m ? '' : `  |  ${m}   <-- differs`}`);
+  });
+  return `${out.join('\n')}\n`;
+}
+
+// ---- main -----------------------------------------------------------------------------
+
+// What a full run must have seen (--check-self), or it proves little.
+const COVERAGE = ['passed', 'held', 'blocked flow', 'blocked concurrency', 'blocked hotspot', 'blocked breaker',
+  'blocked system.qps', 'blocked system.concurrency', 'blocked system.adaptive', 'blocked system.avg_rt',
+  'forward', 'shadow'];
+
+// Runs every case; on the first difference shrinks and reports it.  Returns
+// the compiled policies (for the self-check) or null after a difference.
+function runAll(o, dir, totals, outcomes) {
+  const compiled = [];
+  for (let p = 0; p < o.policies; p++) {
+    const policySeed = o.seed * 100_000 + p;
+    const policy = gen.genPolicy(policySeed, { avoid: o.avoid });
+    const module = compile(policy, dir);
+    compiled.push({ policySeed, policy, module });
+    for (let t = 0; t < o.traffics; t++) {
+      const trafficSeed = policySeed * 1000 + t;
+      const traffic = gen.sharpen(policy, gen.genTraffic(policy, trafficSeed, { avoid: o.avoid }), trafficSeed, Model);
+      const result = runCase(module, policy, traffic);
+      totals.cases++;
+      totals.requests += traffic.requests.length;
+      for (const [k, v] of Object.entries(result.stats)) outcomes[k] = (outcomes[k] ?? 0) + v;
+      if (!result.diff) continue;
+      const small = shrinkTraffic(module, policy, traffic);
+      const { policy: sp, module: sm } = shrinkPolicy(policy, small, dir, 60);
+      const final = sm ? shrinkTraffic(sm, sp, small) : small;
+      const fr = runCase(sm ?? module, sp, final);
+      process.stdout.write(report({ seed: o.seed, policySeed, trafficSeed, mutate: o.mutate, original: policy,
+        originalRequests: traffic.requests.length }, sp, final, fr));
+      return null;
+    }
+  }
+  return compiled;
+}
+
+// The same cases with each mutated model must differ somewhere, or the
+// comparison is blind to that kind of mistake.  Returns the failures.
+function selfCheck(o, compiled) {
+  const failures = [];
+  for (const [name, Mutated] of Object.entries(MUTATIONS)) {
+    settings.Model = Mutated;
+    let caught = null;
+    for (const { policySeed, policy, module } of compiled) {
+      for (let t = 0; t < o.traffics && !caught; t++) {
+        const seed = policySeed * 1000 + t;
+        const traffic = gen.sharpen(policy, gen.genTraffic(policy, seed, { avoid: o.avoid }), seed, Model);
+        if (runCase(module, policy, traffic).diff) caught = `policy seed ${policySeed}, traffic ${t}`;
+      }
+      if (caught) break;
+    }
+    settings.Model = Model;
+    if (caught) process.stdout.write(`  mutation ${name}: caught (${caught})\n`);
+    else failures.push(`the model mutated by ${name} agreed with main.wasm on every case: the comparison cannot see it`);
+  }
+  return failures;
+}
+
+function main() {
+  const o = parseArgs(process.argv.slice(2));
+  if (!process.env.SENTC) usage('set SENTC to the sentc to test');
+  if (o.mutate) {
+    if (!MUTATIONS[o.mutate]) usage(`unknown mutation ${o.mutate} (${Object.keys(MUTATIONS).join(', ')})`);
+    settings.Model = MUTATIONS[o.mutate];
+  }
+  settings.deviations = o.deviations;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sentc-model-'));
+  const totals = { cases: 0, requests: 0 };
+  const outcomes = {};
+  const started = Date.now();
+  let compiled;
+  try {
+    compiled = runAll(o, dir, totals, outcomes);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  if (!compiled) {
+    process.exitCode = 1;
+    return;
+  }
+  const kinds = Object.entries(outcomes).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+  process.stdout.write(`model.test: ${o.policies} policies, ${totals.cases} traffics, ${totals.requests} requests: `
+    + `every decision agreed (${((Date.now() - started) / 1000).toFixed(1)}s)\n  decisions: ${kinds}\n`);
+  if (o.deviations.length) process.stdout.write(`  the model follows main.wasm where they are known to differ: ${o.deviations.join(', ')}\n`);
+  if (o.avoid.length) process.stdout.write(`  not generated (known differences the model cannot follow): ${o.avoid.join(', ')}\n`);
+  if (!o.checkSelf) return;
+  const failures = COVERAGE.filter((k) => !outcomes[k]).map((k) => `no decision "${k}" in the whole run: the generator no longer reaches it`);
+  failures.push(...selfCheck(o, compiled));
+  for (const f of failures) process.stdout.write(`model.test: ${f}\n`);
+  if (failures.length) process.exitCode = 1;
+}
+
+if (require.main === module) main();
+module.exports = { runCase, compile, settings };
