@@ -186,7 +186,7 @@ function modelDecision(m, grpc) {
     if (grpc) d.grpcStatus = m.grpcStatus;
     const custom = m.headers.some(([k]) => k === 'x-k');
     if (!custom && !m.headers.some(([k]) => k === 'x-sentinel-blocked')) d.tag = undefined;
-    if (m.retryAfter !== undefined && m.headers.some(([k]) => k === 'retry-after')) d.retryAfter = m.retryAfter;
+    if (m.retryAfter !== undefined && m.retryHeader) d.retryAfter = m.retryAfter;
   }
   return d;
 }
@@ -265,6 +265,7 @@ function runCase(module, policy, traffic) {
     if (md.retryAfter === undefined) delete hd.retryAfter;
     const key = md.outcome === 'blocked' ? `blocked ${result.kind}${result.kind === 'system' ? `.${result.rule}` : ''}` : md.outcome;
     stats[key] = (stats[key] ?? 0) + 1;
+    if (md.retryAfter !== undefined) stats[`retry-after ${result.kind}`] = (stats[`retry-after ${result.kind}`] ?? 0) + 1;
     const ht = decisionText(hd);
     const mt = decisionText(md);
     decisions[i] = [ht, mt];
@@ -466,7 +467,7 @@ function report(ctx, policy, traffic, result) {
 // What a full run must have seen (--check-self), or it proves little.
 const COVERAGE = ['passed', 'held', 'blocked flow', 'blocked concurrency', 'blocked hotspot', 'blocked breaker',
   'blocked system.qps', 'blocked system.concurrency', 'blocked system.adaptive', 'blocked system.avg_rt',
-  'forward', 'shadow'];
+  'forward', 'shadow', 'retry-after flow', 'retry-after breaker'];
 
 // Runs every case; on the first difference shrinks and reports it.  Returns
 // the compiled policies (for the self-check) or null after a difference.

@@ -54,7 +54,7 @@ const RATIOS = ['25%', '50%', '75%', '100%', '12.5%', '0.5', '62.5%'];
 // ---- policies -------------------------------------------------------------------
 
 function rate(rng, lo, hi) {
-  if (rng.chance(10)) return rng.pick(['1.5/s', '2.5/s', '0.5/s', '2.5/500ms']);
+  if (rng.chance(15)) return rng.pick(['1.5/s', '2.5/s', '0.5/s', '2.5/500ms']);
   return `${rng.between(lo, hi)}/${rng.pick(WINDOWS).replace(/^1s$/, 's')}`;
 }
 
@@ -92,7 +92,7 @@ function flowRule(rng, names) {
     if (rule.rate.startsWith('0/')) rule.rate = rng.chance(30) ? rule.rate : `3/${rule.rate.split('/')[1]}`;
     const count = Number(rule.rate.split('/')[0]);
     if (count > 0 && rng.chance(30)) rule.throttle = rng.pick(['0ms', '50ms', '200ms', '1s']);
-    else if (rng.chance(12)) rule.of = rng.pick(names);
+    else if (rng.chance(25)) rule.of = rng.pick(names);
   }
   if (rng.chance(20)) {
     const w = windowMsOf(rule.rate);
@@ -182,6 +182,7 @@ function genPolicy(seed, options = {}) {
   const policy = { name: `m${seed}`, scope: rng.pick(['proxy', 'worker']), resources: [] };
   if (rng.chance(10)) policy.mode = 'shadow';
   if (rng.chance(20)) policy.clientIp = rng.pick(['peer', 'xff 0', 'xff 1', 'xff 2']);
+  if (rng.chance(30)) policy.ratelimitHeaders = 'on';
   policy.fallbacks = fallbacks(rng);
   const fbNames = Object.keys(policy.fallbacks);
   if (fbNames.length && rng.chance(25)) policy.fallback = rng.pick(fbNames);
@@ -286,6 +287,7 @@ function renderPolicy(p) {
   const opts = [`scope ${p.scope};`];
   if (p.mode) opts.push(`mode ${p.mode};`);
   if (p.clientIp) opts.push(`client_ip ${p.clientIp};`);
+  if (p.ratelimitHeaders) opts.push(`ratelimit_headers ${p.ratelimitHeaders};`);
   if (p.fallback) opts.push(`fallback ${p.fallback};`);
   if (p.system) {
     const s = p.system;

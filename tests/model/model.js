@@ -391,7 +391,8 @@ class Model {
   // Returns the decision:
   //   {outcome: 'passed'|'held'|'blocked'|'forward'|'shadow', waitMs (held),
   //    resource, rule, kind, status, grpcStatus, headers (fallback's),
-  //    retryAfter (when the documents define it), passed: [resource names]}
+  //    retryAfter (when the documents define it), retryHeader (the reply
+  //    has a retry-after), passed: [resource names]}
   arrive(id, worker, req, tMs) {
     const now = EPOCH_MS + tMs;
     const request = { ...req, headers: requestHeaders(req) };
@@ -772,6 +773,8 @@ class Model {
     out.status = fallback?.status ?? (breaker ? 503 : 429);
     if (grpc) out.grpcStatus = fallback?.grpcStatus ?? (breaker ? 14 : 8);
     out.headers = fallback ? (fallback.headers ?? []) : [['x-sentinel-blocked', `${resource}/${kind}`]];
+    // `ratelimit_headers on`: blocks get retry-after unless the fallback sets it.
+    out.retryHeader = out.headers.some(([k]) => k === 'retry-after') || this.policy.ratelimitHeaders === 'on';
     return out;
   }
 
