@@ -1,6 +1,6 @@
 // diff.js: the differential test of main.wasm against the reference model.
 //
-//   node diff.js [--seed S] [--policies N] [--traffics M] [--mutate NAME] [--strict] [--check-self]
+//   node diff.js [--seed S] [--policies N] [--traffics M] [--mutate NAME] [--strict [NAME,...]] [--check-self]
 //
 // For each of N random policies (gen.js) it compiles the policy with $SENTC
 // and runs M random traffics through the real main.wasm in the bundled host
@@ -22,7 +22,7 @@
 // DEVIATIONS, reported to the lead), the model follows main.wasm, so the
 // rest stays tested, and the generator leaves out what the model cannot
 // follow (gen.js AVOIDED); --strict makes the model follow the documents
-// only and generates everything.
+// only and generates everything, --strict NAME,... does so for those only.
 //
 // --mutate NAME breaks the model on purpose (window-edge: a bucket is read
 // one ms too long; breaker-early: an open breaker half-opens one ms early)
@@ -56,7 +56,14 @@ function parseArgs(argv) {
     else if (a === '--traffics') o.traffics = Number(value());
     else if (a === '--mutate') o.mutate = value();
     else if (a === '--check-self') o.checkSelf = true;
-    else if (a === '--strict') { o.deviations = []; o.avoid = []; }
+    else if (a === '--strict') {
+      // all, or the names that follow (comma-separated)
+      const known = [...Object.keys(DEVIATIONS), ...gen.AVOIDED];
+      const names = i + 1 < argv.length && !argv[i + 1].startsWith('--') ? value().split(',') : known;
+      for (const n of names) if (!known.includes(n)) usage(`--strict: no known difference ${n} (${known.join(', ')})`);
+      o.deviations = o.deviations.filter((d) => !names.includes(d));
+      o.avoid = o.avoid.filter((d) => !names.includes(d));
+    }
     else usage(`unknown option ${a}`);
   }
   for (const k of ['seed', 'policies', 'traffics']) if (!Number.isInteger(o[k]) || o[k] < 0) usage(`--${k} takes a whole number`);
@@ -64,7 +71,7 @@ function parseArgs(argv) {
 }
 
 function usage(message) {
-  process.stderr.write(`diff.js: ${message}\nusage: node diff.js [--seed S] [--policies N] [--traffics M] [--mutate window-edge|breaker-early] [--strict] [--check-self]\n`);
+  process.stderr.write(`diff.js: ${message}\nusage: node diff.js [--seed S] [--policies N] [--traffics M] [--mutate window-edge|breaker-early] [--strict [NAME,...]] [--check-self]\n`);
   process.exit(2);
 }
 
@@ -420,7 +427,14 @@ function policyCandidates(p) {
     if (r.match) { const c = clone(); c.resources[i].match = null; out.push(c); }
     if (r.fallback) { const c = clone(); delete c.resources[i].fallback; out.push(c); }
   });
-  for (const k of ['mode', 'clientIp', 'fallback']) if (p[k]) { const c = clone(); delete c[k]; out.push(c); }
+  for (const k of ['mode', 'clientIp', 'fallback', 'ratelimitHeaders']) if (p[k]) { const c = clone(); delete c[k]; out.push(c); }
+  const text = JSON.stringify({ ...p, fallbacks: {} });
+  for (const name of Object.keys(p.fallbacks ?? {})) {
+    if (text.includes(`"${name}"`)) continue;                   // named by a rule, resource or the policy
+    const c = clone();
+    delete c.fallbacks[name];
+    out.push(c);
+  }
   if (p.scope === 'proxy') { const c = clone(); c.scope = 'worker'; out.push(c); }
   return out;
 }
@@ -475,12 +489,12 @@ function runAll(o, dir, totals, outcomes) {
   const compiled = [];
   for (let p = 0; p < o.policies; p++) {
     const policySeed = o.seed * 100_000 + p;
-    const policy = gen.genPolicy(policySeed, { avoid: o.avoid });
+    const policy = gen.genPolicy(policySeed, o);
     const module = compile(policy, dir);
     compiled.push({ policySeed, policy, module });
     for (let t = 0; t < o.traffics; t++) {
       const trafficSeed = policySeed * 1000 + t;
-      const traffic = gen.sharpen(policy, gen.genTraffic(policy, trafficSeed, { avoid: o.avoid }), trafficSeed, Model);
+      const traffic = gen.sharpen(policy, gen.genTraffic(policy, trafficSeed, o), trafficSeed, Model, o);
       const result = runCase(module, policy, traffic);
       totals.cases++;
       totals.requests += traffic.requests.length;
@@ -508,7 +522,7 @@ function selfCheck(o, compiled) {
     for (const { policySeed, policy, module } of compiled) {
       for (let t = 0; t < o.traffics && !caught; t++) {
         const seed = policySeed * 1000 + t;
-        const traffic = gen.sharpen(policy, gen.genTraffic(policy, seed, { avoid: o.avoid }), seed, Model);
+        const traffic = gen.sharpen(policy, gen.genTraffic(policy, seed, o), seed, Model, o);
         if (runCase(module, policy, traffic).diff) caught = `policy seed ${policySeed}, traffic ${t}`;
       }
       if (caught) break;

@@ -135,7 +135,15 @@ function hotspotRule(rng, scope) {
 //     the warm-up's window ahead and loses the current window's passes
 //     (docs/semantics.md: the slot is given back; the pass is not mentioned).
 //     Left out: aborts in traffic for policies with a warm-up throttle.
-const AVOIDED = ['proxy-probe-shares', 'warmup-held-end'];
+//   idle-worker-permits: in scope proxy a VM that held no permit for more
+//     than 5 s restamps itself when it takes one, but the other VMs keep
+//     their copy of the registry for up to 1 s (vmreg.c sentc_vmreg_live)
+//     and meanwhile take it for dead: its permits (system in flight,
+//     concurrency, hotspot concurrency, probes) do not count, and they
+//     over-admit (docs/semantics.md: one budget whatever the workers).  Left
+//     out: traffic longer than IDLE_SPAN_MS.
+const AVOIDED = ['proxy-probe-shares', 'warmup-held-end', 'idle-worker-permits'];
+const IDLE_SPAN_MS = 4500;
 
 function breakerRule(rng, scope, avoid) {
   const type = rng.pick(['error_ratio', 'error_count', 'slow_ratio']);
@@ -378,6 +386,7 @@ function genTraffic(policy, seed, options = {}) {
   const avoid = new Set(options.avoid ?? AVOIDED);
   const warmThrottle = policy.resources.some((r) => r.rules.some((x) => x.warmup !== undefined && x.throttle !== undefined));
   const aborts = !(warmThrottle && avoid.has('warmup-held-end'));
+  const span = avoid.has('idle-worker-permits') ? IDLE_SPAN_MS : Infinity;
   const rng = new Rng(seed);
   const workers = rng.chance(50) ? 1 : rng.between(2, 3);
   const scale = rng.pick([1, 1, 2, 5]);
@@ -386,6 +395,7 @@ function genTraffic(policy, seed, options = {}) {
   let at = 0;
   for (let i = 0; i < count; i++) {
     at += rng.pick(STEPS) * scale + (rng.chance(20) ? 1 : 0);
+    if (at >= span) break;
     const target = aim(rng, policy);
     const headers = target.headers;
     if (rng.chance(70)) headers.push(['x-user', rng.pick(USERS)]);
@@ -434,9 +444,11 @@ function edgesOf(policy, traffic, Model) {
 // Adds, at up to four of those instants t, copies of the request that set
 // it at t-1, t and t+1: one millisecond either side of where a window or an
 // open period ends is where an off-by-one shows.
-function sharpen(policy, traffic, seed, Model) {
+function sharpen(policy, traffic, seed, Model, options = {}) {
+  const avoid = new Set(options.avoid ?? AVOIDED);
+  const span = avoid.has('idle-worker-permits') ? IDLE_SPAN_MS - 1 : Infinity;
   const rng = new Rng(seed ^ 0x5bd1e995);
-  const edges = edgesOf(policy, traffic, Model).filter((e) => e.id !== undefined && e.at > 0);
+  const edges = edgesOf(policy, traffic, Model).filter((e) => e.id !== undefined && e.at > 0 && e.at < span);
   const extra = [];
   for (let k = 0; k < 4 && edges.length; k++) {
     const e = edges.splice(rng.int(edges.length), 1)[0];

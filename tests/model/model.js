@@ -300,6 +300,9 @@ const DEVIATIONS = {
   'stale-completions': 'a breaker\'s completions decide by its state when they arrive: a probe from an earlier '
     + 'half-open period decides the current one, a request admitted before the breaker last opened can open it '
     + 'again once closed (docs/semantics.md: completions of requests admitted before it opened decide nothing)',
+  'hotspot-retracked-permit': 'in scope worker a hotspot permit whose value was evicted and then tracked again '
+    + 'in the same slot goes back to the value (hotspot.c give_back compares the slot\'s hash only; '
+    + 'docs/semantics.md: a permit whose value was evicted meanwhile is dropped)',
   'warmup-cold-floor': 'warm-up refills above the warning line while the previous window\'s passes are below '
     + 'the whole part of N/C (sentinel-golang\'s integer division; docs/semantics.md: below N/C)',
 };
@@ -329,7 +332,7 @@ class Model {
     }
     // All mutable state: per rule and scope key ("proxy" or the worker), the
     // system's, the streams in flight.
-    this.state = { rules: {}, system: { passes: [], completions: [], inFlight: 0 }, streams: {} };
+    this.state = { rules: {}, system: { passes: [], completions: [], inFlight: 0 }, streams: {}, tracked: 0 };
     // Instants where a decision may change (a window or an open period
     // ends, a pace slot or a refill comes), with the request that set them:
     // gen.js sharpen() sends requests there.  Not part of the semantics.
@@ -677,14 +680,23 @@ class Model {
       st.slots[entry.slot] = entry;
     } else {
       // LRU: the value moves to the most recent end; a new value beyond
-      // capacity takes the least recently used one's place.
+      // capacity takes the least recently used one's place.  Each time a
+      // value starts being tracked is a new incarnation (its permits).
+      // Slots (for hotspot-retracked-permit): free ones in order, then the
+      // evicted value's.
+      if (!st.values.some((v) => v.value === entry.value)) {
+        entry.incarnation = ++this.state.tracked;
+        entry.slot = st.values.length < rule.capacity ? st.values.length : st.values[0].slot;
+      }
       st.values = st.values.filter((v) => v.value !== entry.value);
       if (st.values.length >= rule.capacity) st.values.shift();
       st.values.push(entry);
     }
-    if (rule.concurrency !== undefined) ctx.effects.push({ rule, type: 'hotspot', value: entry.value, slot: entry.slot });
+    if (rule.concurrency !== undefined) {
+      ctx.effects.push({ rule, type: 'hotspot', value: entry.value, slot: entry.slot, incarnation: entry.incarnation });
+    }
     if (verdict.intervalUs !== undefined) {
-      ctx.effects.push({ rule, type: 'hotpace', value: entry.value, slot: entry.slot, slotUs: entry.latestUs,
+      ctx.effects.push({ rule, type: 'hotpace', value: entry.value, slot: entry.slot, incarnation: entry.incarnation, slotUs: entry.latestUs,
         waitUs: verdict.waitUs, intervalUs: verdict.intervalUs });
     }
   }
@@ -861,10 +873,12 @@ class Model {
     delete this.state.streams[s.id];
   }
 
-  // The tracked state of an effect's hotspot value, or null when it is gone.
+  // The tracked state of an effect's hotspot value, or null when it was
+  // forgotten since (evicted, even if tracked again later).
   trackedEntry(rule, st, e) {
     if (rule.scope === 'proxy') return st.slots[e.slot]?.value === e.value ? st.slots[e.slot] : null;
-    return st.values.find((x) => x.value === e.value) ?? null;
+    const same = this.deviations.has('hotspot-retracked-permit') ? (x) => x.slot === e.slot : (x) => x.incarnation === e.incarnation;
+    return st.values.find((x) => x.value === e.value && same(x)) ?? null;
   }
 }
 
