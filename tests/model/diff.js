@@ -198,24 +198,24 @@ function modelDecision(m, grpc) {
   return d;
 }
 
-function decisionText(d, { withRetry = true } = {}) {
+function decisionText(d) {
   const parts = [d.outcome];
-  if (d.waitMs !== undefined) parts.push(`until +${d.waitMs}ms`);
   if (d.status !== undefined) parts.push(`status ${d.status}`);
   if (d.grpcStatus !== undefined) parts.push(`grpc-status ${d.grpcStatus}`);
   if (d.tag !== undefined) parts.push(d.tag);
-  if (withRetry && d.retryAfter !== undefined) parts.push(`retry-after ${d.retryAfter}`);
+  if (d.retryAfter !== undefined) parts.push(`retry-after ${d.retryAfter}`);
   if (d.blocked.length) parts.push(`counted blocked ${d.blocked.join(' ')}`);
   if (d.passed.length) parts.push(`counted passed ${d.passed.join(' ')}`);
   return parts.join(', ');
 }
 
-// Runs one traffic; returns {log: [lines], diff: null | {at, index, host, model}, stats}.
+// Runs one traffic; returns {diff: null | {at, index, host, model} (the
+// first difference), decisions: per request [main.wasm's, the model's] in
+// words, stats: decisions by kind}.
 function runCase(module, policy, traffic) {
   const queue = new Queue();
   const tickAt = new Map();
   let now = 0;
-  const log = [];
   const stats = {};
   let diff = null;
   const streams = [];                 // per request: the host stream
@@ -286,7 +286,9 @@ function runCase(module, policy, traffic) {
   function released(i) {
     const due = held.get(i);
     held.delete(i);
-    decisions[i] = decisions[i].map((t) => t.replace(/^held/, `held until +${now - traffic.requests[i].at}ms`));
+    const sent = traffic.requests[i].at;
+    decisions[i] = [decisions[i][0].replace(/^held/, `held until +${now - sent}ms`),
+      decisions[i][1].replace(/^held/, `held until +${due - sent}ms`)];
     if (due !== now) {
       differ(i, `held, released at ${now}ms (after ${now - traffic.requests[i].at}ms)`,
         `held, released at ${due}ms (after ${due - traffic.requests[i].at}ms)`);
@@ -316,11 +318,21 @@ function runCase(module, policy, traffic) {
   // The model releases a held stream before the host does: a difference.
   function checkLate(t) {
     for (const [i, due] of held) {
-      if (due < t) differ(i, `still held at ${t}ms`, `held, released at ${due}ms (after ${due - traffic.requests[i].at}ms)`);
+      if (due < t) differ(i, t === Infinity ? 'still held at the end' : `still held at ${t}ms`, `held, released at ${due}ms (after ${due - traffic.requests[i].at}ms)`);
     }
   }
 
+  // A restart: the VM is replaced; its streams end as `killed`.
+  function restart(worker) {
+    tickAt.delete(host.vms[worker]);
+    host.recreateVm(worker);
+    stats.restart = (stats.restart ?? 0) + 1;
+    for (const i of [...held.keys()]) if (traffic.requests[i].worker === worker) held.delete(i);
+    model.restart(worker);
+  }
+
   traffic.requests.forEach((r, i) => queue.push(r.at, () => arrive(i)));
+  for (const r of traffic.restarts ?? []) queue.push(r.at, () => restart(r.worker));
   setTime(0);
   let last = 0;
   while (!diff) {
@@ -364,8 +376,8 @@ function failing(module, policy, traffic) {
 // ones left, as long as the case still differs.
 function shrinkTraffic(module, policy, traffic) {
   let t = traffic;
-  const tryWith = (requests, workers = t.workers) => {
-    const candidate = { workers, requests };
+  const tryWith = (requests, workers = t.workers, restarts = t.restarts) => {
+    const candidate = { workers, requests, restarts };
     if (failing(module, policy, candidate)) { t = candidate; return true; }
     return false;
   };
@@ -374,7 +386,8 @@ function shrinkTraffic(module, policy, traffic) {
       if (!tryWith([...t.requests.slice(0, i), ...t.requests.slice(i + chunk)])) i += chunk;
     }
   }
-  if (t.workers > 1) tryWith(t.requests.map((r) => ({ ...r, worker: 0 })), 1);
+  for (let k = (t.restarts ?? []).length - 1; k >= 0; k--) tryWith(t.requests, t.workers, t.restarts.filter((_, j) => j !== k));
+  if (t.workers > 1) tryWith(t.requests.map((r) => ({ ...r, worker: 0 })), 1, (t.restarts ?? []).map((r) => ({ ...r, worker: 0 })));
   for (let i = 0; i < t.requests.length; i++) {
     const r = t.requests[i];
     const simpler = [
@@ -481,7 +494,7 @@ function report(ctx, policy, traffic, result) {
 // What a full run must have seen (--check-self), or it proves little.
 const COVERAGE = ['passed', 'held', 'blocked flow', 'blocked concurrency', 'blocked hotspot', 'blocked breaker',
   'blocked system.qps', 'blocked system.concurrency', 'blocked system.adaptive', 'blocked system.avg_rt',
-  'forward', 'shadow', 'retry-after flow', 'retry-after breaker'];
+  'forward', 'shadow', 'retry-after flow', 'retry-after breaker', 'restart'];
 
 // Runs every case; on the first difference shrinks and reports it.  Returns
 // the compiled policies (for the self-check) or null after a difference.

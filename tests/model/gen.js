@@ -120,6 +120,10 @@ function hotspotRule(rng, scope) {
   return rule;
 }
 
+function hasWarmThrottle(policy) {
+  return policy.resources.some((r) => r.rules.some((x) => x.warmup !== undefined && x.throttle !== undefined));
+}
+
 // Disagreements between main.wasm and the documents that the model cannot
 // follow (it would have to model the runtime's insides), reported to the
 // lead: policies that would show them are not generated unless diff.js runs
@@ -129,12 +133,14 @@ function hotspotRule(rng, scope) {
 //     probe still out on another worker is counted in every later half-open
 //     period, so fewer than `probes` probes pass (docs/semantics.md: exactly
 //     `probes` across all workers).  Left out: probes above 1 in scope proxy.
-//   warmup-held-end: a stream that ends while a warm-up throttle holds it
-//     keeps its pace slot (flow.c untake skips warm-up rules), and its pass
-//     is taken back at its slot's time, not when it was counted, which moves
-//     the warm-up's window ahead and loses the current window's passes
-//     (docs/semantics.md: the slot is given back; the pass is not mentioned).
-//     Left out: aborts in traffic for policies with a warm-up throttle.
+//   warmup-slot-kept: a warm-up throttle never gives a pace slot back
+//     (flow.c untake skips warm-up rules): not when a held stream ends, nor
+//     when a later rule's re-check undoes the commit (an `of` rule that now
+//     sees this request's own pass), and it takes the pass back at the
+//     slot's time, not when it was counted, which moves the warm-up's window
+//     ahead and loses the current window's passes (docs/semantics.md: the
+//     slot is given back; a blocked request leaves nothing behind).  Left
+//     out: aborts in traffic, and `of`, for policies with a warm-up throttle.
 //   idle-worker-permits: in scope proxy a VM that held no permit for more
 //     than 5 s restamps itself when it takes one, but the other VMs keep
 //     their copy of the registry for up to 1 s (vmreg.c sentc_vmreg_live)
@@ -142,7 +148,7 @@ function hotspotRule(rng, scope) {
 //     concurrency, hotspot concurrency, probes) do not count, and they
 //     over-admit (docs/semantics.md: one budget whatever the workers).  Left
 //     out: traffic longer than IDLE_SPAN_MS.
-const AVOIDED = ['proxy-probe-shares', 'warmup-held-end', 'idle-worker-permits'];
+const AVOIDED = ['proxy-probe-shares', 'warmup-slot-kept', 'idle-worker-permits'];
 const IDLE_SPAN_MS = 4500;
 
 function breakerRule(rng, scope, avoid) {
@@ -172,13 +178,15 @@ function match(rng) {
   return m;
 }
 
-function fallbacks(rng) {
+// Named fallbacks: a custom reply, and a forward (every third policy, so
+// that a run of a dozen has several).
+function fallbacks(rng, seed) {
   const out = {};
   if (rng.chance(60)) {
     out.busy = { status: rng.pick([429, 503, 418]), headers: [['x-k', '${resource}/${kind}'], ['retry-after', '${retry_after}']] };
     if (rng.chance(50)) out.busy.grpcStatus = rng.pick([3, 8, 14]);
   }
-  if (rng.chance(35)) out.degrade = { forward: true, headers: [['x-fwd', '${resource}/${kind}']] };
+  if (seed % 3 === 0 || rng.chance(25)) out.degrade = { forward: true, headers: [['x-fwd', '${resource}/${kind}']] };
   return out;
 }
 
@@ -187,16 +195,17 @@ function fallbacks(rng) {
 function genPolicy(seed, options = {}) {
   const avoid = new Set(options.avoid ?? AVOIDED);
   const rng = new Rng(seed);
-  const policy = { name: `m${seed}`, scope: rng.pick(['proxy', 'worker']), resources: [] };
+  const variant = seed % 5;                      // for the system block, below
+  const policy = { name: `m${seed}`, scope: variant === 0 && rng.chance(60) ? 'worker' : rng.pick(['proxy', 'worker']), resources: [] };
   if (rng.chance(10)) policy.mode = 'shadow';
   if (rng.chance(20)) policy.clientIp = rng.pick(['peer', 'xff 0', 'xff 1', 'xff 2']);
   if (rng.chance(30)) policy.ratelimitHeaders = 'on';
-  policy.fallbacks = fallbacks(rng);
+  policy.fallbacks = fallbacks(rng, seed);
   const fbNames = Object.keys(policy.fallbacks);
   if (fbNames.length && rng.chance(25)) policy.fallback = rng.pick(fbNames);
-  // One policy in five has no system block, the others cycle through its
-  // checks (so that a run of a dozen policies has each), with others mixed in.
-  const variant = seed % 5;
+  // One policy in five has no system block (and is more often per worker,
+  // where traffic may restart workers), the others cycle through its checks
+  // (so that a run of a dozen policies has each), with others mixed in.
   if (variant > 0) {
     const sys = {};
     if (variant === 1 || rng.chance(25)) sys.qps = rng.between(3, 25);
@@ -224,6 +233,10 @@ function genPolicy(seed, options = {}) {
     if (rng.chance(20)) resource.fallback = fbNames.length && rng.chance(50) ? rng.pick(fbNames)
       : { status: 503, headers: [['x-k', '${resource}/${kind}']] };
     policy.resources.push(resource);
+  }
+  if (seed % 3 === 0) rng.pick(policy.resources).fallback = 'degrade';
+  if (avoid.has('warmup-slot-kept') && hasWarmThrottle(policy)) {
+    for (const r of policy.resources) for (const rule of r.rules) delete rule.of;
   }
   return policy;
 }
@@ -384,8 +397,8 @@ const LATENCIES = [0, 1, 10, 19, 20, 21, 29, 30, 31, 49, 50, 51, 79, 80, 81, 99,
 // genPolicy.
 function genTraffic(policy, seed, options = {}) {
   const avoid = new Set(options.avoid ?? AVOIDED);
-  const warmThrottle = policy.resources.some((r) => r.rules.some((x) => x.warmup !== undefined && x.throttle !== undefined));
-  const aborts = !(warmThrottle && avoid.has('warmup-held-end'));
+  const warmThrottle = hasWarmThrottle(policy);
+  const aborts = !(warmThrottle && avoid.has('warmup-slot-kept'));
   const span = avoid.has('idle-worker-permits') ? IDLE_SPAN_MS : Infinity;
   const rng = new Rng(seed);
   const workers = rng.chance(50) ? 1 : rng.between(2, 3);
@@ -415,7 +428,14 @@ function genTraffic(policy, seed, options = {}) {
       peer: rng.pick(PEERS), reply, abort: rng.chance(10) && aborts ? rng.pick([0, 1, 30, 100, 400]) : null,
     });
   }
-  return { workers, requests };
+  // Restarts (a worker's VM crashes and is replaced) where every state is
+  // per worker: the model then knows exactly what is lost.
+  const restarts = [];
+  const perWorker = !policy.system && policy.resources.every((r) => r.rules.every((x) => (x.scope ?? policy.scope) === 'worker'));
+  if (perWorker && rng.chance(30)) {
+    for (let k = rng.between(1, 2); k > 0; k--) restarts.push({ at: rng.int(at + 1), worker: rng.int(workers) });
+  }
+  return { workers, requests, restarts };
 }
 
 // ---- sharpening: requests where decisions change -----------------------------------
@@ -434,6 +454,7 @@ function edgesOf(policy, traffic, Model) {
     push(up + r.reply.latency, () => model.respond(i, r.reply, up + r.reply.latency));
     if (r.abort !== null) push(r.at + r.abort, () => model.abort(i, r.at + r.abort));
   }));
+  for (const r of traffic.restarts ?? []) push(r.at, () => model.restart(r.worker));
   while (events.length) {
     events.sort((a, b) => a.at - b.at || a.seq - b.seq);
     events.shift().run();
@@ -458,7 +479,7 @@ function sharpen(policy, traffic, seed, Model, options = {}) {
     }
   }
   const requests = [...traffic.requests, ...extra].sort((a, b) => a.at - b.at);
-  return { workers: traffic.workers, requests };
+  return { workers: traffic.workers, requests, restarts: traffic.restarts };
 }
 
 // ---- rendering a traffic as docs/traffic.md writes it ------------------------------
@@ -480,7 +501,8 @@ function renderRequest(r) {
 }
 
 function renderTraffic(t) {
-  return `workers ${t.workers}\n${t.requests.map(renderRequest).join('\n')}\n`;
+  const restarts = (t.restarts ?? []).map((r) => `${ms(r.at)} restart worker ${r.worker}\n`).join('');
+  return `workers ${t.workers}\n${t.requests.map(renderRequest).join('\n')}\n${restarts}`;
 }
 
 module.exports = { AVOIDED, Rng, genPolicy, genTraffic, sharpen, renderPolicy, renderTraffic, renderRequest };

@@ -303,6 +303,9 @@ const DEVIATIONS = {
   'hotspot-retracked-permit': 'in scope worker a hotspot permit whose value was evicted and then tracked again '
     + 'in the same slot goes back to the value (hotspot.c give_back compares the slot\'s hash only; '
     + 'docs/semantics.md: a permit whose value was evicted meanwhile is dropped)',
+  'hotspot-item-giveback': 'a stream held by a hotspot throttle that ends while held gives its slot back with the '
+    + 'rule\'s interval even when its value is an item with a rate of its own (hotspot.c give_back; '
+    + 'docs/semantics.md: it gives its pace slot back)',
   'warmup-cold-floor': 'warm-up refills above the warning line while the previous window\'s passes are below '
     + 'the whole part of N/C (sentinel-golang\'s integer division; docs/semantics.md: below N/C)',
 };
@@ -832,7 +835,9 @@ class Model {
         if (e.type !== 'pace' && e.type !== 'hotpace') continue;
         const st = this.ruleState(e.rule, s.worker);
         const holder = e.type === 'pace' ? st : this.trackedEntry(e.rule, st, e);
-        if (holder && holder.latestUs === e.slotUs) holder.latestUs = e.slotUs - e.intervalUs;
+        const interval = e.type === 'hotpace' && this.deviations.has('hotspot-item-giveback')
+          ? Math.ceil((e.rule.windowMs * 1000) / e.rule.count) : e.intervalUs;
+        if (holder && holder.latestUs === e.slotUs) holder.latestUs = e.slotUs - interval;
       }
       for (const e of s.effects) {
         if (e.type === 'breaker' && e.probe) {
@@ -871,6 +876,14 @@ class Model {
     }
     if (s.system) this.state.system.inFlight--;
     delete this.state.streams[s.id];
+  }
+
+  // The worker's VM crashed and was replaced (docs/traffic.md "restart"):
+  // its own state starts afresh, its streams end without a callback
+  // (nothing of theirs is completed or given back: it was in that VM).
+  restart(worker) {
+    for (const key of Object.keys(this.state.rules)) if (key.endsWith(`/${worker}`)) delete this.state.rules[key];
+    for (const s of Object.values(this.state.streams)) if (s.worker === worker) delete this.state.streams[s.id];
   }
 
   // The tracked state of an effect's hotspot value, or null when it was
