@@ -306,6 +306,9 @@ const DEVIATIONS = {
   'hotspot-item-giveback': 'a stream held by a hotspot throttle that ends while held gives its slot back with the '
     + 'rule\'s interval even when its value is an item with a rate of its own (hotspot.c give_back; '
     + 'docs/semantics.md: it gives its pace slot back)',
+  'hotspot-undo-kept': 'when a later rule\'s re-check undoes a commit, a hotspot rule only gives its token, '
+    + 'permit or pace slot back: the value stays tracked (what it evicted stays evicted) and its refill time stays '
+    + 'moved (hotspot.c give_back; docs/semantics.md: everything the request committed is undone)',
   'warmup-cold-floor': 'warm-up refills above the warning line while the previous window\'s passes are below '
     + 'the whole part of N/C (sentinel-golang\'s integer division; docs/semantics.md: below N/C)',
 };
@@ -344,8 +347,10 @@ class Model {
 
   // ---- state --------------------------------------------------------------------
 
+  ruleKey(rule, worker) { return `${rule.resource}/${rule.label}/${rule.scope === 'worker' ? worker : 'proxy'}`; }
+
   ruleState(rule, worker) {
-    const key = `${rule.resource}/${rule.label}/${rule.scope === 'worker' ? worker : 'proxy'}`;
+    const key = this.ruleKey(rule, worker);
     const all = this.state.rules;
     if (!all[key]) {
       all[key] = {
@@ -415,8 +420,13 @@ class Model {
     const snapshot = structuredClone(this.state);
     const failed = this.commitAll(entered, ctx);
     if (failed) {
+      const after = this.state;
       this.state = snapshot;
-      return this.block(failed, { ...ctx, effects: [] });
+      if (this.deviations.has('hotspot-undo-kept')) this.undoHotspotsAsRuntime(after, ctx);
+      // In one process this happens only when an `of` rule sees the pass
+      // this very request just committed to its resource: no retry time is
+      // defined then (none would pass while each retry counts itself).
+      return this.block({ rule: failed.rule, verdict: { ...failed.verdict, retryMs: undefined } }, ctx);
     }
     const waitUs = Math.max(0, ...ctx.effects.filter((e) => e.waitUs).map((e) => e.waitUs));
     const releaseMs = Math.ceil((now * 1000 + waitUs) / 1000);   // held streams resume on a ms tick
@@ -602,7 +612,10 @@ class Model {
       tokens = Math.max(0, t - previous);
       filledAt = windowStart;
     }
-    const allowed = tokens < warning ? N : 1 / ((tokens - warning) * slope + 1 / N);
+    // Above the warning line the rate is rounded up to the next double, as
+    // sentinel-golang does (math.Nextafter; the runtime too, warmup.c):
+    // W*1000/allowed must not land a microsecond late when it is whole.
+    const allowed = tokens < warning ? N : nextUp(1 / ((tokens - warning) * slope + 1 / N));
     return { allowed, tokens, filledAt };
   }
 
@@ -697,6 +710,9 @@ class Model {
     }
     if (rule.concurrency !== undefined) {
       ctx.effects.push({ rule, type: 'hotspot', value: entry.value, slot: entry.slot, incarnation: entry.incarnation });
+    }
+    if (rule.concurrency === undefined && verdict.intervalUs === undefined) {
+      ctx.effects.push({ rule, type: 'hotrate', value: entry.value, slot: entry.slot, incarnation: entry.incarnation });
     }
     if (verdict.intervalUs !== undefined) {
       ctx.effects.push({ rule, type: 'hotpace', value: entry.value, slot: entry.slot, incarnation: entry.incarnation, slotUs: entry.latestUs,
@@ -835,9 +851,7 @@ class Model {
         if (e.type !== 'pace' && e.type !== 'hotpace') continue;
         const st = this.ruleState(e.rule, s.worker);
         const holder = e.type === 'pace' ? st : this.trackedEntry(e.rule, st, e);
-        const interval = e.type === 'hotpace' && this.deviations.has('hotspot-item-giveback')
-          ? Math.ceil((e.rule.windowMs * 1000) / e.rule.count) : e.intervalUs;
-        if (holder && holder.latestUs === e.slotUs) holder.latestUs = e.slotUs - interval;
+        if (holder && holder.latestUs === e.slotUs) holder.latestUs = e.slotUs - this.givebackInterval(e);
       }
       for (const e of s.effects) {
         if (e.type === 'breaker' && e.probe) {
@@ -862,6 +876,12 @@ class Model {
     if (s.system) this.state.system.completions.push({ t: at, rt });
   }
 
+  // The interval a pace slot is given back with: its own.
+  givebackInterval(e) {
+    if (e.type === 'hotpace' && this.deviations.has('hotspot-item-giveback')) return Math.ceil((e.rule.windowMs * 1000) / e.rule.count);
+    return e.intervalUs;
+  }
+
   // Permits are given back once.
   end(s) {
     for (const e of s.effects) {
@@ -876,6 +896,24 @@ class Model {
     }
     if (s.system) this.state.system.inFlight--;
     delete this.state.streams[s.id];
+  }
+
+  // hotspot-undo-kept: the hotspot rules this request committed keep their
+  // state as committed, less the token, permit or pace slot it took.
+  undoHotspotsAsRuntime(after, ctx) {
+    this.state.tracked = after.tracked;
+    const done = new Set();
+    for (const e of ctx.effects) {
+      if (!e.type.startsWith('hot')) continue;
+      const key = this.ruleKey(e.rule, ctx.worker);
+      if (!done.has(key)) this.state.rules[key] = structuredClone(after.rules[key]);
+      done.add(key);
+      const holder = this.trackedEntry(e.rule, this.ruleState(e.rule, ctx.worker), e);
+      if (!holder) continue;
+      if (e.type === 'hotrate') holder.tokens++;
+      if (e.type === 'hotspot') holder.inFlight--;
+      if (e.type === 'hotpace' && holder.latestUs === e.slotUs) holder.latestUs = e.slotUs - this.givebackInterval(e);
+    }
   }
 
   // The worker's VM crashed and was replaced (docs/traffic.md "restart"):
@@ -893,6 +931,14 @@ class Model {
     const same = this.deviations.has('hotspot-retracked-permit') ? (x) => x.slot === e.slot : (x) => x.incarnation === e.incarnation;
     return st.values.find((x) => x.value === e.value && same(x)) ?? null;
   }
+}
+
+// The next double above a positive finite x.
+function nextUp(x) {
+  const f = new Float64Array([x]);
+  const bits = new BigInt64Array(f.buffer);
+  bits[0] += 1n;
+  return f[0];
 }
 
 function inRanges(status, ranges) {
