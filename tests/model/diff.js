@@ -155,6 +155,16 @@ function counted(before, after) {
 
 const headerOf = (map, name) => map?.find(([k]) => k === name)?.[1];
 
+// The debug line the module may log for a block (see the task of
+// tests/model): "sentc: blocked RESOURCE/RULE kind=KIND status=S".
+const BLOCK_LOG = /^sentc: blocked (\S+) kind=(\S+) status=(\S+)/;
+let loggedBlocks = false;            // the module has been seen to write them
+
+function logText(line, withStatus) {
+  const m = BLOCK_LOG.exec(line);
+  return `${m[1]} kind=${m[2]}${withStatus ? ` status=${m[3]}` : ''}`;
+}
+
 // What the host did with a request, in the words of decisionText.
 function hostDecision(stream, delta) {
   const d = { passed: delta.passed, blocked: delta.blocked };
@@ -204,6 +214,7 @@ function decisionText(d) {
   if (d.grpcStatus !== undefined) parts.push(`grpc-status ${d.grpcStatus}`);
   if (d.tag !== undefined) parts.push(d.tag);
   if (d.retryAfter !== undefined) parts.push(`retry-after ${d.retryAfter}`);
+  if (d.log !== undefined) parts.push(`logged ${d.log}`);
   if (d.blocked.length) parts.push(`counted blocked ${d.blocked.join(' ')}`);
   if (d.passed.length) parts.push(`counted passed ${d.passed.join(' ')}`);
   return parts.join(', ');
@@ -222,9 +233,11 @@ function runCase(module, policy, traffic) {
   const held = new Map();             // request index -> model release (virtual ms), while the host holds it
   const decisions = [];               // per request: [host text, model text]
 
+  const blockLog = [];                // "sentc: blocked ..." lines of the current callback
   const host = new Host(module, {
     workers: traffic.workers,
-    logLevel: 3,
+    logLevel: 1,                      // debug: the module may say which rule blocked
+    onLog: (e) => { if (BLOCK_LOG.test(e.message)) blockLog.push(e.message); },
     hooks: {
       upstream: (s) => {
         const i = s.request.index;
@@ -256,6 +269,7 @@ function runCase(module, policy, traffic) {
   function arrive(i) {
     const r = traffic.requests[i];
     const before = counters(host);
+    blockLog.length = 0;
     let result;
     const stream = host.vms[r.worker].startHttpStream({
       method: r.method, path: r.path, authority: r.authority, headers: r.headers, grpc: r.grpc, peer: r.peer, index: i,
@@ -270,6 +284,14 @@ function runCase(module, policy, traffic) {
     }
     const md = modelDecision(result, r.grpc);
     if (md.retryAfter === undefined) delete hd.retryAfter;
+    // The module's debug line for a block, once it writes them: the same
+    // rule, kind and status as the model's (status only for local replies).
+    if (blockLog.length) loggedBlocks = true;
+    if (loggedBlocks) {
+      hd.log = blockLog.map((line) => logText(line, md.outcome === 'blocked')).join('; ') || 'none';
+      md.log = md.blocked.length ? logText(`sentc: blocked ${result.resource}/${result.rule} kind=${result.kind} status=${md.status}`,
+        md.outcome === 'blocked') : 'none';
+    }
     const key = md.outcome === 'blocked' ? `blocked ${result.kind}${result.kind === 'system' ? `.${result.rule}` : ''}` : md.outcome;
     stats[key] = (stats[key] ?? 0) + 1;
     if (md.retryAfter !== undefined) stats[`retry-after ${result.kind}`] = (stats[`retry-after ${result.kind}`] ?? 0) + 1;

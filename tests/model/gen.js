@@ -63,23 +63,14 @@ function windowMsOf(text) {
   return Number(m[1] || 1) * (m[2] === 's' ? 1000 : 1);
 }
 
-// A warm-up whose Guava figures are whole numbers (warning, max), so the
-// comparison never rests on rounding: warmup = P windows, C in {2, 3, 5}.
+// A warm-up: any count, a warm-up period of 1 to 4 windows (not always a
+// whole number of them), a cold factor from 1.5 to 5.
 function warmup(rng, rule) {
-  const count = rng.between(2, 12);
-  const win = rng.pick(['500ms', '1s', '200ms']);
+  const win = rng.pick(['500ms', 's', '200ms']);
   const windowMs = windowMsOf(`/${win}`);
-  for (let tries = 0; tries < 20; tries++) {
-    const P = rng.between(1, 4);
-    const C = rng.pick([2, 3, 5]);
-    const PN = P * count;
-    if ((PN % (C - 1)) === 0 && ((2 * PN) % (1 + C)) === 0) {
-      Object.assign(rule, { rate: `${count}/${win.replace(/^1s$/, 's')}`, warmup: `${P * windowMs}ms` });
-      if (C !== 3 || rng.chance(30)) rule.cold = C;
-      return;
-    }
-  }
-  Object.assign(rule, { rate: `4/${win.replace(/^1s$/, 's')}`, warmup: `${2 * windowMs}ms` });
+  rule.rate = `${rng.between(2, 12)}/${win}`;
+  rule.warmup = `${rng.chance(70) ? rng.between(1, 4) * windowMs : rng.between(windowMs / 2, 4 * windowMs)}ms`;
+  if (rng.chance(60)) rule.cold = rng.pick([1.5, 2, 2.5, 3, 4, 5]);
 }
 
 function flowRule(rng, names) {
@@ -160,7 +151,7 @@ function breakerRule(rng, scope, avoid) {
   if (rng.chance(30)) rule.buckets = rng.pick([1, 5, 10]);
   rule.open = rng.pick(['100ms', '300ms', '1s']);
   if (rng.chance(40)) rule.probes = scope === 'proxy' && avoid.has('proxy-probe-shares') ? 1 : rng.between(1, 3);
-  if (rng.chance(20)) rule.errors = [[500, 599], [429]];
+  if (rng.chance(20)) rule.errors = rng.chance(70) ? [[500, 599], [429]] : [[200], [500, 599]];
   if (rng.chance(15)) rule.grpcErrors = [5, 14];
   return rule;
 }

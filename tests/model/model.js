@@ -300,6 +300,9 @@ const DEVIATIONS = {
   'stale-completions': 'a breaker\'s completions decide by its state when they arrive: a probe from an earlier '
     + 'half-open period decides the current one, a request admitted before the breaker last opened can open it '
     + 'again once closed (docs/semantics.md: completions of requests admitted before it opened decide nothing)',
+  'grpc-status-only': 'when a response has a grpc-status, only grpc_errors decide, not the HTTP status '
+    + '(breaker.c sentc_breaker_is_error; docs/semantics.md: the HTTP status is in errors, or the grpc-status in '
+    + 'grpc_errors)',
   'hotspot-retracked-permit': 'in scope worker a hotspot permit whose value was evicted and then tracked again '
     + 'in the same slot goes back to the value (hotspot.c give_back compares the slot\'s hash only; '
     + 'docs/semantics.md: a permit whose value was evicted meanwhile is dropped)',
@@ -834,6 +837,7 @@ class Model {
     const grpcStatus = s.grpc && (reply.trailersOnly || reply.status === 200) ? reply.grpcStatus ?? 0 : null;
     this.complete(s, at, (rule) => {
       if (s.grpc && grpcStatus === null && !(this.deviations.has('grpc-non-200') && reply.status !== 200)) return true;
+      if (grpcStatus !== null && this.deviations.has('grpc-status-only')) return rule.grpcErrors.includes(grpcStatus);
       return inRanges(reply.status, rule.errors) || (grpcStatus !== null && rule.grpcErrors.includes(grpcStatus));
     });
     this.end(s);
@@ -891,7 +895,9 @@ class Model {
         // scope proxy: back to the slot, whoever holds it now; scope
         // worker: dropped when the value was evicted meanwhile
         const holder = e.rule.scope === 'proxy' ? st.slots[e.slot] : this.trackedEntry(e.rule, st, e);
-        if (holder) holder.inFlight--;
+        // (with hotspot-retracked-permit, stale permits come back to a value
+        // that never had them: the runtime stops at 0)
+        if (holder && !(holder.inFlight === 0 && this.deviations.has('hotspot-retracked-permit'))) holder.inFlight--;
       }
     }
     if (s.system) this.state.system.inFlight--;
