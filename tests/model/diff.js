@@ -10,8 +10,10 @@
 // and by which resource, kind and rule, with which status, grpc-status and
 // retry-after.  The host side is read from what Envoy would see: the local
 // reply, the request's headers upstream (forward, shadow), the stream's
-// release from its pause, and the module's counters
-// (sentc.<resource>.passed, sentc.<resource>.blocked.<rule>).
+// release from its pause, the module's counters (sentc.<resource>.passed,
+// sentc.<resource>.blocked.<rule>) and, once the module writes them, its
+// debug lines "sentc: blocked RESOURCE/RULE kind=KIND status=S".  Traffic
+// may restart workers (policies whose state is all per worker).
 //
 // On the first difference the traffic is shrunk (and then the policy, a
 // recompile per try) to a small case that still differs, and printed with
@@ -38,7 +40,7 @@ const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
 const { Host, EPOCH_NS } = require('../../host/proxywasm.js');
-const { Model, DEVIATIONS } = require('./model.js');
+const { Model, DEVIATIONS, normalizePath } = require('./model.js');
 const gen = require('./gen.js');
 
 // ---- options ------------------------------------------------------------------------
@@ -413,7 +415,7 @@ function shrinkTraffic(module, policy, traffic) {
   for (let i = 0; i < t.requests.length; i++) {
     const r = t.requests[i];
     const simpler = [
-      { abort: null }, { headers: [] }, { authority: 'localhost' }, { method: 'GET' }, { peer: '10.0.0.1:40000' },
+      { path: '/' }, { path: normalizePath(r.path) ?? r.path }, { abort: null }, { headers: [] }, { authority: 'localhost' }, { method: 'GET' }, { peer: '10.0.0.1:40000' },
       { reply: { ...r.reply, latency: 10 } }, { reply: { status: 200, grpcStatus: r.grpc ? 0 : null, trailersOnly: false, latency: r.reply.latency } },
     ];
     for (const change of simpler) {
