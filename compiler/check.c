@@ -12,14 +12,26 @@
 #include "check.h"
 #include "check_ctx.h"
 #include "check_match.h"
+#include "check_values.h"
 #include "diag.h"
 #include "kind.h"
 #include "schema.h"
 #include "source.h"
+#include "statesize.h"
 
 static void check_resource_match(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
   check_match(c->arena, s, &c->resource->match);
+}
+
+static void check_resource_mode(void *ctx, const struct stmt *s) {
+  struct checker *c = ctx;
+  if (c->resource->mode_given) {
+    diag_error(s->loc, "'mode' is given twice in a resource");
+    return;
+  }
+  if (mode_word(s, "mode shadow;", &c->resource->mode) == 0)
+    c->resource->mode_given = 1;
 }
 
 /* A resource: its match, a rule of each kind the registry lists, its
@@ -30,6 +42,7 @@ static const struct schema_rule resource_rules[] = {
   SENTC_RULE_KINDS(KIND_ROW)
 #undef KIND_ROW
   {"fallback", check_resource_fallback},
+  {"mode", check_resource_mode},
   {NULL, NULL},
 };
 const struct schema_block resource_block = {"a resource", resource_rules};
@@ -116,6 +129,8 @@ struct ir_policy *check_policy(struct stmt *file_stmts, int file, struct arena *
     c.policy->name = (struct ir_string){name, strlen(name)};
   }
   check_resolve(&c);
+  if (diag_errors() == 0)
+    state_check_budget(c.policy);
   if (diag_errors() == 0)
     check_warn(&c);
   return c.policy;

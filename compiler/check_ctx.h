@@ -85,6 +85,8 @@ void *rule_begin(struct checker *c, enum sentc_kind kind, const struct stmt *s);
 void rule_end(struct checker *c);
 /* The rule being checked, as its kind's struct. */
 void *rule_current(struct checker *c);
+void check_rule_name(void *ctx, const struct stmt *s);
+void check_rule_mode(void *ctx, const struct stmt *s);
 void check_rule_scope(void *ctx, const struct stmt *s);
 void check_rule_fallback(void *ctx, const struct stmt *s);
 /* The largest bucket count up to k that divides the window (a window of

@@ -7,10 +7,14 @@
  * Once the block is read, the header predicates are checked against each
  * other: a match that can never hold is an error, not a silent dead rule.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "check_match.h"
+#include "check_values.h"
 #include "diag.h"
 #include "schema.h"
+#include "util.h"
 #include "../runtime/tables.h"
 
 #define MAX_PATH_LEN 4096
@@ -165,9 +169,11 @@ static int valid_path(const struct value *v) {
   return 1;
 }
 
-/* Each segment of a template is literal, "{name}", or a last "**". */
-static int valid_template(const struct value *v) {
-  const char *t = v->text, *end = t + v->text_len;
+/* Each segment of a template is literal, "{name}", or a last "**": what is
+ * wrong with text[0, len) as a template (0 when nothing): 1 for a "**"
+ * before the end, 2 for a segment that is none of the three. */
+static int template_error(const char *t, size_t len) {
+  const char *end = t + len;
   while (t < end) {
     const char *seg = ++t;              /* after the '/' */
     while (t < end && *t != '/')
@@ -177,18 +183,57 @@ static int valid_template(const struct value *v) {
     if (n == 2 && seg[0] == '*' && seg[1] == '*') {
       if (t == end)
         continue;
-      diag_error(v->loc, "'**' may only be the last segment of a template");
-      diag_hint("use {name} for one segment in the middle of a path");
-      return 0;
+      return 1;
     }
     if (braced ? n == 2 || memchr(seg + 1, '{', n - 2) || memchr(seg + 1, '}', n - 2)
-               : memchr(seg, '{', n) || memchr(seg, '}', n) || memchr(seg, '*', n)) {
-      diag_error(v->loc, "a template segment is literal text, {name} or a last '**'");
-      diag_hint("{name} stands for one whole segment, as in \"/users/{id}/orders/**\"");
-      return 0;
-    }
+               : memchr(seg, '{', n) || memchr(seg, '}', n) || memchr(seg, '*', n))
+      return 2;
   }
-  return 1;
+  return 0;
+}
+
+static int valid_template(const struct value *v) {
+  int error = template_error(v->text, v->text_len);
+  if (error == 1) {
+    diag_error(v->loc, "'**' may only be the last segment of a template");
+    diag_hint("use {name} for one segment in the middle of a path");
+  } else if (error == 2) {
+    diag_error(v->loc, "a template segment is literal text, {name} or a last '**'");
+    diag_hint("{name} stands for one whole segment, as in \"/users/{id}/orders/**\"");
+  }
+  return error == 0;
+}
+
+/* Does a path given as exact or prefix hold a template segment ("{id}" or
+ * "**")?  It is matched literally, which is rarely what was meant. */
+static int looks_like_template(const struct value *v) {
+  const char *t = v->text, *end = t + v->text_len;
+  while (t < end) {
+    const char *seg = ++t;
+    while (t < end && *t != '/')
+      t++;
+    size_t n = (size_t)(t - seg);
+    if ((n == 2 && seg[0] == '*' && seg[1] == '*') ||
+        (n >= 3 && seg[0] == '{' && seg[n - 1] == '}' && !memchr(seg + 1, '{', n - 2) &&
+         !memchr(seg + 1, '}', n - 2)))
+      return 1;
+  }
+  return 0;
+}
+
+static void warn_literal_template(enum sentc_path_kind kind, const struct value *v) {
+  diag_warning(v->loc, "this %s path is matched literally: {name} and '**' stand for segments "
+               "only in a path template", kind == SENTC_PATH_EXACT ? "exact" : "prefix");
+  /* As a template: a prefix takes any rest of the path (a last "**"). */
+  size_t len = v->text_len;
+  int ends_rest = len >= 3 && memcmp(v->text + len - 3, "/**", 3) == 0;
+  const char *tail = kind == SENTC_PATH_EXACT || ends_rest ? ""
+                     : v->text[len - 1] == '/' ? "**" : "/**";
+  char *as_template = xmalloc(len + 4);
+  snprintf(as_template, len + 4, "%s%s", v->text, tail);
+  if (template_error(as_template, strlen(as_template)) == 0)
+    diag_hint("to match any segment there, write: path template \"%s\"", as_template);
+  free(as_template);
 }
 
 static void add_path(struct match_ctx *c, enum sentc_path_kind kind, int grpc, const char *text,
@@ -214,6 +259,8 @@ static void check_path(void *ctx, const struct stmt *s) {
   if (!arg_need(s, v, V_STRING, "path prefix \"/api/\";") || !valid_path(v) ||
       (kind == SENTC_PATH_TEMPLATE && !valid_template(v)) || !args_done(s, v->next))
     return;
+  if (kind != SENTC_PATH_TEMPLATE && looks_like_template(v))
+    warn_literal_template(kind, v);
   add_path(ctx, kind, 0, v->text, v->text_len, v->loc);
 }
 
@@ -251,10 +298,8 @@ static void check_header(void *ctx, const struct stmt *s) {
   if (!stmt_no_block(s) || args_bad(s) || !arg_need(s, s->args, V_STRING, example))
     return;
   const struct value *name = s->args, *v = name->next;
-  if (name->text_len == 0 || memchr(name->text, 0, name->text_len)) {
-    diag_error(name->loc, "a header name cannot be empty or hold a NUL byte");
+  if (!valid_header_name(name, 1))
     return;
-  }
   int k = leading_word(&v, header_ops, "header test",
                        "a header test is a value, prefix \"v\", present or absent");
   if (k < 0)
@@ -265,6 +310,10 @@ static void check_header(void *ctx, const struct stmt *s) {
       !args_done(s, has_value ? v->next : v))
     return;
   struct ir_match *m = c->match;
+  if (m->n_headers >= MAX_MATCH_HEADERS) {
+    diag_error(s->loc, "a match has at most %d header statements", MAX_MATCH_HEADERS);
+    return;
+  }
   struct ir_header *h = arena_push(c->arena, &m->headers, &m->n_headers, &c->headers_cap,
                                    sizeof *h);
   char *lower = arena_strndup(c->arena, name->text, name->text_len);
@@ -313,7 +362,8 @@ static int starts_with(struct ir_string s, struct ir_string prefix) {
   return s.len >= prefix.len && memcmp(s.text, prefix.text, prefix.len) == 0;
 }
 
-/* Can a header value satisfy both a and b (same name)?  Not if one asks
+/* Can a header value satisfy both a and b (same name)?  (Every pair is
+ * compared: MAX_MATCH_HEADERS keeps that cheap.)  Not if one asks
  * for absence and the other for a value, or two values disagree. */
 static const char *conflict(const struct ir_header *a, const struct ir_header *b) {
   int a_absent = a->op == SENTC_HEADER_ABSENT, b_absent = b->op == SENTC_HEADER_ABSENT;

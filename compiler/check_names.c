@@ -10,6 +10,7 @@
 #include "check_ctx.h"
 #include "check_values.h"
 #include "diag.h"
+#include "util.h"
 
 static uint64_t hash_bytes(const char *text, size_t len) {
   uint64_t h = 1469598103934665603ull;            /* FNV-1a */
@@ -62,8 +63,8 @@ void ref_add(struct checker *c, enum ref_kind kind, enum ref_owner owner, size_t
 }
 
 int valid_name(const struct value *v) {
-  if (v->text_len == 0 || v->text_len > MAX_NAME_LEN) {
-    diag_error(v->loc, "a name must have 1 to %d characters", MAX_NAME_LEN);
+  if (v->text_len == 0 || v->text_len > SENTC_MAX_NAME_LEN) {
+    diag_error(v->loc, "a name must have 1 to %d characters", SENTC_MAX_NAME_LEN);
     return 0;
   }
   for (size_t i = 0; i < v->text_len; i++) {
@@ -73,6 +74,11 @@ int valid_name(const struct value *v) {
       diag_hint("names appear in metric names and response headers");
       return 0;
     }
+  }
+  if (!utf8_valid(v->text, v->text_len)) {
+    diag_error(v->loc, "a name must be UTF-8 text");
+    diag_hint("names appear in metric names and response headers");
+    return 0;
   }
   return 1;
 }

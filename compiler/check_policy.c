@@ -16,18 +16,18 @@ static void check_scope(void *ctx, const struct stmt *s) {
 
 static void check_mode(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
-  static const char *const words[] = {"enforce", "shadow", NULL};
-  int i = single_word(s, words, "mode shadow;");
-  if (i >= 0)
-    c->policy->mode = i == 0 ? SENTC_ENFORCE : SENTC_SHADOW;
+  mode_word(s, "mode shadow;", &c->policy->mode);
 }
 
+/* `ratelimit_headers off|on|draft|envoy;`: on is the IETF draft's fields. */
 static void check_ratelimit_headers(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
-  static const char *const words[] = {"off", "on", NULL};
+  static const char *const words[] = {"off", "on", "draft", "envoy", NULL};
+  static const enum sentc_ratelimit_headers flavours[] = {
+    SENTC_RATELIMIT_OFF, SENTC_RATELIMIT_DRAFT, SENTC_RATELIMIT_DRAFT, SENTC_RATELIMIT_ENVOY};
   int i = single_word(s, words, "ratelimit_headers on;");
   if (i >= 0)
-    c->policy->ratelimit_headers = i;
+    c->policy->ratelimit_headers = flavours[i];
 }
 
 static void check_on_error(void *ctx, const struct stmt *s) {
@@ -71,21 +71,21 @@ static void check_qps(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
   const struct value *v = single_arg(s, V_INT, "qps 5000;");
   if (v)
-    value_uint(s, v, 1, MAX_RATE_COUNT, "qps 5000;", &c->policy->system.qps);
+    value_uint(s, v, 1, SENTC_MAX_RATE_COUNT, "qps 5000;", &c->policy->system.qps);
 }
 
 static void check_system_concurrency(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
   const struct value *v = single_arg(s, V_INT, "concurrency 800;");
   if (v)
-    value_uint(s, v, 1, MAX_CONCURRENCY, "concurrency 800;", &c->policy->system.concurrency);
+    value_uint(s, v, 1, SENTC_MAX_CONCURRENCY, "concurrency 800;", &c->policy->system.concurrency);
 }
 
 static void check_avg_rt(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
   const struct value *v = single_arg(s, V_DURATION, "avg_rt 300ms;");
   if (v)
-    value_duration(s, v, 1, MAX_RT_MS, "avg_rt 300ms;", &c->policy->system.avg_rt_ms);
+    value_duration(s, v, 1, SENTC_MAX_RT_MS, "avg_rt 300ms;", &c->policy->system.avg_rt_ms);
 }
 
 static void check_adaptive(void *ctx, const struct stmt *s) {

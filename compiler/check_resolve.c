@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "check_ctx.h"
+#include "check_values.h"
 #include "diag.h"
 #include "kind.h"
 
@@ -60,10 +61,13 @@ static void resolve_refs(struct checker *c) {
   }
 }
 
-/* Scope and fallback of one rule of resource r. */
+/* Scope, mode and fallback of one rule of resource r. */
 static void settle_rule(struct ir_policy *p, const struct ir_resource *r, struct ir_rule *rule) {
   if (!rule->scope_given)
     rule->scope = p->scope;
+  if (!rule->mode_given)
+    rule->mode = r->mode_given ? r->mode : p->mode;
+  rule->resource = (size_t)(r - p->resources);
   if (rule->fallback == FALLBACK_INHERIT)
     rule->fallback = r->fallback >= 0 ? r->fallback : p->fallback;
   if (rule->fallback >= 0)
@@ -92,12 +96,54 @@ static void tcp_kinds_only(const struct ir_policy *p, const struct ir_resource *
   }
 }
 
-static void settle_resource(struct ir_policy *p, struct ir_resource *r) {
+/* A rule of r already named `name`, other than `self`, or NULL. */
+static const struct ir_rule *named(const struct ir_policy *p, const struct ir_resource *r,
+                                   const char *name, const struct ir_rule *self) {
+  for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
+    for (size_t i = r->rules[k].first; i < r->rules[k].first + r->rules[k].n; i++) {
+      const struct ir_rule *other = ir_rule_at(p, k, i);
+      if (other != self && other->name && strcmp(other->name, name) == 0)
+        return other;
+    }
+  return NULL;
+}
+
+/* Every rule of r gets a name unique in r: two `name`s alike are an error;
+ * a default that is taken gets "_2", "_3"... (docs/language.md). */
+static void name_rules(struct checker *c, struct ir_resource *r) {
+  struct ir_policy *p = c->policy;
+  for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
+    for (size_t i = r->rules[k].first; i < r->rules[k].first + r->rules[k].n; i++) {
+      const struct ir_rule *rule = ir_rule_at(p, k, i), *first;
+      if (rule->name && (first = named(p, r, rule->name, rule)) && first->loc.line < rule->loc.line) {
+        diag_error(rule->name_loc, "resource '%s' already has a rule named '%s'", r->name.text,
+                   rule->name);
+        diag_hint("the first one is at line %d; names are how metrics and the plugin "
+                  "configuration tell rules apart", first->loc.line);
+      }
+    }
+  for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
+    for (size_t i = r->rules[k].first; i < r->rules[k].first + r->rules[k].n; i++) {
+      struct ir_rule *rule = ir_rule_at(p, k, i);
+      if (rule->name)
+        continue;
+      char base[SENTC_MAX_NAME_LEN + 1], name[SENTC_MAX_NAME_LEN + 16];
+      kinds[k].default_name(p, i, base, sizeof base);
+      snprintf(name, sizeof name, "%s", base);
+      for (unsigned n = 2; named(p, r, name, rule); n++)
+        snprintf(name, sizeof name, "%s_%u", base, n);
+      rule->name = arena_strndup(c->arena, name, strlen(name));
+    }
+}
+
+static void settle_resource(struct checker *c, struct ir_resource *r) {
+  struct ir_policy *p = c->policy;
   for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
     for (size_t i = r->rules[k].first; i < r->rules[k].first + r->rules[k].n; i++) {
       settle_rule(p, r, ir_rule_at(p, k, i));
       kinds[k].settle(p, r, i);
     }
+  name_rules(c, r);
   if (r->match.protocol == SENTC_TCP)
     tcp_kinds_only(p, r);
 }
@@ -106,8 +152,9 @@ void check_resolve(struct checker *c) {
   struct ir_policy *p = c->policy;
   resolve_refs(c);
   for (size_t i = 0; i < p->n_resources; i++)
-    settle_resource(p, &p->resources[i]);
+    settle_resource(c, &p->resources[i]);
   p->system.fallback = p->fallback;
   if (p->system.present && p->fallback >= 0)
     p->fallbacks[p->fallback].used = 1;
 }
+

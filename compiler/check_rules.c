@@ -1,9 +1,10 @@
 /*
  * check_rules.c: what every rule shares, whatever its kind (kind.h): its
- * place in the policy's array of its kind and in its resource's slice, its
- * label, and the options every rule takes, `scope` and `fallback`, plus
- * window `buckets` for the kinds that have a window (docs/language.md,
- * "rules").
+ * place in the policy's array of its kind and in its resource's slice, and
+ * the options every rule takes, `name`, `mode`, `scope` and `fallback`,
+ * plus window `buckets` for the kinds that have a window (docs/language.md,
+ * "rules").  A rule without a `name` gets its kind's default once the
+ * policy is resolved (check_resolve.c).
  */
 #include <assert.h>
 #include <stdio.h>
@@ -35,13 +36,9 @@ void *rule_begin(struct checker *c, enum sentc_kind kind, const struct stmt *s) 
   if (kind >= SENTC_N_RULE_KINDS)
     return NULL;
   size_t index = ir_count(c->policy, kind);
-  size_t ordinal = ++c->resource->rules[kind].n;   /* its first is set in check.c */
+  c->resource->rules[kind].n++;                    /* its first is set in check.c */
   void *entry = push(c, kind);
   struct ir_rule *rule = ir_rule_at(c->policy, kind, index);
-  if (ordinal == 1)
-    snprintf(rule->label, sizeof rule->label, "%s", kinds[kind].name);
-  else
-    snprintf(rule->label, sizeof rule->label, "%s_%zu", kinds[kind].name, ordinal);
   rule->loc = s->loc;
   rule->fallback = FALLBACK_INHERIT;
   c->rule = rule;
@@ -53,6 +50,21 @@ void *rule_begin(struct checker *c, enum sentc_kind kind, const struct stmt *s) 
 void rule_end(struct checker *c) { c->rule = NULL; }
 
 void *rule_current(struct checker *c) { return c->rule; }
+
+void check_rule_name(void *ctx, const struct stmt *s) {
+  struct checker *c = ctx;
+  const struct value *v = single_arg(s, V_NAME, "name api_total;");
+  if (v && valid_name(v)) {
+    c->rule->name = v->text;
+    c->rule->name_loc = v->loc;
+  }
+}
+
+void check_rule_mode(void *ctx, const struct stmt *s) {
+  struct checker *c = ctx;
+  if (mode_word(s, "mode shadow;", &c->rule->mode) == 0)
+    c->rule->mode_given = 1;
+}
 
 void check_rule_scope(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;

@@ -21,12 +21,22 @@ int no_args(const struct stmt *s) {
   return stmt_no_block(s) && !args_bad(s) && args_done(s, s->args);
 }
 
+/* What a value is the value of: the NAME just before it (`error_count 0`,
+ * `xff 99`), else the statement's keyword (`concurrency -1`). */
+static const char *subject(const struct stmt *s, const struct value *v) {
+  const char *name = s->keyword;
+  for (const struct value *a = s->args; a && a != v; a = a->next)
+    if (a->kind == V_NAME)
+      name = a->text;
+  return name;
+}
+
 int value_uint(const struct stmt *s, const struct value *v, uint32_t lo, uint32_t hi,
                const char *example, uint32_t *out) {
   if (!arg_need(s, v, V_INT, example))
     return 0;
   if (v->number < lo || v->number > hi) {
-    diag_error(v->loc, "'%s' must be from %u to %u", s->keyword, lo, hi);
+    diag_error(v->loc, "'%s' must be from %u to %u", subject(s, v), lo, hi);
     return 0;
   }
   *out = (uint32_t)v->number;
@@ -55,7 +65,7 @@ int value_duration(const struct stmt *s, const struct value *v, uint32_t lo_ms, 
     char lo[32], hi[32];
     format_ms(lo, sizeof lo, lo_ms);
     format_ms(hi, sizeof hi, hi_ms);
-    diag_error(v->loc, "'%s' must be from %s to %s", s->keyword, lo, hi);
+    diag_error(v->loc, "'%s' must be from %s to %s", subject(s, v), lo, hi);
     return 0;
   }
   *out = (uint32_t)v->ms;
@@ -63,9 +73,10 @@ int value_duration(const struct stmt *s, const struct value *v, uint32_t lo_ms, 
 }
 
 int value_ratio(const struct stmt *s, const struct value *v, const char *example, double *out) {
-  if (v && (v->kind == V_INT || v->kind == V_NUMBER) && v->number > 1) {
+  if (v && (v->kind == V_INT || v->kind == V_NUMBER) && (v->number > 1 || v->number < 0)) {
     diag_error(v->loc, "a ratio written as a number must be from 0 to 1");
-    diag_hint("write %g%% as a percentage, or %g as a number", v->number, v->number / 100);
+    if (v->number > 1)
+      diag_hint("write %g%% as a percentage, or %g as a number", v->number, v->number / 100);
     return 0;
   }
   if (v && (v->kind == V_INT || v->kind == V_NUMBER)) {
@@ -84,33 +95,26 @@ int value_ratio(const struct stmt *s, const struct value *v, const char *example
 
 /* The smallest factor m (up to 1000: three decimals) that makes count * m
  * whole, or 0. */
-static uint32_t whole_factor(double count) {
-  for (uint32_t m = 1; m <= 1000; m++)
-    if (fabs(count * m - round(count * m)) < 1e-6)
-      return m;
-  return 0;
-}
-
 int value_rate(const struct stmt *s, const struct value *v, const char *example,
                uint32_t *count, uint32_t *window_ms) {
   if (!arg_need(s, v, V_RATE, example))
     return 0;
-  if (v->number > MAX_RATE_COUNT) {
-    diag_error(v->loc, "a rate's count must be from 0 to %u", MAX_RATE_COUNT);
+  if (v->number > SENTC_MAX_RATE_COUNT) {
+    diag_error(v->loc, "a rate's count must be from 0 to %u", SENTC_MAX_RATE_COUNT);
     return 0;
   }
-  if (v->ms < 1 || v->ms > MAX_WINDOW_MS) {
+  if (v->ms < 1 || v->ms > SENTC_MAX_WINDOW_MS) {
     diag_error(v->loc, "a rate's window must be from 1ms to 24h");
     return 0;
   }
   /* A decimal count is the same rate counted over a longer window, so that
    * the count is whole: 1.5/s is 3/2s. */
-  uint32_t m = whole_factor(v->number);
+  uint32_t m = sentc_rate_whole_factor(v->number);
   if (m == 0) {
     diag_error(v->loc, "a rate's count may have at most three decimals");
     return 0;
   }
-  if ((uint64_t)v->ms * m > MAX_WINDOW_MS || round(v->number * m) > MAX_RATE_COUNT) {
+  if ((uint64_t)v->ms * m > SENTC_MAX_WINDOW_MS || round(v->number * m) > SENTC_MAX_RATE_COUNT) {
     diag_error(v->loc, "this rate is %g per %gms, a window longer than 24h", round(v->number * m),
                (double)v->ms * m);
     diag_hint("write it with a whole count, or over a shorter window");
@@ -146,6 +150,15 @@ int single_word(const struct stmt *s, const char *const *words, const char *exam
   return v ? value_word(s, v, words, example) : -1;
 }
 
+int mode_word(const struct stmt *s, const char *example, enum sentc_mode *mode) {
+  static const char *const words[] = {"enforce", "shadow", NULL};
+  int i = single_word(s, words, example);
+  if (i < 0)
+    return -1;
+  *mode = i == 0 ? SENTC_ENFORCE : SENTC_SHADOW;
+  return 0;
+}
+
 int scope_word(const struct stmt *s, const char *example, enum sentc_scope *scope) {
   static const char *const words[] = {"proxy", "worker", NULL};
   int i = single_word(s, words, example);
@@ -153,4 +166,26 @@ int scope_word(const struct stmt *s, const char *example, enum sentc_scope *scop
     return -1;
   *scope = i == 0 ? SENTC_SCOPE_PROXY : SENTC_SCOPE_WORKER;
   return 0;
+}
+
+/* RFC 9110 token characters: what a header name may hold. */
+static int token_char(unsigned char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+         (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+int valid_header_name(const struct value *v, int pseudo) {
+  size_t skip = pseudo && v->text_len > 1 && v->text[0] == ':' ? 1 : 0;
+  if (v->text_len == skip || v->text_len > MAX_HEADER_NAME_LEN) {
+    diag_error(v->loc, "a header name must have 1 to %d characters", MAX_HEADER_NAME_LEN);
+    return 0;
+  }
+  for (size_t i = skip; i < v->text_len; i++)
+    if (!token_char((unsigned char)v->text[i])) {
+      diag_error(v->loc, "a header name may hold only letters, digits and !#$%%&'*+-.^_`|~");
+      if (pseudo && memchr(v->text, ':', v->text_len))
+        diag_hint("a request pseudo-header starts with ':', as in \":authority\"");
+      return 0;
+    }
+  return 1;
 }

@@ -10,20 +10,17 @@
 #include "ast.h"
 #include "ir.h"
 
-/* Limits (docs/language.md, "Limits"). */
-#define MAX_NAME_LEN 128
-#define MAX_RATE_COUNT 1000000000u
-#define MAX_WINDOW_MS (24u * 3600 * 1000)
+/* Limits (docs/language.md, "Limits"); those the plugin configuration
+ * checks too are in runtime/tables.h (SENTC_MAX_*). */
 #define MAX_THROTTLE_MS 60000u
-#define MAX_RT_MS 3600000u
 #define MAX_BUCKETS 1000
-#define MAX_CONCURRENCY 1000000u
 #define MAX_CAPACITY 1000000u
-#define MAX_ITEMS 1000
 #define MAX_COLD_FACTOR 100.0
 #define MAX_XFF_HOPS 16
 #define MAX_BODY_BYTES (1u << 20)
 #define MAX_HEADERS 64
+#define MAX_HEADER_NAME_LEN 256
+#define MAX_MATCH_HEADERS 64
 #define MAX_PROBES 1000u
 #define MAX_GRPC_STATUS 16u       /* UNAUTHENTICATED, the last gRPC code */
 
@@ -40,7 +37,7 @@ int value_duration(const struct stmt *s, const struct value *v, uint32_t lo_ms, 
                    const char *example, uint32_t *out);
 /* A PERCENT, or a NUMBER from 0 to 1. */
 int value_ratio(const struct stmt *s, const struct value *v, const char *example, double *out);
-/* A RATE: count up to MAX_RATE_COUNT, window 1ms..24h; a decimal count is
+/* A RATE: count up to SENTC_MAX_RATE_COUNT, window 1ms..24h; a decimal count is
  * made whole over a longer window (1.5/s: 3 per 2000 ms). */
 int value_rate(const struct stmt *s, const struct value *v, const char *example,
                uint32_t *count, uint32_t *window_ms);
@@ -52,8 +49,16 @@ int value_word(const struct stmt *s, const struct value *v, const char *const *w
  * after reporting what is wrong (`scope proxy;`, `mode shadow;`). */
 int single_word(const struct stmt *s, const char *const *words, const char *example);
 
+/* A header name: RFC 9110 token characters (Envoy refuses anything else
+ * in a header's name), 1 to MAX_HEADER_NAME_LEN bytes; with `pseudo`, a
+ * request pseudo-header such as ":authority" too.  1 when good. */
+int valid_header_name(const struct value *v, int pseudo);
+
 /* `scope proxy|worker;` (policy default or one rule): the scope read into
  * *scope; returns 0, or -1 after reporting a bad argument. */
 int scope_word(const struct stmt *s, const char *example, enum sentc_scope *scope);
+
+/* `mode enforce|shadow;` (the policy, a resource or a rule), likewise. */
+int mode_word(const struct stmt *s, const char *example, enum sentc_mode *mode);
 
 #endif

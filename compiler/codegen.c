@@ -25,6 +25,7 @@ static const char *const piece_names[] = {SENTC_PIECE_KIND_LIST(SENTC_ENUM_NAME)
 static const char *const mode_names[] = {SENTC_MODE_LIST(SENTC_ENUM_NAME)};
 static const char *const client_ip_names[] = {SENTC_CLIENT_IP_LIST(SENTC_ENUM_NAME)};
 static const char *const on_error_names[] = {SENTC_ON_ERROR_LIST(SENTC_ENUM_NAME)};
+static const char *const ratelimit_names[] = {SENTC_RATELIMIT_HEADERS_LIST(SENTC_ENUM_NAME)};
 
 unsigned codegen_line(struct loc loc) { return loc.line > 65535 ? 65535 : (unsigned)loc.line; }
 
@@ -39,8 +40,11 @@ void codegen_array(FILE *out, const char *field, size_t n, const char *fmt, ...)
 }
 
 void codegen_rule(FILE *out, const struct ir_rule *rule) {
-  fprintf(out, ".rule = {.label = \"%s\", .scope = %s, .fallback = %d, .line = %u}", rule->label,
-          scope_names[rule->scope], rule->fallback, codegen_line(rule->loc));
+  fputs(".rule = {.name = ", out);
+  cwrite_literal(out, (struct ir_string){rule->name, strlen(rule->name)});
+  fprintf(out, ", .resource = %zu, .scope = %s, .mode = %s, .fallback = %d, .line = %u}",
+          rule->resource, scope_names[rule->scope], mode_names[rule->mode], rule->fallback,
+          codegen_line(rule->loc));
 }
 
 void codegen_window(FILE *out, const char *field, struct ir_window w) {
@@ -186,8 +190,8 @@ static void emit_tables(FILE *out, const struct ir_policy *p) {
 static void emit_options(FILE *out, const struct ir_policy *p) {
   fputs("  .name = ", out);
   cwrite_string(out, p->name);
-  fprintf(out, ",\n  .mode = %s,\n  .ratelimit_headers = %d,\n", mode_names[p->mode],
-          p->ratelimit_headers);
+  fprintf(out, ",\n  .mode = %s,\n  .ratelimit_headers = %s,\n", mode_names[p->mode],
+          ratelimit_names[p->ratelimit_headers]);
   fprintf(out, "  .client_ip = %s,\n  .xff_hops = %d,\n  .on_error = %s,\n",
           client_ip_names[p->client_ip], p->xff_hops,
           on_error_names[p->on_error_deny ? SENTC_ON_ERROR_DENY : SENTC_ON_ERROR_ALLOW]);

@@ -14,6 +14,8 @@
 const char concurrency_example[] = "concurrency 32;";
 
 static const struct schema_rule concurrency_rules[] = {
+  {"name", check_rule_name},
+  {"mode", check_rule_mode},
   {"scope", check_rule_scope},
   {"fallback", check_rule_fallback},
   {NULL, NULL},
@@ -24,7 +26,7 @@ void concurrency_check(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
   const struct value *v = s->args;
   uint32_t limit;
-  if (args_bad(s) || !value_uint(s, v, 0, MAX_CONCURRENCY, "concurrency 32;", &limit) ||
+  if (args_bad(s) || !value_uint(s, v, 0, SENTC_MAX_CONCURRENCY, "concurrency 32;", &limit) ||
       !args_done(s, v->next))
     return;
   struct ir_concurrency *r = rule_begin(c, SENTC_KIND_CONCURRENCY, s);
@@ -43,7 +45,7 @@ void concurrency_warn(const struct ir_policy *p, const struct ir_resource *r) {
   for (size_t j = rules.first; j < rules.first + rules.n; j++) {
     for (size_t i = rules.first; i < rules.first + rules.n; i++) {
       const struct ir_concurrency *a = &p->concurrency[i], *b = &p->concurrency[j];
-      if (i != j && a->rule.scope == b->rule.scope &&
+      if (i != j && a->rule.scope == b->rule.scope && ir_rule_stops(&a->rule, &b->rule) &&
           (a->limit < b->limit || (a->limit == b->limit && i < j))) {
         diag_warning(b->rule.loc, "this concurrency rule can never block");
         diag_hint("the concurrency rule at line %d allows at most %u in flight",
@@ -55,12 +57,13 @@ void concurrency_warn(const struct ir_policy *p, const struct ir_resource *r) {
 }
 
 struct state_bytes concurrency_size(const struct ir_policy *p, size_t i) {
-  return state_cells(p->concurrency[i].rule.scope, 1, sizeof(struct sentc_concurrency_cell), 1);
+  return state_cells(p->concurrency[i].rule.scope, 1, sizeof(struct sentc_concurrency_cell), 1,
+                     p->concurrency[i].limit);
 }
 
 struct state_bytes concurrency_explain(FILE *out, const struct ir_policy *p, size_t i) {
   const struct ir_concurrency *c = &p->concurrency[i];
-  fprintf(out, "    %s (line %d): at most %u in flight\n", c->rule.label, c->rule.loc.line,
+  fprintf(out, "    %s (line %d): at most %u in flight\n", c->rule.name, c->rule.loc.line,
           c->limit);
   return explain_rule_tail(out, p, SENTC_KIND_CONCURRENCY, &c->rule, concurrency_size(p, i));
 }
@@ -75,4 +78,10 @@ void concurrency_emit(FILE *out, const struct ir_policy *p) {
     fprintf(out, ", .limit = %u},\n", c->limit);
   }
   fputs("};\n", out);
+}
+
+void concurrency_name(const struct ir_policy *p, size_t i, char *out, size_t room) {
+  (void)p;
+  (void)i;
+  kind_default_name(out, room, "concurrency", (const char *const[]){NULL});
 }

@@ -8,6 +8,11 @@
  * A DFA state is a sorted set of NFA nodes, found again through a hash
  * table; its edges are the bytes some member has a literal edge for, and
  * `other` the set the loops alone reach.
+ *
+ * Templates can make the number of states exponential, and each state's
+ * set large: the construction counts the node ids it handles (`work`) and
+ * gives up past the caller's bound as it does past its state bound, so
+ * neither time nor memory can run away before the state count does.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +141,7 @@ struct builder {
   size_t table_cap;
   size_t max_states;
   size_t edges_cap, accepts_cap;
+  size_t work, max_work;       /* node ids handled so far, and the bound */
 };
 
 static int cmp_u32(const void *a, const void *b) {
@@ -223,6 +229,7 @@ static void add_accepts(struct builder *b, const struct vec *members, struct dfa
       push(&all, a->v[j]);
   }
   sort_unique(&all);
+  b->work += all.n;
   struct dfa *d = b->dfa;
   st->accept = (uint32_t)d->n_accepts;
   for (size_t i = 0; i < all.n; i++) {
@@ -252,6 +259,9 @@ static uint32_t step(struct builder *b, const struct vec *members, const uint32_
       push(target, m->nonslash);
   }
   sort_unique(target);
+  b->work += target->n;
+  if (b->work > b->max_work)
+    return NONE;
   return state_for(b, target);
 }
 
@@ -272,6 +282,7 @@ static int expand(struct builder *b, uint32_t s, struct vec *members, struct vec
     push(lits, EDGE('/', 0xffffffu));     /* '/' leaves {x} even with no edge on it */
   if (lits->n)                            /* qsort(NULL, 0) is undefined */
     qsort(lits->v, lits->n, sizeof *lits->v, cmp_u32);
+  b->work += members->n + lits->n;
   struct dfa_state st = {(uint32_t)b->dfa->n_edges, 0, 0, 0, 0};
   st.other = step(b, members, NULL, 0, -1, target);
   if (st.other == NONE)
@@ -295,8 +306,8 @@ static int expand(struct builder *b, uint32_t s, struct vec *members, struct vec
   return 0;
 }
 
-int dfa_build(const struct nfa *nfa, struct dfa *dfa, size_t max_states) {
-  struct builder b = {.nfa = nfa, .dfa = dfa, .max_states = max_states};
+int dfa_build(const struct nfa *nfa, struct dfa *dfa, size_t max_states, size_t max_work) {
+  struct builder b = {.nfa = nfa, .dfa = dfa, .max_states = max_states, .max_work = max_work};
   *dfa = (struct dfa){0};
   rehash(&b);
   struct vec members = {0}, lits = {0}, target = {0};

@@ -44,8 +44,10 @@ size_t nfa_size(const struct nfa *nfa);
 void nfa_free(struct nfa *nfa);
 
 /* Makes the DFA; returns -1 (and leaves *dfa empty) when it would need
- * more than max_states states. */
-int dfa_build(const struct nfa *nfa, struct dfa *dfa, size_t max_states);
+ * more than max_states states, or more than max_work steps: the NFA node
+ * ids the subset construction copies, sorts and compares, which bounds its
+ * time and, since every state's node set is kept, its memory. */
+int dfa_build(const struct nfa *nfa, struct dfa *dfa, size_t max_states, size_t max_work);
 void dfa_free(struct dfa *dfa);
 
 /* ---- dfa_pack.c ---- */

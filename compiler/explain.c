@@ -62,6 +62,8 @@ static void put_state(FILE *out, struct state_bytes s) {
 
 struct state_bytes explain_rule_tail(FILE *out, const struct ir_policy *p, enum sentc_kind kind,
                                      const struct ir_rule *r, struct state_bytes bytes) {
+  if (r->mode == SENTC_SHADOW && p->mode != SENTC_SHADOW)
+    fputs("      shadow: a request it would block is counted as such and goes upstream\n", out);
   fprintf(out, "      counted %s; answered by ", scope_words(r->scope));
   put_fallback(out, p, r->fallback, kinds[kind].status, kinds[kind].grpc_status);
   fputs("; state ", out);
@@ -124,7 +126,12 @@ void explain_policy(const struct ir_policy *p, FILE *out) {
     fputs("  client IP: the downstream peer address\n", out);
   fprintf(out, "  when the filter cannot decide: %s the request\n",
           p->on_error_deny ? "deny" : "allow");
-  fprintf(out, "  ratelimit headers: %s\n", p->ratelimit_headers ? "on" : "off");
+  static const char *const ratelimit_words[] = {
+    [SENTC_RATELIMIT_OFF] = "off",
+    [SENTC_RATELIMIT_DRAFT] = "RateLimit-Policy and RateLimit (the IETF httpapi draft)",
+    [SENTC_RATELIMIT_ENVOY] = "x-ratelimit-limit, -remaining and -reset (as Envoy's)",
+  };
+  fprintf(out, "  ratelimit headers: %s\n", ratelimit_words[p->ratelimit_headers]);
   fputs("  default fallback: ", out);
   put_fallback(out, p, p->fallback, 429, 8);
   fputc('\n', out);
@@ -135,6 +142,8 @@ void explain_policy(const struct ir_policy *p, FILE *out) {
   for (size_t i = 0; i < p->n_resources; i++)
     state_add(&bytes, explain_resource(out, p, &p->resources[i]));
   fprintf(out, "\nstate: %" PRIu64 " bytes per Envoy worker, %" PRIu64 " bytes of shared data "
-               "(once per Envoy process), plus %" PRIu32 " bytes per request in flight\n",
-          bytes.worker, bytes.shared, state_stream(p));
+               "(once per Envoy process), plus %" PRIu32 " bytes per request in flight\n"
+               "  (and %zu more for each rule or resource beyond %d that one request meets)\n",
+          bytes.worker, bytes.shared, state_stream(), sizeof(struct sentc_effect),
+          SENTC_STREAM_INLINE);
 }

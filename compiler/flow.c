@@ -30,7 +30,7 @@ static void check_throttle(void *ctx, const struct stmt *s) {
 static void check_warmup(void *ctx, const struct stmt *s) {
   struct ir_flow *f = current(ctx);
   const struct value *v = single_arg(s, V_DURATION, "warmup 30s;");
-  if (v && value_duration(s, v, 1, MAX_WINDOW_MS, "warmup 30s;", &f->warmup_ms))
+  if (v && value_duration(s, v, 1, SENTC_MAX_WINDOW_MS, "warmup 30s;", &f->warmup_ms))
     f->warmup = 1;
 }
 
@@ -63,6 +63,8 @@ static const struct schema_rule flow_rules[] = {
   {"warmup", check_warmup},
   {"cold", check_cold},
   {"of", check_of},
+  {"name", check_rule_name},
+  {"mode", check_rule_mode},
   {"scope", check_rule_scope},
   {"fallback", check_rule_fallback},
   {NULL, NULL},
@@ -117,6 +119,7 @@ static int plain(const struct ir_flow *f) { return !f->throttle && !f->warmup; }
  * of equal ones the first. */
 static int shadows(const struct ir_flow *a, const struct ir_flow *b, int a_first) {
   return plain(a) && plain(b) && a->of == b->of && a->rule.scope == b->rule.scope &&
+         ir_rule_stops(&a->rule, &b->rule) &&
          a->window.window_ms == b->window.window_ms &&
          (a->count < b->count || (a->count == b->count && a_first));
 }
@@ -139,12 +142,12 @@ void flow_warn(const struct ir_policy *p, const struct ir_resource *r) {
 
 struct state_bytes flow_size(const struct ir_policy *p, size_t i) {
   const struct ir_flow *f = &p->flow[i];
-  return state_cells(f->rule.scope, 1, sentc_layout_flow_cell(f->window.buckets), 0);
+  return state_cells(f->rule.scope, 1, sentc_layout_flow_cell(f->window.buckets), 0, 0);
 }
 
 struct state_bytes flow_explain(FILE *out, const struct ir_policy *p, size_t i) {
   const struct ir_flow *f = &p->flow[i];
-  fprintf(out, "    %s (line %d): at most %u requests per ", f->rule.label, f->rule.loc.line,
+  fprintf(out, "    %s (line %d): at most %u requests per ", f->rule.name, f->rule.loc.line,
           f->count);
   explain_window(out, f->window);
   if (f->of >= 0)
@@ -184,4 +187,19 @@ void flow_emit(FILE *out, const struct ir_policy *p) {
             flags, f->max_queue_ms, f->warmup_ms, f->cold_factor, f->of);
   }
   fputs("};\n", out);
+}
+
+/* ---- name ---- */
+
+/* "flow" for a rule per second of its own traffic, else with its window
+ * and what it counts: "flow_1m", "flow_of_checkout", "flow_of_checkout_10s". */
+void flow_name(const struct ir_policy *p, size_t i, char *out, size_t room) {
+  const struct ir_flow *f = &p->flow[i];
+  char window[32];
+  kind_window_word(window, sizeof window, f->window.window_ms);
+  const char *second = f->window.window_ms == 1000 ? NULL : window;
+  if (f->of >= 0)
+    kind_default_name(out, room, "flow", (const char *const[]){"of", p->resources[f->of].name.text, second, NULL});
+  else
+    kind_default_name(out, room, "flow", (const char *const[]){second, NULL});
 }

@@ -11,8 +11,15 @@
 #include "ast.h"
 #include "ir.h"
 
-/* The largest policy file, main or included. */
+/* The largest file sentc reads as a policy; all of a policy's files
+ * together, the main one and every inclusion (what bounds the compiler's
+ * memory: about 50 bytes per byte in the worst case); how many inclusions
+ * one policy may make, and how deep they may nest (docs/language.md,
+ * "Limits"). */
 #define FRONTEND_MAX_FILE_BYTES (64u << 20)
+#define FRONTEND_MAX_POLICY_BYTES (8u << 20)
+#define FRONTEND_MAX_INCLUSIONS 1000u
+#define FRONTEND_MAX_INCLUDE_DEPTH 16
 
 /* Parses and checks source file `file`; errors go to diag.  The policy is
  * complete only when diag_errors() is 0. */

@@ -35,7 +35,7 @@ static void check_burst(void *ctx, const struct stmt *s) {
   struct ir_hotspot *h = current_hotspot(ctx);
   const struct value *v = single_arg(s, V_INT, "burst 10;");
   if (v && rate_form(s, h))
-    value_uint(s, v, 0, MAX_RATE_COUNT, "burst 10;", &h->burst);
+    value_uint(s, v, 0, SENTC_MAX_RATE_COUNT, "burst 10;", &h->burst);
 }
 
 static void check_capacity(void *ctx, const struct stmt *s) {
@@ -73,8 +73,8 @@ static void check_item(void *ctx, const struct stmt *s) {
       return;
     }
   }
-  if (h->n_items >= MAX_ITEMS) {
-    diag_error(s->loc, "a hotspot has at most %d items", MAX_ITEMS);
+  if (h->n_items >= SENTC_MAX_ITEMS) {
+    diag_error(s->loc, "a hotspot has at most %d items", SENTC_MAX_ITEMS);
     return;
   }
   item.value = (struct ir_string){v->text, v->text_len};
@@ -88,6 +88,8 @@ static const struct schema_rule hotspot_rules[] = {
   {"capacity", check_capacity},
   {"throttle", check_hotspot_throttle},
   {"item", check_item},
+  {"name", check_rule_name},
+  {"mode", check_rule_mode},
   {"scope", check_rule_scope},
   {"fallback", check_rule_fallback},
   {NULL, NULL},
@@ -116,6 +118,8 @@ static int check_key(const struct stmt *s, struct ir_hotspot *h, const struct va
     diag_error(name->loc, "a key name must have 1 to 256 bytes and no NUL byte");
     return 0;
   }
+  if (key == SENTC_KEY_HEADER && !valid_header_name(name, 1))
+    return 0;
   char *text = (char *)name->text;
   if (key == SENTC_KEY_HEADER)          /* header names are case-insensitive */
     for (size_t i = 0; i < name->text_len; i++)
@@ -131,7 +135,7 @@ static int check_limit(const struct stmt *s, const struct value *v, struct ir_ho
   const char *example = "hotspot client_ip 5/s;  or  hotspot client_ip concurrency 2;";
   if (v && v->kind == V_NAME && strcmp(v->text, "concurrency") == 0) {
     h->concurrency = 1;
-    return value_uint(s, v->next, 1, MAX_CONCURRENCY, "hotspot client_ip concurrency 2;",
+    return value_uint(s, v->next, 1, SENTC_MAX_CONCURRENCY, "hotspot client_ip concurrency 2;",
                       &h->count) &&
            args_done(s, v->next->next);
   }
@@ -167,7 +171,7 @@ struct state_bytes hotspot_size(const struct ir_policy *p, size_t i) {
   const struct ir_hotspot *h = &p->hotspot[i];
   uint32_t capacity = h->capacity ? h->capacity : 1;
   struct state_bytes s = state_cells(h->rule.scope, capacity, sizeof(struct sentc_hot_value),
-                                     h->concurrency ? 1 : 0);
+                                     h->concurrency ? 1 : 0, h->count);
   if (h->rule.scope == SENTC_SCOPE_WORKER)
     s.worker += sentc_layout_hot_directory(capacity);
   return s;
@@ -181,7 +185,7 @@ static const char *key_words[] = {
 
 struct state_bytes hotspot_explain(FILE *out, const struct ir_policy *p, size_t i) {
   const struct ir_hotspot *h = &p->hotspot[i];
-  fprintf(out, "    %s (line %d): per value of the %s", h->rule.label, h->rule.loc.line,
+  fprintf(out, "    %s (line %d): per value of the %s", h->rule.name, h->rule.loc.line,
           key_words[h->key]);
   if (h->key_name.len) {
     fputc(' ', out);
@@ -247,4 +251,21 @@ void hotspot_emit(FILE *out, const struct ir_policy *p) {
     fputs("},\n", out);
   }
   fputs("};\n", out);
+}
+
+/* "hotspot_" and the key: a header's name ("hotspot_x-user-id"), "query_" or
+ * "cookie_" and the name, or the key word ("hotspot_client_ip"); the
+ * concurrency form ends in "_concurrency". */
+void hotspot_name(const struct ir_policy *p, size_t i, char *out, size_t room) {
+  const struct ir_hotspot *h = &p->hotspot[i];
+  const char *parts[4];
+  size_t n = 0;
+  if (h->key != SENTC_KEY_HEADER)
+    parts[n++] = keys[h->key];
+  if (h->key_name.len)
+    parts[n++] = h->key_name.text;
+  if (h->concurrency)
+    parts[n++] = "concurrency";
+  parts[n] = NULL;
+  kind_default_name(out, room, "hotspot", parts);
 }

@@ -95,12 +95,23 @@ struct ir_fallback {
 
 /* What every rule has, first in its kind's struct. */
 struct ir_rule {
-  char label[24];              /* "flow", "flow_2": the name in metrics */
+  const char *name;            /* its `name`, else its kind's default (kind.h) */
+  struct loc name_loc;         /* of its `name` statement, when given */
   enum sentc_scope scope;
   int scope_given;             /* `scope` in the rule's block; else the policy's */
+  enum sentc_mode mode;
+  int mode_given;              /* `mode` in the rule's block; else the resource's */
   int fallback;                /* index into ir_policy.fallbacks, -1 built-in */
+  size_t resource;             /* index of its resource (set once resolved) */
   struct loc loc;
 };
+
+/* Does a block by rule a keep rule b from blocking the same request?  An
+ * enforced rule stops every later rule; a shadow rule's would-be block
+ * stops only later shadow rules (docs/semantics.md, "shadow"). */
+static inline int ir_rule_stops(const struct ir_rule *a, const struct ir_rule *b) {
+  return a->mode == SENTC_ENFORCE || b->mode == SENTC_SHADOW;
+}
 
 struct ir_window {
   uint32_t window_ms;
@@ -183,6 +194,8 @@ struct ir_resource {
   struct loc loc;
   struct ir_match match;
   int fallback;                /* the resource's default, -1 none */
+  enum sentc_mode mode;
+  int mode_given;              /* `mode` in the resource; else the policy's */
   struct ir_slice rules[SENTC_N_RULE_KINDS];   /* indexed by enum sentc_kind */
 };
 
@@ -190,7 +203,7 @@ struct ir_policy {
   struct ir_string name;
   enum sentc_scope scope;
   enum sentc_mode mode;
-  int ratelimit_headers;
+  enum sentc_ratelimit_headers ratelimit_headers;
   enum sentc_client_ip client_ip;
   int xff_hops;
   int on_error_deny;

@@ -10,6 +10,10 @@
  *            it into a new rule of the kind, reporting what is wrong;
  *   settle:  once every name is resolved: what needs the whole policy (a
  *            TCP resource's flow rule cannot throttle);
+ *   default_name: the rule's default name (it has no `name`), made of what the
+ *            rule is, never of where it stands or of its thresholds, so that
+ *            adding a rule or changing a limit renames no metric series
+ *            ("flow", "flow_1m", "hotspot_x-user-id", "breaker_error_ratio");
  *   warn:    the warnings a resource's rules of this kind can earn (a rule
  *            another always makes unreachable), in a policy without errors;
  *   size:    the state one rule takes at run time (statesize.h);
@@ -33,6 +37,7 @@ struct kind_ops {
   int status, grpc_status;   /* its built-in fallback's answer */
   check_fn *check;
   void (*settle)(struct ir_policy *p, const struct ir_resource *r, size_t rule);
+  void (*default_name)(const struct ir_policy *p, size_t rule, char *out, size_t room);
   void (*warn)(const struct ir_policy *p, const struct ir_resource *r);
   struct state_bytes (*size)(const struct ir_policy *p, size_t rule);
   struct state_bytes (*explain)(FILE *out, const struct ir_policy *p, size_t rule);
@@ -49,6 +54,7 @@ extern const struct kind_ops kinds[SENTC_N_RULE_KINDS];
   extern const char k##_example[];                                                     \
   void k##_check(void *ctx, const struct stmt *s);                                     \
   void k##_settle(struct ir_policy *p, const struct ir_resource *r, size_t rule);      \
+  void k##_name(const struct ir_policy *p, size_t rule, char *out, size_t room);       \
   void k##_warn(const struct ir_policy *p, const struct ir_resource *r);               \
   struct state_bytes k##_size(const struct ir_policy *p, size_t rule);                 \
   struct state_bytes k##_explain(FILE *out, const struct ir_policy *p, size_t rule);   \
@@ -62,6 +68,12 @@ SENTC_RULE_KINDS(KIND_DECLARE)
   void k##_settle(struct ir_policy *p, const struct ir_resource *r, size_t rule) {     \
     (void)p, (void)r, (void)rule;                                                      \
   }
+/* Writes "PREFIX" then each of `parts` (NULL-terminated) after a '_', with
+ * every character a metric name does not take made '_' (check_resolve.c). */
+void kind_default_name(char *out, size_t room, const char *prefix, const char *const *parts);
+/* A window as a name part: "1s", "500ms", "10m", "2h". */
+void kind_window_word(char *out, size_t room, uint32_t ms);
+
 #define KIND_NOTHING_TO_WARN(k)                                                        \
   void k##_warn(const struct ir_policy *p, const struct ir_resource *r) { (void)p, (void)r; }
 

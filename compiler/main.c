@@ -3,6 +3,7 @@
  *
  *   sentc POLICY.sentinel [-o main.wasm] [--emit-c FILE] [--check] [--explain]
  *         [--envoy FILE] [--istio FILE] [--envoyfilter FILE] [--oci DIR] [...]
+ *         [--confine DIR]
  *   sentc --inspect MODULE.wasm
  *
  * Reads and checks the policy, writes its tables as C, and builds main.wasm
@@ -42,6 +43,7 @@
 static void usage(FILE *out) {
   fputs("usage: sentc POLICY.sentinel [-o OUTPUT.wasm] [--emit-c FILE] [--check] [--explain]\n"
         "             [--envoy FILE] [--istio FILE] [--envoyfilter FILE] [--oci DIR] [OPTIONS]\n"
+        "             [--confine DIR]\n"
         "       sentc --inspect MODULE.wasm\n"
         "\n"
         "Compiles a traffic-protection policy into a Proxy-Wasm module for Envoy.\n"
@@ -52,6 +54,8 @@ static void usage(FILE *out) {
         "  --explain      print the resolved policy in plain words (implies --check)\n"
         "  --inspect FILE print the policy a module was built from (name, source\n"
         "                 sha256, sentc and tables versions) and the module's sha256\n"
+        "  --confine DIR  read included files and fallback body files only inside DIR\n"
+        "                 (for policies that are not trusted like source code)\n"
         "  --help         show this help\n"
         "  --version      show the version\n"
         "\n"
@@ -85,6 +89,7 @@ struct options {
   const char *policy;
   const char *output;
   const char *emit_c;
+  const char *confine;
   int check_only;
   int explain;
   const char *inspect;
@@ -110,9 +115,15 @@ static int upstream_arg(const char *text, struct deploy_options *d) {
     fprintf(stderr, "sentc: --upstream needs HOST:PORT, got '%s'\n", text);
     return -1;
   }
+  static char host[256];
+  if ((size_t)(colon - text) >= sizeof host) {
+    fprintf(stderr, "sentc: --upstream's host is longer than %zu bytes\n", sizeof host - 1);
+    return -1;
+  }
+  memcpy(host, text, (size_t)(colon - text));
+  host[colon - text] = 0;
+  d->upstream_host = host;
   d->upstream_port = port_arg("--upstream", colon + 1);
-  d->upstream_host = xstrdup(text);
-  ((char *)d->upstream_host)[colon - text] = 0;
   return d->upstream_port < 0 ? -1 : 0;
 }
 
@@ -123,7 +134,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
          O_SELECTOR, O_PHASE, O_PRIORITY, O_MATCH };
   static const struct option longs[] = {
     {"emit-c", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'k'},
-    {"explain", no_argument, NULL, 'x'},
+    {"explain", no_argument, NULL, 'x'},      {"confine", required_argument, NULL, 'C'},
     {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
     {"inspect", required_argument, NULL, O_INSPECT},
     {"envoy", required_argument, NULL, O_ENVOY}, {"istio", required_argument, NULL, O_ISTIO},
@@ -156,6 +167,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
     case 'c': o->emit_c = optarg; break;
     case 'k': o->check_only = 1; break;
     case 'x': o->explain = o->check_only = 1; break;
+    case 'C': o->confine = optarg; break;
     case 'h': usage(stdout); return 1;
     case 'V': puts("sentc " PACKAGE_VERSION); return 1;
     case O_INSPECT: o->inspect = optarg; break;
@@ -342,6 +354,10 @@ int main(int argc, char **argv) {
     return opt < 0 ? 2 : 0;
   if (o.inspect)
     return ident_inspect(o.inspect, stdout);
+  if (o.confine && source_confine(o.confine) != 0) {
+    fprintf(stderr, "sentc: cannot confine files to %s: %s\n", o.confine, strerror(errno));
+    return 2;
+  }
   int file = load(o.policy);
   if (file < 0)
     return 2;

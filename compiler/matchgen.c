@@ -14,8 +14,11 @@
 #include "dfa.h"
 #include "matchgen.h"
 
-/* Above this many states an automaton is not worth shipping. */
+/* Above this many states an automaton is not worth shipping; nor one whose
+ * construction would take more than this many steps (each a few ns and a
+ * few bytes: dfa.h), however few states it ends with. */
 #define MAX_DFA_STATES (1u << 22)
+#define MAX_DFA_WORK ((size_t)1 << 26)
 /* Walks' entries hold the resource index above their flags (tables.h). */
 #define MAX_KEYED_RESOURCES (UINT32_MAX >> SENTC_ENTRY_RESOURCE_SHIFT)
 /* dfa.c packs NFA node numbers in 24 bits. */
@@ -174,8 +177,8 @@ static int build_automata(const struct ir_policy *p, struct automata *a, int key
     key_resource(&p->resources[i].match, (uint32_t)i, a, paths, hosts, keyed);
   int status = -1;
   if ((!keyed || p->n_resources <= MAX_KEYED_RESOURCES) && nfa_size(paths) < MAX_NFA_NODES && nfa_size(hosts) < MAX_NFA_NODES &&
-      dfa_build(paths, &a->paths, MAX_DFA_STATES) == 0 &&
-      dfa_build(hosts, &a->hosts, MAX_DFA_STATES) == 0 &&
+      dfa_build(paths, &a->paths, MAX_DFA_STATES, MAX_DFA_WORK) == 0 &&
+      dfa_build(hosts, &a->hosts, MAX_DFA_STATES, MAX_DFA_WORK) == 0 &&
       dfa_pack(&a->paths, 1, &a->path_code) == 0 && dfa_pack(&a->hosts, 0, &a->host_code) == 0)
     status = 0;
   nfa_free(paths);

@@ -14,7 +14,12 @@ struct parse_ctx {
   int file;
   int line, col;                 /* position of the next character */
   struct loc open[PARSE_MAX_DEPTH]; /* the '{' of each open block */
+  int open_indent[PARSE_MAX_DEPTH]; /* ... and the indentation of its line */
   int depth;
+  int indent;                    /* the column of the line's first token, 0 before it */
+  struct loc unclosed;           /* a '{' whose '}' seems missing: the '}' that
+                                    closed it is indented less than its line */
+  int unclosed_by;               /* the line of that '}', 0 if none seen */
   struct loc last;               /* the last token read */
   int quiet_line;                /* a line whose rest was lost to a lexical error */
   struct stmt *result;

@@ -160,6 +160,12 @@ static int yyreport_syntax_error(const yypcontext_t *pc, yyscan_t scanner,
   yysymbol_kind_t expected[8];
   int n = yypcontext_expected_tokens(pc, expected, 8);
 
+  if (got == YYSYMBOL_YYEOF && ctx->depth > 0 && ctx->unclosed_by) {
+    diag_error(ctx->unclosed, "this '{' is never closed");
+    diag_hint("add a '}' to end the block: the '}' on line %d is indented like the block "
+              "around it", ctx->unclosed_by);
+    return 0;
+  }
   if (got == YYSYMBOL_YYEOF && ctx->depth > 0) {
     int open = ctx->depth <= PARSE_MAX_DEPTH ? ctx->depth - 1 : PARSE_MAX_DEPTH - 1;
     diag_error(ctx->open[open], "this '{' is never closed");

@@ -13,7 +13,7 @@ static const struct { const char *keyword, *block; } homes[] = {
   {"policy", "the top level"}, {"resource", "the top level"},
   {"include", "the top level"},
   {"fallback", "the top level, the policy block, a resource or a rule's block"},
-  {"scope", "the policy block or a rule's block"}, {"mode", "the policy block"},
+  {"scope", "the policy block or a rule's block"}, {"name", "a rule's block"}, {"mode", "the policy block, a resource or a rule's block"},
   {"ratelimit_headers", "the policy block"}, {"client_ip", "the policy block"},
   {"on_error", "the policy block"}, {"system", "the policy block"},
   {"qps", "the system block"}, {"avg_rt", "the system block"},

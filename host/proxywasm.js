@@ -259,6 +259,74 @@ class HttpStream {
   }
 }
 
+// ---- network (TCP) connection context ------------------------------------------------
+
+// One downstream connection through the network Wasm filter on one VM, as Envoy's
+// filter chain runs it: proxy_on_new_connection when it is accepted (a filter that
+// returns StopIteration, or closes it, keeps tcp_proxy from ever connecting upstream),
+// data callbacks, then proxy_on_downstream_connection_close, proxy_on_done and
+// proxy_on_delete. conn: {port (the listener's, destination.port), peer, tag}.
+// phase: opening -> open (upstream connected) | ended.
+class Connection {
+  constructor(vm, id, conn) {
+    this.vm = vm;
+    this.id = id;
+    this.conn = conn;
+    this.phase = 'opening';
+    this.closeAsked = false;   // proxy_close_stream(downstream), applied after the call
+    this.upstream = false;
+    this.outcome = null;
+    this.tag = conn.tag ?? null;   // free for the caller (the simulator's record)
+  }
+
+  get alive() { return this.phase !== 'ended'; }
+
+  begin() {
+    const vm = this.vm;
+    if (vm.call('proxy_on_context_create', this, this.id, vm.rootId) === TRAPPED) return;
+    const action = vm.call('proxy_on_new_connection', this, this.id);
+    if (action === TRAPPED || !this.alive) return;
+    if (this.closeAsked) return this.close('local', 'blocked');
+    if (action === 0) {
+      this.phase = 'open';
+      this.upstream = true;
+      vm.host.hooks.upstream(this);
+    } else {
+      this.phase = 'paused';   // held by the filter: nothing goes upstream yet
+    }
+  }
+
+  // Bytes from the client (downstream) or the server (upstream).
+  data(side, bytes, endOfStream = false) {
+    if (this.phase !== 'open') return undefined;
+    const cb = side === 'upstream' ? 'proxy_on_upstream_data' : 'proxy_on_downstream_data';
+    return this.vm.call(cb, this, this.id, bytes, endOfStream ? 1 : 0);
+  }
+
+  // The connection closes: by the client (remote), by the filter (local) or by the
+  // upstream; the filter hears of it once, then its context ends.
+  close(by = 'remote', outcome = null) {
+    if (!this.alive) return;
+    const vm = this.vm;
+    this.phase = 'closing';
+    const peer = { unknown: 0, local: 1, remote: 2 }[by] ?? 0;
+    const cb = by === 'upstream' ? 'proxy_on_upstream_connection_close' : 'proxy_on_downstream_connection_close';
+    for (const [name, ...args] of [[cb, this.id, peer], ['proxy_on_done', this.id], ['proxy_on_delete', this.id]]) {
+      if (vm.call(name, this, ...args) === TRAPPED) return;
+    }
+    this.finish(outcome);
+  }
+
+  finish(outcome) {
+    if (!this.alive) return;
+    if (outcome) this.outcome = outcome;
+    this.outcome ??= this.upstream ? 'passed' : 'ended';
+    this.phase = 'ended';
+    this.vm.contexts.delete(this.id);
+    this.vm.host.hooks.end(this);
+  }
+}
+
 // Request headers as Envoy presents them: pseudo headers first, names lower-case.
 function requestHeaderMap(req) {
   const map = [
@@ -401,7 +469,28 @@ class Vm {
   }
 
   endAll(outcome) {
-    for (const c of [...this.contexts.values()]) if (c instanceof HttpStream) c.finish(outcome);
+    for (const c of [...this.contexts.values()]) {
+      if (c instanceof HttpStream || c instanceof Connection) c.finish(outcome);
+    }
+  }
+
+  // A new downstream connection through the network filter ({port, peer}); on a
+  // failed VM Envoy closes it at once.
+  startConnection(conn) {
+    const c = new Connection(this, this.nextContextId++, conn);
+    if (this.failed || this.dead) {
+      c.finish('trap');
+      return c;
+    }
+    this.contexts.set(c.id, c);
+    c.begin();
+    return c;
+  }
+
+  // The current connection (the effective context), or null.
+  connection() {
+    const c = this.effective;
+    return c instanceof Connection && c.alive ? c : null;
   }
 
   // A new HTTP stream; on a failed VM it fails at once (Envoy's fail-closed 503), or
@@ -422,6 +511,29 @@ class Vm {
   }
 
   tick() { return this.call('proxy_on_tick', this.root, this.rootId); }
+
+  // A new plugin configuration for the same VM, as Envoy applies one: a new root
+  // context (context_create, vm_start, configure with the host's pluginConfig); if
+  // its on_configure fails, it is dropped and the old root stays (Envoy keeps the
+  // plugin it had), else the old root is done and deleted. True when applied.
+  reconfigure() {
+    if (this.failed || this.dead) return false;
+    const root = { id: this.nextContextId++, root: true };
+    this.contexts.set(root.id, root);
+    const host = this.host;
+    let ok = this.call('proxy_on_context_create', root, root.id, 0) !== TRAPPED &&
+      this.call('proxy_on_vm_start', root, root.id, host.vmConfig.length) !== 0;
+    ok = ok && this.call('proxy_on_configure', root, root.id, host.pluginConfig.length) === 1;
+    const [gone, kept] = ok ? [this.root, root] : [root, this.root];
+    if (!this.failed) {
+      this.call('proxy_on_done', gone, gone.id);
+      this.call('proxy_on_delete', gone, gone.id);
+    }
+    this.contexts.delete(gone.id);
+    this.root = kept;
+    this.rootId = kept.id;
+    return ok && !this.failed;
+  }
 
   // Calls any export with a chosen effective context (for tests and probes).
   invoke(name, ctx, ...args) { return this.call(name, ctx ?? this.root, ...args); }
@@ -562,6 +674,13 @@ function streamFunctions(vm) {
       return Status.Ok;
     },
     proxy_close_stream(type) {
+      const c = vm.connection();
+      if (c && (type === 2 || type === 3)) {
+        // Envoy closes the connection (FlushWrite) after the VM call.
+        if (c.phase === 'opening') c.closeAsked = true;
+        else vm.defer(() => c.close('local'));
+        return Status.Ok;
+      }
       const s = vm.stream();
       if (!s || (type !== 0 && type !== 1)) return Status.BadArgument;
       vm.defer(() => s.reset('reset'));
@@ -618,10 +737,29 @@ function bufferOf(vm, type) {
   return null;
 }
 
+// A connection's attributes: destination.* is the listener's address (the
+// downstream local address), source.* the client's.
+function connectionProperty(host, c, path) {
+  const peer = c.conn.peer ?? host.peer;
+  const port = c.conn.port ?? 0;
+  switch (path) {
+    case 'plugin_name': return host.pluginName;
+    case 'plugin_root_id': return host.rootId;
+    case 'plugin_vm_id': return host.vmId;
+    case 'source.address': return peer;
+    case 'source.port': return i64Bytes(Number(peer.split(':').pop()));
+    case 'destination.address': return `${DESTINATION.split(':')[0]}:${port}`;
+    case 'destination.port': return i64Bytes(port);
+    default: return undefined;
+  }
+}
+
 // Envoy attributes. request.* come from the request headers, so like them they are
 // gone once the request was let through.
 function propertyOf(vm, path) {
   const host = vm.host;
+  const c = vm.connection();
+  if (c) return connectionProperty(host, c, path);
   const s = vm.stream();
   const peer = s ? s.request.peer ?? host.peer : null;
   const fromRequest = s && s.requestOpen;
@@ -692,6 +830,7 @@ function metricFunctions(vm) {
       if (m.type === MetricType.Histogram) return Status.BadArgument;
       if (m.type === MetricType.Counter && offset <= 0n) return Status.BadArgument;
       m.value += Number(offset);
+      host.hooks.metric(vm, vm.metricNames[(id >>> 0) - 1], Number(offset));
       return Status.Ok;
     },
     proxy_record_metric(id, value) {
@@ -819,7 +958,7 @@ function wrapImport(vm, module, name, fn) {
 
 // ---- Host ---------------------------------------------------------------------------
 
-const noHooks = { upstream() {}, end() {}, tickPeriod() {} };
+const noHooks = { upstream() {}, end() {}, tickPeriod() {}, metric() {}, log() {} };
 
 // The process: a virtual clock, shared data, metrics, logs and N worker VMs of one
 // compiled module.
@@ -827,8 +966,10 @@ class Host {
   // options: workers (1), pluginConfig, vmConfig (string|Buffer), pluginName, rootId,
   // vmId, failOpen (a trapped VM lets streams pass instead of failing them with 503),
   // peer (default source.address), seed, logLevel (0..5, default info),
-  // onLog({worker, context, level, message}), hooks {upstream, end, tickPeriod},
-  // timing (measure the wall time of each outermost call into the module).
+  // onLog({worker, context, level, message}), hooks {upstream(stream), end(stream),
+  // tickPeriod(vm, ms), metric(vm, name, delta) for counter increments, log(vm,
+  // entry) for each log entry kept}, timing (measure the wall time of each
+  // outermost call into the module).
   constructor(wasm, options = {}) {
     this.module = wasm instanceof WebAssembly.Module ? wasm : new WebAssembly.Module(wasm);
     const exported = WebAssembly.Module.exports(this.module).map((e) => e.name);
@@ -895,6 +1036,7 @@ class Host {
     if (level < this.logLevel) return;
     const entry = { worker: vm.index, context: vm.effective ? vm.effective.id : null, level, message };
     this.logs.push(entry);
+    this.hooks.log(vm, entry);
     if (this.onLog) this.onLog(entry);
   }
 
@@ -904,6 +1046,18 @@ class Host {
     this.vms.push(vm);
     vm.start();
     return vm;
+  }
+
+  // A new plugin configuration (Envoy's `configuration`, Istio's `pluginConfig`)
+  // for every worker's VM; rejected by any, it is rejected and the old one stays.
+  // True when applied.
+  reconfigure(pluginConfig) {
+    const old = this.pluginConfig;
+    this.pluginConfig = Buffer.from(pluginConfig);
+    let ok = true;
+    for (const vm of this.vms) ok = vm.reconfigure() && ok;
+    if (!ok) this.pluginConfig = old;
+    return ok;
   }
 
   // The VM dies without further callbacks (a crash): its streams end as `killed`.
@@ -925,7 +1079,11 @@ class Host {
   }
 
   // ---- reporting ----
-  metric(name) { return this.metrics.get(name)?.value; }
+  // A counter's or gauge's value; a histogram's number of recorded values.
+  metric(name) {
+    const m = this.metrics.get(name);
+    return m?.type === MetricType.Histogram ? m.count : m?.value;
+  }
 
   metricsObject() {
     return Object.fromEntries([...this.metrics].map(([name, m]) => [name, { ...m }]));
@@ -940,6 +1098,6 @@ class Host {
 }
 
 module.exports = {
-  Host, Vm, HttpStream, Status, MetricType, LogLevel, EPOCH_NS, TRAPPED,
+  Host, Vm, HttpStream, Connection, Status, MetricType, LogLevel, EPOCH_NS, TRAPPED,
   serializePairs, parsePairs,
 };

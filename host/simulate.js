@@ -4,54 +4,34 @@
 // Why: sentc's policies depend on time (windows, throttling queues, breakers) and on
 // worker threads sharing state; replaying traffic on a virtual clock with N worker
 // VMs exercises exactly that, deterministically and without sleeping. The result
-// (per-request outcomes, totals, metrics, memory, shared-data calls, logs,
-// expectation results) feeds the CLI, the e2e tests and the benchmarks.
+// (per-request outcomes and verdicts, breaker transitions, totals, metrics, memory,
+// shared-data calls, logs, expectation results) feeds the CLI, the timeline, the
+// e2e tests and the benchmarks.
 'use strict';
 
-const { Host, EPOCH_NS } = require('./proxywasm.js');
+const { Host, EPOCH_NS, LogLevel } = require('./proxywasm.js');
 const { TrafficError, formatDuration } = require('./traffic.js');
+const { events } = require('./expand.js');
+const { Heap } = require('./heap.js');
+const { Collector, classify, shownOutcome } = require('./verdicts.js');
 
 // Streams still paused this long after the last event are reported as stuck.
 const DRAIN_LIMIT_NS = 3600e9;
+// How long the ticks run on after the traffic, for the metrics (see flushMetrics).
+const FLUSH_NS = 2.5e9;
 
-// Binary min-heap of events ordered by (at, seq): ties keep file order.
+// Timed events of the run (answers, aborts), earliest first; ties keep the order
+// they were queued in.
 class EventQueue {
-  constructor() { this.items = []; this.seq = 0; }
-
-  peek() { return this.items[0]; }
-
-  push(at, run) {
-    const a = this.items;
-    a.push({ at, seq: this.seq++, run });
-    for (let i = a.length - 1; i > 0;) {
-      const p = (i - 1) >> 1;
-      if (!before(a[i], a[p])) break;
-      [a[i], a[p]] = [a[p], a[i]];
-      i = p;
-    }
+  constructor() {
+    this.heap = new Heap((x, y) => x.at < y.at || (x.at === y.at && x.seq < y.seq));
+    this.seq = 0;
   }
 
-  pop() {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length === 0) return top;
-    a[0] = last;
-    for (let i = 0; ;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < a.length && before(a[l], a[m])) m = l;
-      if (r < a.length && before(a[r], a[m])) m = r;
-      if (m === i) break;
-      [a[i], a[m]] = [a[m], a[i]];
-      i = m;
-    }
-    return top;
-  }
+  peek() { return this.heap.peek(); }
+  push(at, run) { this.heap.push({ at, seq: this.seq++, run }); }
+  pop() { return this.heap.pop(); }
 }
-
-function before(x, y) { return x.at < y.at || (x.at === y.at && x.seq < y.seq); }
 
 class Simulation {
   constructor(wasm, traffic, options) {
@@ -64,10 +44,15 @@ class Simulation {
     this.clockOffset = 0n;     // clock jumps
     this.frozen = false;
     this.records = [];
+    this.configs = [];         // configuration changes: { atNs, line, text, applied }
     this.alive = 0;
     this.roundRobin = 0;
     this.errors = [];
     const plugin = options.plugin ?? {};  // settings from an Envoy bootstrap (envoyconf.js)
+    this.seed = options.seed ?? traffic.seed ?? 1;
+    this.collector = new Collector();
+    // `expect ... by R/RULE` needs the module's decision lines (log level debug).
+    const byRule = traffic.expects.some((e) => e.where?.by);
     this.host = new Host(wasm, {
       workers: this.workers,
       pluginConfig: plugin.pluginConfig ?? traffic.config,
@@ -76,14 +61,15 @@ class Simulation {
       pluginName: plugin.pluginName,
       failOpen: plugin.failOpen,
       peer: traffic.peer ?? undefined,
-      seed: options.seed ?? traffic.seed ?? 1,
-      logLevel: options.logLevel,
+      seed: this.seed,
+      logLevel: options.logLevel ?? (byRule ? LogLevel.debug : undefined),
       onLog: options.onLog,
       timing: options.timing,
       hooks: {
         upstream: (s) => this.onUpstream(s),
         end: (s) => this.onEnd(s),
         tickPeriod: (vm, ms) => this.tickAt.set(vm, ms > 0 ? this.now + ms * 1e6 : null),
+        log: (vm, entry) => this.collector.log(entry, vm.stream(), this.now),
       },
     });
   }
@@ -92,11 +78,16 @@ class Simulation {
     if (!this.frozen) this.host.setTime(EPOCH_NS + BigInt(this.now) + this.clockOffset);
   }
 
+  // The traffic's events come lazily from expand.js; at equal times a tick fires
+  // first, then the file's events (in file order), then what the run queued itself
+  // (answers, aborts).
   run() {
-    for (const ev of this.traffic.events) this.queue.push(ev.at, () => this.handle(ev));
+    const file = events(this.traffic, this.seed);
+    let ev = file.next().value;
     let lastEventAt = 0;
     for (;;) {
-      const next = this.queue.peek();
+      const queued = this.queue.peek();
+      const next = ev && (!queued || ev.at <= queued.at) ? ev : queued;
       const tick = this.nextTick();
       if (!next && this.alive === 0) break;
       if (!next && !this.canDrain(tick, lastEventAt)) break;
@@ -104,12 +95,27 @@ class Simulation {
         this.fireTick(tick);
         continue;
       }
-      this.queue.pop();
       this.now = lastEventAt = next.at;
       this.syncClock();
-      next.run();
+      if (next === ev) {
+        ev = file.next().value;
+        this.handle(next);
+      } else {
+        this.queue.pop();
+        next.run();
+      }
     }
+    this.flushMetrics(lastEventAt);
     return this.result();
+  }
+
+  // The module sends its metrics on its tick, at most a second late: once the
+  // traffic is over, the ticks run on for FLUSH_NS of simulated time so that every
+  // count is sent before the run is reported.
+  flushMetrics(lastEventAt) {
+    for (let tick = this.nextTick(); tick && tick.at <= lastEventAt + FLUSH_NS; tick = this.nextTick()) {
+      this.fireTick(tick);
+    }
   }
 
   // Only paused streams remain: keep ticking (bounded) so they can be released.
@@ -145,25 +151,35 @@ class Simulation {
     if (ev.kind === 'request') this.arrive(ev);
     else if (ev.kind === 'restart') this.restart(ev.worker);
     else if (ev.kind === 'clock') this.changeClock(ev);
+    else if (ev.kind === 'config') this.configs.push({ atNs: this.now, line: ev.line, text: ev.text, applied: this.host.reconfigure(ev.text) });
   }
 
   arrive(ev) {
     const worker = ev.worker ?? this.roundRobin++ % this.workers;
     const record = {
       line: ev.line, sentNs: this.now, worker, method: ev.method, path: ev.path, grpc: ev.grpc,
+      port: ev.connect?.port ?? null,
       outcome: null, held: false, status: null, grpcStatus: null,
       upstreamNs: null, endNs: null, waitNs: null, localReply: null, error: null,
-      upstreamHeaders: null, responseHeaders: null,
+      upstreamHeaders: null, responseHeaders: null, resources: null, verdict: null, decisions: null,
     };
     this.records.push(record);
     this.alive++;
-    const reply = ev.reply ?? this.traffic.upstream;
+    if (ev.connect) return this.connect(ev, worker, record);
     const stream = this.host.vms[worker].startHttpStream({
       method: ev.method, path: ev.path, authority: ev.authority ?? undefined, headers: ev.headers,
-      grpc: ev.grpc, peer: ev.peer ?? undefined, tag: record,
-      reply: { ...reply, latencyNs: reply.latencyNs ?? this.traffic.upstream.latencyNs },
+      grpc: ev.grpc, peer: ev.peer ?? undefined, tag: record, reply: ev.reply,
     });
     if (ev.abortNs !== null) this.queue.push(this.now + ev.abortNs, () => stream.reset('aborted'));
+  }
+
+  // A TCP connection: open while the filter lets it through, closed after its time
+  // by the client or the upstream, or reset by the client (abort).
+  connect(ev, worker, record) {
+    const c = this.host.vms[worker].startConnection({ port: ev.connect.port, peer: ev.peer ?? undefined, tag: record });
+    if (!c.alive) return;
+    if (ev.abortNs !== null) this.queue.push(this.now + ev.abortNs, () => c.close('remote', 'aborted'));
+    else this.queue.push(this.now + ev.connect.openNs, () => c.close(ev.connect.closedBy === 'upstream' ? 'upstream' : 'remote'));
   }
 
   restart(worker) {
@@ -182,6 +198,11 @@ class Simulation {
   }
 
   onUpstream(stream) {
+    if (!stream.request) {     // a connection: tcp_proxy connected upstream
+      stream.tag.upstreamNs = this.now;
+      stream.tag.waitNs = 0;
+      return;
+    }
     const record = stream.request.tag;
     record.upstreamNs = this.now;
     record.waitNs = this.now - record.sentNs;
@@ -191,8 +212,13 @@ class Simulation {
   }
 
   onEnd(stream) {
-    const record = stream.request.tag;
     this.alive--;
+    if (!stream.request) {     // a connection
+      Object.assign(stream.tag, { endNs: this.now, outcome: stream.outcome });
+      if (stream.outcome === 'blocked') stream.tag.localReply = { status: 'closed', details: 'closed by the filter', body: '', headers: [] };
+      return;
+    }
+    const record = stream.request.tag;
     Object.assign(record, {
       endNs: this.now, outcome: stream.outcome, held: stream.wasPaused, status: stream.status,
       grpcStatus: grpcStatusOf(stream), responseHeaders: stream.maps[2],
@@ -206,10 +232,14 @@ class Simulation {
 
   result() {
     for (const r of this.records) r.outcome ??= 'pending';
+    classify(this.records);
     const host = this.host;
     const result = {
       workers: this.workers,
       requests: this.records,
+      breakers: this.collector.transitions,
+      configs: this.configs,
+      decisionLines: this.collector.lines,
       totals: totals(this.records),
       metrics: host.metricsObject(),
       vms: host.vms.map((vm) => ({ worker: vm.index, memoryBytes: vm.memoryBytes, failed: vm.failed?.message ?? null })),
@@ -241,18 +271,21 @@ function grpcStatusOf(stream) {
 
 // Pins and restarts must name an existing worker (the CLI may lower --workers).
 function checkWorkers(traffic, workers) {
-  for (const ev of traffic.events) {
-    if (ev.worker !== null && ev.worker !== undefined && ev.worker >= workers) {
-      throw new TrafficError(traffic.file, ev.line, `worker ${ev.worker} does not exist (workers are 0..${workers - 1})`);
+  for (const src of traffic.sources) {
+    const worker = src.kind === 'restart' ? src.worker : src.request?.worker;
+    if (worker !== null && worker !== undefined && worker >= workers) {
+      throw new TrafficError(traffic.file, src.line, `worker ${worker} does not exist (workers are 0..${workers - 1})`);
     }
   }
 }
 
 function totals(records) {
-  const t = { requests: records.length, passed: 0, held: 0, blocked: 0, byStatus: {}, aborted: 0, reset: 0, trap: 0, killed: 0, pending: 0 };
+  const t = { requests: records.length, passed: 0, held: 0, shadow: 0, forwarded: 0, blocked: 0, byStatus: {}, aborted: 0, reset: 0, trap: 0, killed: 0, pending: 0 };
   for (const r of records) {
     if (r.upstreamNs !== null) t.passed++;
     if (r.held && r.upstreamNs !== null) t.held++;
+    const shown = shownOutcome(r);
+    if (shown === 'shadow' || shown === 'forwarded') t[shown]++;
     if (r.localReply) {
       t.blocked++;
       t.byStatus[r.localReply.status] = (t.byStatus[r.localReply.status] ?? 0) + 1;
@@ -270,6 +303,7 @@ const PREDICATES = {
   passed: (r) => r.upstreamNs !== null,
   held: (r) => r.held && r.upstreamNs !== null,
   blocked: (r) => r.localReply !== null,
+  shadow: (r) => shownOutcome(r) === 'shadow',
   aborted: (r) => r.outcome === 'aborted',
   reset: (r) => r.outcome === 'reset',
   trap: (r) => r.outcome === 'trap',
@@ -280,7 +314,10 @@ function selected(r, where) {
   return (where.from === undefined || (r.sentNs >= where.from && r.sentNs < where.to))
     && (where.path === undefined || r.path.startsWith(where.path))
     && (where.method === undefined || r.method === where.method)
-    && (where.worker === undefined || r.worker === where.worker);
+    && (where.worker === undefined || r.worker === where.worker)
+    && (where.port === undefined || r.port === where.port)
+    && (where.by === undefined || (r.verdict !== null && r.verdict.resource === where.by.resource
+      && (where.by.rule === null || r.verdict.rule === where.by.rule)));
 }
 
 function hasHeader(map, { name, value }) {

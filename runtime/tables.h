@@ -36,7 +36,7 @@
 #include <stdint.h>
 
 /* Bump when the layout below changes, so a stale runtime refuses new tables. */
-#define SENTC_TABLES_VERSION 5
+#define SENTC_TABLES_VERSION 6
 
 /* Expanders for the lists below: an enum constant, or a [constant] = "NAME"
  * entry of a name table. */
@@ -278,6 +278,28 @@ struct sentc_fallback {
  * built-in one. */
 #define SENTC_BUILTIN_FALLBACK (-1)
 
+/* ---- limits: what the language accepts (docs/language.md, "Limits"), the
+ * checker's and the plugin configuration's (config.c) alike ---- */
+
+#define SENTC_MAX_NAME_LEN 128
+#define SENTC_MAX_RATE_COUNT 1000000000u
+#define SENTC_MAX_WINDOW_MS (24u * 3600 * 1000)
+#define SENTC_MAX_RT_MS 3600000u
+#define SENTC_MAX_CONCURRENCY 1000000u
+#define SENTC_MAX_ITEMS 1000
+
+/* A rate's decimal count is the same rate counted over a longer window, so
+ * that the count is whole (1.5/s is 3/2s): the smallest m from 1 to 1000
+ * that makes count * m whole, or 0 (more than three decimals). */
+static inline uint32_t sentc_rate_whole_factor(double count) {
+  for (uint32_t m = 1; m <= 1000; m++) {
+    double x = count * m, nearest = (double)(uint64_t)(x + 0.5);
+    if (x - nearest < 1e-6 && nearest - x < 1e-6)
+      return m;
+  }
+  return 0;
+}
+
 /* ---- rules ------------------------------------------------------------ */
 
 #define SENTC_SCOPE_LIST(X) X(SENTC_SCOPE_PROXY) X(SENTC_SCOPE_WORKER)
@@ -291,10 +313,15 @@ struct sentc_window {
 
 /* Fields every rule has, first in its kind's entry. */
 struct sentc_rule {
-  const char *label;          /* the rule's name in metrics: "flow", "flow_2" */
+  const char *name;           /* unique in its resource: "flow", "breaker_error_ratio",
+                                 or the policy's `name`; in metrics and config */
   uint8_t scope;              /* enum sentc_scope */
   int32_t fallback;           /* effective: rule, else resource, else policy */
   uint16_t line;
+  uint8_t mode;               /* enum sentc_mode, effective: rule, resource, policy */
+  uint32_t resource;          /* the resource whose rule it is */
+  uint8_t off;                /* switched off by the plugin configuration (config.c);
+                                 0 in generated tables, as the `off`s below */
 };
 
 /* flow RATE: `count` requests per window.  Flags combine: throttle alone is
@@ -404,12 +431,18 @@ struct sentc_resource {
   struct sentc_slice rules[SENTC_N_RULE_KINDS];   /* indexed by enum sentc_kind */
   uint32_t n_watchers;        /* flow rules elsewhere with `of` this resource */
   const uint32_t *watchers;   /* indices into sentc_policy.flow */
+  uint8_t off;                /* its rules switched off (config.c) */
 };
 
 /* ---- the policy -------------------------------------------------------- */
 
 #define SENTC_MODE_LIST(X) X(SENTC_ENFORCE) X(SENTC_SHADOW)
 enum sentc_mode { SENTC_MODE_LIST(SENTC_ENUM_VALUE) };
+/* RateLimit headers on responses: none, the IETF httpapi draft's
+ * RateLimit-Policy and RateLimit fields, or Envoy's x-ratelimit-*. */
+#define SENTC_RATELIMIT_HEADERS_LIST(X) \
+  X(SENTC_RATELIMIT_OFF) X(SENTC_RATELIMIT_DRAFT) X(SENTC_RATELIMIT_ENVOY)
+enum sentc_ratelimit_headers { SENTC_RATELIMIT_HEADERS_LIST(SENTC_ENUM_VALUE) };
 #define SENTC_CLIENT_IP_LIST(X) X(SENTC_CLIENT_IP_PEER) X(SENTC_CLIENT_IP_XFF)
 enum sentc_client_ip { SENTC_CLIENT_IP_LIST(SENTC_ENUM_VALUE) };
 #define SENTC_ON_ERROR_LIST(X) X(SENTC_ON_ERROR_ALLOW) X(SENTC_ON_ERROR_DENY)
@@ -421,11 +454,12 @@ struct sentc_policy {
   struct sentc_string sentc_version;   /* of the sentc that compiled it */
   struct sentc_string source_sha256;   /* of the policy source, hex (compiler/ident.h) */
   uint64_t hash;              /* of the compiled tables: namespaces shared state */
-  uint8_t mode;               /* enum sentc_mode */
-  uint8_t ratelimit_headers;
+  uint8_t mode;               /* enum sentc_mode: the system rule's (the rules have theirs) */
+  uint8_t ratelimit_headers;  /* enum sentc_ratelimit_headers */
   uint8_t client_ip;          /* enum sentc_client_ip */
   uint8_t xff_hops;           /* client_ip xff N */
   uint8_t on_error;           /* enum sentc_on_error */
+  uint8_t off;                /* every rule switched off (config.c) */
   struct sentc_system system;
   uint32_t n_resources;
   const struct sentc_resource *resources;
@@ -441,6 +475,21 @@ struct sentc_policy {
 };
 
 /* The fields every rule has, for rule `i` of kind `kind`. */
+/* How many rules of `kind` the policy has. */
+static inline uint32_t sentc_tables_count(const struct sentc_policy *p, enum sentc_kind kind) {
+  switch (kind) {
+#define SENTC_KIND_COUNT(K, k, status, grpc, tcp) \
+  case SENTC_KIND_##K:                            \
+    return p->n_##k;
+    SENTC_RULE_KINDS(SENTC_KIND_COUNT)
+#undef SENTC_KIND_COUNT
+  case SENTC_KIND_SYSTEM:
+  case SENTC_N_KINDS:
+    break;
+  }
+  return 0;
+}
+
 static inline const struct sentc_rule *sentc_tables_rule(const struct sentc_policy *p,
                                                      enum sentc_kind kind, uint32_t i) {
   switch (kind) {

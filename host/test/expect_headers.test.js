@@ -11,6 +11,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { parseTraffic } = require('../traffic.js');
+const { events } = require('../expand.js');
 const { simulate } = require('../simulate.js');
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sentc-headers-'));
@@ -24,7 +25,7 @@ function lifecycle() {
 
 test('header expectations and trailers-only answers parse', () => {
   const t = parseTraffic('0ms POST /s grpc -> grpc 14 trailers-only 5ms\nexpect 1 header X-Sentc=blocked path /a\nexpect 2 upstream-header x-action\n', 'h.traffic');
-  assert.deepEqual(t.events[0].reply, { status: 200, grpcStatus: 14, latencyNs: 5e6, trailersOnly: true });
+  assert.deepEqual([...events(t)][0].reply, { status: 200, grpcStatus: 14, latencyNs: 5e6, trailersOnly: true });
   assert.deepEqual(t.expects[0].header, { side: 'response', name: 'x-sentc', value: 'blocked' });
   assert.deepEqual(t.expects[0].where, { path: '/a' });
   assert.deepEqual(t.expects[1].header, { side: 'upstream', name: 'x-action', value: null });

@@ -5,7 +5,10 @@
  * calls.  It knows the ABI and nothing of rules: it hands the engine a
  * request's attributes, the response's statuses, the stream's end and the
  * time, and does what the engine says (reply, hold, add headers, resume).
- * Exports are named with export_name so the symbols stay ordinary C.
+ * The same module is an HTTP filter (proxy_on_request_headers...) and a
+ * network filter (proxy_on_new_connection...): Envoy calls the callbacks of
+ * the filter it was configured as.  Exports are named with export_name so
+ * the symbols stay ordinary C.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +19,10 @@
 #define PROXY_EXPORT(name) __attribute__((export_name(#name)))
 
 /* The VM's one engine, from proxy_on_configure on (Proxy-Wasm callbacks
- * carry no pointer of ours, so this is the one place that keeps it). */
+ * carry no pointer of ours, so this is the one place that keeps it), and
+ * the root context that configured it last. */
 static struct sentc_engine *engine;
+static uint32_t root_context;
 
 PROXY_EXPORT(proxy_abi_version_0_2_1)
 void proxy_abi_version_0_2_1(void) {}
@@ -88,24 +93,13 @@ static void log_state_usage(void) {
   proxy_log(PROXY_INFO, line, (size_t)(at - line));
 }
 
-PROXY_EXPORT(proxy_on_configure)
-uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
-  (void)root_id;
-  (void)plugin_config_size;
-  if (engine)
-    return 1;
-  const char *error;
-  engine = sentc_engine_start(&sentc_policy, &error);
-  if (!engine) {
-    char line[160], *at = put_text(line, "sentc: cannot start: ");
-    size_t len = strlen(error) < 120 ? strlen(error) : 120;
-    memcpy(at, error, len);
-    proxy_log(PROXY_CRITICAL, line, (size_t)(at + len - line));
-    return 0;
-  }
-  log_identity();
-  log_state_usage();
-  return 1;
+/* The host's log level, told to the engine so that it writes no line the
+ * host would drop; read at start and at every tick (Envoy's level can
+ * change at run time). */
+static void follow_log_level(void) {
+  uint32_t level = PROXY_INFO;
+  if (proxy_get_log_level(&level) == PROXY_OK)
+    sentc_engine_log_level(engine, (int)level);
 }
 
 /* The host's clock, in ms: the engine makes its own time of it. */
@@ -115,12 +109,50 @@ static int64_t now_ms(void) {
   return (int64_t)(ns / 1000000u);
 }
 
+/* The VM's engine, started on the first configuration.  Envoy calls
+ * on_configure again, on a new root context of the same VM, whenever the
+ * plugin configuration changes: the engine applies it (docs/operations.md)
+ * and keeps its state.  A configuration it rejects fails on_configure, and
+ * Envoy keeps the plugin it had. */
+PROXY_EXPORT(proxy_on_configure)
+uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
+  if (!engine) {
+    const char *error;
+    engine = sentc_engine_start(&sentc_policy, &error);
+    if (!engine) {
+      char line[160], *at = put_text(line, "sentc: cannot start: ");
+      size_t len = strlen(error) < 120 ? strlen(error) : 120;
+      memcpy(at, error, len);
+      proxy_log(PROXY_CRITICAL, line, (size_t)(at + len - line));
+      return 0;
+    }
+    log_identity();
+    log_state_usage();
+  }
+  follow_log_level();
+  const char *config = "";
+  size_t len = plugin_config_size;
+  if (len > SENTC_CONFIG_MAX ||
+      (len > 0 && proxy_get_buffer_bytes(PROXY_PLUGIN_CONFIGURATION, 0, len, &config, &len) !=
+                      PROXY_OK))
+    config = NULL;       /* rejected, saying why */
+  int applied = sentc_engine_configure(engine, config, len, now_ms()) == 0;
+  if (applied)
+    root_context = root_id;
+  sentc_scratch_reset();
+  return applied;
+}
+
+/* A header's value, or NULL: absent (*len 0), or one the host could not
+ * hand over (*len SENTC_UNREADABLE: no memory for it, request.h). */
 static const char *map_value(uint32_t map, const char *name, size_t name_len, size_t *len) {
   const char *value = NULL;
   *len = 0;
-  if (proxy_get_header_map_value(map, name, name_len, &value, len) != PROXY_OK)
-    return NULL;
-  return value;
+  uint32_t result = proxy_get_header_map_value(map, name, name_len, &value, len);
+  if (result == PROXY_OK)
+    return value;
+  *len = result == PROXY_NOT_FOUND ? 0 : SENTC_UNREADABLE;
+  return NULL;
 }
 
 static const char *request_header(void *ctx, const char *name, size_t name_len, size_t *len) {
@@ -128,25 +160,34 @@ static const char *request_header(void *ctx, const char *name, size_t name_len, 
   return map_value(PROXY_REQUEST_HEADERS, name, name_len, len);
 }
 
-/* A pseudo header as a string and length; "" when absent. */
-static const char *pseudo(const char *name, size_t *len) {
+/* A pseudo header of `request` as a string and length; "" when absent,
+ * and the request marked unreadable when the host could not hand it over. */
+static const char *pseudo(struct sentc_request *request, const char *name, size_t *len) {
   const char *value = request_header(NULL, name, strlen(name), len);
+  if (!value && *len == SENTC_UNREADABLE)
+    request->unreadable = 1;
+  if (!value)
+    *len = 0;
   return value ? value : "";
 }
 
 static int is_grpc(void) {
-  size_t len;
+  size_t len = 0;
   const char *type = request_header(NULL, "content-type", 12, &len);
   return type && len >= 16 && memcmp(type, "application/grpc", 16) == 0;
 }
 
-static const char *peer_address(size_t *len) {
+static const char *peer_address(struct sentc_request *request, size_t *len) {
   static const char path[] = "source\0address";
   const char *value = NULL;
   *len = 0;
-  if (proxy_get_property(path, sizeof path - 1, &value, len) != PROXY_OK)
-    return NULL;
-  return value;
+  uint32_t result = proxy_get_property(path, sizeof path - 1, &value, len);
+  if (result == PROXY_OK)
+    return value;
+  if (result != PROXY_NOT_FOUND)
+    request->unreadable = 1;
+  *len = 0;
+  return NULL;
 }
 
 /* A small decimal header value (":status", "grpc-status"), or -1. */
@@ -164,12 +205,14 @@ static int number_in(uint32_t map, const char *name) {
   return n;
 }
 
-/* Serializes headers as the ABI's pairs: count, lengths, then NUL-ended bytes. */
-static size_t serialize_headers(const struct sentc_reply *reply, char *out, size_t room) {
+/* Serializes headers as the ABI's pairs: count, lengths, then NUL-ended
+ * bytes, in the callback's scratch region (as big as they need). */
+static size_t serialize_headers(const struct sentc_reply *reply, char **buffer) {
   size_t need = 4 + 8u * reply->n_headers;
   for (uint16_t i = 0; i < reply->n_headers; i++)
     need += reply->headers[i].name_len + reply->headers[i].value_len + 2;
-  if (need > room)
+  char *out = *buffer = sentc_scratch_alloc(need);
+  if (!out)
     return 0;
   uint32_t n = reply->n_headers;
   memcpy(out, &n, 4);
@@ -190,8 +233,8 @@ static size_t serialize_headers(const struct sentc_reply *reply, char *out, size
 }
 
 static void send_reply(const struct sentc_reply *reply) {
-  static char headers[8192];
-  size_t headers_len = serialize_headers(reply, headers, sizeof headers);
+  char *headers = NULL;
+  size_t headers_len = serialize_headers(reply, &headers);
   proxy_send_local_response(reply->status, reply->details, strlen(reply->details),
                             reply->body, reply->body_len, headers, headers_len,
                             reply->grpc_status);
@@ -205,11 +248,11 @@ static void add_headers(uint32_t map, const struct sentc_reply *reply) {
 
 static uint32_t decide(uint32_t context_id) {
   struct sentc_request request = {.protocol = SENTC_HTTP, .header = request_header};
-  request.method = pseudo(":method", &request.method_len);
-  request.path = pseudo(":path", &request.path_len);
-  request.authority = pseudo(":authority", &request.authority_len);
+  request.method = pseudo(&request, ":method", &request.method_len);
+  request.path = pseudo(&request, ":path", &request.path_len);
+  request.authority = pseudo(&request, ":authority", &request.authority_len);
   request.grpc = is_grpc();
-  request.peer = peer_address(&request.peer_len);
+  request.peer = peer_address(&request, &request.peer_len);
 
   struct sentc_verdict verdict;
   sentc_engine_request(engine, context_id, &request, now_ms(), &verdict);
@@ -217,7 +260,8 @@ static uint32_t decide(uint32_t context_id) {
   case SENTC_BLOCK:
     send_reply(&verdict.reply);
     return PROXY_PAUSE;
-  case SENTC_HOLD:
+  case SENTC_HOLD:                  /* with x-sentinel-shadow, if shadowed */
+    add_headers(PROXY_REQUEST_HEADERS, &verdict.reply);
     return PROXY_PAUSE;
   default:
     add_headers(PROXY_REQUEST_HEADERS, &verdict.reply);
@@ -269,9 +313,13 @@ void proxy_on_log(uint32_t context_id) {
     sentc_engine_end(engine, context_id, now_ms());
 }
 
+/* The current root context done: the plugin goes away (Envoy drains and
+ * stops the VM), so the metrics counted since the last tick are sent. */
 PROXY_EXPORT(proxy_on_done)
 uint32_t proxy_on_done(uint32_t context_id) {
-  if (engine)
+  if (engine && context_id == root_context)
+    sentc_engine_flush(engine);
+  else if (engine)
     sentc_engine_end(engine, context_id, now_ms());
   return 1;
 }
@@ -282,24 +330,94 @@ void proxy_on_delete(uint32_t context_id) {
     sentc_engine_end(engine, context_id, now_ms());
 }
 
+/* ---- the network filter: TCP connections ---- */
+
+/* The listener port the connection came in on (Envoy's destination.port:
+ * the downstream local address), or 0. */
+static uint16_t destination_port(void) {
+  static const char path[] = "destination\0port";
+  const char *value = NULL;
+  size_t len = 0;
+  int64_t port = 0;
+  if (proxy_get_property(path, sizeof path - 1, &value, &len) == PROXY_OK && len == sizeof port)
+    memcpy(&port, value, sizeof port);
+  return port > 0 && port < 65536 ? (uint16_t)port : 0;
+}
+
+/* A new connection is decided at once; a refused one is closed before the
+ * filters after this one (tcp_proxy) see it, so nothing goes upstream. */
+PROXY_EXPORT(proxy_on_new_connection)
+uint32_t proxy_on_new_connection(uint32_t context_id) {
+  if (!engine)
+    return PROXY_CONTINUE;
+  struct sentc_request request = {.protocol = SENTC_TCP, .port = destination_port()};
+  struct sentc_verdict verdict;
+  sentc_engine_request(engine, context_id, &request, now_ms(), &verdict);
+  sentc_scratch_reset();
+  if (verdict.action != SENTC_BLOCK)
+    return PROXY_CONTINUE;
+  proxy_close_stream(PROXY_STREAM_DOWNSTREAM);
+  return PROXY_PAUSE;
+}
+
+PROXY_EXPORT(proxy_on_downstream_data)
+uint32_t proxy_on_downstream_data(uint32_t context_id, size_t data_size, uint32_t end_of_stream) {
+  (void)data_size;
+  (void)end_of_stream;
+  return engine && sentc_engine_refused(engine, context_id) ? PROXY_PAUSE : PROXY_CONTINUE;
+}
+
+PROXY_EXPORT(proxy_on_upstream_data)
+uint32_t proxy_on_upstream_data(uint32_t context_id, size_t data_size, uint32_t end_of_stream) {
+  (void)context_id;
+  (void)data_size;
+  (void)end_of_stream;
+  return PROXY_CONTINUE;
+}
+
+/* Either side closing ends the connection: its permit goes back. */
+PROXY_EXPORT(proxy_on_downstream_connection_close)
+void proxy_on_downstream_connection_close(uint32_t context_id, uint32_t peer_type) {
+  (void)peer_type;
+  if (engine)
+    sentc_engine_end(engine, context_id, now_ms());
+}
+
+PROXY_EXPORT(proxy_on_upstream_connection_close)
+void proxy_on_upstream_connection_close(uint32_t context_id, uint32_t peer_type) {
+  (void)peer_type;
+  if (engine)
+    sentc_engine_end(engine, context_id, now_ms());
+}
+
 PROXY_EXPORT(proxy_on_tick)
 void proxy_on_tick(uint32_t root_id) {
   (void)root_id;
-  if (engine)
+  if (engine) {
+    follow_log_level();
     sentc_engine_tick(engine, now_ms());
+  }
   sentc_scratch_reset();
 }
 
 /* The engine's platform (engine/platform.h), on Envoy's host calls. */
-int32_t sentc_platform_counter_define(const char *name, size_t len) {
+int32_t sentc_platform_metric_define(int type, const char *name, size_t len) {
   uint32_t id = 0;
-  if (proxy_define_metric(PROXY_COUNTER, name, len, &id) != PROXY_OK)
+  if (proxy_define_metric((uint32_t)type, name, len, &id) != PROXY_OK || id > INT32_MAX)
     return -1;
   return (int32_t)id;
 }
 
-void sentc_platform_counter_add(int32_t id, uint32_t n) {
-  proxy_increment_metric((uint32_t)id, (int64_t)n);
+void sentc_platform_metric_add(int32_t id, int64_t delta) {
+  proxy_increment_metric((uint32_t)id, delta);
+}
+
+void sentc_platform_metric_record(int32_t id, uint64_t value) {
+  proxy_record_metric((uint32_t)id, value);
+}
+
+void sentc_platform_log(int level, const char *text, size_t len) {
+  proxy_log((uint32_t)level, text, len);
 }
 
 void sentc_platform_random(void *out, size_t len) {

@@ -15,12 +15,15 @@
 #include <stdlib.h>
 #include "../tables.h"
 #include "clock.h"
+#include "config.h"
 #include "engine.h"
 #include "hash.h"
 #include "kinds.h"
 #include "metrics.h"
+#include "reply.h"
 #include "store.h"
 #include "stream.h"
+#include "text.h"
 
 /* Each kind's state is its own file's business (kinds.h). */
 #define SENTC_KIND_STATE(K, k, status, grpc, tcp) struct sentc_##k##_state;
@@ -29,7 +32,8 @@ SENTC_RULE_KINDS(SENTC_KIND_STATE)
 struct sentc_system_state;
 
 struct sentc_engine {
-  const struct sentc_policy *policy;
+  const struct sentc_policy *policy; /* the live policy: config.live (config.h) */
+  struct sentc_config config;
   struct sentc_clock clock;
   struct sentc_store store;
   struct sentc_streams streams;
@@ -37,9 +41,16 @@ struct sentc_engine {
   struct sentc_hash_key hash_key;    /* hotspot values' hash */
   uint32_t *matched;                 /* the resources a request entered */
   char *path;                        /* SENTC_PATH_MAX: the matcher's normalized path */
-  char *reply;                       /* SENTC_REPLY_MAX: replies are rendered here */
+  struct sentc_reply_text reply;     /* replies are rendered here */
   int32_t held_list;                 /* streams waiting for their turn */
   uint32_t wake_ms;                  /* tick period asked for, 0 = none */
+  int64_t flushed_at;                /* metrics last sent (engine.c) */
+  uint32_t quiet_ticks;              /* ticks in a row with no metric to send */
+  int log_level;                     /* the least severe level the host prints */
+  int64_t *block_logged_at;          /* per resource, then system: its last block line */
+  uint64_t gave_up_counted;          /* the store's give-ups counted so far */
+  int64_t unavailable_logged_at;
+  char line[384];                    /* a log line being written */
 #define SENTC_KIND_FIELD(K, k, status, grpc, tcp) struct sentc_##k##_state *k;
   SENTC_RULE_KINDS(SENTC_KIND_FIELD)
 #undef SENTC_KIND_FIELD
@@ -49,6 +60,21 @@ struct sentc_engine {
 /* Zeroed room for n items of `size` bytes, allocated once at start: never
  * NULL just because n is 0 (a policy without rules of some kind). */
 static inline void *sentc_core_array(size_t n, size_t size) { return calloc(n ? n : 1, size); }
+
+/* A log line in the engine's line buffer: sentc_core_line starts one
+ * ("sentc: " written), sentc_core_log sends it at `level`.  Write lines
+ * only when sentc_core_logs(E, level). */
+static inline int sentc_core_logs(const struct sentc_engine *E, int level) {
+  return level >= E->log_level;
+}
+static inline struct sentc_text sentc_core_line(struct sentc_engine *E) {
+  struct sentc_text t = sentc_text_on(E->line, sizeof E->line);
+  sentc_text_str(&t, "sentc: ");
+  return t;
+}
+static inline void sentc_core_log(struct sentc_engine *E, int level, const struct sentc_text *t) {
+  sentc_platform_log(level, E->line, (size_t)(t->at - E->line));
+}
 
 /* What a commit answers when its cell could not be written (shared data
  * contended beyond the retry bound): the policy's on_error decides. */

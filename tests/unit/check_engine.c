@@ -13,17 +13,27 @@
 static const struct sentc_path api[] = {{SENTC_PATH_PREFIX, 0, S("/api/")}};
 static const struct sentc_path checkout[] = {{SENTC_PATH_EXACT, 0, S("/api/checkout")}};
 static const struct sentc_flow flows[] = {
-  {{"flow", SENTC_SCOPE_WORKER, SENTC_BUILTIN_FALLBACK, 1}, 100, {1000, 2}, 0, 0, 0, 0, -1},
-  {{"flow", SENTC_SCOPE_WORKER, SENTC_BUILTIN_FALLBACK, 2}, 1, {1000, 2}, 0, 0, 0, 0, -1},
+  {{"flow", SENTC_SCOPE_WORKER, SENTC_BUILTIN_FALLBACK, 1, .resource = 0}, 100, {1000, 2}, 0, 0, 0, 0, -1},
+  {{"flow", SENTC_SCOPE_WORKER, SENTC_BUILTIN_FALLBACK, 2, .resource = 1}, 1, {1000, 2}, 0, 0, 0, 0, -1},
+};
+/* /b: breaker error_count 2 { window 1s; buckets 1; min_requests 1; open 500ms; } */
+static const struct sentc_path b[] = {{SENTC_PATH_PREFIX, 0, S("/b")}};
+static const struct sentc_status_range server_errors[] = {{500, 599}};
+static const struct sentc_breaker breakers[] = {
+  {.rule = {"breaker", SENTC_SCOPE_WORKER, SENTC_BUILTIN_FALLBACK, 3, .resource = 2}, .kind = SENTC_BREAKER_ERROR_COUNT,
+   .count = 2, .min_requests = 1, .window = {1000, 1}, .open_ms = 500, .probes = 1,
+   .n_error_ranges = 1, .error_ranges = server_errors},
 };
 static const struct sentc_resource resources[] = {
   {S("api"), 1, {.n_paths = 1, .paths = api}, .rules = {[SENTC_KIND_FLOW] = {0, 1}}},
   {S("checkout"), 2, {.methods = SENTC_POST, .n_paths = 1, .paths = checkout},
    .rules = {[SENTC_KIND_FLOW] = {1, 1}}},
+  {S("b"), 3, {.n_paths = 1, .paths = b}, .rules = {[SENTC_KIND_BREAKER] = {0, 1}}},
 };
 static const struct sentc_policy policy = {
   .tables_version = SENTC_TABLES_VERSION, .name = S("t"),
-  .n_resources = 2, .resources = resources, .n_flow = 2, .flow = flows,
+  .n_resources = 3, .resources = resources, .n_flow = 2, .flow = flows,
+  .n_breaker = 1, .breaker = breakers,
 };
 
 static struct sentc_engine *engine;
@@ -52,6 +62,8 @@ START_TEST(a_hundred_per_second_passes_a_hundred_and_blocks_the_rest) {
   for (int i = 0; i < 150; i++)
     blocked += decide("GET", "/api/x", i * 6, &v);   /* 150 requests in 900 ms */
   ck_assert_int_eq(blocked, 50);
+  ck_assert_int_eq(fake_counter("sentc.api.passed"), 0);     /* counted, not sent yet */
+  sentc_engine_flush(engine);
   ck_assert_int_eq(fake_counter("sentc.api.passed"), 100);
   ck_assert_int_eq(fake_counter("sentc.api.blocked.flow"), 50);
   ck_assert_int_eq(decide("GET", "/api/x", 1500, &v), 0);  /* a window later: passes */
@@ -78,6 +90,7 @@ START_TEST(a_request_blocked_by_a_later_resource_leaves_no_pass_in_an_earlier_on
   decide("POST", "/api/checkout", 0, &v);               /* passes both */
   for (int i = 0; i < 5; i++)
     ck_assert_int_eq(decide("POST", "/api/checkout", 10 + i, &v), 1);
+  sentc_engine_flush(engine);
   ck_assert_int_eq(fake_counter("sentc.api.passed"), 1);
   ck_assert_int_eq(fake_counter("sentc.checkout.blocked.flow"), 5);
   ck_assert_int_eq(fake_counter("sentc.api.blocked.flow"), 0);
@@ -90,8 +103,62 @@ START_TEST(method_and_path_decide_the_resources) {
   decide("POST", "/api/checkout?x=1", 0, &v);   /* query is not part of the path */
   decide("POST", "/api/checkoutX", 0, &v);      /* exact path: no */
   decide("GET", "/other", 0, &v);               /* neither */
+  sentc_engine_flush(engine);
   ck_assert_int_eq(fake_counter("sentc.api.passed"), 3);
   ck_assert_int_eq(fake_counter("sentc.checkout.passed"), 1);
+}
+END_TEST
+
+/* At debug level each decision that is not a plain pass says why, in the
+ * form the rehearsal host reads (engine.h); at info level only a
+ * resource's first block in a minute. */
+START_TEST(decisions_are_logged_at_debug_level_only) {
+  struct sentc_verdict v;
+  decide("POST", "/api/checkout", 0, &v);
+  decide("POST", "/api/checkout", 1, &v);
+  decide("POST", "/api/checkout", 2, &v);
+  ck_assert_int_eq(fake_n_log, 1);
+  ck_assert_int_eq(fake_log_levels[0], SENTC_LOG_INFO);
+  ck_assert_str_eq(fake_log[0], "sentc: blocking: checkout/flow kind=flow status=429 (the first "
+                                "block of checkout this minute; the metrics count them all)");
+  sentc_engine_log_level(engine, SENTC_LOG_DEBUG);
+  decide("POST", "/api/checkout", 3, &v);
+  ck_assert_int_eq(fake_n_log, 2);
+  ck_assert_int_eq(fake_log_levels[1], SENTC_LOG_DEBUG);
+  ck_assert_str_eq(fake_log[1], "sentc: blocked checkout/flow kind=flow status=429");
+  decide("POST", "/api/checkout", 60001, &v);     /* passes: a new window */
+  decide("POST", "/api/checkout", 60002, &v);     /* a minute later: said again */
+  ck_assert_int_eq(fake_n_log, 4);
+  ck_assert_str_eq(fake_log[2], "sentc: blocking: checkout/flow kind=flow status=429 (the first "
+                                "block of checkout this minute; the metrics count them all)");
+}
+END_TEST
+
+/* One response of request `id` on /b at `now`, with `status`. */
+static void answer(uint32_t id, int64_t now, int status) {
+  struct sentc_request r = {.method = "GET", .method_len = 3, .path = "/b", .path_len = 2};
+  struct sentc_verdict v;
+  struct sentc_reply add;
+  sentc_engine_request(engine, id, &r, now, &v);
+  ck_assert_int_eq(v.action, SENTC_CONTINUE);
+  sentc_engine_response(engine, id, status, -1, now + 10, &add);
+  sentc_engine_end(engine, id, now + 10);
+}
+
+/* A breaker's transitions are logged: opened at warn, with what tripped
+ * it; half-open and closed at info. */
+START_TEST(breaker_transitions_are_logged) {
+  answer(1, 0, 500);
+  answer(2, 100, 503);
+  ck_assert_int_eq(fake_n_log, 1);
+  ck_assert_int_eq(fake_log_levels[0], SENTC_LOG_WARN);
+  ck_assert_str_eq(fake_log[0], "sentc: breaker b/breaker open: 2 errors of 2 requests in "
+                                "1000ms; open for 500ms");
+  answer(3, 700, 200);                       /* 500 ms later: a probe, which succeeds */
+  ck_assert_int_eq(fake_n_log, 3);
+  ck_assert_str_eq(fake_log[1], "sentc: breaker b/breaker half-open");
+  ck_assert_str_eq(fake_log[2], "sentc: breaker b/breaker closed");
+  ck_assert_int_eq(fake_log_levels[2], SENTC_LOG_INFO);
 }
 END_TEST
 
@@ -110,6 +177,8 @@ int main(void) {
     a_blocked_request_gets_the_builtin_reply,
     a_request_blocked_by_a_later_resource_leaves_no_pass_in_an_earlier_one,
     method_and_path_decide_the_resources,
+    decisions_are_logged_at_debug_level_only,
+    breaker_transitions_are_logged,
     tables_of_another_version_are_refused,
     NULL,
   });

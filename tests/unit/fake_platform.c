@@ -8,26 +8,60 @@
 
 #define MAX_COUNTERS 256
 
-static struct { char name[256]; int64_t value; } counters[MAX_COUNTERS];
+/* Every metric by name; a histogram's value is how many values it got. */
+static struct { char name[256]; int type; int64_t value, sum; } counters[MAX_COUNTERS];
 static int n_counters;
 uint32_t fake_resumed[1024];
 int fake_n_resumed;
 uint32_t fake_wake_ms;
 int fake_wake_calls;
 
-int32_t sentc_platform_counter_define(const char *name, size_t len) {
+int fake_metric_calls;
+
+int32_t sentc_platform_metric_define(int type, const char *name, size_t len) {
+  fake_metric_calls++;
   for (int i = 0; i < n_counters; i++)
     if (strlen(counters[i].name) == len && memcmp(counters[i].name, name, len) == 0)
-      return i;
+      return counters[i].type == type ? i : -1;
   if (n_counters == MAX_COUNTERS || len >= sizeof counters[0].name)
     return -1;
   memcpy(counters[n_counters].name, name, len);
   counters[n_counters].name[len] = 0;
-  counters[n_counters].value = 0;
+  counters[n_counters].type = type;
+  counters[n_counters].value = counters[n_counters].sum = 0;
   return n_counters++;
 }
 
-void sentc_platform_counter_add(int32_t id, uint32_t n) { counters[id].value += n; }
+/* As Envoy: a counter only goes up; a histogram takes no increments. */
+void sentc_platform_metric_add(int32_t id, int64_t delta) {
+  fake_metric_calls++;
+  if (counters[id].type == SENTC_PLATFORM_HISTOGRAM ||
+      (counters[id].type == SENTC_PLATFORM_COUNTER && delta <= 0))
+    abort();
+  counters[id].value += delta;
+}
+
+void sentc_platform_metric_record(int32_t id, uint64_t value) {
+  fake_metric_calls++;
+  if (counters[id].type != SENTC_PLATFORM_HISTOGRAM)
+    abort();
+  counters[id].value++;
+  counters[id].sum += (int64_t)value;
+}
+
+char fake_log[64][400];
+int fake_log_levels[64];
+int fake_n_log;
+
+void sentc_platform_log(int level, const char *text, size_t len) {
+  if (fake_n_log == 64)
+    return;
+  if (len >= sizeof fake_log[0])
+    len = sizeof fake_log[0] - 1;
+  memcpy(fake_log[fake_n_log], text, len);
+  fake_log[fake_n_log][len] = 0;
+  fake_log_levels[fake_n_log++] = level;
+}
 
 void sentc_platform_random(void *out, size_t len) { memset(out, 0x5a, len); }
 
@@ -48,14 +82,26 @@ int64_t fake_counter(const char *name) {
   return -1;
 }
 
+int64_t fake_histogram_sum(const char *name) {
+  for (int i = 0; i < n_counters; i++)
+    if (strcmp(counters[i].name, name) == 0)
+      return counters[i].sum;
+  return -1;
+}
+int fake_counters(void) { return n_counters; }
+const char *fake_counter_name(int i) { return counters[i].name; }
+int64_t fake_counter_at(int i) { return counters[i].value; }
+
 void fake_shared_reset(void);
 
 void fake_platform_reset(void) {
   fake_shared_reset();
   n_counters = 0;
+  fake_metric_calls = 0;
   fake_n_resumed = 0;
   fake_wake_ms = 0;
   fake_wake_calls = 0;
+  fake_n_log = 0;
 }
 
 /* ---- shared data: a small process-wide map, with cas and call counts ---- */
@@ -66,6 +112,12 @@ static struct { char *key; void *value; size_t len; uint32_t cas; } shared[MAX_S
 static int n_shared;
 static uint32_t next_cas;
 int fake_shared_gets, fake_shared_sets, fake_shared_fail_sets;
+const char *fake_shared_fail_spares;
+
+static int spared(const char *key, size_t key_len) {
+  size_t n = fake_shared_fail_spares ? strlen(fake_shared_fail_spares) : 0;
+  return n && key_len >= n && memcmp(key + key_len - n, fake_shared_fail_spares, n) == 0;
+}
 
 static int shared_find(const char *key, size_t key_len) {
   for (int i = 0; i < n_shared; i++)
@@ -89,7 +141,7 @@ int sentc_platform_shared_get(const char *key, size_t key_len, void *out, size_t
 int sentc_platform_shared_set(const char *key, size_t key_len, const void *value, size_t len,
                               uint32_t cas) {
   fake_shared_sets++;
-  if (fake_shared_fail_sets > 0) {
+  if (fake_shared_fail_sets > 0 && !spared(key, key_len)) {
     fake_shared_fail_sets--;
     return SENTC_SHARED_CAS_MISMATCH;
   }
@@ -128,4 +180,5 @@ void fake_shared_reset(void) {
   }
   n_shared = 0;
   fake_shared_gets = fake_shared_sets = fake_shared_fail_sets = 0;
+  fake_shared_fail_spares = NULL;
 }

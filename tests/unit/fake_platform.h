@@ -9,10 +9,24 @@
 
 #include <stdint.h>
 
-/* The value of the counter called `name`, or -1 if it was never defined. */
+/* The value of the metric called `name` (a histogram: how many values it
+ * got), or -1 if it was never defined; a histogram's sum of values.  The
+ * engine sends metrics at its flush (sentc_engine_flush). */
 int64_t fake_counter(const char *name);
+int64_t fake_histogram_sum(const char *name);
+/* Metric host calls since the reset. */
+extern int fake_metric_calls;
+/* Every counter defined: how many, and the name and value of each. */
+int fake_counters(void);
+const char *fake_counter_name(int i);
+int64_t fake_counter_at(int i);
 /* Forgets counters, resumes, tick wishes and shared data. */
 void fake_platform_reset(void);
+
+/* Log lines since the last reset (the first 64), with their levels. */
+extern char fake_log[64][400];
+extern int fake_log_levels[64];
+extern int fake_n_log;
 
 /* Streams resumed since the last reset, in order, and how many. */
 extern uint32_t fake_resumed[1024];
@@ -24,8 +38,10 @@ extern uint32_t fake_wake_ms;
 extern int fake_wake_calls;
 
 /* Shared data: get/set calls since the reset, keys in use, and how many of
- * the next sets fail with a cas mismatch (to test bounded retries). */
+ * the next sets fail with a cas mismatch (to test bounded retries), except
+ * sets of keys ending in fake_shared_fail_spares (when not NULL). */
 extern int fake_shared_gets, fake_shared_sets, fake_shared_fail_sets;
+extern const char *fake_shared_fail_spares;
 int fake_shared_keys(void);
 /* The bytes stored under `key` (NULL if none), to look at or change in
  * place as another VM would. */
