@@ -6,14 +6,20 @@
 // and runs M random traffics through the real main.wasm in the bundled host
 // (host/proxywasm.js: several worker VMs, shared data, a virtual clock that
 // this file drives) and through model.js in lockstep, comparing every
-// decision: passed, held and until when, blocked or forwarded or shadowed
-// and by which resource, kind and rule, with which status, grpc-status and
-// retry-after.  The host side is read from what Envoy would see: the local
-// reply, the request's headers upstream (forward, shadow), the stream's
-// release from its pause, the module's counters (sentc.<resource>.passed,
-// sentc.<resource>.blocked.<rule>) and, once the module writes them, its
-// debug lines "sentc: blocked RESOURCE/RULE kind=KIND status=S".  Traffic
-// may restart workers (policies whose state is all per worker).
+// decision: passed, held and until when, blocked, forwarded or shadowed and
+// by which resource, rule and kind, with which status and grpc-status, and
+// every header the filter writes (its fallback's, retry-after, RateLimit
+// headers on a block and on a passed request's response, the shadow and
+// forward headers upstream).  The host side is read from what Envoy would
+// see (the local reply, the request's and the response's headers, the
+// stream's release from its pause) and from the module's decision lines
+// (docs/metrics.md "Log lines", at trace level: "sentc: passed RES",
+// "sentc: blocked RES/RULE kind=KIND status=S", "forwarded", "shadow",
+// "held ... wait_ms=N").  At the end of a run the VMs tick once more and the
+// counters the module sent (passed, blocked, shadow_blocked, queued, errors,
+// slow, breaker_opened, breaker_closed per rule) must be the model's.
+// Traffic may restart workers (policies whose state is all per worker; the
+// counters are not compared then: a crashed VM's unsent counts are lost).
 //
 // On the first difference the traffic is shrunk (and then the policy, a
 // recompile per try) to a small case that still differs, and printed with
@@ -136,89 +142,75 @@ const DRAIN_MS = 600_000;
 // The model for this run: its class (a mutation's) and deviations.
 const settings = { Model, deviations: [] };
 
-// The counters that name decisions: sentc.R.passed, sentc.R.blocked.RULE.
-function counters(host) {
-  const out = new Map();
-  for (const [name, m] of host.metrics) if (name.startsWith('sentc.') && name !== 'sentc.filter.state_unavailable') out.set(name, m.value);
-  return out;
-}
+// The headers compared: what the filter writes on a reply (its fallback's,
+// retry-after, RateLimit headers), on a request it lets through (shadow,
+// forward) and on a passed request's response (RateLimit headers).
+const REPLY_HEADERS = new Set(['x-sentinel-blocked', 'x-k', 'retry-after', 'ratelimit-policy', 'ratelimit',
+  'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']);
+const UPSTREAM_HEADERS = new Set(['x-sentinel-shadow', 'x-fwd']);
+const RESPONSE_HEADERS = new Set(['ratelimit-policy', 'ratelimit', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']);
 
-function counted(before, after) {
-  const passed = [];
-  const blocked = [];
-  for (const [name, v] of after) {
-    const d = v - (before.get(name) ?? 0);
-    if (d <= 0) continue;
-    const m = /^sentc\.(.+)\.(passed|blocked\.(.+))$/.exec(name);
-    for (let i = 0; i < d; i++) (m[2] === 'passed' ? passed : blocked).push(m[2] === 'passed' ? m[1] : `${m[1]}.${m[3]}`);
-  }
-  return { passed: passed.sort(), blocked: blocked.sort() };
-}
+const picked = (map, names) => (map ?? []).filter(([k]) => names.has(k)).map(([k, v]) => `${k}: ${v}`).sort();
 
-const headerOf = (map, name) => map?.find(([k]) => k === name)?.[1];
+// The module's decision lines (docs/metrics.md, "Log lines": debug and
+// trace): "sentc: passed RES", "sentc: blocked RES/RULE kind=KIND
+// status=S", "sentc: forwarded ...", "sentc: shadow ...", "sentc: held
+// RES/RULE kind=KIND wait_ms=N".
+const DECISION_LINE = /^sentc: (passed|blocked|forwarded|shadow|held) /;
 
-// The debug line the module may log for a block (see the task of
-// tests/model): "sentc: blocked RESOURCE/RULE kind=KIND status=S".
-const BLOCK_LOG = /^sentc: blocked (\S+) kind=(\S+) status=(\S+)/;
-let loggedBlocks = false;            // the module has been seen to write them
-
-function logText(line, withStatus) {
-  const m = BLOCK_LOG.exec(line);
-  return `${m[1]} kind=${m[2]}${withStatus ? ` status=${m[3]}` : ''}`;
-}
+// The counters compared at the end of a run (docs/metrics.md), as sent.
+const COUNTER = /^sentc\.[^.]+\.(passed|(blocked|shadow_blocked|queued|errors|slow|breaker_opened|breaker_closed)\.[^.]+)$/;
 
 // What the host did with a request, in the words of decisionText.
-function hostDecision(stream, delta) {
-  const d = { passed: delta.passed, blocked: delta.blocked };
+function hostDecision(stream, lines) {
+  const d = { lines };
   if (stream.localReply) {
-    const h = stream.localReply.headers;
-    Object.assign(d, { outcome: 'blocked', status: stream.localReply.status, tag: headerOf(h, 'x-sentinel-blocked') ?? headerOf(h, 'x-k') });
+    Object.assign(d, { outcome: 'blocked', status: stream.localReply.status, headers: picked(stream.localReply.headers, REPLY_HEADERS) });
     if (stream.grpc) d.grpcStatus = stream.localReply.grpcStatus;
-    const retry = headerOf(h, 'retry-after');
-    if (retry !== undefined) d.retryAfter = Number(retry);
   } else if (stream.phase === 'paused') {
     d.outcome = 'held';
+    d.headers = picked(stream.maps[0], UPSTREAM_HEADERS);
   } else if (stream.upstreamAt !== null) {
-    const up = stream.maps[0];
-    const shadow = headerOf(up, 'x-sentinel-shadow');
-    const fwd = headerOf(up, 'x-fwd');
-    if (shadow !== undefined) Object.assign(d, { outcome: 'shadow', tag: shadow });
-    else if (fwd !== undefined) Object.assign(d, { outcome: 'forward', tag: fwd });
-    else d.outcome = 'passed';
+    d.outcome = 'upstream';
+    d.headers = picked(stream.maps[0], UPSTREAM_HEADERS);
   } else {
     d.outcome = `${stream.outcome ?? stream.phase}${stream.vm.failed ? ` (${stream.vm.failed.message})` : ''}`;
   }
   return d;
 }
 
-// The model's decision in the same words.  The host shows a block's rule by
-// its counter only, its resource/kind by a header only; retry-after only
-// where the documents define it.
+// The model's decision in the same words.
 function modelDecision(m, grpc) {
-  const d = { outcome: m.outcome, passed: [...m.passed].sort(), blocked: [] };
-  if (m.outcome === 'blocked' || m.outcome === 'forward' || m.outcome === 'shadow') {
-    d.blocked = [`${m.resource}.${m.rule}`];
-    d.tag = `${m.resource}/${m.kind}`;
-  }
+  const lines = [];
+  const who = (b) => `${b.resource}/${b.rule} kind=${b.kind}`;
   if (m.outcome === 'blocked') {
-    d.status = m.status;
+    lines.push(`sentc: blocked ${who(m.block)} status=${m.status}`);
+    const d = { outcome: 'blocked', status: m.status, headers: picked(m.headers, REPLY_HEADERS), lines };
     if (grpc) d.grpcStatus = m.grpcStatus;
-    const custom = m.headers.some(([k]) => k === 'x-k');
-    if (!custom && !m.headers.some(([k]) => k === 'x-sentinel-blocked')) d.tag = undefined;
-    if (m.retryAfter !== undefined && m.retryHeader) d.retryAfter = m.retryAfter;
+    return d;
   }
-  return d;
+  if (m.outcome === 'forward') {
+    lines.push(`sentc: forwarded ${who(m.block)}`);
+    return { outcome: 'upstream', headers: picked(m.upstreamHeaders, UPSTREAM_HEADERS), lines };
+  }
+  for (const r of m.passed) lines.push(`sentc: passed ${r}`);
+  const headers = [];
+  if (m.shadow) {
+    const s = m.shadow;
+    const b = { resource: s.rule.resource, rule: s.rule.kind === 'system' ? s.verdict.check : s.rule.name, kind: s.rule.kind };
+    lines.push(`sentc: shadow ${who(b)}`);
+    headers.push(['x-sentinel-shadow', `${b.resource}/${b.kind}`]);
+  }
+  if (m.outcome === 'held') lines.push(`sentc: held ${m.holdBy.resource}/${m.holdBy.name} kind=${m.holdBy.kind} wait_ms=${m.waitMs}`);
+  return { outcome: m.outcome === 'held' ? 'held' : 'upstream', headers: picked(headers, UPSTREAM_HEADERS), lines };
 }
 
 function decisionText(d) {
   const parts = [d.outcome];
   if (d.status !== undefined) parts.push(`status ${d.status}`);
   if (d.grpcStatus !== undefined) parts.push(`grpc-status ${d.grpcStatus}`);
-  if (d.tag !== undefined) parts.push(d.tag);
-  if (d.retryAfter !== undefined) parts.push(`retry-after ${d.retryAfter}`);
-  if (d.log !== undefined) parts.push(`logged ${d.log}`);
-  if (d.blocked.length) parts.push(`counted blocked ${d.blocked.join(' ')}`);
-  if (d.passed.length) parts.push(`counted passed ${d.passed.join(' ')}`);
+  if (d.headers?.length) parts.push(`headers {${d.headers.join('; ')}}`);
+  if (d.lines.length) parts.push(`logged {${d.lines.map((l) => l.replace(/^sentc: /, '')).join('; ')}}`);
   return parts.join(', ');
 }
 
@@ -235,11 +227,11 @@ function runCase(module, policy, traffic) {
   const held = new Map();             // request index -> model release (virtual ms), while the host holds it
   const decisions = [];               // per request: [host text, model text]
 
-  const blockLog = [];                // "sentc: blocked ..." lines of the current callback
+  const lines = [];                   // the module's decision lines of the current callback
   const host = new Host(module, {
     workers: traffic.workers,
-    logLevel: 1,                      // debug: the module may say which rule blocked
-    onLog: (e) => { if (BLOCK_LOG.test(e.message)) blockLog.push(e.message); },
+    logLevel: 0,                      // trace: the module says what it decided
+    onLog: (e) => { if (DECISION_LINE.test(e.message)) lines.push(e.message); },
     hooks: {
       upstream: (s) => {
         const i = s.request.index;
@@ -267,17 +259,17 @@ function runCase(module, policy, traffic) {
   const differ = (index, hostText, modelText) => {
     if (!diff) diff = { at: now, index, host: hostText, model: modelText };
   };
+  const seen = (key) => { stats[key] = (stats[key] ?? 0) + 1; };
 
   function arrive(i) {
     const r = traffic.requests[i];
-    const before = counters(host);
-    blockLog.length = 0;
+    lines.length = 0;
     let result;
     const stream = host.vms[r.worker].startHttpStream({
       method: r.method, path: r.path, authority: r.authority, headers: r.headers, grpc: r.grpc, peer: r.peer, index: i,
     });
     streams[i] = stream;
-    const hd = hostDecision(stream, counted(before, counters(host)));
+    const hd = hostDecision(stream, [...lines]);
     try {
       result = model.arrive(i, r.worker, { method: r.method, path: r.path, authority: r.authority, headers: r.headers, grpc: r.grpc, peer: r.peer }, now);
     } catch (err) {
@@ -285,23 +277,16 @@ function runCase(module, policy, traffic) {
       return;
     }
     const md = modelDecision(result, r.grpc);
-    if (md.retryAfter === undefined) delete hd.retryAfter;
-    // The module's debug line for a block, once it writes them: the same
-    // rule, kind and status as the model's (status only for local replies).
-    if (blockLog.length) loggedBlocks = true;
-    if (loggedBlocks) {
-      hd.log = blockLog.map((line) => logText(line, md.outcome === 'blocked')).join('; ') || 'none';
-      md.log = md.blocked.length ? logText(`sentc: blocked ${result.resource}/${result.rule} kind=${result.kind} status=${md.status}`,
-        md.outcome === 'blocked') : 'none';
-    }
-    const key = md.outcome === 'blocked' ? `blocked ${result.kind}${result.kind === 'system' ? `.${result.rule}` : ''}` : md.outcome;
-    stats[key] = (stats[key] ?? 0) + 1;
-    if (md.retryAfter !== undefined) stats[`retry-after ${result.kind}`] = (stats[`retry-after ${result.kind}`] ?? 0) + 1;
+    const kind = result.block?.kind;
+    seen(result.outcome === 'blocked' ? `blocked ${kind}${kind === 'system' ? `.${result.block.rule}` : ''}` : result.outcome);
+    if (result.shadow) seen('shadow');
+    if (md.headers?.some((h) => h.startsWith('retry-after'))) seen(`retry-after ${kind}`);
+    if (md.headers?.some((h) => /^(x-)?ratelimit/.test(h))) seen('ratelimit on a block');
     const ht = decisionText(hd);
     const mt = decisionText(md);
     decisions[i] = [ht, mt];
     if (ht !== mt) differ(i, ht, mt);
-    else if (md.outcome === 'held') held.set(i, now + result.waitMs);
+    else if (result.outcome === 'held') held.set(i, now + result.waitMs);
     if (r.abort !== null) queue.push(now + r.abort, () => abort(i));
   }
 
@@ -319,16 +304,24 @@ function runCase(module, policy, traffic) {
     }
   }
 
+  // The upstream answers: the RateLimit headers the module adds to the
+  // response are the model's.
   function respond(i) {
     const s = streams[i];
     const reply = traffic.requests[i].reply;
     if (s.phase !== 'upstream') return;
     if (reply.trailersOnly && s.grpc) {
-      s.deliver([[':status', '200'], ['content-type', 'application/grpc'], ['grpc-status', String(reply.grpcStatus)]], Buffer.alloc(0), null);
+      s.deliver([[':status', String(reply.status)], ['content-type', 'application/grpc'], ['grpc-status', String(reply.grpcStatus)]],
+        Buffer.alloc(0), null);
     } else {
       s.respond({ status: reply.status, grpcStatus: reply.grpcStatus ?? 0 });
     }
-    model.respond(i, reply, now);
+    const got = picked(s.maps[2], RESPONSE_HEADERS);
+    const want = picked(model.respond(i, reply, now), RESPONSE_HEADERS);
+    if (want.length) seen('ratelimit on a response');
+    if (got.join('; ') !== want.join('; ')) {
+      differ(i, `response headers {${got.join('; ')}}`, `response headers {${want.join('; ')}}`);
+    }
   }
 
   function abort(i) {
@@ -386,6 +379,18 @@ function runCase(module, policy, traffic) {
     next.run();
   }
   if (!diff && host.errors.length) differ(null, host.errors[0].message, 'no trap');
+  // The counters, once sent: the module sends what it counted on a tick at
+  // least a second after its last send.  (A restarted VM's unsent counts
+  // are lost with it: not compared then.)
+  if (!diff && !(traffic.restarts ?? []).length) {
+    setTime(now + 1000);
+    for (const vm of host.vms) vm.tick();
+    const sent = new Map([...host.metrics].filter(([name, m]) => COUNTER.test(name) && m.value > 0).map(([name, m]) => [name, m.value]));
+    const want = new Map([...model.counts].filter(([, v]) => v > 0));
+    const names = [...new Set([...sent.keys(), ...want.keys()])].filter((n) => sent.get(n) !== want.get(n)).sort();
+    const text = (m) => names.map((n) => `${n} ${m.get(n) ?? 0}`).join('; ');
+    if (names.length) differ(null, `counters sent {${text(sent)}}`, `counters {${text(want)}}`);
+  }
   return { diff, decisions, stats };
 }
 
@@ -518,7 +523,8 @@ function report(ctx, policy, traffic, result) {
 // What a full run must have seen (--check-self), or it proves little.
 const COVERAGE = ['passed', 'held', 'blocked flow', 'blocked concurrency', 'blocked hotspot', 'blocked breaker',
   'blocked system.qps', 'blocked system.concurrency', 'blocked system.adaptive', 'blocked system.avg_rt',
-  'forward', 'shadow', 'retry-after flow', 'retry-after breaker', 'restart'];
+  'forward', 'shadow', 'retry-after flow', 'retry-after hotspot', 'retry-after concurrency', 'retry-after breaker',
+  'retry-after system', 'ratelimit on a block', 'ratelimit on a response', 'restart'];
 
 // Runs every case; on the first difference shrinks and reports it.  Returns
 // the compiled policies (for the self-check) or null after a difference.

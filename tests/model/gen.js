@@ -3,9 +3,10 @@
 //
 // Why: the differential test needs many small policies whose rules interact
 // (overlapping resources, `of`, several kinds on one request, scopes,
-// fallbacks) and traffic that lands on their edges (bursts at the same
-// millisecond, paths that hit and miss after normalization, hot values,
-// upstream errors and slow answers, aborts, several workers).  A policy is a
+// fallbacks, rule names and modes) and traffic that lands on their edges
+// (bursts at the same millisecond, paths that hit and miss after
+// normalization, hot values, upstream errors and slow answers, aborts,
+// several workers).  A policy is a
 // plain object (what model.js reads) rendered to a .sentinel file (what
 // sentc reads); a traffic is a list of requests rendered, for a failure
 // report, as a docs/traffic.md file sentc-host can replay.  Deterministic:
@@ -119,11 +120,6 @@ function hasWarmThrottle(policy) {
 // follow (it would have to model the runtime's insides), reported to the
 // lead: policies that would show them are not generated unless diff.js runs
 // --strict.
-//   proxy-probe-shares: in scope proxy a breaker's half-open probes out are
-//     per-VM shares, and reopening zeroes only the reopening VM's share: a
-//     probe still out on another worker is counted in every later half-open
-//     period, so fewer than `probes` probes pass (docs/semantics.md: exactly
-//     `probes` across all workers).  Left out: probes above 1 in scope proxy.
 //   warmup-slot-kept: a warm-up throttle never gives a pace slot back
 //     (flow.c untake skips warm-up rules): not when a held stream ends, nor
 //     when a later rule's re-check undoes the commit (an `of` rule that now
@@ -139,10 +135,10 @@ function hasWarmThrottle(policy) {
 //     concurrency, hotspot concurrency, probes) do not count, and they
 //     over-admit (docs/semantics.md: one budget whatever the workers).  Left
 //     out: traffic longer than IDLE_SPAN_MS.
-const AVOIDED = ['proxy-probe-shares', 'warmup-slot-kept', 'idle-worker-permits'];
+const AVOIDED = ['warmup-slot-kept', 'idle-worker-permits'];
 const IDLE_SPAN_MS = 4500;
 
-function breakerRule(rng, scope, avoid) {
+function breakerRule(rng) {
   const type = rng.pick(['error_ratio', 'error_count', 'slow_ratio']);
   const rule = { kind: 'breaker', type, threshold: type === 'error_count' ? String(rng.between(1, 4)) : rng.pick(RATIOS) };
   if (type === 'slow_ratio') rule.maxRt = rng.pick(['20ms', '50ms', '100ms']);
@@ -150,7 +146,7 @@ function breakerRule(rng, scope, avoid) {
   rule.window = rng.pick(['500ms', '1s', '2s', '5s']);
   if (rng.chance(30)) rule.buckets = rng.pick([1, 5, 10]);
   rule.open = rng.pick(['100ms', '300ms', '1s']);
-  if (rng.chance(40)) rule.probes = scope === 'proxy' && avoid.has('proxy-probe-shares') ? 1 : rng.between(1, 3);
+  if (rng.chance(40)) rule.probes = rng.between(1, 3);
   if (rng.chance(20)) rule.errors = rng.chance(70) ? [[500, 599], [429]] : [[200], [500, 599]];
   if (rng.chance(15)) rule.grpcErrors = [5, 14];
   return rule;
@@ -190,7 +186,7 @@ function genPolicy(seed, options = {}) {
   const policy = { name: `m${seed}`, scope: variant === 0 && rng.chance(60) ? 'worker' : rng.pick(['proxy', 'worker']), resources: [] };
   if (rng.chance(10)) policy.mode = 'shadow';
   if (rng.chance(20)) policy.clientIp = rng.pick(['peer', 'xff 0', 'xff 1', 'xff 2']);
-  if (rng.chance(30)) policy.ratelimitHeaders = 'on';
+  if (rng.chance(35)) policy.ratelimitHeaders = rng.pick(['on', 'draft', 'envoy']);
   policy.fallbacks = fallbacks(rng, seed);
   const fbNames = Object.keys(policy.fallbacks);
   if (fbNames.length && rng.chance(25)) policy.fallback = rng.pick(fbNames);
@@ -216,11 +212,17 @@ function genPolicy(seed, options = {}) {
       if (kind === 'flow') rule = flowRule(rng, names);
       else if (kind === 'concurrency') rule = { kind, count: rng.between(0, 4) };
       else if (kind === 'hotspot') rule = hotspotRule(rng, scope ?? policy.scope);
-      else rule = breakerRule(rng, scope ?? policy.scope, avoid);
+      else rule = breakerRule(rng);
       if (scope) rule.scope = scope;
       if (fbNames.length && rng.chance(15)) rule.fallback = rng.pick(fbNames);
+      if (rng.chance(12)) rule.mode = rng.pick(['shadow', 'shadow', 'enforce']);
+      // A name of its own, now and then one that a default would take
+      // (the default then gets _2).
+      const name = rng.pick(['lim', 'a-b', 'flow', 'hotspot_x-user', 'concurrency']);
+      if (rng.chance(15) && !resource.rules.some((x) => x.name === name)) rule.name = name;
       resource.rules.push(rule);
     }
+    if (rng.chance(10)) resource.mode = rng.pick(['shadow', 'enforce']);
     if (rng.chance(20)) resource.fallback = fbNames.length && rng.chance(50) ? rng.pick(fbNames)
       : { status: 503, headers: [['x-k', '${resource}/${kind}']] };
     policy.resources.push(resource);
@@ -291,6 +293,8 @@ function renderRule(r) {
   }
   opt(r.scope !== undefined, `scope ${r.scope};`);
   opt(r.fallback !== undefined, `fallback ${r.fallback};`);
+  opt(r.name !== undefined, `name ${r.name};`);
+  opt(r.mode !== undefined, `mode ${r.mode};`);
   return opts.length ? `${head} { ${opts.join(' ')} }` : `${head};`;
 }
 
@@ -315,6 +319,7 @@ function renderPolicy(p) {
   for (const r of p.resources) {
     lines.push(`resource ${r.name} {`);
     if (r.match) lines.push(`  ${renderMatch(r.match)}`);
+    if (r.mode) lines.push(`  mode ${r.mode};`);
     for (const rule of r.rules) lines.push(`  ${renderRule(rule)}`);
     if (r.fallback) lines.push(`  fallback ${typeof r.fallback === 'string' ? `${r.fallback};` : renderFallbackBody(r.fallback)}`);
     lines.push('}');
@@ -361,7 +366,7 @@ const HEADER_FOR = { eq: ['canary'], prefix: ['canary', 'can'], present: ['prod'
 
 // A request aimed at one resource (mostly satisfying its match), or at none.
 function aim(rng, policy) {
-  const out = { grpc: rng.chance(8), path: null, authority: rng.pick(AUTHORITIES), method: null, headers: [] };
+  const out = { grpc: rng.chance(15), path: null, authority: rng.pick(AUTHORITIES), method: null, headers: [] };
   const r = rng.chance(80) ? rng.pick(policy.resources) : null;
   const m = r?.match;
   if (m?.paths?.length && rng.chance(90)) Object.assign(out, pathFor(rng, rng.pick(m.paths)));

@@ -1,10 +1,11 @@
 // model.js: a reference model of the filter's decisions, written from
-// docs/semantics.md, docs/language.md and docs/matching.md (not from
-// runtime/), for tests/model/diff.js, which runs the same traffic through the
-// real main.wasm and through this model and compares every decision.  Where
-// the documents are silent and the runtime's choice was read to settle a
-// difference, the code says so (the hotspot LRU, the proxy slot hash); where
-// they disagree with the runtime, see DEVIATIONS.
+// docs/semantics.md, docs/language.md, docs/matching.md and docs/metrics.md
+// (not from runtime/), for tests/model/diff.js, which runs the same traffic
+// through the real main.wasm and through this model and compares every
+// decision, every reply header the filter writes and, at the end, every
+// counter it sent.  Where the documents were silent and the runtime's choice
+// was read to settle a difference, the choice was written into the documents
+// and the code here cites them.
 //
 // Why: the runtime is fast and therefore clever (rings, compare-and-swap
 // cells, LRU directories, per-VM shares); this is slow and plain, so that a
@@ -209,14 +210,16 @@ function hotspotKey(key, req, policy) {
       return n < addresses.length ? addresses[addresses.length - 1 - n] : peer;
     }
     case 'host': return req.authority.toLowerCase().replace(/:\d+$/, '');
-    case 'path': return req.path.split('?')[0];
+    // the normalized path the matcher uses; a path that does not normalize:
+    // the path as sent, without its query
+    case 'path': return normalizePath(req.path) ?? (req.path.split('?')[0] || undefined);
     case 'method': return req.method;
     default: throw new Error(`model: hotspot key ${key.kind}`);
   }
 }
 
 // SipHash-2-4 of `bytes` under a 16-byte key: scope proxy puts a hotspot value
-// in slot hash(v) % capacity, keyed by the seed the VMs agree on.
+// in slot (hash(v) ^ rule) % capacity, keyed by the seed the VMs agree on.
 function siphash24(key, bytes) {
   const M = (1n << 64n) - 1n;
   const rotl = (x, b) => ((x << BigInt(b)) | (x >> BigInt(64 - b))) & M;
@@ -244,20 +247,46 @@ function siphash24(key, bytes) {
   return (v0 ^ v1 ^ v2 ^ v3) & M;
 }
 
-// ---- the model ---------------------------------------------------------------------
+// ---- rules: names, modes, defaults (docs/language.md) -----------------------------
 
 const KIND_ORDER = ['flow', 'concurrency', 'hotspot', 'breaker'];
 const DEFAULT_ERRORS = [[500, 599]];
 const DEFAULT_GRPC_ERRORS = [2, 4, 13, 14, 15];
 
-// Resolves a resource's rules: check order (flow, concurrency, hotspot,
-// breaker; each kind in file order), labels (flow, flow_2, ...), windows.
+// A window as a rule's default name writes it: in the largest unit that
+// divides it (1h, 2m, 10s, 500ms).
+function windowWord(ms) {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+// "Rule names and modes": the name a rule gets from what it counts.
+function defaultName(rule, windowMs) {
+  const parts = [rule.kind];
+  if (rule.kind === 'flow') {
+    if (rule.of) parts.push('of', rule.of);
+    if (windowMs !== 1000) parts.push(windowWord(windowMs));
+  } else if (rule.kind === 'hotspot') {
+    if (rule.key.kind !== 'header') parts.push(rule.key.kind);
+    if (rule.key.name !== undefined) parts.push(rule.key.kind === 'header' ? rule.key.name.toLowerCase() : rule.key.name);
+    if (rule.concurrency !== undefined) parts.push('concurrency');
+  } else if (rule.kind === 'breaker') {
+    parts.push(rule.type);
+  }
+  return parts.join('_').replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+// A resource's rules: check order (flow, concurrency, hotspot, breaker;
+// each kind in file order), names (a rule's own, else its default, with
+// _2, _3... when taken), modes (the rule's, else the resource's, else the
+// policy's), windows and defaults.
 function resolveRules(resource, policy) {
-  const seen = {};
   const rules = resource.rules.map((r, fileIndex) => {
-    seen[r.kind] = (seen[r.kind] ?? 0) + 1;
-    const rule = { ...r, fileIndex, resource: resource.name, label: seen[r.kind] === 1 ? r.kind : `${r.kind}_${seen[r.kind]}` };
+    const rule = { ...r, fileIndex, resource: resource.name };
     rule.scope = r.scope ?? policy.scope ?? 'proxy';
+    rule.mode = r.mode ?? resource.mode ?? policy.mode ?? 'enforce';
     if (r.kind === 'flow' || (r.kind === 'hotspot' && r.rate)) {
       Object.assign(rule, parseRate(r.rate));
     }
@@ -287,7 +316,17 @@ function resolveRules(resource, policy) {
     }
     return rule;
   });
-  return rules.sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.fileIndex - b.fileIndex);
+  const ordered = rules.sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.fileIndex - b.fileIndex);
+  const taken = new Set(ordered.filter((r) => r.name !== undefined).map((r) => r.name));
+  for (const rule of ordered) {
+    if (rule.name !== undefined) continue;
+    const base = defaultName(rule, rule.windowMs);
+    let name = base;
+    for (let n = 2; taken.has(name); n++) name = `${base}_${n}`;
+    rule.name = name;
+    taken.add(name);
+  }
+  return ordered;
 }
 
 // Where main.wasm and docs/semantics.md disagree and the lead has been told:
@@ -296,13 +335,14 @@ function resolveRules(resource, policy) {
 // runtime is fixed (then the deviation goes).
 const DEVIATIONS = {
   'grpc-non-200': 'a gRPC response with an HTTP status other than 200 and no grpc-status is judged by its HTTP '
-    + 'status alone (docs/semantics.md: no grpc-status and no trailers is an error)',
-  'stale-completions': 'a breaker\'s completions decide by its state when they arrive: a probe from an earlier '
-    + 'half-open period decides the current one, a request admitted before the breaker last opened can open it '
-    + 'again once closed (docs/semantics.md: completions of requests admitted before it opened decide nothing)',
+    + 'status alone (engine.c sentc_engine_response; docs/semantics.md: no grpc-status and no trailers is an error)',
   'grpc-status-only': 'when a response has a grpc-status, only grpc_errors decide, not the HTTP status '
     + '(breaker.c sentc_breaker_is_error; docs/semantics.md: the HTTP status is in errors, or the grpc-status in '
     + 'grpc_errors)',
+  'stale-completions': 'a breaker\'s completions decide by its state when they arrive: a probe from an earlier '
+    + 'half-open period decides the current one, a request admitted before the breaker last opened can open it '
+    + 'again once closed (breaker.c sentc_breaker_observe; docs/semantics.md: completions of requests admitted '
+    + 'before it opened decide nothing)',
   'hotspot-retracked-permit': 'in scope worker a hotspot permit whose value was evicted and then tracked again '
     + 'in the same slot goes back to the value (hotspot.c give_back compares the slot\'s hash only; '
     + 'docs/semantics.md: a permit whose value was evicted meanwhile is dropped)',
@@ -312,8 +352,12 @@ const DEVIATIONS = {
   'hotspot-undo-kept': 'when a later rule\'s re-check undoes a commit, a hotspot rule only gives its token, '
     + 'permit or pace slot back: the value stays tracked (what it evicted stays evicted) and its refill time stays '
     + 'moved (hotspot.c give_back; docs/semantics.md: everything the request committed is undone)',
-  'warmup-cold-floor': 'warm-up refills above the warning line while the previous window\'s passes are below '
-    + 'the whole part of N/C (sentinel-golang\'s integer division; docs/semantics.md: below N/C)',
+  'breaker-undo-counted': 'when a later rule\'s re-check undoes a probe that turned its breaker half-open, the '
+    + 'breaker is open again as it was, but counted as an opening in breaker_opened (and logged as opened: a probe '
+    + 'went away) (breaker.c sentc_breaker_release; docs/semantics.md: a blocked request leaves nothing behind)',
+  'shadow-watchers': 'a request that a shadow rule marked still counts as a pass in the shadow `of` rules that '
+    + 'count its resource (engine.c commit_resource; docs/language.md: it takes nothing from any shadow rule, '
+    + 'no pass counted)',
 };
 
 class Model {
@@ -336,28 +380,33 @@ class Model {
     this.fallbacks = policy.fallbacks ?? {};
     if (policy.system) {
       const s = policy.system;
-      this.system = { qps: s.qps ?? null, concurrency: s.concurrency ?? null, adaptive: !!s.adaptive,
+      this.system = { kind: 'system', resource: 'system', mode: policy.mode ?? 'enforce',
+        qps: s.qps ?? null, concurrency: s.concurrency ?? null, adaptive: !!s.adaptive,
         avgRtMs: s.avgRt === undefined ? null : durationMs(s.avgRt), windowMs: 1000, buckets: 10 };
     }
     // All mutable state: per rule and scope key ("proxy" or the worker), the
     // system's, the streams in flight.
     this.state = { rules: {}, system: { passes: [], completions: [], inFlight: 0 }, streams: {}, tracked: 0 };
+    // The counters the module sends (docs/metrics.md), by name.
+    this.counts = new Map();
     // Instants where a decision may change (a window or an open period
     // ends, a pace slot or a refill comes), with the request that set them:
     // gen.js sharpen() sends requests there.  Not part of the semantics.
     this.edges = [];
   }
 
+  count(name, n = 1) { this.counts.set(name, (this.counts.get(name) ?? 0) + n); }
+
   // ---- state --------------------------------------------------------------------
 
-  ruleKey(rule, worker) { return `${rule.resource}/${rule.label}/${rule.scope === 'worker' ? worker : 'proxy'}`; }
+  ruleKey(rule, worker) { return `${rule.resource}/${rule.name}/${rule.scope === 'worker' ? worker : 'proxy'}`; }
 
   ruleState(rule, worker) {
     const key = this.ruleKey(rule, worker);
     const all = this.state.rules;
     if (!all[key]) {
       all[key] = {
-        passes: [],                 // flow: pass events {t}
+        passes: [],                 // flow: pass events {t, id}
         latestUs: null,             // throttle: the last pace slot handed out
         tokens: null, filledAt: null, // warm-up
         inFlight: 0,                // concurrency
@@ -370,16 +419,12 @@ class Model {
     return all[key];
   }
 
-  // The flow windows that count a resource's passes: its own flow rules
-  // (without `of`) and every rule of any resource that says `of` it.
+  // The flow rules that count a resource's passes besides its own flow
+  // rules (which count them at their commit): every rule of any resource
+  // that says `of` it.
   watchersOf(name) {
     const out = [];
-    for (const r of this.resources) {
-      for (const rule of r.checks) {
-        if (rule.kind !== 'flow') continue;
-        if ((rule.of === null && r.name === name) || rule.of === name) out.push(rule);
-      }
-    }
+    for (const r of this.resources) for (const rule of r.checks) if (rule.kind === 'flow' && rule.of === name) out.push(rule);
     return out;
   }
 
@@ -397,83 +442,105 @@ class Model {
     });
   }
 
+  // When the oldest bucket holding events leaves the window, or now when
+  // none does.
+  expiry(events, win, now) {
+    const live = this.inWindow(events, win, now);
+    return live.length ? Math.min(...live.map((e) => this.bucketStart(e.t, win))) + win.windowMs : now;
+  }
+
   mark(at, id) { this.edges.push({ at: at - EPOCH_MS, id }); }
 
   // ---- a request arrives ---------------------------------------------------------
 
   // req: {method, path, authority, headers: [[name, value]], grpc, peer}.
   // Returns the decision:
-  //   {outcome: 'passed'|'held'|'blocked'|'forward'|'shadow', waitMs (held),
-  //    resource, rule, kind, status, grpcStatus, headers (fallback's),
-  //    retryAfter (when the documents define it), retryHeader (the reply
-  //    has a retry-after), passed: [resource names]}
+  //   {outcome: 'passed'|'held'|'blocked'|'forward', waitMs (held), holdBy,
+  //    shadow: {rule} (a shadow rule would have blocked it), block: {rule,
+  //    retryMs, quota} (blocked, forward), status, grpcStatus, headers (the
+  //    reply's: fallback's, retry-after, RateLimit), passed: [resource names]}
   arrive(id, worker, req, tMs) {
     const now = EPOCH_MS + tMs;
     const request = { ...req, headers: requestHeaders(req) };
     const entered = this.resources.filter((r) => matchHolds(r.match, request));
-    const ctx = { id, worker, now, request, effects: [] };
+    const ctx = { id, worker, now, request, effects: [], shadow: null, quota: null, hold: null };
 
-    // Phase one: the first rule that would block decides.
-    const first = this.firstBlock(entered, ctx);
-    if (first) return this.block(first, ctx);
+    // Phase one: the first enforced rule that would block decides; the
+    // first shadow rule that would marks the request, and no later shadow
+    // rule is checked.
+    for (const rule of this.checks(entered)) {
+      const shadow = rule.mode === 'shadow';
+      if (shadow && ctx.shadow) continue;
+      const verdict = this.check(rule, ctx);
+      if (!verdict?.block) continue;
+      if (shadow) ctx.shadow = { rule, verdict };
+      else return this.block(rule, verdict, ctx);
+    }
 
     // Phase two: commit in the same order, each commit re-checking against
-    // the state as this request has left it so far; a failing re-check
-    // undoes everything and blocks.
+    // the state as this request has left it so far; a failing enforced
+    // re-check undoes everything and blocks (retry-after 1, no quota); a
+    // failing shadow one marks the request.  A marked request takes nothing
+    // from shadow rules.
     const snapshot = structuredClone(this.state);
     const failed = this.commitAll(entered, ctx);
     if (failed) {
       const after = this.state;
       this.state = snapshot;
       if (this.deviations.has('hotspot-undo-kept')) this.undoHotspotsAsRuntime(after, ctx);
-      // In one process this happens only when an `of` rule sees the pass
-      // this very request just committed to its resource: no retry time is
-      // defined then (none would pass while each retry counts itself).
-      return this.block({ rule: failed.rule, verdict: { ...failed.verdict, retryMs: undefined } }, ctx);
+      if (this.deviations.has('breaker-undo-counted')) {
+        for (const e of ctx.effects) {
+          if (e.type === 'breaker' && e.probe && this.ruleState(e.rule, worker).breaker === 'open') {
+            this.count(`sentc.${e.rule.resource}.breaker_opened.${e.rule.name}`);
+          }
+        }
+      }
+      return this.block(failed, { block: true, retryMs: 0 }, { ...ctx, quota: null, recheck: true });
     }
-    const waitUs = Math.max(0, ...ctx.effects.filter((e) => e.waitUs).map((e) => e.waitUs));
+    const waitUs = ctx.hold ? ctx.hold.waitUs : 0;
     const releaseMs = Math.ceil((now * 1000 + waitUs) / 1000);   // held streams resume on a ms tick
     this.state.streams[id] = { id, worker, grpc: isGrpc(request), passAt: now, releaseAt: releaseMs, effects: ctx.effects,
-      system: !!this.system };
-    if (this.system) {
-      this.state.system.inFlight++;
-    }
-    return { outcome: waitUs > 0 ? 'held' : 'passed', waitMs: releaseMs - now, passed: entered.map((r) => r.name) };
+      quota: ctx.quota };
+    for (const r of entered) this.count(`sentc.${r.name}.passed`);
+    if (ctx.shadow) this.count(`${metricPrefix(ctx.shadow.rule, ctx.shadow.verdict)}.shadow_blocked.${ruleWord(ctx.shadow.rule, ctx.shadow.verdict)}`);
+    if (waitUs > 0) this.count(`sentc.${ctx.hold.rule.resource}.queued.${ctx.hold.rule.name}`);
+    return { outcome: waitUs > 0 ? 'held' : 'passed', waitMs: releaseMs - now, holdBy: ctx.hold?.rule,
+      shadow: ctx.shadow, passed: entered.map((r) => r.name) };
   }
 
   // Every check of the request in order: the system block, then per
-  // resource its rules.  A check returns null (passes), or {block: true,
-  // retryMs?}, or {waitUs} for a pace slot.
+  // resource its rules.
   checks(entered) {
     const list = [];
-    if (this.system) list.push({ kind: 'system' });
+    if (this.system) list.push(this.system);
     for (const r of entered) for (const rule of r.checks) list.push(rule);
     return list;
   }
 
-  firstBlock(entered, ctx) {
-    for (const rule of this.checks(entered)) {
-      const verdict = this.check(rule, ctx);
-      if (verdict && verdict.block) return { rule, verdict };
-    }
-    return null;
-  }
-
+  // Returns the rule whose enforced re-check failed, or null.
   commitAll(entered, ctx) {
-    if (this.system) {
-      const verdict = this.check({ kind: 'system' }, ctx);
-      if (verdict?.block) return { rule: { kind: 'system' }, verdict };
-      this.state.system.passes.push({ t: ctx.now });
-      this.mark(this.bucketStart(ctx.now, this.system) + this.system.windowMs, ctx.id);
-    }
-    for (const r of entered) {
-      for (const rule of r.checks) {
-        const verdict = this.check(rule, ctx);
-        if (verdict?.block) return { rule, verdict };
-        this.commit(rule, ctx, verdict);
+    const skip = (rule) => rule.mode === 'shadow' && ctx.shadow;
+    const one = (rule) => {
+      if (skip(rule)) return null;
+      const verdict = this.check(rule, ctx);
+      if (verdict?.block) {
+        if (rule.mode === 'shadow') {
+          ctx.shadow = { rule, verdict };
+          return null;
+        }
+        return rule;
       }
+      this.commit(rule, ctx, verdict);
+      return null;
+    };
+    if (this.system && one(this.system)) return this.system;
+    for (const r of entered) {
+      for (const rule of r.checks) if (one(rule)) return rule;
       for (const w of this.watchersOf(r.name)) {
-        this.ruleState(w, ctx.worker).passes.push({ t: ctx.now });
+        if (skip(w) && !this.deviations.has('shadow-watchers')) continue;
+        const st = this.ruleState(w, ctx.worker);
+        st.passes.push({ t: ctx.now, id: ctx.id });
+        ctx.effects.push({ rule: w, type: 'counted', t: ctx.now });
         this.mark(this.bucketStart(ctx.now, w) + w.windowMs, ctx.id);
       }
     }
@@ -484,22 +551,45 @@ class Model {
     switch (rule.kind) {
       case 'system': return this.checkSystem(ctx);
       case 'flow': return this.checkFlow(rule, ctx);
-      case 'concurrency': return this.ruleState(rule, ctx.worker).inFlight + 1 > rule.count ? { block: true } : null;
+      case 'concurrency': return this.ruleState(rule, ctx.worker).inFlight + 1 > rule.count ? { block: true, retryMs: 0 } : null;
       case 'hotspot': return this.checkHotspot(rule, ctx);
       case 'breaker': return this.checkBreaker(rule, ctx);
       default: throw new Error(`model: rule kind ${rule.kind}`);
     }
   }
 
+  // Takes what the pass takes, records the effect; an enforced rate rule
+  // offers its quota (the request keeps the one with the fewest requests
+  // remaining, of equal ones the smallest limit, of equal ones the first)
+  // and an enforced pace slot may hold the request (the longest wait, the
+  // first of equal ones).
   commit(rule, ctx, verdict) {
+    const enforced = rule.mode !== 'shadow';
+    const offer = (q) => {
+      const best = ctx.quota;
+      if (enforced && (!best || q.remaining < best.remaining || (q.remaining === best.remaining && q.limit < best.limit))) ctx.quota = q;
+    };
+    if (enforced && verdict?.waitUs > 0 && (!ctx.hold || verdict.waitUs > ctx.hold.waitUs)) ctx.hold = { waitUs: verdict.waitUs, rule };
+    if (rule.kind === 'system') {
+      this.state.system.passes.push({ t: ctx.now, id: ctx.id });
+      this.state.system.inFlight++;
+      ctx.effects.push({ rule, type: 'system' });
+      this.mark(this.bucketStart(ctx.now, this.system) + this.system.windowMs, ctx.id);
+      return;
+    }
     const st = this.ruleState(rule, ctx.worker);
     switch (rule.kind) {
       case 'flow':
         if (verdict?.tokens !== undefined) { st.tokens = verdict.tokens; st.filledAt = verdict.filledAt; }
         if (verdict?.slotUs !== undefined) {
+          ctx.effects.push({ rule, type: 'pace', slotUs: verdict.slotUs, beforeUs: st.latestUs, t: rule.of === null ? ctx.now : null });
           st.latestUs = verdict.slotUs;
-          ctx.effects.push({ rule, type: 'pace', slotUs: verdict.slotUs, waitUs: verdict.waitUs, intervalUs: verdict.intervalUs });
         }
+        if (rule.of === null) {
+          st.passes.push({ t: ctx.now, id: ctx.id });
+          this.mark(this.bucketStart(ctx.now, rule) + rule.windowMs, ctx.id);
+        }
+        offer(this.flowQuota(rule, st, ctx.now, verdict.allowed, false, 0));
         return;
       case 'concurrency':
         st.inFlight++;
@@ -507,10 +597,12 @@ class Model {
         return;
       case 'hotspot':
         if (verdict?.skip) return;
+        if (verdict.quota) offer(verdict.quota);
         this.commitHotspot(rule, ctx, st, verdict);
         return;
       case 'breaker':
         if (st.breaker === 'open' || st.breaker === 'half') {
+          if (st.breaker === 'open') st.probesGood = 0;
           st.breaker = 'half';
           st.probesOut++;
           ctx.effects.push({ rule, type: 'breaker', probe: true, generation: st.generation });
@@ -527,14 +619,14 @@ class Model {
   checkSystem(ctx) {
     const sys = this.system;
     const s = this.state.system;
-    if (sys.qps !== null && this.inWindow(s.passes, sys, ctx.now).length + 1 > sys.qps) return { block: true, check: 'qps' };
+    if (sys.qps !== null && this.inWindow(s.passes, sys, ctx.now).length + 1 > sys.qps) return { block: true, check: 'qps', retryMs: 0 };
     if (sys.concurrency !== null && s.inFlight + 1 > sys.concurrency) {
-      if (!sys.adaptive) return { block: true, check: 'concurrency' };
-      if (s.inFlight > 1 && s.inFlight > this.systemCapacity(ctx.now)) return { block: true, check: 'adaptive' };
+      if (!sys.adaptive) return { block: true, check: 'concurrency', retryMs: 0 };
+      if (s.inFlight > 1 && s.inFlight > this.systemCapacity(ctx.now)) return { block: true, check: 'adaptive', retryMs: 0 };
     }
     if (sys.avgRtMs !== null) {
       const done = this.inWindow(s.completions, sys, ctx.now);
-      if (done.length > 0 && done.reduce((n, c) => n + c.rt, 0) / done.length > sys.avgRtMs) return { block: true, check: 'avg_rt' };
+      if (done.length > 0 && done.reduce((n, c) => n + c.rt, 0) / done.length > sys.avgRtMs) return { block: true, check: 'avg_rt', retryMs: 0 };
     }
     return null;
   }
@@ -552,8 +644,18 @@ class Model {
 
   // ---- flow (docs/semantics.md, "flow") -----------------------------------------
 
-  // The sliding window's passes of a flow rule (its resource's, or R's with `of R`).
-  flowPasses(rule, st, now) { return this.inWindow(st.passes, rule, now); }
+  // A flow rule's quota (docs/metrics.md, "RateLimit headers"): its limit
+  // (a warm-up's current one, rounded down) less the passes in the window
+  // (this request's own counted), full again when the oldest bucket holding
+  // passes leaves the window; when it blocks, nothing remaining, full again
+  // when a retry may pass.
+  flowQuota(rule, st, now, allowed, blocked, retryMs) {
+    const limit = Math.floor(allowed);
+    const passed = this.inWindow(st.passes, rule, now).length;
+    const reset = blocked ? retryMs : this.expiry(st.passes, rule, now) - now;
+    return { name: `${rule.resource}/${rule.name}`, limit, windowMs: rule.windowMs,
+      remaining: blocked || passed >= limit ? 0 : limit - passed, resetMs: Math.max(0, reset) };
+  }
 
   checkFlow(rule, ctx) {
     const st = this.ruleState(rule, ctx.worker);
@@ -566,29 +668,30 @@ class Model {
       extra.tokens = w.tokens;
       extra.filledAt = w.filledAt;
     }
+    extra.allowed = allowed;
     if (rule.throttleMs === null) {
-      const passes = this.flowPasses(rule, st, now);
+      const passes = this.inWindow(st.passes, rule, now);
       if (passes.length + 1 > allowed) {
         // retry-after: until the oldest bucket with passes leaves the window
-        // (defined for the plain reject only).
-        let retryMs;
-        if (rule.warmupMs === null && passes.length) {
-          retryMs = Math.min(...passes.map((p) => this.bucketStart(p.t, rule))) + rule.windowMs - now;
-        }
-        return { block: true, retryMs };
+        const retryMs = this.expiry(st.passes, rule, now) - now;
+        return { block: true, retryMs, quota: this.flowQuota(rule, st, now, allowed, true, retryMs) };
       }
       return extra;
     }
     // throttle: interval = ceil(W*1000/threshold) us, with the warm-up's
-    // allowed rate when there is one.
+    // allowed rate when there is one; retry-after: until the wait would be
+    // within the queue.
     const intervalUs = Math.ceil((rule.windowMs * 1000) / allowed);
     const nowUs = now * 1000;
     const expected = st.latestUs === null ? -Infinity : st.latestUs + intervalUs;
-    if (expected <= nowUs) return { ...extra, slotUs: nowUs, waitUs: 0, intervalUs };
+    if (expected <= nowUs) return { ...extra, slotUs: nowUs, waitUs: 0 };
     const waitUs = expected - nowUs;
     this.mark(Math.ceil((expected + intervalUs) / 1000), ctx.id);
-    if (waitUs > rule.throttleMs * 1000) return { block: true };
-    return { ...extra, slotUs: expected, waitUs, intervalUs };
+    if (waitUs > rule.throttleMs * 1000) {
+      const retryMs = Math.ceil((expected - rule.throttleMs * 1000 - nowUs) / 1000);
+      return { block: true, retryMs, quota: this.flowQuota(rule, st, now, allowed, true, retryMs) };
+    }
+    return { ...extra, slotUs: expected, waitUs };
   }
 
   // Guava SmoothWarmingUp as docs/semantics.md writes it; a "second" is the
@@ -609,15 +712,15 @@ class Model {
       const previous = st.passes.filter((p) => p.t >= windowStart - W && p.t < windowStart).length;
       const elapsed = filledAt === null ? 0 : windowStart - filledAt;
       let t = tokens;
-      const coldRate = this.deviations.has('warmup-cold-floor') ? Math.floor(N / C) : N / C;
-      if (tokens < warning || (tokens > warning && previous < coldRate)) t = tokens + (elapsed * N) / W;
+      // below the whole part of N/C, as sentinel-golang's integer division
+      if (tokens < warning || (tokens > warning && previous < Math.floor(N / C))) t = tokens + (elapsed * N) / W;
       t = Math.min(t, max);
       tokens = Math.max(0, t - previous);
       filledAt = windowStart;
     }
     // Above the warning line the rate is rounded up to the next double, as
-    // sentinel-golang does (math.Nextafter; the runtime too, warmup.c):
-    // W*1000/allowed must not land a microsecond late when it is whole.
+    // sentinel-golang does (math.Nextafter): W*1000/allowed must not land a
+    // microsecond late when it is whole.
     const allowed = tokens < warning ? N : nextUp(1 / ((tokens - warning) * slope + 1 / N));
     return { allowed, tokens, filledAt };
   }
@@ -637,9 +740,9 @@ class Model {
     return e ? { ...e } : { value, tokens: null, refilledAt: null, latestUs: null, inFlight: 0 };
   }
 
-  // hash(v) % capacity, where hash is SipHash-2-4 under the agreed seed,
-  // xor the rule's index among the policy's hotspot rules (file order): the
-  // runtime's (hotspot.c); docs/semantics.md says hash(v) only.
+  // (hash(v) ^ rule) % capacity, where hash is SipHash-2-4 under the agreed
+  // seed and rule the rule's index among the policy's hotspot rules (file
+  // order): docs/semantics.md, "Hotspot slots".
   slotOf(rule, value) {
     const hash = siphash24(this.seed(), Buffer.from(value)) ^ BigInt(rule.hotspotIndex);
     return Number(hash % BigInt(rule.capacity));
@@ -648,48 +751,59 @@ class Model {
   // The value's own rate: an item's, else the rule's.
   rateOf(rule, value) { return rule.items.get(value) ?? { count: rule.count, windowMs: rule.windowMs }; }
 
+  hotQuota(rule, value, rate, tokensLeft, resetMs, blocked) {
+    return { name: `${rule.resource}/${rule.name}`, limit: rate.count, windowMs: rate.windowMs,
+      remaining: blocked || tokensLeft < 0 ? 0 : tokensLeft, resetMs: Math.max(0, resetMs) };
+  }
+
   checkHotspot(rule, ctx) {
     const value = hotspotKey(rule.key, ctx.request, this.policy);
     if (value === undefined) return { skip: true };
     const st = this.ruleState(rule, ctx.worker);
     const e = this.hotspotEntry(rule, st, value);
     // Looking a tracked value up makes it the most recently used, even when
-    // the request is then blocked (the runtime's choice, hotspot.c; not in
-    // docs/semantics.md, which says phase one has no side effects).
+    // the request is then blocked (docs/semantics.md, "hotspot").
     if (rule.scope === 'worker' && st.values.some((v) => v.value === value)) {
       st.values = [...st.values.filter((v) => v.value !== value), st.values.find((v) => v.value === value)];
     }
     const now = ctx.now;
     if (rule.concurrency !== undefined) {
-      return e.inFlight + 1 > rule.concurrency ? { block: true } : { value, entry: e };
+      return e.inFlight + 1 > rule.concurrency ? { block: true, retryMs: 0 } : { value, entry: e };
     }
     const rate = this.rateOf(rule, value);
-    if (rate.count === 0) return { block: true };     // an item of 0/s blocks that value always
     if (rule.throttleMs !== null) {
       const intervalUs = Math.ceil((rate.windowMs * 1000) / rate.count);
       const nowUs = now * 1000;
       const expected = e.latestUs === null ? -Infinity : e.latestUs + intervalUs;
-      if (expected <= nowUs) return { value, entry: { ...e, latestUs: nowUs }, waitUs: 0, intervalUs };
+      if (expected <= nowUs) return { value, entry: { ...e, latestUs: nowUs }, waitUs: 0, beforeUs: e.latestUs };
       const waitUs = expected - nowUs;
       this.mark(Math.ceil((expected + intervalUs) / 1000), ctx.id);
-      if (waitUs > rule.throttleMs * 1000) return { block: true };
-      return { value, entry: { ...e, latestUs: expected }, waitUs, intervalUs };
+      if (waitUs > rule.throttleMs * 1000) return { block: true, retryMs: Math.ceil((expected - rule.throttleMs * 1000 - nowUs) / 1000) };
+      return { value, entry: { ...e, latestUs: expected }, waitUs, beforeUs: e.latestUs };
     }
     // Token bucket: a new value gets count + burst and spends one; once more
     // than a whole window has passed since its last refill, elapsed*count/W
-    // whole tokens, capped at count + burst.
+    // whole tokens, capped at count + burst.  No token: blocked until more
+    // than a window has passed since the last refill.  An item of 0/s is
+    // always blocked.
+    const next = (e.refilledAt ?? 0) + rate.windowMs + 1;
+    const blocked = () => ({ block: true, retryMs: next - now, quota: this.hotQuota(rule, value, rate, 0, next - now, true) });
+    if (rate.count === 0) return blocked();
     const max = rate.count + rule.burst;
     this.mark((e.refilledAt ?? now) + rate.windowMs + 1, ctx.id);
-    if (e.tokens === null) return { value, entry: { ...e, tokens: max - 1, refilledAt: now } };
-    const elapsed = now - e.refilledAt;
-    if (elapsed > rate.windowMs) {
-      const add = Math.floor((elapsed * rate.count) / rate.windowMs);
+    let entry;
+    if (e.tokens === null) {
+      entry = { ...e, tokens: max - 1, refilledAt: now };
+    } else if (now - e.refilledAt > rate.windowMs) {
+      const add = Math.floor(((now - e.refilledAt) * rate.count) / rate.windowMs);
       const left = Math.min(add + e.tokens, max) - 1;
-      if (left < 0) return { block: true };
-      return { value, entry: { ...e, tokens: left, refilledAt: now } };
+      if (left < 0) return blocked();
+      entry = { ...e, tokens: left, refilledAt: now };
+    } else {
+      if (e.tokens < 1) return blocked();
+      entry = { ...e, tokens: e.tokens - 1 };
     }
-    if (e.tokens < 1) return { block: true };
-    return { value, entry: { ...e, tokens: e.tokens - 1 } };
+    return { value, entry, quota: this.hotQuota(rule, value, rate, entry.tokens, entry.refilledAt + rate.windowMs + 1 - now, false) };
   }
 
   commitHotspot(rule, ctx, st, verdict) {
@@ -711,16 +825,10 @@ class Model {
       if (st.values.length >= rule.capacity) st.values.shift();
       st.values.push(entry);
     }
-    if (rule.concurrency !== undefined) {
-      ctx.effects.push({ rule, type: 'hotspot', value: entry.value, slot: entry.slot, incarnation: entry.incarnation });
-    }
-    if (rule.concurrency === undefined && verdict.intervalUs === undefined) {
-      ctx.effects.push({ rule, type: 'hotrate', value: entry.value, slot: entry.slot, incarnation: entry.incarnation });
-    }
-    if (verdict.intervalUs !== undefined) {
-      ctx.effects.push({ rule, type: 'hotpace', value: entry.value, slot: entry.slot, incarnation: entry.incarnation, slotUs: entry.latestUs,
-        waitUs: verdict.waitUs, intervalUs: verdict.intervalUs });
-    }
+    const effect = { rule, value: entry.value, slot: entry.slot, incarnation: entry.incarnation };
+    if (rule.concurrency !== undefined) ctx.effects.push({ ...effect, type: 'hotspot' });
+    if (rule.concurrency === undefined && verdict.waitUs === undefined) ctx.effects.push({ ...effect, type: 'hotrate' });
+    if (verdict.waitUs !== undefined) ctx.effects.push({ ...effect, type: 'hotpace', slotUs: entry.latestUs, beforeUs: verdict.beforeUs });
   }
 
   // ---- breaker (docs/semantics.md, "breaker") -----------------------------------
@@ -732,39 +840,33 @@ class Model {
       if (ctx.now >= st.openUntil) return null;            // the next request turns it half-open
       return { block: true, retryMs: st.openUntil - ctx.now };
     }
-    return st.probesOut + st.probesGood < rule.probes ? null : { block: true };
+    return st.probesOut + st.probesGood < rule.probes ? null : { block: true, retryMs: 0 };
   }
 
-  // A completion goes into the window.  It decides only if the request was
-  // admitted since the breaker last opened (its generation): a probe in
-  // half-open (bad: reopen; `probes` good ones: close with an empty
-  // window), any other request while closed (the threshold).
+  // A completion goes into the window; a probe stops counting as out.  It
+  // decides only if the request was admitted since the breaker last opened
+  // (its generation): a probe in half-open (bad: reopen; `probes` good
+  // ones: close with an empty window), any other request while closed
+  // (the threshold).
   breakerComplete(rule, st, effect, at, error, rtMs, id) {
     const slow = rule.maxRtMs !== null && rtMs > rule.maxRtMs;
     st.completions.push({ t: at, error, slow });
+    if (error && rule.type !== 'slow_ratio') this.count(`sentc.${rule.resource}.errors.${rule.name}`);
+    if (slow && rule.type === 'slow_ratio') this.count(`sentc.${rule.resource}.slow.${rule.name}`);
     const bad = rule.type === 'slow_ratio' ? slow : error;
-    if (this.deviations.has('stale-completions')) {
-      if (effect.probe && st.breaker === 'half') this.probeDone(rule, st, at, bad, id);
-      else if (st.breaker === 'closed') this.maybeOpen(rule, st, at, id);
-      return;
-    }
-    if (effect.generation !== st.generation) return;
-    if (effect.probe) {
-      if (st.breaker === 'half') this.probeDone(rule, st, at, bad, id);
-    } else if (st.breaker === 'closed') {
+    if (effect.probe && st.probesOut > 0) st.probesOut--;
+    if (effect.generation !== st.generation && !this.deviations.has('stale-completions')) return;
+    if (effect.probe && st.breaker === 'half') {
+      if (bad) {
+        this.openBreaker(rule, st, at, id);
+      } else if (++st.probesGood >= rule.probes) {
+        st.breaker = 'closed';
+        st.completions = [];
+        st.probesGood = 0;
+        this.count(`sentc.${rule.resource}.breaker_closed.${rule.name}`);
+      }
+    } else if (st.breaker === 'closed' && (!effect.probe || this.deviations.has('stale-completions'))) {
       this.maybeOpen(rule, st, at, id);
-    }
-  }
-
-  probeDone(rule, st, at, bad, id) {
-    if (st.probesOut > 0) st.probesOut--;
-    if (bad) {
-      this.openBreaker(rule, st, at, id);
-    } else if (++st.probesGood >= rule.probes) {
-      st.breaker = 'closed';
-      st.completions = [];
-      st.probesOut = 0;
-      st.probesGood = 0;
     }
   }
 
@@ -786,29 +888,47 @@ class Model {
     this.mark(at + rule.openMs, id);
     st.breaker = 'open';
     st.openUntil = at + rule.openMs;
-    st.probesOut = 0;
     st.probesGood = 0;
     st.generation++;
+    this.count(`sentc.${rule.resource}.breaker_opened.${rule.name}`);
+  }
+
+  // A held probe that ends while still held: it stops counting as out, and
+  // when it was the half-open period's only probe, no other having come
+  // back good, the breaker is open again (its open period over: the next
+  // request probes), counted as an opening (docs/semantics.md, "breaker").
+  breakerGone(rule, st) {
+    if (st.probesOut > 0) st.probesOut--;
+    if (st.probesOut === 0 && st.probesGood === 0 && st.breaker === 'half') {
+      st.breaker = 'open';
+      this.count(`sentc.${rule.resource}.breaker_opened.${rule.name}`);
+    }
   }
 
   // ---- blocks and replies (docs/semantics.md, "Replies") ------------------------
 
-  block({ rule, verdict }, ctx) {
+  block(rule, verdict, ctx) {
     const kind = rule.kind;
-    const resource = kind === 'system' ? 'system' : rule.resource;
-    const label = kind === 'system' ? verdict.check : rule.label;
+    const resource = rule.resource;
+    const name = ruleWord(rule, verdict);
     const fallback = this.fallbackOf(rule);
     const grpc = isGrpc(ctx.request);
     const breaker = kind === 'breaker';
-    const out = { outcome: 'blocked', resource, rule: label, kind, passed: [] };
-    if (verdict.retryMs !== undefined) out.retryAfter = Math.max(1, Math.ceil(verdict.retryMs / 1000));
-    if (this.policy.mode === 'shadow') return { ...out, outcome: 'shadow' };
-    if (fallback?.forward) return { ...out, outcome: 'forward', headers: fallback.headers ?? [] };
+    const retryAfter = String(Math.max(1, Math.ceil(verdict.retryMs / 1000)));
+    const out = { outcome: 'blocked', block: { resource, rule: name, kind }, passed: [], shadow: null };
+    this.count(`${metricPrefix(rule, verdict)}.blocked.${name}`);
+    const expand = (v) => v.replace(/\$\{resource\}/g, resource).replace(/\$\{kind\}/g, kind).replace(/\$\{retry_after\}/g, retryAfter);
+    if (fallback?.forward) {
+      return { ...out, outcome: 'forward', upstreamHeaders: (fallback.headers ?? []).map(([k, v]) => [k, expand(v)]) };
+    }
     out.status = fallback?.status ?? (breaker ? 503 : 429);
     if (grpc) out.grpcStatus = fallback?.grpcStatus ?? (breaker ? 14 : 8);
-    out.headers = fallback ? (fallback.headers ?? []) : [['x-sentinel-blocked', `${resource}/${kind}`]];
-    // `ratelimit_headers on`: blocks get retry-after unless the fallback sets it.
-    out.retryHeader = out.headers.some(([k]) => k === 'retry-after') || this.policy.ratelimitHeaders === 'on';
+    out.headers = fallback ? (fallback.headers ?? []).map(([k, v]) => [k, expand(v)]) : [['x-sentinel-blocked', `${resource}/${kind}`]];
+    const flavour = ratelimitFlavour(this.policy);
+    if (flavour) {
+      if (!out.headers.some(([k]) => k === 'retry-after')) out.headers.push(['retry-after', retryAfter]);
+      if (verdict.quota && !ctx.recheck) out.headers.push(...quotaHeaders(flavour, verdict.quota));
+    }
     return out;
   }
 
@@ -829,10 +949,11 @@ class Model {
   // The upstream answered at tMs: {status, grpcStatus (in trailers, or in the
   // headers when trailersOnly)}.  Error: the status is in the rule's
   // `errors`, or a grpc-status present is in `grpc_errors`; a gRPC response
-  // without any grpc-status is an error.
+  // without any grpc-status is an error.  Returns the RateLimit headers the
+  // response gets.
   respond(id, reply, tMs) {
     const s = this.state.streams[id];
-    if (!s) return;
+    if (!s) return [];
     const at = EPOCH_MS + tMs;
     const grpcStatus = s.grpc && (reply.trailersOnly || reply.status === 200) ? reply.grpcStatus ?? 0 : null;
     this.complete(s, at, (rule) => {
@@ -841,27 +962,34 @@ class Model {
       return inRanges(reply.status, rule.errors) || (grpcStatus !== null && rule.grpcErrors.includes(grpcStatus));
     });
     this.end(s);
+    const flavour = ratelimitFlavour(this.policy);
+    return flavour && s.quota ? quotaHeaders(flavour, s.quota) : [];
   }
 
   // The client reset the stream at tMs: a stream that ends while held gives
-  // its pace slot back (when it is the last) and is not counted by breakers;
-  // one that went upstream without a response is an error.
+  // back its pace slots (each when it is still the last: the bucket goes
+  // back to where it was before it), a flow throttle takes its pass back,
+  // and breakers do not count it; one that went upstream without a response
+  // is an error.
   abort(id, tMs) {
     const s = this.state.streams[id];
     if (!s) return;
     const at = EPOCH_MS + tMs;
     if (at < s.releaseAt) {
       for (const e of s.effects) {
-        if (e.type !== 'pace' && e.type !== 'hotpace') continue;
-        const st = this.ruleState(e.rule, s.worker);
-        const holder = e.type === 'pace' ? st : this.trackedEntry(e.rule, st, e);
-        if (holder && holder.latestUs === e.slotUs) holder.latestUs = e.slotUs - this.givebackInterval(e);
-      }
-      for (const e of s.effects) {
-        if (e.type === 'breaker' && e.probe) {
+        if (e.type === 'pace') {
           const st = this.ruleState(e.rule, s.worker);
-          if (st.generation === e.generation && st.breaker === 'half' && st.probesOut > 0) st.probesOut--;
+          if (st.latestUs === e.slotUs) st.latestUs = e.beforeUs;
+          if (e.t !== null) {
+            const i = st.passes.findIndex((p) => p.id === s.id && p.t === e.t);
+            if (i >= 0) st.passes.splice(i, 1);
+          }
         }
+        if (e.type === 'hotpace') {
+          const holder = this.trackedEntry(e.rule, this.ruleState(e.rule, s.worker), e);
+          if (holder && holder.latestUs === e.slotUs) holder.latestUs = this.givenBack(e);
+        }
+        if (e.type === 'breaker' && e.probe) this.breakerGone(e.rule, this.ruleState(e.rule, s.worker));
       }
       s.effects = s.effects.filter((e) => e.type !== 'breaker');
     } else {
@@ -876,32 +1004,16 @@ class Model {
     const rt = at - Math.max(s.passAt, s.releaseAt);
     for (const e of s.effects) {
       if (e.type === 'breaker') this.breakerComplete(e.rule, this.ruleState(e.rule, s.worker), e, at, isError(e.rule), rt, s.id);
+      if (e.type === 'system') this.state.system.completions.push({ t: at, rt });
     }
-    if (s.system) this.state.system.completions.push({ t: at, rt });
   }
 
-  // The interval a pace slot is given back with: its own.
-  givebackInterval(e) {
-    if (e.type === 'hotpace' && this.deviations.has('hotspot-item-giveback')) return Math.ceil((e.rule.windowMs * 1000) / e.rule.count);
-    return e.intervalUs;
-  }
-
-  // Permits are given back once.
-  end(s) {
-    for (const e of s.effects) {
-      const st = this.ruleState(e.rule, s.worker);
-      if (e.type === 'permit') st.inFlight--;
-      if (e.type === 'hotspot') {
-        // scope proxy: back to the slot, whoever holds it now; scope
-        // worker: dropped when the value was evicted meanwhile
-        const holder = e.rule.scope === 'proxy' ? st.slots[e.slot] : this.trackedEntry(e.rule, st, e);
-        // (with hotspot-retracked-permit, stale permits come back to a value
-        // that never had them: the runtime stops at 0)
-        if (holder && !(holder.inFlight === 0 && this.deviations.has('hotspot-retracked-permit'))) holder.inFlight--;
-      }
-    }
-    if (s.system) this.state.system.inFlight--;
-    delete this.state.streams[s.id];
+  // Where a hotspot pace slot given back leaves the value's bucket: where it
+  // was before the slot was taken (for a held stream: the slot less the
+  // value's own interval).
+  givenBack(e) {
+    if (!this.deviations.has('hotspot-item-giveback')) return e.beforeUs;
+    return e.slotUs - Math.ceil((e.rule.windowMs * 1000) / e.rule.count);
   }
 
   // hotspot-undo-kept: the hotspot rules this request committed keep their
@@ -918,8 +1030,26 @@ class Model {
       if (!holder) continue;
       if (e.type === 'hotrate') holder.tokens++;
       if (e.type === 'hotspot') holder.inFlight--;
-      if (e.type === 'hotpace' && holder.latestUs === e.slotUs) holder.latestUs = e.slotUs - this.givebackInterval(e);
+      if (e.type === 'hotpace' && holder.latestUs === e.slotUs) holder.latestUs = e.slotUs - Math.ceil((e.rule.windowMs * 1000) / e.rule.count);
     }
+  }
+
+  // Permits are given back once.
+  end(s) {
+    for (const e of s.effects) {
+      if (e.type === 'system') this.state.system.inFlight--;
+      if (e.type === 'permit') this.ruleState(e.rule, s.worker).inFlight--;
+      if (e.type === 'hotspot') {
+        // scope proxy: back to the slot, whoever holds it now; scope
+        // worker: dropped when the value was evicted meanwhile
+        const st = this.ruleState(e.rule, s.worker);
+        const holder = e.rule.scope === 'proxy' ? st.slots[e.slot] : this.trackedEntry(e.rule, st, e);
+        // (with hotspot-retracked-permit, stale permits come back to a value
+        // that never had them: the runtime stops at 0)
+        if (holder && !(holder.inFlight === 0 && this.deviations.has('hotspot-retracked-permit'))) holder.inFlight--;
+      }
+    }
+    delete this.state.streams[s.id];
   }
 
   // The worker's VM crashed and was replaced (docs/traffic.md "restart"):
@@ -937,6 +1067,27 @@ class Model {
     const same = this.deviations.has('hotspot-retracked-permit') ? (x) => x.slot === e.slot : (x) => x.incarnation === e.incarnation;
     return st.values.find((x) => x.value === e.value && same(x)) ?? null;
   }
+}
+
+// The rule's word in metrics and log lines: its name, a system check's name.
+function ruleWord(rule, verdict) { return rule.kind === 'system' ? verdict.check : rule.name; }
+function metricPrefix(rule) { return `sentc.${rule.resource}`; }
+
+// `ratelimit_headers`: null (off), 'draft' (also `on`) or 'envoy'.
+function ratelimitFlavour(policy) {
+  const v = policy.ratelimitHeaders ?? 'off';
+  return v === 'off' ? null : v === 'envoy' ? 'envoy' : 'draft';
+}
+
+// docs/metrics.md, "RateLimit headers": w and t in whole seconds, rounded up.
+function quotaHeaders(flavour, q) {
+  const w = Math.ceil(q.windowMs / 1000);
+  const t = Math.ceil(q.resetMs / 1000);
+  if (flavour === 'envoy') {
+    return [['x-ratelimit-limit', `${q.limit}, ${q.limit};w=${w};name="${q.name}"`],
+      ['x-ratelimit-remaining', `${q.remaining}`], ['x-ratelimit-reset', `${t}`]];
+  }
+  return [['ratelimit-policy', `"${q.name}";q=${q.limit};w=${w}`], ['ratelimit', `"${q.name}";r=${q.remaining};t=${t}`]];
 }
 
 // The next double above a positive finite x.
@@ -959,4 +1110,4 @@ function requestHeaders(req) {
   return headers;
 }
 
-module.exports = { Model, DEVIATIONS, EPOCH_MS, normalizePath, matchHolds, parseRate, durationMs, siphash24, hotspotKey };
+module.exports = { Model, DEVIATIONS, EPOCH_MS, normalizePath, matchHolds, parseRate, durationMs, siphash24, hotspotKey, defaultName };
