@@ -745,7 +745,9 @@ void sentc_engine_response(struct sentc_engine *E, uint32_t id, int status, int 
   int64_t now = begin(E, raw_ms);
   s->status = status;
   s->rt_ms = (uint32_t)(now - s->pass_at);
-  if (s->grpc && grpc_status < 0 && status == 200)
+  /* A gRPC answer without grpc-status is decided at its trailers, whatever
+   * its HTTP status; none (an end without them) is an error. */
+  if (s->grpc && grpc_status < 0)
     s->awaiting_trailers = 1;
   else
     complete(E, s, now, grpc_status, 0);

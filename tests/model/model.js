@@ -334,8 +334,6 @@ function resolveRules(resource, policy) {
 // runtime does instead, so that everything else stays tested until the
 // runtime is fixed (then the deviation goes).
 const DEVIATIONS = {
-  'grpc-non-200': 'a gRPC response with an HTTP status other than 200 and no grpc-status is judged by its HTTP '
-    + 'status alone (engine.c sentc_engine_response; docs/semantics.md: no grpc-status and no trailers is an error)',
   'grpc-status-only': 'when a response has a grpc-status, only grpc_errors decide, not the HTTP status '
     + '(breaker.c sentc_breaker_is_error; docs/semantics.md: the HTTP status is in errors, or the grpc-status in '
     + 'grpc_errors)',
@@ -957,7 +955,7 @@ class Model {
     const at = EPOCH_MS + tMs;
     const grpcStatus = s.grpc && (reply.trailersOnly || reply.status === 200) ? reply.grpcStatus ?? 0 : null;
     this.complete(s, at, (rule) => {
-      if (s.grpc && grpcStatus === null && !(this.deviations.has('grpc-non-200') && reply.status !== 200)) return true;
+      if (s.grpc && grpcStatus === null) return true;
       if (grpcStatus !== null && this.deviations.has('grpc-status-only')) return rule.grpcErrors.includes(grpcStatus);
       return inRanges(reply.status, rule.errors) || (grpcStatus !== null && rule.grpcErrors.includes(grpcStatus));
     });
