@@ -140,8 +140,8 @@ void sentc_breaker_observe(const struct sentc_breaker *rule, struct sentc_breake
 }
 
 int sentc_breaker_is_error(const struct sentc_breaker *rule, int http_status, int grpc_status) {
-  if (grpc_status >= 0)
-    return grpc_status < 32 && (rule->grpc_errors >> grpc_status) & 1u;
+  if (grpc_status >= 0 && grpc_status < 32 && (rule->grpc_errors >> grpc_status) & 1u)
+    return 1;
   for (uint32_t i = 0; i < rule->n_error_ranges; i++)
     if (http_status >= rule->error_ranges[i].lo && http_status <= rule->error_ranges[i].hi)
       return 1;

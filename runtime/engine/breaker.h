@@ -27,7 +27,8 @@ void sentc_breaker_leave(struct sentc_breaker_cell *cell, int probe);
 void sentc_breaker_observe(const struct sentc_breaker *rule, struct sentc_breaker_cell *cell,
                            int64_t now, uint32_t rt_ms, int error, int probe);
 
-/* Whether an HTTP status / grpc-status is an error for this rule. */
+/* Whether a response is an error for this rule: its HTTP status is in the
+ * rule's `errors`, or its grpc-status (-1: none) in `grpc_errors`. */
 int sentc_breaker_is_error(const struct sentc_breaker *rule, int http_status, int grpc_status);
 
 #endif

@@ -334,9 +334,6 @@ function resolveRules(resource, policy) {
 // runtime does instead, so that everything else stays tested until the
 // runtime is fixed (then the deviation goes).
 const DEVIATIONS = {
-  'grpc-status-only': 'when a response has a grpc-status, only grpc_errors decide, not the HTTP status '
-    + '(breaker.c sentc_breaker_is_error; docs/semantics.md: the HTTP status is in errors, or the grpc-status in '
-    + 'grpc_errors)',
   'stale-completions': 'a breaker\'s completions decide by its state when they arrive: a probe from an earlier '
     + 'half-open period decides the current one, a request admitted before the breaker last opened can open it '
     + 'again once closed (breaker.c sentc_breaker_observe; docs/semantics.md: completions of requests admitted '
@@ -956,7 +953,6 @@ class Model {
     const grpcStatus = s.grpc && (reply.trailersOnly || reply.status === 200) ? reply.grpcStatus ?? 0 : null;
     this.complete(s, at, (rule) => {
       if (s.grpc && grpcStatus === null) return true;
-      if (grpcStatus !== null && this.deviations.has('grpc-status-only')) return rule.grpcErrors.includes(grpcStatus);
       return inRanges(reply.status, rule.errors) || (grpcStatus !== null && rule.grpcErrors.includes(grpcStatus));
     });
     this.end(s);

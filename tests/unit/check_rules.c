@@ -134,6 +134,10 @@ START_TEST(breaker_error_statuses) {
   ck_assert_int_eq(sentc_breaker_is_error(&b, 499, -1), 0);
   ck_assert_int_eq(sentc_breaker_is_error(&b, 200, 14), 1);
   ck_assert_int_eq(sentc_breaker_is_error(&b, 200, 0), 0);
+  /* either counts: an HTTP status in `errors` with a grpc-status that is
+   * not in grpc_errors (a proxy's 503 with grpc-status 0) */
+  ck_assert_int_eq(sentc_breaker_is_error(&b, 503, 0), 1);
+  ck_assert_int_eq(sentc_breaker_is_error(&b, 503, 14), 1);
 }
 END_TEST
 
