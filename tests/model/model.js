@@ -334,10 +334,6 @@ function resolveRules(resource, policy) {
 // runtime does instead, so that everything else stays tested until the
 // runtime is fixed (then the deviation goes).
 const DEVIATIONS = {
-  'stale-completions': 'a breaker\'s completions decide by its state when they arrive: a probe from an earlier '
-    + 'half-open period decides the current one, a request admitted before the breaker last opened can open it '
-    + 'again once closed (breaker.c sentc_breaker_observe; docs/semantics.md: completions of requests admitted '
-    + 'before it opened decide nothing)',
   'hotspot-retracked-permit': 'in scope worker a hotspot permit whose value was evicted and then tracked again '
     + 'in the same slot goes back to the value (hotspot.c give_back compares the slot\'s hash only; '
     + 'docs/semantics.md: a permit whose value was evicted meanwhile is dropped)',
@@ -850,7 +846,7 @@ class Model {
     if (slow && rule.type === 'slow_ratio') this.count(`sentc.${rule.resource}.slow.${rule.name}`);
     const bad = rule.type === 'slow_ratio' ? slow : error;
     if (effect.probe && st.probesOut > 0) st.probesOut--;
-    if (effect.generation !== st.generation && !this.deviations.has('stale-completions')) return;
+    if (effect.generation !== st.generation) return;
     if (effect.probe && st.breaker === 'half') {
       if (bad) {
         this.openBreaker(rule, st, at, id);
@@ -860,7 +856,7 @@ class Model {
         st.probesGood = 0;
         this.count(`sentc.${rule.resource}.breaker_closed.${rule.name}`);
       }
-    } else if (st.breaker === 'closed' && (!effect.probe || this.deviations.has('stale-completions'))) {
+    } else if (st.breaker === 'closed' && !effect.probe) {
       this.maybeOpen(rule, st, at, id);
     }
   }

@@ -96,11 +96,11 @@ static struct sentc_breaker_cell *new_cell(const struct sentc_breaker *b) {
 START_TEST(breaker_opens_at_the_exact_ratio_and_min_requests) {
   struct sentc_breaker b = ratio_rule();
   struct sentc_breaker_cell *c = new_cell(&b);
-  sentc_breaker_observe(&b, c, 100, 5, 1, 0);
-  sentc_breaker_observe(&b, c, 200, 5, 1, 0);
-  sentc_breaker_observe(&b, c, 300, 5, 0, 0);
+  sentc_breaker_observe(&b, c, c->open_until, 100, 5, 1, 0);
+  sentc_breaker_observe(&b, c, c->open_until, 200, 5, 1, 0);
+  sentc_breaker_observe(&b, c, c->open_until, 300, 5, 0, 0);
   ck_assert_int_eq(c->state, SENTC_CLOSED);
-  sentc_breaker_observe(&b, c, 400, 5, 0, 0);
+  sentc_breaker_observe(&b, c, c->open_until, 400, 5, 0, 0);
   ck_assert_int_eq(c->state, SENTC_OPEN);
   ck_assert_int_eq(c->open_until, 5400);
   free(c);
@@ -116,11 +116,11 @@ START_TEST(breaker_lets_one_probe_through_then_closes_or_reopens) {
   ck_assert_int_eq(sentc_breaker_enter(&b, c, 5400), 1);       /* the probe */
   ck_assert_int_eq(c->state, SENTC_HALF_OPEN);
   ck_assert_int_eq(sentc_breaker_enter(&b, c, 5401), -1);      /* only one */
-  sentc_breaker_observe(&b, c, 5450, 5, 1, 1);                /* bad probe */
+  sentc_breaker_observe(&b, c, c->open_until, 5450, 5, 1, 1);                /* bad probe */
   ck_assert_int_eq(c->state, SENTC_OPEN);
   ck_assert_int_eq(c->open_until, 10450);
   ck_assert_int_eq(sentc_breaker_enter(&b, c, 10450), 1);
-  sentc_breaker_observe(&b, c, 10460, 5, 0, 1);               /* good probe */
+  sentc_breaker_observe(&b, c, c->open_until, 10460, 5, 0, 1);               /* good probe */
   ck_assert_int_eq(c->state, SENTC_CLOSED);
   ck_assert_int_eq(sentc_breaker_enter(&b, c, 10461), 0);
   free(c);
@@ -141,6 +141,46 @@ START_TEST(breaker_error_statuses) {
 }
 END_TEST
 
+/* Completions of requests that entered before the breaker last opened are
+ * counted but decide nothing: a probe of an earlier half-open period (it
+ * gives its place back, no more), a request admitted while it was closed
+ * before (it cannot open it again). */
+START_TEST(breaker_stale_completions_decide_nothing) {
+  struct sentc_breaker b = ratio_rule();
+  b.kind = SENTC_BREAKER_ERROR_COUNT;
+  b.count = 1;
+  b.min_requests = 1;
+  b.probes = 2;
+  struct sentc_breaker_cell *c = new_cell(&b);
+  ck_assert_int_eq(sentc_breaker_enter(&b, c, 100), 0);
+  int64_t slow_one = c->open_until;                            /* in flight from closed */
+  sentc_breaker_observe(&b, c, c->open_until, 200, 5, 1, 0);   /* opens: until 5200 */
+  ck_assert_int_eq(c->state, SENTC_OPEN);
+  ck_assert_int_eq(sentc_breaker_enter(&b, c, 5200), 1);
+  ck_assert_int_eq(sentc_breaker_enter(&b, c, 5200), 1);
+  int64_t first_half = c->open_until;                          /* two probes out */
+  sentc_breaker_observe(&b, c, first_half, 5210, 5, 1, 1);     /* one bad: until 10210 */
+  ck_assert_int_eq(c->state, SENTC_OPEN);
+  ck_assert_int_eq(c->probes_out, 1);                          /* the other still out */
+  ck_assert_int_eq(sentc_breaker_enter(&b, c, 10210), 1);
+  ck_assert_int_eq(sentc_breaker_enter(&b, c, 10211), -1);     /* its place taken */
+  sentc_breaker_observe(&b, c, first_half, 10220, 5, 0, 1);    /* the old probe, good */
+  ck_assert_int_eq(c->state, SENTC_HALF_OPEN);
+  ck_assert_int_eq(c->probes_ok, 0);                           /* decided nothing */
+  ck_assert_int_eq(c->probes_out, 1);
+  int64_t second_half = c->open_until;
+  ck_assert_int_eq(sentc_breaker_enter(&b, c, 10221), 1);
+  sentc_breaker_observe(&b, c, second_half, 10230, 5, 0, 1);
+  sentc_breaker_observe(&b, c, second_half, 10231, 5, 0, 1);
+  ck_assert_int_eq(c->state, SENTC_CLOSED);
+  sentc_breaker_observe(&b, c, slow_one, 10240, 5, 1, 0);      /* admitted before it opened */
+  ck_assert_int_eq(c->state, SENTC_CLOSED);
+  sentc_breaker_observe(&b, c, c->open_until, 10250, 5, 1, 0); /* one of now opens it */
+  ck_assert_int_eq(c->state, SENTC_OPEN);
+  free(c);
+}
+END_TEST
+
 /* error_count 3: the third error opens it, whatever the successes. */
 START_TEST(breaker_error_count) {
   struct sentc_breaker b = ratio_rule();
@@ -149,11 +189,11 @@ START_TEST(breaker_error_count) {
   b.min_requests = 1;
   struct sentc_breaker_cell *c = new_cell(&b);
   for (int i = 0; i < 10; i++)
-    sentc_breaker_observe(&b, c, 100 + i, 5, 0, 0);
-  sentc_breaker_observe(&b, c, 200, 5, 1, 0);
-  sentc_breaker_observe(&b, c, 201, 5, 1, 0);
+    sentc_breaker_observe(&b, c, c->open_until, 100 + i, 5, 0, 0);
+  sentc_breaker_observe(&b, c, c->open_until, 200, 5, 1, 0);
+  sentc_breaker_observe(&b, c, c->open_until, 201, 5, 1, 0);
   ck_assert_int_eq(c->state, SENTC_CLOSED);
-  sentc_breaker_observe(&b, c, 202, 5, 1, 0);
+  sentc_breaker_observe(&b, c, c->open_until, 202, 5, 1, 0);
   ck_assert_int_eq(c->state, SENTC_OPEN);
   free(c);
 }
@@ -166,11 +206,11 @@ START_TEST(breaker_slow_ratio) {
   b.max_rt_ms = 100;
   b.min_requests = 2;
   struct sentc_breaker_cell *c = new_cell(&b);
-  sentc_breaker_observe(&b, c, 100, 100, 0, 0);
-  sentc_breaker_observe(&b, c, 101, 100, 0, 0);
+  sentc_breaker_observe(&b, c, c->open_until, 100, 100, 0, 0);
+  sentc_breaker_observe(&b, c, c->open_until, 101, 100, 0, 0);
   ck_assert_int_eq(c->state, SENTC_CLOSED);
-  sentc_breaker_observe(&b, c, 102, 101, 0, 0);
-  sentc_breaker_observe(&b, c, 103, 101, 0, 0);   /* 2 slow of 4 */
+  sentc_breaker_observe(&b, c, c->open_until, 102, 101, 0, 0);
+  sentc_breaker_observe(&b, c, c->open_until, 103, 101, 0, 0);   /* 2 slow of 4 */
   ck_assert_int_eq(c->state, SENTC_OPEN);
   free(c);
 }
@@ -185,6 +225,7 @@ int main(void) {
     breaker_opens_at_the_exact_ratio_and_min_requests,
     breaker_lets_one_probe_through_then_closes_or_reopens,
     breaker_error_statuses,
+    breaker_stale_completions_decide_nothing,
     breaker_error_count,
     breaker_slow_ratio,
     NULL,
