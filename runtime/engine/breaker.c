@@ -286,7 +286,10 @@ void sentc_breaker_release(struct sentc_engine *E, const struct sentc_effect *e,
   if (how == SENTC_RELEASE_END)
     return;             /* completed: its response was counted */
   struct change a = {.rule = &E->policy->breaker[e->rule], .probe = e->flags & PROBE};
-  update(E, e->rule, leave_cell, &a);
+  if (how == SENTC_RELEASE_UNDO)      /* the entry never was: no transition to tell */
+    sentc_store_update(&E->store, E->breaker->cells[e->rule], leave_cell, &a);
+  else
+    update(E, e->rule, leave_cell, &a);
 }
 
 static int complete_cell(void *value, void *arg) {

@@ -343,9 +343,6 @@ const DEVIATIONS = {
   'hotspot-undo-kept': 'when a later rule\'s re-check undoes a commit, a hotspot rule only gives its token, '
     + 'permit or pace slot back: the value stays tracked (what it evicted stays evicted) and its refill time stays '
     + 'moved (hotspot.c give_back; docs/semantics.md: everything the request committed is undone)',
-  'breaker-undo-counted': 'when a later rule\'s re-check undoes a probe that turned its breaker half-open, the '
-    + 'breaker is open again as it was, but counted as an opening in breaker_opened (and logged as opened: a probe '
-    + 'went away) (breaker.c sentc_breaker_release; docs/semantics.md: a blocked request leaves nothing behind)',
   'shadow-watchers': 'a request that a shadow rule marked still counts as a pass in the shadow `of` rules that '
     + 'count its resource (engine.c commit_resource; docs/language.md: it takes nothing from any shadow rule, '
     + 'no pass counted)',
@@ -479,13 +476,6 @@ class Model {
       const after = this.state;
       this.state = snapshot;
       if (this.deviations.has('hotspot-undo-kept')) this.undoHotspotsAsRuntime(after, ctx);
-      if (this.deviations.has('breaker-undo-counted')) {
-        for (const e of ctx.effects) {
-          if (e.type === 'breaker' && e.probe && this.ruleState(e.rule, worker).breaker === 'open') {
-            this.count(`sentc.${e.rule.resource}.breaker_opened.${e.rule.name}`);
-          }
-        }
-      }
       return this.block(failed, { block: true, retryMs: 0 }, { ...ctx, quota: null, recheck: true });
     }
     const waitUs = ctx.hold ? ctx.hold.waitUs : 0;
