@@ -429,7 +429,9 @@ static int commit_rule(struct sentc_engine *E, enum sentc_kind kind, int32_t res
   return 0;
 }
 
-/* A resource's rules, then the flow rules that count its passes (`of`). */
+/* A resource's rules, then the flow rules that count its passes (`of`):
+ * those too take nothing when they are off, or in shadow for a request a
+ * shadow rule marked. */
 static int commit_resource(struct sentc_engine *E, uint32_t index, struct sentc_ask *ask,
                            struct sentc_stream *s, struct decision *d) {
   const struct sentc_resource *r = &E->policy->resources[index];
@@ -438,8 +440,12 @@ static int commit_resource(struct sentc_engine *E, uint32_t index, struct sentc_
       if (commit_rule(E, k, (int32_t)index, j, ask, s, d) != 0)
         return -1;
   for (uint32_t w = 0; w < r->n_watchers; w++) {
+    uint32_t rule = r->watchers[w];
+    if ((d->shadowed && is_shadow(E, SENTC_KIND_FLOW, rule)) ||
+        is_off(E, SENTC_KIND_FLOW, (int32_t)E->policy->flow[rule].rule.resource, rule))
+      continue;
     struct sentc_effect e;
-    sentc_flow_count_of(E, r->watchers[w], ask->now, &e);
+    sentc_flow_count_of(E, rule, ask->now, &e);
     if (record(E, s, &e) != 0) {
       d->block = (struct blocker){SENTC_KIND_FLOW, (int32_t)index, UINT32_MAX, 0};
       return -1;

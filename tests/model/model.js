@@ -343,9 +343,6 @@ const DEVIATIONS = {
   'hotspot-undo-kept': 'when a later rule\'s re-check undoes a commit, a hotspot rule only gives its token, '
     + 'permit or pace slot back: the value stays tracked (what it evicted stays evicted) and its refill time stays '
     + 'moved (hotspot.c give_back; docs/semantics.md: everything the request committed is undone)',
-  'shadow-watchers': 'a request that a shadow rule marked still counts as a pass in the shadow `of` rules that '
-    + 'count its resource (engine.c commit_resource; docs/language.md: it takes nothing from any shadow rule, '
-    + 'no pass counted)',
 };
 
 class Model {
@@ -518,7 +515,7 @@ class Model {
     for (const r of entered) {
       for (const rule of r.checks) if (one(rule)) return rule;
       for (const w of this.watchersOf(r.name)) {
-        if (skip(w) && !this.deviations.has('shadow-watchers')) continue;
+        if (skip(w)) continue;
         const st = this.ruleState(w, ctx.worker);
         st.passes.push({ t: ctx.now, id: ctx.id });
         ctx.effects.push({ rule: w, type: 'counted', t: ctx.now });
