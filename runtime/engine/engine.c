@@ -350,6 +350,7 @@ static int check_rule(struct sentc_engine *E, enum sentc_kind kind, int32_t reso
     return 0;
   struct sentc_quota quota = ask->quota;
   int had_quota = ask->has_quota;
+  ask->retry_ms = 0;            /* a kind that knows no time leaves it: retry-after 1 */
   int hit = kind_blocks(E, kind, rule, ask);
   if (!hit)
     return 0;
