@@ -112,22 +112,10 @@ function hotspotRule(rng, scope) {
   return rule;
 }
 
-function hasWarmThrottle(policy) {
-  return policy.resources.some((r) => r.rules.some((x) => x.warmup !== undefined && x.throttle !== undefined));
-}
-
 // Disagreements between main.wasm and the documents that the model cannot
 // follow (it would have to model the runtime's insides), reported to the
 // lead: policies that would show them are not generated unless diff.js runs
 // --strict.
-//   warmup-slot-kept: a warm-up throttle never gives a pace slot back
-//     (flow.c untake skips warm-up rules): not when a held stream ends, nor
-//     when a later rule's re-check undoes the commit (an `of` rule that now
-//     sees this request's own pass), and it takes the pass back at the
-//     slot's time, not when it was counted, which moves the warm-up's window
-//     ahead and loses the current window's passes (docs/semantics.md: the
-//     slot is given back; a blocked request leaves nothing behind).  Left
-//     out: aborts in traffic, and `of`, for policies with a warm-up throttle.
 //   idle-worker-permits: in scope proxy a VM that held no permit for more
 //     than 5 s restamps itself when it takes one, but the other VMs keep
 //     their copy of the registry for up to 1 s (vmreg.c sentc_vmreg_live)
@@ -135,7 +123,7 @@ function hasWarmThrottle(policy) {
 //     concurrency, hotspot concurrency, probes) do not count, and they
 //     over-admit (docs/semantics.md: one budget whatever the workers).  Left
 //     out: traffic longer than IDLE_SPAN_MS.
-const AVOIDED = ['warmup-slot-kept', 'idle-worker-permits'];
+const AVOIDED = ['idle-worker-permits'];
 const IDLE_SPAN_MS = 4500;
 
 function breakerRule(rng) {
@@ -228,9 +216,6 @@ function genPolicy(seed, options = {}) {
     policy.resources.push(resource);
   }
   if (seed % 3 === 0) rng.pick(policy.resources).fallback = 'degrade';
-  if (avoid.has('warmup-slot-kept') && hasWarmThrottle(policy)) {
-    for (const r of policy.resources) for (const rule of r.rules) delete rule.of;
-  }
   return policy;
 }
 
@@ -393,8 +378,6 @@ const LATENCIES = [0, 1, 10, 19, 20, 21, 29, 30, 31, 49, 50, 51, 79, 80, 81, 99,
 // genPolicy.
 function genTraffic(policy, seed, options = {}) {
   const avoid = new Set(options.avoid ?? AVOIDED);
-  const warmThrottle = hasWarmThrottle(policy);
-  const aborts = !(warmThrottle && avoid.has('warmup-slot-kept'));
   const span = avoid.has('idle-worker-permits') ? IDLE_SPAN_MS : Infinity;
   const rng = new Rng(seed);
   const workers = rng.chance(50) ? 1 : rng.between(2, 3);
@@ -421,7 +404,7 @@ function genTraffic(policy, seed, options = {}) {
     requests.push({
       at, worker: rng.int(workers), method: target.method ?? (rng.chance(70) ? 'GET' : rng.pick(METHODS)),
       path: target.path, authority: target.authority, headers, grpc: target.grpc,
-      peer: rng.pick(PEERS), reply, abort: rng.chance(10) && aborts ? rng.pick([0, 1, 30, 100, 400]) : null,
+      peer: rng.pick(PEERS), reply, abort: rng.chance(10) ? rng.pick([0, 1, 30, 100, 400]) : null,
     });
   }
   // Restarts (a worker's VM crashes and is replaced) where every state is

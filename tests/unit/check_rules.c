@@ -45,6 +45,28 @@ START_TEST(warmup_curve_midpoint) {
 }
 END_TEST
 
+/* A pass taken back (a held stream that ended, an undone request) comes off
+ * the window it was counted in while that is still the current one, and
+ * moves nothing: taken back once its window is over, it stays among the
+ * previous window's passes, which the refill may already have used. */
+START_TEST(warmup_takes_a_pass_back_in_its_own_window_only) {
+  struct sentc_warmup_curve c;
+  struct sentc_warmup s = {0};
+  sentc_warmup_curve(&c, 10, 1000, 3000, 3);
+  sentc_warmup_count(&c, &s, 5100, 1);
+  sentc_warmup_count(&c, &s, 5200, 1);
+  sentc_warmup_count(&c, &s, 5200, -1);
+  ck_assert_int_eq(s.passes, 1);
+  ck_assert_int_eq(s.window_start, 5000);
+  sentc_warmup_count(&c, &s, 6100, 1);           /* the next window */
+  ck_assert_int_eq(s.previous_passes, 1);
+  sentc_warmup_count(&c, &s, 5100, -1);          /* a pass of the window before */
+  ck_assert_int_eq(s.window_start, 6000);
+  ck_assert_int_eq(s.passes, 1);
+  ck_assert_int_eq(s.previous_passes, 1);
+}
+END_TEST
+
 /* 20/s: 50 ms apart; a 500 ms queue holds 10 waiting requests. */
 START_TEST(pace_spaces_requests_and_bounds_the_queue) {
   struct sentc_pace p = {0};
@@ -220,6 +242,7 @@ int main(void) {
   return run_tests("rules", NULL, NULL, (const TTest *const[]){
     warmup_starts_at_a_third_and_reaches_the_full_rate,
     warmup_curve_midpoint,
+    warmup_takes_a_pass_back_in_its_own_window_only,
     pace_spaces_requests_and_bounds_the_queue,
     token_bucket_burst_and_refill,
     breaker_opens_at_the_exact_ratio_and_min_requests,
