@@ -332,18 +332,8 @@ function resolveRules(resource, policy) {
 // Where main.wasm and docs/semantics.md disagree and the lead has been told:
 // with a deviation named in options.deviations the model does what the
 // runtime does instead, so that everything else stays tested until the
-// runtime is fixed (then the deviation goes).
-const DEVIATIONS = {
-  'hotspot-retracked-permit': 'in scope worker a hotspot permit whose value was evicted and then tracked again '
-    + 'in the same slot goes back to the value (hotspot.c give_back compares the slot\'s hash only; '
-    + 'docs/semantics.md: a permit whose value was evicted meanwhile is dropped)',
-  'hotspot-item-giveback': 'a stream held by a hotspot throttle that ends while held gives its slot back with the '
-    + 'rule\'s interval even when its value is an item with a rate of its own (hotspot.c give_back; '
-    + 'docs/semantics.md: it gives its pace slot back)',
-  'hotspot-undo-kept': 'when a later rule\'s re-check undoes a commit, a hotspot rule only gives its token, '
-    + 'permit or pace slot back: the value stays tracked (what it evicted stays evicted) and its refill time stays '
-    + 'moved (hotspot.c give_back; docs/semantics.md: everything the request committed is undone)',
-};
+// runtime is fixed (then the deviation goes).  None is known now.
+const DEVIATIONS = {};
 
 class Model {
   // policy: gen.js's object; options.workers; options.seed(): the 16-byte
@@ -470,9 +460,7 @@ class Model {
     const snapshot = structuredClone(this.state);
     const failed = this.commitAll(entered, ctx);
     if (failed) {
-      const after = this.state;
       this.state = snapshot;
-      if (this.deviations.has('hotspot-undo-kept')) this.undoHotspotsAsRuntime(after, ctx);
       return this.block(failed, { block: true, retryMs: 0 }, { ...ctx, quota: null, recheck: true });
     }
     const waitUs = ctx.hold ? ctx.hold.waitUs : 0;
@@ -793,19 +781,13 @@ class Model {
       // LRU: the value moves to the most recent end; a new value beyond
       // capacity takes the least recently used one's place.  Each time a
       // value starts being tracked is a new incarnation (its permits).
-      // Slots (for hotspot-retracked-permit): free ones in order, then the
-      // evicted value's.
-      if (!st.values.some((v) => v.value === entry.value)) {
-        entry.incarnation = ++this.state.tracked;
-        entry.slot = st.values.length < rule.capacity ? st.values.length : st.values[0].slot;
-      }
+      if (!st.values.some((v) => v.value === entry.value)) entry.incarnation = ++this.state.tracked;
       st.values = st.values.filter((v) => v.value !== entry.value);
       if (st.values.length >= rule.capacity) st.values.shift();
       st.values.push(entry);
     }
     const effect = { rule, value: entry.value, slot: entry.slot, incarnation: entry.incarnation };
     if (rule.concurrency !== undefined) ctx.effects.push({ ...effect, type: 'hotspot' });
-    if (rule.concurrency === undefined && verdict.waitUs === undefined) ctx.effects.push({ ...effect, type: 'hotrate' });
     if (verdict.waitUs !== undefined) ctx.effects.push({ ...effect, type: 'hotpace', slotUs: entry.latestUs, beforeUs: verdict.beforeUs });
   }
 
@@ -964,7 +946,7 @@ class Model {
         }
         if (e.type === 'hotpace') {
           const holder = this.trackedEntry(e.rule, this.ruleState(e.rule, s.worker), e);
-          if (holder && holder.latestUs === e.slotUs) holder.latestUs = this.givenBack(e);
+          if (holder && holder.latestUs === e.slotUs) holder.latestUs = e.beforeUs;
         }
         if (e.type === 'breaker' && e.probe) this.breakerGone(e.rule, this.ruleState(e.rule, s.worker));
       }
@@ -985,32 +967,6 @@ class Model {
     }
   }
 
-  // Where a hotspot pace slot given back leaves the value's bucket: where it
-  // was before the slot was taken (for a held stream: the slot less the
-  // value's own interval).
-  givenBack(e) {
-    if (!this.deviations.has('hotspot-item-giveback')) return e.beforeUs;
-    return e.slotUs - Math.ceil((e.rule.windowMs * 1000) / e.rule.count);
-  }
-
-  // hotspot-undo-kept: the hotspot rules this request committed keep their
-  // state as committed, less the token, permit or pace slot it took.
-  undoHotspotsAsRuntime(after, ctx) {
-    this.state.tracked = after.tracked;
-    const done = new Set();
-    for (const e of ctx.effects) {
-      if (!e.type.startsWith('hot')) continue;
-      const key = this.ruleKey(e.rule, ctx.worker);
-      if (!done.has(key)) this.state.rules[key] = structuredClone(after.rules[key]);
-      done.add(key);
-      const holder = this.trackedEntry(e.rule, this.ruleState(e.rule, ctx.worker), e);
-      if (!holder) continue;
-      if (e.type === 'hotrate') holder.tokens++;
-      if (e.type === 'hotspot') holder.inFlight--;
-      if (e.type === 'hotpace' && holder.latestUs === e.slotUs) holder.latestUs = e.slotUs - Math.ceil((e.rule.windowMs * 1000) / e.rule.count);
-    }
-  }
-
   // Permits are given back once.
   end(s) {
     for (const e of s.effects) {
@@ -1021,9 +977,7 @@ class Model {
         // worker: dropped when the value was evicted meanwhile
         const st = this.ruleState(e.rule, s.worker);
         const holder = e.rule.scope === 'proxy' ? st.slots[e.slot] : this.trackedEntry(e.rule, st, e);
-        // (with hotspot-retracked-permit, stale permits come back to a value
-        // that never had them: the runtime stops at 0)
-        if (holder && !(holder.inFlight === 0 && this.deviations.has('hotspot-retracked-permit'))) holder.inFlight--;
+        if (holder) holder.inFlight--;
       }
     }
     delete this.state.streams[s.id];
@@ -1041,8 +995,7 @@ class Model {
   // forgotten since (evicted, even if tracked again later).
   trackedEntry(rule, st, e) {
     if (rule.scope === 'proxy') return st.slots[e.slot]?.value === e.value ? st.slots[e.slot] : null;
-    const same = this.deviations.has('hotspot-retracked-permit') ? (x) => x.slot === e.slot : (x) => x.incarnation === e.incarnation;
-    return st.values.find((x) => x.value === e.value && same(x)) ?? null;
+    return st.values.find((x) => x.value === e.value && x.incarnation === e.incarnation) ?? null;
   }
 }
 
