@@ -27,10 +27,9 @@
 // that sentc-host replays.  Exit 1 then, 0 when every decision agreed.
 //
 // Where main.wasm is known to differ from the documents (model.js
-// DEVIATIONS, reported to the lead), the model follows main.wasm, so the
-// rest stays tested, and the generator leaves out what the model cannot
-// follow (gen.js AVOIDED); --strict makes the model follow the documents
-// only and generates everything, --strict NAME,... does so for those only.
+// DEVIATIONS, reported to the lead; none is known now), the model follows
+// main.wasm, so the rest stays tested until it is fixed; --strict makes the
+// model follow the documents only, --strict NAME,... for those only.
 //
 // --mutate NAME breaks the model on purpose (window-edge: a bucket is read
 // one ms too long; breaker-early: an open breaker half-opens one ms early)
@@ -52,7 +51,7 @@ const gen = require('./gen.js');
 // ---- options ------------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const o = { seed: 1, policies: 20, traffics: 100, mutate: null, checkSelf: false, deviations: Object.keys(DEVIATIONS), avoid: gen.AVOIDED };
+  const o = { seed: 1, policies: 20, traffics: 100, mutate: null, checkSelf: false, deviations: Object.keys(DEVIATIONS) };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -66,11 +65,10 @@ function parseArgs(argv) {
     else if (a === '--check-self') o.checkSelf = true;
     else if (a === '--strict') {
       // all, or the names that follow (comma-separated)
-      const known = [...Object.keys(DEVIATIONS), ...gen.AVOIDED];
+      const known = Object.keys(DEVIATIONS);
       const names = i + 1 < argv.length && !argv[i + 1].startsWith('--') ? value().split(',') : known;
       for (const n of names) if (!known.includes(n)) usage(`--strict: no known difference ${n} (${known.join(', ')})`);
       o.deviations = o.deviations.filter((d) => !names.includes(d));
-      o.avoid = o.avoid.filter((d) => !names.includes(d));
     }
     else usage(`unknown option ${a}`);
   }
@@ -532,12 +530,12 @@ function runAll(o, dir, totals, outcomes) {
   const compiled = [];
   for (let p = 0; p < o.policies; p++) {
     const policySeed = o.seed * 100_000 + p;
-    const policy = gen.genPolicy(policySeed, o);
+    const policy = gen.genPolicy(policySeed);
     const module = compile(policy, dir);
     compiled.push({ policySeed, policy, module });
     for (let t = 0; t < o.traffics; t++) {
       const trafficSeed = policySeed * 1000 + t;
-      const traffic = gen.sharpen(policy, gen.genTraffic(policy, trafficSeed, o), trafficSeed, Model, o);
+      const traffic = gen.sharpen(policy, gen.genTraffic(policy, trafficSeed), trafficSeed, Model);
       const result = runCase(module, policy, traffic);
       totals.cases++;
       totals.requests += traffic.requests.length;
@@ -565,7 +563,7 @@ function selfCheck(o, compiled) {
     for (const { policySeed, policy, module } of compiled) {
       for (let t = 0; t < o.traffics && !caught; t++) {
         const seed = policySeed * 1000 + t;
-        const traffic = gen.sharpen(policy, gen.genTraffic(policy, seed, o), seed, Model, o);
+        const traffic = gen.sharpen(policy, gen.genTraffic(policy, seed), seed, Model);
         if (runCase(module, policy, traffic).diff) caught = `policy seed ${policySeed}, traffic ${t}`;
       }
       if (caught) break;
@@ -603,7 +601,6 @@ function main() {
   process.stdout.write(`model.test: ${o.policies} policies, ${totals.cases} traffics, ${totals.requests} requests: `
     + `every decision agreed (${((Date.now() - started) / 1000).toFixed(1)}s)\n  decisions: ${kinds}\n`);
   if (o.deviations.length) process.stdout.write(`  the model follows main.wasm where they are known to differ: ${o.deviations.join(', ')}\n`);
-  if (o.avoid.length) process.stdout.write(`  not generated (known differences the model cannot follow): ${o.avoid.join(', ')}\n`);
   if (!o.checkSelf) return;
   const failures = COVERAGE.filter((k) => !outcomes[k]).map((k) => `no decision "${k}" in the whole run: the generator no longer reaches it`);
   failures.push(...selfCheck(o, compiled));
