@@ -14,7 +14,9 @@
  * half-open: at most `probes` probes are let through; a bad probe (error,
  *   slow, or no response) reopens it for another `open_ms`; when `probes`
  *   probes have succeeded it closes with an empty window.  Completions of
- *   requests that passed before it opened are counted but decide nothing.
+ *   requests that passed before it last opened are counted but decide
+ *   nothing: a breaker effect keeps, in its `hash`, the cell's open_until
+ *   when it entered, which grows at every opening (its period).
  *   A probe's permit is given back only by its own end, whatever the state
  *   then (in scope proxy only its VM can: a reset by another would leave
  *   its share counted for good), so probes still out from an earlier
@@ -116,7 +118,7 @@ static int threshold_reached(const struct sentc_breaker *rule,
 }
 
 void sentc_breaker_observe(const struct sentc_breaker *rule, struct sentc_breaker_cell *cell,
-                     int64_t now, uint32_t rt_ms, int error, int probe) {
+                           int64_t entered, int64_t now, uint32_t rt_ms, int error, int probe) {
   int slow = rule->kind == SENTC_BREAKER_SLOW_RATIO && rt_ms > rule->max_rt_ms;
   sentc_window_complete(&rule->window, cell->ring, now, rt_ms);
   if (error)
@@ -126,6 +128,8 @@ void sentc_breaker_observe(const struct sentc_breaker *rule, struct sentc_breake
   int bad = rule->kind == SENTC_BREAKER_SLOW_RATIO ? slow : error;
   if (probe && cell->probes_out > 0)
     cell->probes_out--;   /* whatever the state: only its VM can give it back */
+  if (entered != cell->open_until)
+    return;               /* admitted before the breaker last opened */
   if (cell->state == SENTC_HALF_OPEN && probe) {
     if (bad) {
       open_breaker(rule, cell, now);
@@ -140,8 +144,8 @@ void sentc_breaker_observe(const struct sentc_breaker *rule, struct sentc_breake
 }
 
 int sentc_breaker_is_error(const struct sentc_breaker *rule, int http_status, int grpc_status) {
-  if (grpc_status >= 0)
-    return grpc_status < 32 && (rule->grpc_errors >> grpc_status) & 1u;
+  if (grpc_status >= 0 && grpc_status < 32 && (rule->grpc_errors >> grpc_status) & 1u)
+    return 1;
   for (uint32_t i = 0; i < rule->n_error_ranges; i++)
     if (http_status >= rule->error_ranges[i].lo && http_status <= rule->error_ranges[i].hi)
       return 1;
@@ -163,6 +167,7 @@ int sentc_breaker_blocks(struct sentc_engine *E, uint32_t i, struct sentc_ask *a
 struct change {
   const struct sentc_breaker *rule;
   int64_t now;
+  int64_t entered;              /* the cell's open_until at the entry */
   int probe;
   uint32_t rt_ms;
   int error, no_response;
@@ -252,6 +257,7 @@ static int enter_cell(void *value, void *arg) {
   a->probe = sentc_breaker_enter(a->rule, c, a->now);
   if (a->probe < 0)
     return -1;
+  a->entered = c->open_until;
   note_state(a, c, before);
   return a->probe ? 0 : SENTC_STORE_UNCHANGED;   /* closed: nothing to write */
 }
@@ -262,7 +268,7 @@ int sentc_breaker_commit(struct sentc_engine *E, uint32_t i, struct sentc_ask *a
   int result = sentc_core_commit(E, update(E, i, enter_cell, &a));
   if (result == SENTC_COMMIT_OK)
     *e = (struct sentc_effect){.kind = SENTC_KIND_BREAKER, .flags = a.probe ? PROBE : 0, .rule = i,
-                               .at = ask->now};
+                               .at = ask->now, .hash = (uint64_t)a.entered};
   return result;
 }
 
@@ -280,14 +286,17 @@ void sentc_breaker_release(struct sentc_engine *E, const struct sentc_effect *e,
   if (how == SENTC_RELEASE_END)
     return;             /* completed: its response was counted */
   struct change a = {.rule = &E->policy->breaker[e->rule], .probe = e->flags & PROBE};
-  update(E, e->rule, leave_cell, &a);
+  if (how == SENTC_RELEASE_UNDO)      /* the entry never was: no transition to tell */
+    sentc_store_update(&E->store, E->breaker->cells[e->rule], leave_cell, &a);
+  else
+    update(E, e->rule, leave_cell, &a);
 }
 
 static int complete_cell(void *value, void *arg) {
   struct change *a = arg;
   struct sentc_breaker_cell *c = value;
   uint8_t before = c->state;
-  sentc_breaker_observe(a->rule, c, a->now, a->rt_ms, a->error, a->probe);
+  sentc_breaker_observe(a->rule, c, a->entered, a->now, a->rt_ms, a->error, a->probe);
   note_state(a, c, before);
   return 0;
 }
@@ -295,7 +304,8 @@ static int complete_cell(void *value, void *arg) {
 void sentc_breaker_complete(struct sentc_engine *E, const struct sentc_effect *e,
                             const struct sentc_outcome *o) {
   const struct sentc_breaker *b = &E->policy->breaker[e->rule];
-  struct change a = {.rule = b, .now = o->now, .probe = e->flags & PROBE, .rt_ms = o->rt_ms,
+  struct change a = {.rule = b, .now = o->now, .entered = (int64_t)e->hash,
+                     .probe = e->flags & PROBE, .rt_ms = o->rt_ms,
                      .no_response = o->no_response,
                      .error = o->no_response || sentc_breaker_is_error(b, o->http_status, o->grpc_status)};
   if (a.error && b->kind != SENTC_BREAKER_SLOW_RATIO)

@@ -23,11 +23,15 @@ int sentc_breaker_enter(const struct sentc_breaker *rule, struct sentc_breaker_c
 void sentc_breaker_leave(struct sentc_breaker_cell *cell, int probe);
 
 /* A request that passed completed after `rt_ms`; `error` per the rule's
- * statuses (or no response at all). */
+ * statuses (or no response at all).  `entered` is the cell's open_until
+ * when the request entered: open_until grows at every opening, so it names
+ * the period the request was admitted in, and a completion from before the
+ * last opening is counted but decides nothing. */
 void sentc_breaker_observe(const struct sentc_breaker *rule, struct sentc_breaker_cell *cell,
-                           int64_t now, uint32_t rt_ms, int error, int probe);
+                           int64_t entered, int64_t now, uint32_t rt_ms, int error, int probe);
 
-/* Whether an HTTP status / grpc-status is an error for this rule. */
+/* Whether a response is an error for this rule: its HTTP status is in the
+ * rule's `errors`, or its grpc-status (-1: none) in `grpc_errors`. */
 int sentc_breaker_is_error(const struct sentc_breaker *rule, int http_status, int grpc_status);
 
 #endif

@@ -350,6 +350,7 @@ static int check_rule(struct sentc_engine *E, enum sentc_kind kind, int32_t reso
     return 0;
   struct sentc_quota quota = ask->quota;
   int had_quota = ask->has_quota;
+  ask->retry_ms = 0;            /* a kind that knows no time leaves it: retry-after 1 */
   int hit = kind_blocks(E, kind, rule, ask);
   if (!hit)
     return 0;
@@ -429,7 +430,9 @@ static int commit_rule(struct sentc_engine *E, enum sentc_kind kind, int32_t res
   return 0;
 }
 
-/* A resource's rules, then the flow rules that count its passes (`of`). */
+/* A resource's rules, then the flow rules that count its passes (`of`):
+ * those too take nothing when they are off, or in shadow for a request a
+ * shadow rule marked. */
 static int commit_resource(struct sentc_engine *E, uint32_t index, struct sentc_ask *ask,
                            struct sentc_stream *s, struct decision *d) {
   const struct sentc_resource *r = &E->policy->resources[index];
@@ -438,8 +441,12 @@ static int commit_resource(struct sentc_engine *E, uint32_t index, struct sentc_
       if (commit_rule(E, k, (int32_t)index, j, ask, s, d) != 0)
         return -1;
   for (uint32_t w = 0; w < r->n_watchers; w++) {
+    uint32_t rule = r->watchers[w];
+    if ((d->shadowed && is_shadow(E, SENTC_KIND_FLOW, rule)) ||
+        is_off(E, SENTC_KIND_FLOW, (int32_t)E->policy->flow[rule].rule.resource, rule))
+      continue;
     struct sentc_effect e;
-    sentc_flow_count_of(E, r->watchers[w], ask->now, &e);
+    sentc_flow_count_of(E, rule, ask->now, &e);
     if (record(E, s, &e) != 0) {
       d->block = (struct blocker){SENTC_KIND_FLOW, (int32_t)index, UINT32_MAX, 0};
       return -1;
@@ -745,7 +752,9 @@ void sentc_engine_response(struct sentc_engine *E, uint32_t id, int status, int 
   int64_t now = begin(E, raw_ms);
   s->status = status;
   s->rt_ms = (uint32_t)(now - s->pass_at);
-  if (s->grpc && grpc_status < 0 && status == 200)
+  /* A gRPC answer without grpc-status is decided at its trailers, whatever
+   * its HTTP status; none (an end without them) is an error. */
+  if (s->grpc && grpc_status < 0)
     s->awaiting_trailers = 1;
   else
     complete(E, s, now, grpc_status, 0);

@@ -16,7 +16,10 @@ struct sentc_flow_state {
   struct sentc_warmup_curve *curves;
 };
 
-/* What a flow effect holds (struct sentc_effect.flags). */
+/* What a flow effect holds (struct sentc_effect.flags): a pass counted
+ * (`at`: when), a pace slot (`at`: the slot, us; `hash`: where the bucket
+ * was before it, us; `slot`: the ms from the pass to its slot, so that a
+ * pass counted too is taken back at the time it was counted). */
 enum { COUNTED = 1, PACED = 2 };
 
 static const struct sentc_flow *rule_of(const struct sentc_engine *E, uint32_t i) {
@@ -134,7 +137,7 @@ static void count(struct sentc_engine *E, uint32_t i, struct sentc_flow_cell *c,
 struct change {
   struct sentc_engine *E;
   uint32_t rule;
-  int64_t now, slot_us;
+  int64_t now, slot_us, before_us;
   struct sentc_ask *ask;        /* a commit's: its quota is offered */
 };
 
@@ -144,8 +147,10 @@ static int take(void *value, void *arg) {
   int64_t retry;
   if (blocks_on(a->E, a->rule, c, a->now, &retry))
     return -1;
-  if (rule_of(a->E, a->rule)->flags & SENTC_FLOW_THROTTLE)
+  if (rule_of(a->E, a->rule)->flags & SENTC_FLOW_THROTTLE) {
+    a->before_us = c->pace.latest_us;
     a->slot_us = sentc_pace_take(&c->pace, a->now * 1000, interval_us(a->E, a->rule, c, a->now));
+  }
   /* An `of` rule's window holds the other resource's passes only (Sentinel's
    * relation strategy): its own requests are checked against it, not counted. */
   if (rule_of(a->E, a->rule)->of < 0)
@@ -156,7 +161,7 @@ static int take(void *value, void *arg) {
 
 int sentc_flow_commit(struct sentc_engine *E, uint32_t i, struct sentc_ask *ask,
                       struct sentc_effect *e) {
-  struct change a = {E, i, ask->now, 0, ask};
+  struct change a = {E, i, ask->now, 0, 0, ask};
   int result = sentc_core_commit(E, sentc_store_update(&E->store, E->flow->cells[i], take, &a));
   if (result != SENTC_COMMIT_OK)
     return result;
@@ -166,6 +171,10 @@ int sentc_flow_commit(struct sentc_engine *E, uint32_t i, struct sentc_ask *ask,
     return SENTC_COMMIT_NOTHING;
   *e = (struct sentc_effect){.kind = SENTC_KIND_FLOW, .flags = (paced ? PACED : 0) | (counted ? COUNTED : 0),
                              .rule = i, .at = paced ? a.slot_us : ask->now};
+  if (paced) {
+    e->hash = (uint64_t)a.before_us;
+    e->slot = (int32_t)(uint32_t)(a.slot_us / 1000 - ask->now);   /* at most max_queue_ms */
+  }
   if (paced && a.slot_us > ask->now * 1000)
     ask->wait_us = a.slot_us - ask->now * 1000;
   return SENTC_COMMIT_OK;
@@ -178,7 +187,7 @@ static int count_pass(void *value, void *arg) {
 }
 
 void sentc_flow_count_of(struct sentc_engine *E, uint32_t i, int64_t now, struct sentc_effect *e) {
-  struct change a = {E, i, now, 0, NULL};
+  struct change a = {E, i, now, 0, 0, NULL};
   sentc_store_update(&E->store, E->flow->cells[i], count_pass, &a);
   *e = (struct sentc_effect){.kind = SENTC_KIND_FLOW, .flags = COUNTED, .rule = i, .at = now};
 }
@@ -189,19 +198,20 @@ struct untake {
 };
 
 /* Gives back what the effect holds: its pace slot (when it is still the
- * last one) and its counted pass (at the time it was counted). */
+ * last one, the bucket goes back to where it was before it: warm-up or
+ * not, whatever the interval then) and its counted pass (at the time it
+ * was counted). */
 static int untake(void *value, void *arg) {
   struct untake *u = arg;
   const struct sentc_effect *e = u->effect;
-  const struct sentc_flow *f = rule_of(u->E, e->rule);
   struct sentc_flow_cell *c = value;
+  int64_t counted_at = e->at;
   if (e->flags & PACED) {
-    int64_t interval = sentc_pace_interval_us(f->count, f->window.window_ms);
-    if (c->pace.latest_us == e->at && !(f->flags & SENTC_FLOW_WARMUP))
-      sentc_pace_give_back(&c->pace, e->at, interval);
+    sentc_pace_give_back(&c->pace, e->at, e->at - (int64_t)e->hash);
+    counted_at = e->at / 1000 - (uint32_t)e->slot;
   }
   if (e->flags & COUNTED)
-    count(u->E, e->rule, c, e->flags & PACED ? e->at / 1000 : e->at, -1);
+    count(u->E, e->rule, c, counted_at, -1);
   return 0;
 }
 

@@ -28,7 +28,7 @@ int sentc_hotdir_init(struct sentc_hotdir *d, struct sentc_store *store, uint32_
                       int scope, int permits, uint32_t most) {
   if (capacity == 0)
     capacity = 1;
-  *d = (struct sentc_hotdir){.capacity = capacity, .newest = -1, .oldest = -1};
+  *d = (struct sentc_hotdir){.capacity = capacity, .newest = -1, .oldest = -1, .last = {.slot = -1}};
   /* Proxy scope maps a value to its cell by hash alone, the same in every
    * VM: no directory to keep. */
   d->shared = scope == SENTC_SCOPE_PROXY;
@@ -74,6 +74,19 @@ static void lru_push_newest(struct sentc_hotdir *d, int32_t s) {
   d->newest = s;
 }
 
+static void lru_push_oldest(struct sentc_hotdir *d, int32_t s) {
+  d->older[s] = -1;
+  d->newer[s] = d->oldest;
+  if (d->oldest >= 0) d->older[d->oldest] = s; else d->newest = s;
+  d->oldest = s;
+}
+
+static void index_add(struct sentc_hotdir *d, int32_t s) {
+  uint32_t bucket = d->hashes[s] & d->index_mask;
+  d->chain[s] = d->index[bucket];
+  d->index[bucket] = s;
+}
+
 static void index_remove(struct sentc_hotdir *d, int32_t s) {
   int32_t *link = &d->index[d->hashes[s] & d->index_mask];
   while (*link != s)
@@ -81,14 +94,29 @@ static void index_remove(struct sentc_hotdir *d, int32_t s) {
   *link = d->chain[s];
 }
 
+/* A slot's cell handed to a new value: what it held is kept in
+ * d->last.cell, for an undo. */
+struct reset {
+  struct sentc_hotdir *d;
+  uint64_t hash;
+};
+
 static int reset_value(void *value, void *arg) {
+  struct reset *r = arg;
+  memcpy(&r->d->last.cell, value, sizeof r->d->last.cell);
   struct sentc_hot_value *v = value;
-  *v = (struct sentc_hot_value){.hash = *(uint64_t *)arg};
+  *v = (struct sentc_hot_value){.hash = r->hash};
+  return 0;
+}
+
+static int restore_value(void *value, void *arg) {
+  memcpy(value, arg, sizeof(struct sentc_hot_value));
   return 0;
 }
 
 int32_t sentc_hotdir_use(struct sentc_hotdir *d, struct sentc_store *store, uint64_t hash) {
   int32_t s = sentc_hotdir_find(d, hash);
+  d->last.slot = -1;
   if (d->shared)
     return s;
   if (s >= 0) {
@@ -96,19 +124,39 @@ int32_t sentc_hotdir_use(struct sentc_hotdir *d, struct sentc_store *store, uint
     lru_push_newest(d, s);
     return s;
   }
-  if (d->used < d->capacity) {
+  d->last.evicted = d->used == d->capacity;
+  if (!d->last.evicted) {
     s = (int32_t)d->used++;
   } else {
     s = d->oldest;
+    d->last.hash = d->hashes[s];
     lru_unlink(d, s);
     index_remove(d, s);
   }
   SENTC_ASSERT(s >= 0 && (uint32_t)s < d->capacity);
+  d->last.slot = s;
   d->hashes[s] = hash;
-  uint32_t bucket = hash & d->index_mask;
-  d->chain[s] = d->index[bucket];
-  d->index[bucket] = s;
+  index_add(d, s);
   lru_push_newest(d, s);
-  sentc_store_update(store, d->first_cell + (uint32_t)s, reset_value, &hash);
+  struct reset r = {d, hash};
+  sentc_store_update(store, d->first_cell + (uint32_t)s, reset_value, &r);
   return s;
+}
+
+void sentc_hotdir_undo(struct sentc_hotdir *d, struct sentc_store *store) {
+  int32_t s = d->last.slot;
+  if (s < 0)
+    return;
+  d->last.slot = -1;
+  lru_unlink(d, s);
+  index_remove(d, s);
+  if (!d->last.evicted) {
+    SENTC_ASSERT((uint32_t)s + 1 == d->used);
+    d->used--;
+    return;
+  }
+  d->hashes[s] = d->last.hash;
+  index_add(d, s);
+  lru_push_oldest(d, s);
+  sentc_store_update(store, d->first_cell + (uint32_t)s, restore_value, &d->last.cell);
 }

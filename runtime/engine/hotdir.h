@@ -14,12 +14,17 @@
  * hash key is the same in every VM, store.h sentc_store_agree), and a
  * value arriving at a slot that holds another takes it over, as an LRU
  * eviction would.  No directory then.
+ *
+ * A commit that a later rule's re-check undoes must leave nothing behind
+ * (docs/semantics.md), so the directory remembers what its last use
+ * changed when it started tracking a value, and can put it back.
  */
 #ifndef SENTC_HOTDIR_H
 #define SENTC_HOTDIR_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "../layout.h"
 #include "store.h"
 
 struct sentc_hotdir {
@@ -31,6 +36,12 @@ struct sentc_hotdir {
   uint64_t *hashes;
   sentc_cell first_cell;   /* slot i's cell is first_cell + i */
   uint8_t shared;          /* scope proxy: slot = hash % capacity */
+  struct {                 /* the last use, when it started tracking a value: */
+    int32_t slot;          /* its slot, or -1 */
+    uint8_t evicted;       /* it forgot the least recently used value: */
+    uint64_t hash;         /* that value's hash */
+    struct sentc_hot_value cell;   /* and its cell */
+  } last;
 };
 
 /* Reserves the directory's cells in `scope` (enum sentc_scope), their
@@ -46,5 +57,14 @@ int32_t sentc_hotdir_find(const struct sentc_hotdir *d, uint64_t hash);
 /* The slot for `hash`, made most recently used; a new value takes a free
  * slot or the least recently used one, whose cell is reset to `hash`. */
 int32_t sentc_hotdir_use(struct sentc_hotdir *d, struct sentc_store *store, uint64_t hash);
+
+/* Whether the last sentc_hotdir_use started tracking its value. */
+static inline int sentc_hotdir_started(const struct sentc_hotdir *d) { return d->last.slot >= 0; }
+
+/* Puts back what the last sentc_hotdir_use changed when it started
+ * tracking a value: the value is forgotten again, and the one it made
+ * room for, if any, comes back as it was, least recently used.  Call it
+ * before the directory is used again. */
+void sentc_hotdir_undo(struct sentc_hotdir *d, struct sentc_store *store);
 
 #endif

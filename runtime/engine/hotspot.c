@@ -6,6 +6,14 @@
  * value (`concurrency N`).  Values live in `capacity` slots (hotdir.c),
  * each a cell (layout.h: struct sentc_hot_value).  A request without the
  * key skips the rule.
+ *
+ * A cell's `hash` names the value that holds it: in scope proxy the
+ * value's hash; in scope worker its hash mixed with the count of values
+ * the rule started tracking (hotdir.c forgets values), so that a permit or
+ * pace slot of a value forgotten meanwhile is dropped, not given to the
+ * value's next tracking (docs/semantics.md).  A commit that a later rule's
+ * re-check undoes puts its cell back as it was, and a value it started
+ * tracking is forgotten again (hotdir.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +23,15 @@
 #include "pace.h"
 #include "tokens.h"
 
-/* The key of each rule for the request being decided, found in phase one
- * and used again by its commit. */
+/* Each rule's part in the request being decided: its key, found in phase
+ * one and used again by its commit, and the commit's cell before and
+ * after it, for an undo; and the values it has started tracking. */
 struct key {
   const char *text;        /* NULL: the request has no such key */
   size_t len;
   uint64_t hash;
+  struct sentc_hot_value before, after;
+  uint32_t tracked;        /* scope worker: values started tracking so far */
 };
 
 struct sentc_hotspot_state {
@@ -80,6 +91,22 @@ static void rate(const struct sentc_hotspot *h, const struct key *k, uint32_t *c
     }
 }
 
+/* The pace for rule i's value of hash `hash` (its text is gone: an item is
+ * found by its hash). */
+static int64_t interval_of(struct sentc_engine *E, uint32_t i, uint64_t hash) {
+  const struct sentc_hotspot *h = rule_of(E, i);
+  for (uint32_t j = 0; j < h->n_items; j++)
+    if ((sentc_hash(&E->hash_key, h->items[j].value.text, h->items[j].value.len) ^ i) == hash)
+      return sentc_pace_interval_us(h->items[j].count, h->items[j].window_ms);
+  return sentc_pace_interval_us(h->count, h->window_ms);
+}
+
+/* A value's name in its cell in scope worker: its hash and which tracking
+ * of it this is (never the bare hash: tracked > 0). */
+static uint64_t tracking(uint64_t hash, uint32_t tracked) {
+  return hash ^ (uint64_t)tracked * 0x9e3779b97f4a7c15ull;
+}
+
 /* Makes a slot's value (a cell copy) `hash`'s: unchanged if it already is,
  * else fresh; in-flight permits stay with the slot, whose releases give
  * them back whoever holds it (in a proxy table, until they end). */
@@ -96,6 +123,7 @@ struct change {
   int take;                     /* commit (else just check) */
   uint32_t index;               /* the rule's */
   struct sentc_ask *ask;        /* its quota is offered */
+  struct key *key;              /* a commit's: its cell before and after */
 };
 
 /* A token-bucket value's quota (kinds.h): its own tokens. */
@@ -108,9 +136,19 @@ static void offer(struct change *a, const struct sentc_tokens *tokens, int block
   sentc_ask_quota(a->ask, &q);
 }
 
+static int check_and_take(struct change *a, struct sentc_hot_value *v);
+
 static int apply(void *value, void *arg) {
   struct change *a = arg;
-  struct sentc_hot_value *v = value;
+  if (a->key)
+    memcpy(&a->key->before, value, sizeof a->key->before);
+  int result = check_and_take(a, value);
+  if (a->key && result == 0)
+    memcpy(&a->key->after, value, sizeof a->key->after);
+  return result;
+}
+
+static int check_and_take(struct change *a, struct sentc_hot_value *v) {
   const struct sentc_hotspot *h = a->rule;
   claim(v, a->hash);
   if (h->mode == SENTC_HOTSPOT_CONCURRENCY) {
@@ -165,9 +203,12 @@ int sentc_hotspot_blocks(struct sentc_engine *E, uint32_t i, struct sentc_ask *a
    * lookup): left at its old rank, a flood of new values would evict it and
    * it would come back with a fresh bucket, escaping its limit. */
   struct sentc_hot_value fresh = {0}, *v = &fresh;
-  if (sentc_hotdir_find(&s->dirs[i], k->hash) >= 0)
+  if (sentc_hotdir_find(&s->dirs[i], k->hash) >= 0) {
     v = sentc_store_view(&E->store, s->dirs[i].first_cell +
                                         (uint32_t)sentc_hotdir_use(&s->dirs[i], &E->store, k->hash));
+    if (!s->dirs[i].shared)
+      a.hash = v->hash;         /* this tracking's name */
+  }
   if (apply(v, &a) == 0)
     return 0;
   ask->retry_ms = a.retry_ms;
@@ -177,18 +218,24 @@ int sentc_hotspot_blocks(struct sentc_engine *E, uint32_t i, struct sentc_ask *a
 int sentc_hotspot_commit(struct sentc_engine *E, uint32_t i, struct sentc_ask *ask,
                          struct sentc_effect *e) {
   struct sentc_hotspot_state *s = E->hotspot;
-  const struct key *k = &s->keys[i];
+  struct sentc_hotdir *d = &s->dirs[i];
+  struct key *k = &s->keys[i];
   if (!k->text)
     return SENTC_COMMIT_NOTHING;
   struct change a = {.rule = rule_of(E, i), .hash = k->hash, .now = ask->now, .take = 1,
-                     .index = i, .ask = ask};
+                     .index = i, .ask = ask, .key = k};
   rate(a.rule, k, &a.count, &a.window_ms);
-  int32_t slot = sentc_hotdir_use(&s->dirs[i], &E->store, k->hash);
-  int result = sentc_core_commit(
-      E, sentc_store_update(&E->store, s->dirs[i].first_cell + (uint32_t)slot, apply, &a));
-  if (result != SENTC_COMMIT_OK)
+  int32_t slot = sentc_hotdir_use(d, &E->store, k->hash);
+  sentc_cell cell = d->first_cell + (uint32_t)slot;
+  if (!d->shared)
+    a.hash = sentc_hotdir_started(d) ? tracking(k->hash, ++k->tracked)
+                                     : ((struct sentc_hot_value *)sentc_store_view(&E->store, cell))->hash;
+  int result = sentc_core_commit(E, sentc_store_update(&E->store, cell, apply, &a));
+  if (result != SENTC_COMMIT_OK) {
+    sentc_hotdir_undo(d, &E->store);
     return result;
-  *e = (struct sentc_effect){.kind = SENTC_KIND_HOTSPOT, .rule = i, .slot = slot, .hash = k->hash,
+  }
+  *e = (struct sentc_effect){.kind = SENTC_KIND_HOTSPOT, .rule = i, .slot = slot, .hash = a.hash,
                              .at = a.rule->throttle ? ask->now * 1000 + a.wait_us : ask->now};
   if (a.wait_us > 0)
     ask->wait_us = a.wait_us;
@@ -207,6 +254,11 @@ static int give_back(void *value, void *arg) {
   struct sentc_hot_value *v = value;
   const struct sentc_effect *e = g->effect;
   const struct sentc_hotspot *h = rule_of(g->E, e->rule);
+  const struct key *k = &g->E->hotspot->keys[e->rule];
+  if (g->undo && memcmp(v, &k->after, sizeof *v) == 0) {
+    memcpy(v, &k->before, sizeof *v);   /* as it was before the commit */
+    return 0;
+  }
   int permit_stays = h->mode == SENTC_HOTSPOT_CONCURRENCY && g->E->hotspot->dirs[e->rule].shared;
   if (v->hash != e->hash && !permit_stays)
     return -1;                  /* the value was forgotten meanwhile */
@@ -214,8 +266,11 @@ static int give_back(void *value, void *arg) {
     if (v->in_flight > 0)
       v->in_flight--;
   } else if (h->throttle) {
-    if (g->held || g->undo)
-      sentc_pace_give_back(&v->pace, e->at, sentc_pace_interval_us(h->count, h->window_ms));
+    if (g->held || g->undo) {
+      const struct sentc_hotdir *d = &g->E->hotspot->dirs[e->rule];
+      uint64_t hash = d->shared ? e->hash : d->hashes[e->slot];
+      sentc_pace_give_back(&v->pace, e->at, interval_of(g->E, e->rule, hash));
+    }
   } else if (g->undo) {
     v->tokens.left++;
   }
@@ -225,11 +280,15 @@ static int give_back(void *value, void *arg) {
 void sentc_hotspot_release(struct sentc_engine *E, const struct sentc_effect *e,
                            enum sentc_release how) {
   const struct sentc_hotspot *h = rule_of(E, e->rule);
+  struct sentc_hotdir *d = &E->hotspot->dirs[e->rule];
   struct give g = {E, e, how == SENTC_RELEASE_HELD, how == SENTC_RELEASE_UNDO};
+  if (g.undo && sentc_hotdir_started(d)) {
+    sentc_hotdir_undo(d, &E->store);    /* forgotten again, and what it evicted back */
+    return;
+  }
   if (h->mode != SENTC_HOTSPOT_CONCURRENCY && !g.undo && !(g.held && h->throttle))
     return;             /* a spent token or a used pace slot stays spent: no load */
-  sentc_store_update(&E->store, E->hotspot->dirs[e->rule].first_cell + (uint32_t)e->slot,
-                     give_back, &g);
+  sentc_store_update(&E->store, d->first_cell + (uint32_t)e->slot, give_back, &g);
 }
 
 SENTC_KIND_NO_COMPLETE(hotspot)

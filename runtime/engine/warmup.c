@@ -55,7 +55,10 @@ double sentc_warmup_allowed(const struct sentc_warmup_curve *c, struct sentc_war
 
 void sentc_warmup_count(const struct sentc_warmup_curve *c, struct sentc_warmup *s,
                         int64_t now, int n) {
-  roll(c, s, now);
-  if (n > 0 || s->passes > 0)
+  if (n > 0) {
+    roll(c, s, now);
     s->passes += n;
+  } else if (now - now % c->window_ms == s->window_start && s->passes > 0) {
+    s->passes--;    /* taken back in its own window; a past one's is used as it was */
+  }
 }

@@ -30,7 +30,9 @@ void sentc_warmup_curve(struct sentc_warmup_curve *curve, double count, uint32_t
 double sentc_warmup_allowed(const struct sentc_warmup_curve *curve,
                             struct sentc_warmup *state, int64_t now);
 
-/* Counts a pass (n = 1) or takes one back (n = -1). */
+/* Counts a pass at `now` (n = 1), or takes back one counted at `now`
+ * (n = -1): while its window is still the current one, else nothing (the
+ * previous window's passes are what the refill used or will use). */
 void sentc_warmup_count(const struct sentc_warmup_curve *curve,
                         struct sentc_warmup *state, int64_t now, int n);
 

@@ -45,6 +45,28 @@ START_TEST(warmup_curve_midpoint) {
 }
 END_TEST
 
+/* A pass taken back (a held stream that ended, an undone request) comes off
+ * the window it was counted in while that is still the current one, and
+ * moves nothing: taken back once its window is over, it stays among the
+ * previous window's passes, which the refill may already have used. */
+START_TEST(warmup_takes_a_pass_back_in_its_own_window_only) {
+  struct sentc_warmup_curve c;
+  struct sentc_warmup s = {0};
+  sentc_warmup_curve(&c, 10, 1000, 3000, 3);
+  sentc_warmup_count(&c, &s, 5100, 1);
+  sentc_warmup_count(&c, &s, 5200, 1);
+  sentc_warmup_count(&c, &s, 5200, -1);
+  ck_assert_int_eq(s.passes, 1);
+  ck_assert_int_eq(s.window_start, 5000);
+  sentc_warmup_count(&c, &s, 6100, 1);           /* the next window */
+  ck_assert_int_eq(s.previous_passes, 1);
+  sentc_warmup_count(&c, &s, 5100, -1);          /* a pass of the window before */
+  ck_assert_int_eq(s.window_start, 6000);
+  ck_assert_int_eq(s.passes, 1);
+  ck_assert_int_eq(s.previous_passes, 1);
+}
+END_TEST
+
 /* 20/s: 50 ms apart; a 500 ms queue holds 10 waiting requests. */
 START_TEST(pace_spaces_requests_and_bounds_the_queue) {
   struct sentc_pace p = {0};
@@ -96,11 +118,11 @@ static struct sentc_breaker_cell *new_cell(const struct sentc_breaker *b) {
 START_TEST(breaker_opens_at_the_exact_ratio_and_min_requests) {
   struct sentc_breaker b = ratio_rule();
   struct sentc_breaker_cell *c = new_cell(&b);
-  sentc_breaker_observe(&b, c, 100, 5, 1, 0);
-  sentc_breaker_observe(&b, c, 200, 5, 1, 0);
-  sentc_breaker_observe(&b, c, 300, 5, 0, 0);
+  sentc_breaker_observe(&b, c, c->open_until, 100, 5, 1, 0);
+  sentc_breaker_observe(&b, c, c->open_until, 200, 5, 1, 0);
+  sentc_breaker_observe(&b, c, c->open_until, 300, 5, 0, 0);
   ck_assert_int_eq(c->state, SENTC_CLOSED);
-  sentc_breaker_observe(&b, c, 400, 5, 0, 0);
+  sentc_breaker_observe(&b, c, c->open_until, 400, 5, 0, 0);
   ck_assert_int_eq(c->state, SENTC_OPEN);
   ck_assert_int_eq(c->open_until, 5400);
   free(c);
@@ -116,11 +138,11 @@ START_TEST(breaker_lets_one_probe_through_then_closes_or_reopens) {
   ck_assert_int_eq(sentc_breaker_enter(&b, c, 5400), 1);       /* the probe */
   ck_assert_int_eq(c->state, SENTC_HALF_OPEN);
   ck_assert_int_eq(sentc_breaker_enter(&b, c, 5401), -1);      /* only one */
-  sentc_breaker_observe(&b, c, 5450, 5, 1, 1);                /* bad probe */
+  sentc_breaker_observe(&b, c, c->open_until, 5450, 5, 1, 1);                /* bad probe */
   ck_assert_int_eq(c->state, SENTC_OPEN);
   ck_assert_int_eq(c->open_until, 10450);
   ck_assert_int_eq(sentc_breaker_enter(&b, c, 10450), 1);
-  sentc_breaker_observe(&b, c, 10460, 5, 0, 1);               /* good probe */
+  sentc_breaker_observe(&b, c, c->open_until, 10460, 5, 0, 1);               /* good probe */
   ck_assert_int_eq(c->state, SENTC_CLOSED);
   ck_assert_int_eq(sentc_breaker_enter(&b, c, 10461), 0);
   free(c);
@@ -134,6 +156,50 @@ START_TEST(breaker_error_statuses) {
   ck_assert_int_eq(sentc_breaker_is_error(&b, 499, -1), 0);
   ck_assert_int_eq(sentc_breaker_is_error(&b, 200, 14), 1);
   ck_assert_int_eq(sentc_breaker_is_error(&b, 200, 0), 0);
+  /* either counts: an HTTP status in `errors` with a grpc-status that is
+   * not in grpc_errors (a proxy's 503 with grpc-status 0) */
+  ck_assert_int_eq(sentc_breaker_is_error(&b, 503, 0), 1);
+  ck_assert_int_eq(sentc_breaker_is_error(&b, 503, 14), 1);
+}
+END_TEST
+
+/* Completions of requests that entered before the breaker last opened are
+ * counted but decide nothing: a probe of an earlier half-open period (it
+ * gives its place back, no more), a request admitted while it was closed
+ * before (it cannot open it again). */
+START_TEST(breaker_stale_completions_decide_nothing) {
+  struct sentc_breaker b = ratio_rule();
+  b.kind = SENTC_BREAKER_ERROR_COUNT;
+  b.count = 1;
+  b.min_requests = 1;
+  b.probes = 2;
+  struct sentc_breaker_cell *c = new_cell(&b);
+  ck_assert_int_eq(sentc_breaker_enter(&b, c, 100), 0);
+  int64_t slow_one = c->open_until;                            /* in flight from closed */
+  sentc_breaker_observe(&b, c, c->open_until, 200, 5, 1, 0);   /* opens: until 5200 */
+  ck_assert_int_eq(c->state, SENTC_OPEN);
+  ck_assert_int_eq(sentc_breaker_enter(&b, c, 5200), 1);
+  ck_assert_int_eq(sentc_breaker_enter(&b, c, 5200), 1);
+  int64_t first_half = c->open_until;                          /* two probes out */
+  sentc_breaker_observe(&b, c, first_half, 5210, 5, 1, 1);     /* one bad: until 10210 */
+  ck_assert_int_eq(c->state, SENTC_OPEN);
+  ck_assert_int_eq(c->probes_out, 1);                          /* the other still out */
+  ck_assert_int_eq(sentc_breaker_enter(&b, c, 10210), 1);
+  ck_assert_int_eq(sentc_breaker_enter(&b, c, 10211), -1);     /* its place taken */
+  sentc_breaker_observe(&b, c, first_half, 10220, 5, 0, 1);    /* the old probe, good */
+  ck_assert_int_eq(c->state, SENTC_HALF_OPEN);
+  ck_assert_int_eq(c->probes_ok, 0);                           /* decided nothing */
+  ck_assert_int_eq(c->probes_out, 1);
+  int64_t second_half = c->open_until;
+  ck_assert_int_eq(sentc_breaker_enter(&b, c, 10221), 1);
+  sentc_breaker_observe(&b, c, second_half, 10230, 5, 0, 1);
+  sentc_breaker_observe(&b, c, second_half, 10231, 5, 0, 1);
+  ck_assert_int_eq(c->state, SENTC_CLOSED);
+  sentc_breaker_observe(&b, c, slow_one, 10240, 5, 1, 0);      /* admitted before it opened */
+  ck_assert_int_eq(c->state, SENTC_CLOSED);
+  sentc_breaker_observe(&b, c, c->open_until, 10250, 5, 1, 0); /* one of now opens it */
+  ck_assert_int_eq(c->state, SENTC_OPEN);
+  free(c);
 }
 END_TEST
 
@@ -145,11 +211,11 @@ START_TEST(breaker_error_count) {
   b.min_requests = 1;
   struct sentc_breaker_cell *c = new_cell(&b);
   for (int i = 0; i < 10; i++)
-    sentc_breaker_observe(&b, c, 100 + i, 5, 0, 0);
-  sentc_breaker_observe(&b, c, 200, 5, 1, 0);
-  sentc_breaker_observe(&b, c, 201, 5, 1, 0);
+    sentc_breaker_observe(&b, c, c->open_until, 100 + i, 5, 0, 0);
+  sentc_breaker_observe(&b, c, c->open_until, 200, 5, 1, 0);
+  sentc_breaker_observe(&b, c, c->open_until, 201, 5, 1, 0);
   ck_assert_int_eq(c->state, SENTC_CLOSED);
-  sentc_breaker_observe(&b, c, 202, 5, 1, 0);
+  sentc_breaker_observe(&b, c, c->open_until, 202, 5, 1, 0);
   ck_assert_int_eq(c->state, SENTC_OPEN);
   free(c);
 }
@@ -162,11 +228,11 @@ START_TEST(breaker_slow_ratio) {
   b.max_rt_ms = 100;
   b.min_requests = 2;
   struct sentc_breaker_cell *c = new_cell(&b);
-  sentc_breaker_observe(&b, c, 100, 100, 0, 0);
-  sentc_breaker_observe(&b, c, 101, 100, 0, 0);
+  sentc_breaker_observe(&b, c, c->open_until, 100, 100, 0, 0);
+  sentc_breaker_observe(&b, c, c->open_until, 101, 100, 0, 0);
   ck_assert_int_eq(c->state, SENTC_CLOSED);
-  sentc_breaker_observe(&b, c, 102, 101, 0, 0);
-  sentc_breaker_observe(&b, c, 103, 101, 0, 0);   /* 2 slow of 4 */
+  sentc_breaker_observe(&b, c, c->open_until, 102, 101, 0, 0);
+  sentc_breaker_observe(&b, c, c->open_until, 103, 101, 0, 0);   /* 2 slow of 4 */
   ck_assert_int_eq(c->state, SENTC_OPEN);
   free(c);
 }
@@ -176,11 +242,13 @@ int main(void) {
   return run_tests("rules", NULL, NULL, (const TTest *const[]){
     warmup_starts_at_a_third_and_reaches_the_full_rate,
     warmup_curve_midpoint,
+    warmup_takes_a_pass_back_in_its_own_window_only,
     pace_spaces_requests_and_bounds_the_queue,
     token_bucket_burst_and_refill,
     breaker_opens_at_the_exact_ratio_and_min_requests,
     breaker_lets_one_probe_through_then_closes_or_reopens,
     breaker_error_statuses,
+    breaker_stale_completions_decide_nothing,
     breaker_error_count,
     breaker_slow_ratio,
     NULL,
