@@ -207,7 +207,8 @@ KIND_NOTHING_TO_WARN(breaker)
 
 struct state_bytes breaker_size(const struct ir_policy *p, size_t i) {
   const struct ir_breaker *b = &p->breaker[i];
-  return state_cells(b->rule.scope, 1, sentc_layout_breaker_cell(b->window.buckets), 1);
+  return state_cells(b->rule.scope, 1, sentc_layout_breaker_cell(b->window.buckets), 1,
+                     b->probes);
 }
 
 static void put_errors(FILE *out, const struct ir_breaker *b) {

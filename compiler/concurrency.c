@@ -59,7 +59,8 @@ void concurrency_warn(const struct ir_policy *p, const struct ir_resource *r) {
 }
 
 struct state_bytes concurrency_size(const struct ir_policy *p, size_t i) {
-  return state_cells(p->concurrency[i].rule.scope, 1, sizeof(struct sentc_concurrency_cell), 1);
+  return state_cells(p->concurrency[i].rule.scope, 1, sizeof(struct sentc_concurrency_cell), 1,
+                     p->concurrency[i].limit);
 }
 
 struct state_bytes concurrency_explain(FILE *out, const struct ir_policy *p, size_t i) {

@@ -172,7 +172,7 @@ void flow_warn(const struct ir_policy *p, const struct ir_resource *r) {
 
 struct state_bytes flow_size(const struct ir_policy *p, size_t i) {
   const struct ir_flow *f = &p->flow[i];
-  return state_cells(f->rule.scope, 1, sentc_layout_flow_cell(f->window.buckets), 0);
+  return state_cells(f->rule.scope, 1, sentc_layout_flow_cell(f->window.buckets), 0, 0);
 }
 
 struct state_bytes flow_explain(FILE *out, const struct ir_policy *p, size_t i) {

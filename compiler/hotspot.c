@@ -200,7 +200,7 @@ struct state_bytes hotspot_size(const struct ir_policy *p, size_t i) {
   const struct ir_hotspot *h = &p->hotspot[i];
   uint32_t capacity = h->capacity ? h->capacity : 1;
   struct state_bytes s = state_cells(h->rule.scope, capacity, sizeof(struct sentc_hot_value),
-                                     h->concurrency ? 1 : 0);
+                                     h->concurrency ? 1 : 0, h->count);
   if (h->rule.scope == SENTC_SCOPE_WORKER)
     s.worker += sentc_layout_hot_directory(capacity);
   return s;

@@ -177,12 +177,14 @@ static int number_in(uint32_t map, const char *name) {
   return n;
 }
 
-/* Serializes headers as the ABI's pairs: count, lengths, then NUL-ended bytes. */
-static size_t serialize_headers(const struct sentc_reply *reply, char *out, size_t room) {
+/* Serializes headers as the ABI's pairs: count, lengths, then NUL-ended
+ * bytes, in the callback's scratch region (as big as they need). */
+static size_t serialize_headers(const struct sentc_reply *reply, char **buffer) {
   size_t need = 4 + 8u * reply->n_headers;
   for (uint16_t i = 0; i < reply->n_headers; i++)
     need += reply->headers[i].name_len + reply->headers[i].value_len + 2;
-  if (need > room)
+  char *out = *buffer = sentc_scratch_alloc(need);
+  if (!out)
     return 0;
   uint32_t n = reply->n_headers;
   memcpy(out, &n, 4);
@@ -203,8 +205,8 @@ static size_t serialize_headers(const struct sentc_reply *reply, char *out, size
 }
 
 static void send_reply(const struct sentc_reply *reply) {
-  static char headers[8192];
-  size_t headers_len = serialize_headers(reply, headers, sizeof headers);
+  char *headers = NULL;
+  size_t headers_len = serialize_headers(reply, &headers);
   proxy_send_local_response(reply->status, reply->details, strlen(reply->details),
                             reply->body, reply->body_len, headers, headers_len,
                             reply->grpc_status);

@@ -42,8 +42,9 @@ int sentc_breaker_start(struct sentc_engine *E) {
     for (uint32_t j = rules.first; j < rules.first + rules.n; j++)
       s->resource[j] = r;
   }
-  uint32_t probes_out = offsetof(struct sentc_breaker_cell, probes_out);
   for (uint32_t i = 0; i < p->n_breaker; i++) {
+    struct sentc_permit probes_out = {offsetof(struct sentc_breaker_cell, probes_out),
+                                      p->breaker[i].probes};
     if (!sentc_window_sane(&p->breaker[i].window))
       return -1;
     s->cells[i] = sentc_store_reserve(&E->store, sentc_layout_breaker_cell(p->breaker[i].window.buckets),

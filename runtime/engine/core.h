@@ -19,6 +19,7 @@
 #include "hash.h"
 #include "kinds.h"
 #include "metrics.h"
+#include "reply.h"
 #include "store.h"
 #include "stream.h"
 #include "text.h"
@@ -38,7 +39,7 @@ struct sentc_engine {
   struct sentc_hash_key hash_key;    /* hotspot values' hash */
   uint32_t *matched;                 /* the resources a request entered */
   char *path;                        /* SENTC_PATH_MAX: the matcher's normalized path */
-  char *reply;                       /* SENTC_REPLY_MAX: replies are rendered here */
+  struct sentc_reply_text reply;     /* replies are rendered here */
   int32_t held_list;                 /* streams waiting for their turn */
   uint32_t wake_ms;                  /* tick period asked for, 0 = none */
   int log_level;                     /* the least severe level the host prints */

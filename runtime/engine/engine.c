@@ -78,7 +78,7 @@ void sentc_engine_stop(struct sentc_engine *E) {
   sentc_store_close(&E->store);
   free(E->matched);
   free(E->path);
-  free(E->reply);
+  sentc_reply_close(&E->reply);
   free(E);
 }
 
@@ -155,9 +155,11 @@ struct sentc_engine *sentc_engine_start(const struct sentc_policy *p, const char
   E->log_level = SENTC_LOG_INFO;
   E->matched = sentc_core_array(p->n_resources, sizeof *E->matched);
   E->path = malloc(SENTC_PATH_MAX);
-  E->reply = malloc(SENTC_REPLY_MAX);
-  if (!E->matched || !E->path || !E->reply || sentc_store_open(&E->store, &p->name, p->hash) != 0 ||
-      start_kinds(E) != 0 || sentc_metrics_start(&E->metrics, p) != 0) {
+  if (!E->matched || !E->path || sentc_reply_open(&E->reply, p) != 0 ||
+      sentc_store_open(&E->store, &p->name, p->hash) != 0 || start_kinds(E) != 0 ||
+      sentc_metrics_start(&E->metrics, p) != 0) {
+    if (sentc_store_over_budget(&E->store))
+      *error = "the policy's state per worker is over the budget of 256 MiB; recompile it";
     sentc_engine_stop(E);
     return NULL;
   }
@@ -407,7 +409,7 @@ static void reject(struct sentc_engine *E, const struct sentc_request *request,
   verdict->blocked = 1;
   if (p->mode == SENTC_SHADOW) {
     if (request->protocol == SENTC_HTTP)
-      sentc_reply_shadow(&verdict->reply, E->reply, &block);
+      sentc_reply_shadow(&verdict->reply, &E->reply, &block);
     verdict->action = SENTC_CONTINUE;
     note(E, "shadow", b, NULL, 0);
     return;
@@ -417,7 +419,7 @@ static void reject(struct sentc_engine *E, const struct sentc_request *request,
     note(E, "blocked", b, NULL, 0);
     return;
   }
-  sentc_reply_render(&verdict->reply, E->reply, p, &block);
+  sentc_reply_render(&verdict->reply, &E->reply, p, &block);
   verdict->action = verdict->reply.forward ? SENTC_CONTINUE : SENTC_BLOCK;
   if (verdict->reply.forward)
     note(E, "forwarded", b, NULL, 0);
@@ -513,7 +515,7 @@ void sentc_engine_response(struct sentc_engine *E, uint32_t id, int status, int 
   else
     complete(E, s, now, grpc_status, 0);
   if (s->ratelimit)
-    sentc_reply_ratelimit(add, E->reply, s->rl_limit, s->rl_window_s, s->rl_remaining,
+    sentc_reply_ratelimit(add, &E->reply, s->rl_limit, s->rl_window_s, s->rl_remaining,
                           s->rl_reset_s);
   end(E);
 }

@@ -30,7 +30,8 @@ struct sentc_header {
   size_t value_len;
 };
 
-#define SENTC_REPLY_MAX_HEADERS 16
+/* A fallback's 64 headers (docs/language.md) and a retry-after. */
+#define SENTC_REPLY_MAX_HEADERS 65
 
 /* A local reply for a blocked request, or headers to add (forward, shadow,
  * rate-limit headers).  Points into engine-owned buffers valid until the

@@ -46,7 +46,7 @@ int sentc_hotspot_start(struct sentc_engine *E) {
   for (uint32_t i = 0; i < p->n_hotspot; i++) {
     const struct sentc_hotspot *h = &p->hotspot[i];
     if (sentc_hotdir_init(&s->dirs[i], &E->store, h->capacity, h->rule.scope,
-                          h->mode == SENTC_HOTSPOT_CONCURRENCY) != 0)
+                          h->mode == SENTC_HOTSPOT_CONCURRENCY, h->count) != 0)
       return -1;
   }
   return 0;

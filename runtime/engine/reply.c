@@ -1,19 +1,68 @@
 /*
  * reply.c: renders replies into the engine's reply buffer (see reply.h).
- * Resource names are at most 128 bytes (the checker's limit); fallback
- * bodies and headers are the policy's; text beyond the buffer is cut.
+ * The buffer is sized for the policy's largest reply, so a write never
+ * runs out of room: an assertion says so in native builds (the fuzzer
+ * checks it), and main.wasm would cut rather than overrun.
  */
+#include <stdlib.h>
 #include <string.h>
+#include "../layout.h"
+#include "bound.h"
 #include "names.h"
 #include "reply.h"
+
+_Static_assert(SENTC_REPLY_MAX_HEADERS >= SENTC_REPLY_HEADERS_MAX + 1,
+               "a reply carries a fallback's headers and retry-after");
+
+/* The most bytes template `t` renders to. */
+static size_t template_max(const struct sentc_template *t, uint32_t resource_max) {
+  size_t bytes = 0;
+  for (uint32_t i = 0; i < t->n_pieces; i++)
+    bytes += sentc_layout_piece_max(t->pieces[i].kind, t->pieces[i].text.len, resource_max);
+  return bytes;
+}
+
+static size_t fallback_max(const struct sentc_fallback *f, uint32_t resource_max) {
+  size_t bytes = f->has_body ? template_max(&f->body, resource_max) : 0;
+  for (uint32_t i = 0; i < f->n_headers; i++)
+    bytes += template_max(&f->headers[i].value, resource_max);
+  return bytes;
+}
+
+int sentc_reply_open(struct sentc_reply_text *t, const struct sentc_policy *p) {
+  uint32_t resource_max = sizeof "system" - 1;
+  for (uint32_t i = 0; i < p->n_resources; i++)
+    if (p->resources[i].name.len > resource_max)
+      resource_max = p->resources[i].name.len;
+  size_t largest = 0;
+  for (uint32_t i = 0; i < p->n_fallbacks; i++)
+    if (fallback_max(&p->fallbacks[i], resource_max) > largest)
+      largest = fallback_max(&p->fallbacks[i], resource_max);
+  /* Beside a fallback's own text (or instead of it): the built-in reply's
+   * header and JSON body (the resource escaped: twice its length at
+   * most), a retry-after, the shadow header, the rate-limit headers. */
+  t->room = largest + 4 * (size_t)resource_max + 4 * SENTC_KIND_NAME_MAX + 256;
+  t->text = malloc(t->room);
+  return t->text ? 0 : -1;
+}
+
+void sentc_reply_close(struct sentc_reply_text *t) {
+  free(t->text);
+  *t = (struct sentc_reply_text){0};
+}
 
 struct writer {
   char *at;
   char *end;
 };
 
+static struct writer writer_of(struct sentc_reply_text *t) {
+  return (struct writer){t->text, t->text + t->room};
+}
+
 static void put(struct writer *w, const char *s, size_t len) {
   size_t room = (size_t)(w->end - w->at);
+  SENTC_ASSERT(len <= room);
   if (len > room)
     len = room;
   memcpy(w->at, s, len);
@@ -67,6 +116,7 @@ static void put_template(struct writer *w, const struct sentc_template *t,
 
 static void add_header(struct sentc_reply *reply, const char *name, size_t name_len,
                        const char *value, size_t value_len) {
+  SENTC_ASSERT(reply->n_headers < SENTC_REPLY_MAX_HEADERS);
   if (reply->n_headers == SENTC_REPLY_MAX_HEADERS)
     return;
   reply->headers[reply->n_headers++] =
@@ -133,9 +183,9 @@ static void render_fallback(struct writer *w, struct sentc_reply *reply,
   reply->body_len = (size_t)(w->at - body);
 }
 
-void sentc_reply_render(struct sentc_reply *reply, char *buffer,
+void sentc_reply_render(struct sentc_reply *reply, struct sentc_reply_text *t,
                         const struct sentc_policy *policy, const struct sentc_block *b) {
-  struct writer w = {buffer, buffer + SENTC_REPLY_MAX};
+  struct writer w = writer_of(t);
   *reply = (struct sentc_reply){.status = sentc_names_status[b->kind],
                                 .details = "sentinel_blocked",
                                 .grpc_status = b->grpc ? sentc_names_grpc_status[b->kind] : -1};
@@ -152,15 +202,16 @@ void sentc_reply_render(struct sentc_reply *reply, char *buffer,
   }
 }
 
-void sentc_reply_shadow(struct sentc_reply *reply, char *buffer, const struct sentc_block *b) {
-  struct writer w = {buffer, buffer + SENTC_REPLY_MAX};
+void sentc_reply_shadow(struct sentc_reply *reply, struct sentc_reply_text *t,
+                        const struct sentc_block *b) {
+  struct writer w = writer_of(t);
   *reply = (struct sentc_reply){.status = 0, .details = "", .grpc_status = -1};
   put_blocked_header(&w, reply, "x-sentinel-shadow", b);
 }
 
-void sentc_reply_ratelimit(struct sentc_reply *reply, char *buffer, uint32_t limit,
+void sentc_reply_ratelimit(struct sentc_reply *reply, struct sentc_reply_text *t, uint32_t limit,
                            uint32_t window_s, uint32_t remaining, uint32_t reset_s) {
-  struct writer w = {buffer, buffer + SENTC_REPLY_MAX};
+  struct writer w = writer_of(t);
   *reply = (struct sentc_reply){.details = "", .grpc_status = -1};
   char *policy = w.at;
   put_uint(&w, limit);

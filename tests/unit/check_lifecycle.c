@@ -159,7 +159,7 @@ START_TEST(the_hotspot_directory_forgets_the_least_recently_used) {
   struct sentc_hotdir t;
   struct sentc_store store;
   ck_assert_int_eq(sentc_store_open(&store, &policy.name, 1), 0);
-  ck_assert_int_eq(sentc_hotdir_init(&t, &store, 3, SENTC_SCOPE_WORKER, 0), 0);
+  ck_assert_int_eq(sentc_hotdir_init(&t, &store, 3, SENTC_SCOPE_WORKER, 0, 0), 0);
   ck_assert_int_eq(sentc_store_seal(&store), 0);
   ck_assert_int_eq(sentc_hotdir_use(&t, &store, 1), 0);
   ck_assert_int_eq(sentc_hotdir_use(&t, &store, 2), 1);
