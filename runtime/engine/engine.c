@@ -13,10 +13,14 @@
  * permit behind, and counts as a block of the blocking rule only.
  *
  * Each kind's work is its own file's (kinds.h); this file only runs them,
- * through the switches below, which the registry writes.
+ * through the switches below, which the registry writes.  Rules in scope
+ * cluster are the rate-limit service's (cluster.h): the kinds skip them,
+ * and a request that passed every local rule asks the service about them
+ * (phase three) and is held until it answers.
  */
 #include <stdlib.h>
 #include "bound.h"
+#include "cluster.h"
 #include "core.h"
 #include "match.h"
 #include "names.h"
@@ -73,6 +77,7 @@ void sentc_engine_stop(struct sentc_engine *E) {
 #define STOP(K, k, status, grpc, tcp) sentc_##k##_stop(E);
   ALL_KINDS(STOP)
 #undef STOP
+  sentc_cluster_stop(E);
   sentc_metrics_stop(&E->metrics);
   sentc_stream_free(&E->streams);
   sentc_store_close(&E->store);
@@ -99,7 +104,8 @@ static int rule_sane(const struct sentc_policy *p, enum sentc_kind k, uint32_t j
   const struct sentc_rule *rule = sentc_tables_rule(p, k, j);
   return (rule->fallback == SENTC_BUILTIN_FALLBACK ||
           (rule->fallback >= 0 && (uint32_t)rule->fallback < p->n_fallbacks)) &&
-         (rule->scope == SENTC_SCOPE_PROXY || rule->scope == SENTC_SCOPE_WORKER);
+         (rule->scope == SENTC_SCOPE_PROXY || rule->scope == SENTC_SCOPE_WORKER ||
+          rule->scope == SENTC_SCOPE_CLUSTER);
 }
 
 /* The runtime trusts the tables' indices on every request, so they are
@@ -125,8 +131,9 @@ static int tables_sane(const struct sentc_policy *p) {
       if (r->watchers[w] >= p->n_flow)
         return 0;
   }
-  return !p->system.present || p->system.fallback == SENTC_BUILTIN_FALLBACK ||
-         (p->system.fallback >= 0 && (uint32_t)p->system.fallback < p->n_fallbacks);
+  return sentc_cluster_sane(p) &&
+         (!p->system.present || p->system.fallback == SENTC_BUILTIN_FALLBACK ||
+          (p->system.fallback >= 0 && (uint32_t)p->system.fallback < p->n_fallbacks));
 }
 
 static uint32_t max_effects(const struct sentc_policy *p) {
@@ -157,7 +164,7 @@ struct sentc_engine *sentc_engine_start(const struct sentc_policy *p, const char
   E->path = malloc(SENTC_PATH_MAX);
   if (!E->matched || !E->path || sentc_reply_open(&E->reply, p) != 0 ||
       sentc_store_open(&E->store, &p->name, p->hash) != 0 || start_kinds(E) != 0 ||
-      sentc_metrics_start(&E->metrics, p) != 0) {
+      sentc_cluster_start(E) != 0 || sentc_metrics_start(&E->metrics, p) != 0) {
     if (sentc_store_over_budget(&E->store))
       *error = "the policy's state per worker is over the budget of 256 MiB; recompile it";
     sentc_engine_stop(E);
@@ -230,7 +237,7 @@ static int resource_blocks(struct sentc_engine *E, uint32_t index, struct sentc_
   const struct sentc_resource *r = &E->policy->resources[index];
   for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
     for (uint32_t j = r->rules[k].first; j < r->rules[k].first + r->rules[k].n; j++)
-      if (kind_blocks(E, k, j, ask)) {
+      if (!sentc_cluster_rule(E->policy, k, j) && kind_blocks(E, k, j, ask)) {
         *b = (struct blocker){k, (int32_t)index, j, ask->retry_ms};
         return 1;
       }
@@ -281,7 +288,8 @@ static int commit_resource(struct sentc_engine *E, uint32_t index, struct sentc_
   const struct sentc_resource *r = &E->policy->resources[index];
   for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
     for (uint32_t j = r->rules[k].first; j < r->rules[k].first + r->rules[k].n; j++)
-      if (commit_rule(E, k, (int32_t)index, j, ask, s, hold) != 0) {
+      if (!sentc_cluster_rule(E->policy, k, j) &&
+          commit_rule(E, k, (int32_t)index, j, ask, s, hold) != 0) {
         *b = (struct blocker){k, (int32_t)index, j, 0};
         return -1;
       }
@@ -314,13 +322,17 @@ static int commit(struct sentc_engine *E, struct sentc_ask *ask, uint32_t n,
   return 0;
 }
 
-/* The flow rule with the fewest requests left, for the rate-limit headers. */
-static void note_ratelimit(struct sentc_engine *E, struct sentc_stream *s, uint32_t n, int64_t now) {
+/* The flow rule with the fewest requests left, for the rate-limit headers
+ * (a cluster rule's numbers come with the service's answer). */
+static void note_ratelimit(struct sentc_engine *E, struct sentc_stream *s, const uint32_t *matched,
+                           uint32_t n, int64_t now) {
   const struct sentc_policy *p = E->policy;
   for (uint32_t i = 0; i < n; i++) {
-    struct sentc_slice flows = p->resources[E->matched[i]].rules[SENTC_KIND_FLOW];
+    struct sentc_slice flows = p->resources[matched[i]].rules[SENTC_KIND_FLOW];
     for (uint32_t j = flows.first; j < flows.first + flows.n; j++) {
       uint32_t limit, remaining, reset;
+      if (sentc_cluster_rule(p, SENTC_KIND_FLOW, j))
+        continue;
       sentc_flow_quota(E, j, now, &limit, &remaining, &reset);
       if (s->ratelimit && remaining >= s->rl_remaining)
         continue;
@@ -347,6 +359,8 @@ static void want_wake(struct sentc_engine *E, uint32_t ms) {
 static void schedule(struct sentc_engine *E, int64_t now) {
   uint32_t store_ms = sentc_store_wake_ms(&E->store);
   int64_t next = store_ms ? now + store_ms : INT64_MAX;
+  if (sentc_cluster_deadline(E) < next)
+    next = sentc_cluster_deadline(E);
   for (int32_t i = E->held_list; i >= 0; i = sentc_stream_at(&E->streams, i)->next_held)
     if (sentc_stream_at(&E->streams, i)->resume_at < next)
       next = sentc_stream_at(&E->streams, i)->resume_at;
@@ -374,13 +388,19 @@ static void unhold(struct sentc_engine *E, struct sentc_stream *s) {
   s->held = 0;
 }
 
+static void cluster_outcome(struct sentc_engine *E, const struct sentc_cluster_outcome *o,
+                            int64_t now);
+
 void sentc_engine_tick(struct sentc_engine *E, int64_t raw_ms) {
   int64_t now = begin(E, raw_ms);
   sentc_store_tick(&E->store);
+  struct sentc_cluster_outcome o;
+  while (sentc_cluster_overdue(E, now, &o))
+    cluster_outcome(E, &o, now);
   for (int32_t i = E->held_list, next; i >= 0; i = next) {
     struct sentc_stream *s = sentc_stream_at(&E->streams, i);
     next = s->next_held;
-    if (s->resume_at > now)
+    if (s->resume_at > now || sentc_cluster_asking(E, s->id))
       continue;
     unhold(E, s);
     s->pass_at = now;
@@ -464,10 +484,22 @@ static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_reque
       refuse(E, id);
     return;
   }
-  for (uint32_t i = 0; i < n; i++)
-    sentc_metrics_pass(&E->metrics, E->matched[i]);
-  if (E->policy->ratelimit_headers)
-    note_ratelimit(E, s, n, now);
+  /* Phase three: the rate-limit service has the last word (cluster.h). */
+  struct sentc_cluster_block cb;
+  int asked = sentc_cluster_ask(E, id, request, E->matched, n, now, &cb);
+  if (asked == SENTC_CLUSTER_DENY) {
+    undo(E, s);
+    sentc_stream_close(&E->streams, s);
+    b = (struct blocker){cb.kind, cb.resource, cb.rule, cb.retry_ms};
+    reject(E, request, &b, verdict);
+    return;
+  }
+  if (asked == SENTC_CLUSTER_NONE) {
+    for (uint32_t i = 0; i < n; i++)
+      sentc_metrics_pass(&E->metrics, E->matched[i]);
+    if (E->policy->ratelimit_headers)
+      note_ratelimit(E, s, E->matched, n, now);
+  }
   s->pass_at = now;
   if (hold.wait_us > 0) {
     int64_t wait_ms = (hold.wait_us + 999) / 1000;
@@ -475,7 +507,72 @@ static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_reque
     verdict->action = SENTC_HOLD;
     note(E, "held", &hold.by, "wait_ms", (uint64_t)wait_ms);
   }
+  if (asked == SENTC_CLUSTER_ASKING)
+    verdict->action = SENTC_HOLD;    /* until the answer (sentc_engine_grpc_*) */
   schedule(E, now);
+}
+
+/* ---- the rate-limit service's answer (scope cluster) ---- */
+
+/* What the answer decides for the stream that asked, as decide() would
+ * have: blocked by a cluster rule (what the local rules committed is
+ * undone, the rule's fallback answers the held stream), or passed (its
+ * passes counted, and it goes upstream unless a throttle still holds it). */
+static void cluster_outcome(struct sentc_engine *E, const struct sentc_cluster_outcome *o,
+                            int64_t now) {
+  struct sentc_stream *s = sentc_stream_find(&E->streams, o->stream);
+  if (!s)
+    return;
+  if (o->blocks) {
+    struct sentc_request request = {.protocol = SENTC_HTTP, .grpc = s->grpc};
+    struct blocker b = {o->by.kind, o->by.resource, o->by.rule, o->by.retry_ms};
+    struct sentc_verdict verdict = {.action = SENTC_CONTINUE};
+    if (s->held)
+      unhold(E, s);
+    undo(E, s);
+    sentc_stream_close(&E->streams, s);
+    reject(E, &request, &b, &verdict);
+    sentc_platform_settle(o->stream, &verdict);
+    return;
+  }
+  for (uint32_t i = 0; i < o->n_matched; i++)
+    sentc_metrics_pass(&E->metrics, o->matched[i]);
+  if (E->policy->ratelimit_headers) {
+    note_ratelimit(E, s, o->matched, o->n_matched, now);
+    if (o->quota && (!s->ratelimit || o->remaining < s->rl_remaining)) {
+      s->ratelimit = 1;
+      s->rl_limit = o->limit;
+      s->rl_window_s = o->window_s;
+      s->rl_remaining = o->remaining;
+      s->rl_reset_s = o->reset_s;
+    }
+  }
+  if (s->held && s->resume_at > now)
+    return;              /* a throttle still holds it: the tick resumes it */
+  if (s->held)
+    unhold(E, s);
+  s->pass_at = now;
+  sentc_platform_resume(o->stream);
+}
+
+static void grpc_outcome(struct sentc_engine *E, uint32_t token, const void *message, size_t len,
+                         uint32_t status, int64_t raw_ms) {
+  int64_t now = begin(E, raw_ms);
+  struct sentc_cluster_outcome o;
+  if (sentc_cluster_outcome(E, token, message, len, status, now, &o))
+    cluster_outcome(E, &o, now);
+  schedule(E, now);
+  end(E);
+}
+
+void sentc_engine_grpc_receive(struct sentc_engine *E, uint32_t token, const void *message,
+                               size_t len, int64_t raw_ms) {
+  grpc_outcome(E, token, message, len, 0, raw_ms);
+}
+
+void sentc_engine_grpc_close(struct sentc_engine *E, uint32_t token, uint32_t status,
+                             int64_t raw_ms) {
+  grpc_outcome(E, token, NULL, 0, status, raw_ms);
 }
 
 void sentc_engine_request(struct sentc_engine *E, uint32_t id, const struct sentc_request *request,
@@ -533,10 +630,12 @@ void sentc_engine_end(struct sentc_engine *E, uint32_t id, int64_t raw_ms) {
   if (!s)
     return;
   int64_t now = begin(E, raw_ms);
-  int held = s->held;
-  if (held)
+  int asking = sentc_cluster_asking(E, id), held = s->held || asking;
+  if (asking)
+    sentc_cluster_forget(E, id);     /* its answer, should it come, is ignored */
+  if (s->held)
     unhold(E, s);
-  else if (!s->refused)
+  else if (!held && !s->refused)
     complete(E, s, now, -1, 1);
   for (uint32_t i = 0; i < s->n_effects; i++)
     kind_release(E, &s->effects[i], held ? SENTC_RELEASE_HELD : SENTC_RELEASE_END);
