@@ -69,6 +69,7 @@ static void settle_rule(struct ir_policy *p, const struct ir_resource *r, struct
     rule->scope = p->scope;
   if (!rule->mode_given)
     rule->mode = r->mode_given ? r->mode : p->mode;
+  rule->resource = (size_t)(r - p->resources);
   if (rule->fallback == FALLBACK_INHERIT)
     rule->fallback = r->fallback >= 0 ? r->fallback : p->fallback;
   if (rule->fallback >= 0)

@@ -40,13 +40,11 @@ static inline struct state_bytes state_system(const struct ir_system *s) {
   return state_cells(SENTC_SCOPE_PROXY, 1, sizeof(struct sentc_system_cell), 1, UINT32_MAX);
 }
 
-/* The bytes one stream in flight takes (allocated 64 streams at a time). */
-static inline uint32_t state_stream(const struct ir_policy *p) {
-  size_t rules = 0;
-  for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
-    rules += ir_count(p, k);
-  return sentc_layout_stream_bytes(sentc_layout_max_effects((uint32_t)rules, (uint32_t)p->n_flow));
-}
+/* The bytes one stream in flight takes (allocated 64 streams at a time),
+ * with room for SENTC_STREAM_INLINE effects (the rules it commits and the
+ * resources it enters); a request that meets more takes
+ * sizeof(struct sentc_effect) more for each. */
+static inline uint32_t state_stream(void) { return sentc_layout_stream_bytes(0); }
 
 static inline void state_add(struct state_bytes *total, struct state_bytes more) {
   total->worker += more.worker;

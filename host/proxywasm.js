@@ -1161,7 +1161,11 @@ class Host {
   }
 
   // ---- reporting ----
-  metric(name) { return this.metrics.get(name)?.value; }
+  // A counter's or gauge's value; a histogram's number of recorded values.
+  metric(name) {
+    const m = this.metrics.get(name);
+    return m?.type === MetricType.Histogram ? m.count : m?.value;
+  }
 
   metricsObject() {
     return Object.fromEntries([...this.metrics].map(([name, m]) => [name, { ...m }]));

@@ -146,33 +146,22 @@ function totalsLines(t) {
   return lines;
 }
 
-// Shadow blocks per resource and rule, from the requests' verdicts.
-function shadowCounts(requests) {
-  const counts = {};
-  for (const r of requests) {
-    for (const e of r.resources) {
-      if (e.outcome === 'shadow') (counts[e.resource] ??= {})[e.rule] = (counts[e.resource][e.rule] ?? 0) + 1;
-    }
-  }
-  return counts;
-}
-
-// One row per resource from sentc.<resource>.passed / sentc.<resource>.blocked.<rule>.
-// The counters count shadow blocks as blocks: `blocked` is what was really blocked,
-// `shadow` the would-be blocks, and each rule says how many of its blocks were shadow.
+// One row per resource from the module's metrics: sentc.<resource>.passed (sent
+// upstream, shadow blocks included), .blocked.<rule> and .shadow_blocked.<rule> (the
+// would-be blocks of rules in shadow mode); each rule says its blocks, and its
+// shadow blocks when it has some.
 function resourceLines(result) {
-  const shadow = shadowCounts(result.requests);
   const rows = new Map();
-  const row = (name) => rows.get(name) ?? rows.set(name, { passed: 0, blocked: 0, shadow: 0, rules: [] }).get(name);
+  const row = (name) => rows.get(name) ?? rows.set(name, { passed: 0, blocked: 0, shadow: 0, rules: new Map() }).get(name);
+  const rule = (r, name) => r.rules.get(name) ?? r.rules.set(name, { blocked: 0, shadow: 0 }).get(name);
   for (const [name, m] of Object.entries(result.metrics)) {
     let hit;
-    if ((hit = /^sentc\.(.+)\.passed$/.exec(name))) row(hit[1]).passed += m.value;
-    else if ((hit = /^sentc\.(.+?)\.blocked\.(.+)$/.exec(name))) {
+    if ((hit = /^sentc\.([^.]+)\.passed$/.exec(name))) row(hit[1]).passed += m.value;
+    else if ((hit = /^sentc\.([^.]+)\.(blocked|shadow_blocked)\.([^.]+)$/.exec(name))) {
       const r = row(hit[1]);
-      const s = Math.min(shadow[hit[1]]?.[hit[2]] ?? 0, m.value);
-      r.blocked += m.value - s;
-      r.shadow += s;
-      r.rules.push(`${hit[2]} ${m.value}${s === 0 ? '' : s === m.value ? ' (shadow)' : ` (${s} shadow)`}`);
+      const field = hit[2] === 'blocked' ? 'blocked' : 'shadow';
+      r[field] += m.value;
+      rule(r, hit[3])[field] += m.value;
     }
   }
   if (rows.size === 0) return [];
@@ -181,7 +170,8 @@ function resourceLines(result) {
   const num = (n) => String(n).padStart(8);
   const lines = [`${'resource'.padEnd(width)}  ${num('passed')}  ${num('blocked')}  ${anyShadow ? `${num('shadow')}  ` : ''}by rule`];
   for (const [name, r] of rows) {
-    lines.push(`${name.padEnd(width)}  ${num(r.passed)}  ${num(r.blocked)}  ${anyShadow ? `${num(r.shadow)}  ` : ''}${r.rules.join(', ')}`);
+    const rules = [...r.rules].map(([rule, n]) => `${rule} ${n.blocked}${n.shadow ? ` (${n.shadow} shadow)` : ''}`);
+    lines.push(`${name.padEnd(width)}  ${num(r.passed)}  ${num(r.blocked)}  ${anyShadow ? `${num(r.shadow)}  ` : ''}${rules.join(', ')}`);
   }
   return lines;
 }
@@ -213,8 +203,8 @@ function summary(result, file, opts, timeline) {
 
 // The module logs its decisions at debug: ask for them when they will be shown.
 function logLevel(opts) {
-  if (opts.verbose) return LogLevel.trace;
-  return opts.trace || opts.timeline || opts.csv || opts.svg ? LogLevel.debug : undefined;
+  // The trace and the timeline need every request's resources: trace level.
+  return opts.verbose || opts.trace || opts.timeline || opts.csv || opts.svg ? LogLevel.trace : undefined;
 }
 
 async function run(argv) {

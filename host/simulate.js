@@ -27,6 +27,8 @@ const DRAIN_LIMIT_NS = 3600e9;
 // A gRPC answer's virtual round trip, unless the run says otherwise.
 const GRPC_LATENCY_NS = 1e6;
 const DONE = Symbol('done');
+// How long the ticks run on after the traffic, for the metrics (see flushMetrics).
+const FLUSH_NS = 2.5e9;
 
 // Timed events of the run (answers, aborts), earliest first; ties keep the order
 // they were queued in.
@@ -80,7 +82,6 @@ class Simulation {
         upstream: (s) => this.onUpstream(s),
         end: (s) => this.onEnd(s),
         tickPeriod: (vm, ms) => this.tickAt.set(vm, ms > 0 ? this.now + ms * 1e6 : null),
-        metric: (vm, name, n) => this.collector.metric(name, n, vm.stream(), this.now),
         log: (vm, entry) => this.collector.log(entry, vm.stream(), this.now),
         grpcCall: (call) => this.onGrpcCall(call),
       },
@@ -97,7 +98,7 @@ class Simulation {
   run() {
     for (;;) {
       const r = this.step();
-      if (r === DONE) return this.result();
+      if (r === DONE) return this.finish();
       if (r) throw new Error('the module made a gRPC call to a real service: run it with simulateAsync');
     }
   }
@@ -106,7 +107,7 @@ class Simulation {
     try {
       for (;;) {
         const r = this.step();
-        if (r === DONE) return this.result();
+        if (r === DONE) return this.finish();
         if (r) await r;
       }
     } finally {
@@ -117,8 +118,8 @@ class Simulation {
   // One event: DONE at the end, a promise to await before the next one may run, or
   // undefined.
   step() {
-    this.file ??= events(this.traffic, this.seed);
-    if (this.ev === undefined) {
+    if (!this.file) {
+      this.file = events(this.traffic, this.seed);
       this.ev = this.file.next().value;
       this.lastEventAt = 0;
     }
@@ -159,6 +160,20 @@ class Simulation {
     };
     this.queue.push(started + Math.min(this.grpcLatencyNs, timeoutNs), arrive, wait);
     return true;
+  }
+
+  finish() {
+    this.flushMetrics(this.lastEventAt);
+    return this.result();
+  }
+
+  // The module sends its metrics on its tick, at most a second late: once the
+  // traffic is over, the ticks run on for FLUSH_NS of simulated time so that every
+  // count is sent before the run is reported.
+  flushMetrics(lastEventAt) {
+    for (let tick = this.nextTick(); tick && tick.at <= lastEventAt + FLUSH_NS; tick = this.nextTick()) {
+      this.fireTick(tick);
+    }
   }
 
   // Only paused streams remain: keep ticking (bounded) so they can be released.
@@ -203,7 +218,7 @@ class Simulation {
       port: ev.connect?.port ?? null,
       outcome: null, held: false, status: null, grpcStatus: null,
       upstreamNs: null, endNs: null, waitNs: null, localReply: null, error: null,
-      upstreamHeaders: null, responseHeaders: null, resources: null, verdict: null, decisions: null, counts: null,
+      upstreamHeaders: null, responseHeaders: null, resources: null, verdict: null, decisions: null,
     };
     this.records.push(record);
     this.alive++;
@@ -280,7 +295,6 @@ class Simulation {
       workers: this.workers,
       requests: this.records,
       breakers: this.collector.transitions,
-      loosePasses: this.collector.loose,
       decisionLines: this.collector.lines,
       totals: totals(this.records),
       metrics: host.metricsObject(),

@@ -222,18 +222,16 @@ struct sentc_effect {
   uint64_t hash;           /* hotspot: the value */
 };
 
-/* A stream table entry (stream.h); pinned so both builds agree. */
-#define SENTC_STREAM_ENTRY_BYTES 80
+/* A stream table entry (stream.h), with room for its first
+ * SENTC_STREAM_INLINE effects; a request that commits more keeps the rest
+ * in a block of its own while it is in flight.  Pinned so both builds
+ * agree. */
+#define SENTC_STREAM_INLINE 6
+#define SENTC_STREAM_ENTRY_BYTES (96 + SENTC_STREAM_INLINE * sizeof(struct sentc_effect))
 
-/* Effects one request can commit at most: system, one per rule, and one
- * more per flow rule (as an `of` watcher it also counts another's pass). */
-static inline uint32_t sentc_layout_max_effects(uint32_t n_rules, uint32_t n_flows) {
-  return 1 + n_rules + n_flows;
-}
-
-/* A stream in flight: its entry and room for every effect it may commit. */
-static inline uint32_t sentc_layout_stream_bytes(uint32_t max_effects) {
-  return (uint32_t)(SENTC_STREAM_ENTRY_BYTES + max_effects * sizeof(struct sentc_effect));
+/* A stream in flight: its entry, plus `more` effects beyond the inline ones. */
+static inline uint32_t sentc_layout_stream_bytes(uint32_t more) {
+  return (uint32_t)(SENTC_STREAM_ENTRY_BYTES + more * sizeof(struct sentc_effect));
 }
 
 #endif

@@ -300,6 +300,7 @@ struct sentc_rule {
   int32_t fallback;           /* effective: rule, else resource, else policy */
   uint16_t line;
   uint8_t mode;               /* enum sentc_mode, effective: rule, resource, policy */
+  uint32_t resource;          /* the resource whose rule it is */
 };
 
 /* flow RATE: `count` requests per window.  Flags combine: throttle alone is
@@ -520,6 +521,21 @@ struct sentc_policy {
 };
 
 /* The fields every rule has, for rule `i` of kind `kind`. */
+/* How many rules of `kind` the policy has. */
+static inline uint32_t sentc_tables_count(const struct sentc_policy *p, enum sentc_kind kind) {
+  switch (kind) {
+#define SENTC_KIND_COUNT(K, k, status, grpc, tcp) \
+  case SENTC_KIND_##K:                            \
+    return p->n_##k;
+    SENTC_RULE_KINDS(SENTC_KIND_COUNT)
+#undef SENTC_KIND_COUNT
+  case SENTC_KIND_SYSTEM:
+  case SENTC_N_KINDS:
+    break;
+  }
+  return 0;
+}
+
 static inline const struct sentc_rule *sentc_tables_rule(const struct sentc_policy *p,
                                                      enum sentc_kind kind, uint32_t i) {
   switch (kind) {

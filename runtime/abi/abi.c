@@ -226,7 +226,8 @@ static uint32_t act(const struct sentc_verdict *verdict) {
   case SENTC_BLOCK:
     send_reply(&verdict->reply);
     return PROXY_PAUSE;
-  case SENTC_HOLD:
+  case SENTC_HOLD:                  /* with x-sentinel-shadow, if shadowed */
+    add_headers(PROXY_REQUEST_HEADERS, &verdict->reply);
     return PROXY_PAUSE;
   default:
     add_headers(PROXY_REQUEST_HEADERS, &verdict->reply);
@@ -409,15 +410,19 @@ void proxy_on_tick(uint32_t root_id) {
 }
 
 /* The engine's platform (engine/platform.h), on Envoy's host calls. */
-int32_t sentc_platform_counter_define(const char *name, size_t len) {
+int32_t sentc_platform_metric_define(int type, const char *name, size_t len) {
   uint32_t id = 0;
-  if (proxy_define_metric(PROXY_COUNTER, name, len, &id) != PROXY_OK)
+  if (proxy_define_metric((uint32_t)type, name, len, &id) != PROXY_OK || id > INT32_MAX)
     return -1;
   return (int32_t)id;
 }
 
-void sentc_platform_counter_add(int32_t id, uint32_t n) {
-  proxy_increment_metric((uint32_t)id, (int64_t)n);
+void sentc_platform_metric_add(int32_t id, int64_t delta) {
+  proxy_increment_metric((uint32_t)id, delta);
+}
+
+void sentc_platform_metric_record(int32_t id, uint64_t value) {
+  proxy_record_metric((uint32_t)id, value);
 }
 
 void sentc_platform_log(int level, const char *text, size_t len) {

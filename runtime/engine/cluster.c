@@ -7,11 +7,10 @@
  * so that statuses[i] of the answer is the i-th rule asked.  A hotspot
  * rule asks only when the request has its key (a key with an empty value
  * counts as none).  Each call in flight is one record, allocated when it
- * is made and freed with its outcome: the rules it asked (to map the
- * statuses back) and the resources the request entered (its passes are
- * counted only once the answer lets it through).  Records are found by
- * token (the outcome) and by stream (the stream's end), and kept in the
- * order they were made, which is their deadlines' order.
+ * is made and freed with its outcome, with the rules it asked (to map the
+ * statuses back).  Records are found by token (the outcome) and by stream
+ * (the stream's end), and kept in the order they were made, which is
+ * their deadlines' order.
  *
  * How an answer reads: overall_code OVER_LIMIT blocks the request by the
  * first rule asked whose status is OVER_LIMIT (an enforced one before a
@@ -30,20 +29,13 @@
 
 #define INDEX 256u
 
-/* One rule asked: its descriptor and the resource it belongs to. */
-struct asked {
-  uint32_t descriptor;
-  uint32_t resource;
-};
-
 struct call {
   uint32_t token, stream;
   int64_t deadline;
   struct call *next_token, *next_stream;   /* index chains */
   struct call *older, *newer;              /* the order calls were made */
-  uint32_t n_asked, n_matched;
-  struct asked *asked;                     /* both arrays follow the record */
-  uint32_t *matched;
+  uint32_t n_asked;
+  uint32_t *asked;                         /* descriptors, after the record */
 };
 
 struct sentc_cluster_state {
@@ -52,9 +44,8 @@ struct sentc_cluster_state {
   size_t service_len;
   uint8_t *question;                             /* a RateLimitRequest is written here */
   size_t question_room;
-  struct asked *asked;                           /* the rules a question asks */
+  uint32_t *asked;                               /* the descriptors a question asks */
   struct sentc_rls_status *statuses;             /* an answer is read here */
-  uint32_t *matched;                             /* an outcome's resources */
   char value[SENTC_RLS_VALUE_MAX];               /* a hotspot's value, spelled */
   char key[512];                                 /* a key made up rather than found */
   struct call *by_token[INDEX], *by_stream[INDEX];
@@ -127,8 +118,7 @@ int sentc_cluster_start(struct sentc_engine *E) {
   c->service = malloc(c->service_len);
   c->asked = sentc_core_array(rls->n_descriptors, sizeof *c->asked);
   c->statuses = sentc_core_array(rls->n_descriptors, sizeof *c->statuses);
-  c->matched = sentc_core_array(p->n_resources, sizeof *c->matched);
-  if (!c->question || !c->service || !c->asked || !c->statuses || !c->matched)
+  if (!c->question || !c->service || !c->asked || !c->statuses)
     return -1;
   c->service_len = sentc_rls_grpc_service(&rls->cluster, c->service, c->service_len);
   return 0;
@@ -163,17 +153,16 @@ void sentc_cluster_stop(struct sentc_engine *E) {
   free(c->service);
   free(c->asked);
   free(c->statuses);
-  free(c->matched);
   free(c);
   E->cluster = NULL;
 }
 
 /* ---- asking ---- */
 
-/* The cluster rules of resource r the request asks about, appended to
- * asked[*n], and added to the question. */
+/* The cluster rules of resource r the request asks about: their
+ * descriptors appended to asked[*n], and added to the question. */
 static void ask_resource(struct sentc_engine *E, struct sentc_rls_request *w, uint32_t r,
-                         const struct sentc_request *request, struct asked *asked, uint32_t *n) {
+                         const struct sentc_request *request, uint32_t *asked, uint32_t *n) {
   const struct sentc_policy *p = E->policy;
   struct sentc_cluster_state *c = E->cluster;
   static const enum sentc_kind cluster_kinds[] = {SENTC_KIND_FLOW, SENTC_KIND_HOTSPOT};
@@ -195,19 +184,27 @@ static void ask_resource(struct sentc_engine *E, struct sentc_rls_request *w, ui
       } else {
         sentc_rls_add(w, desc, NULL, 0);
       }
-      asked[(*n)++] = (struct asked){(uint32_t)d, r};
+      asked[(*n)++] = (uint32_t)d;
     }
   }
 }
 
+/* What blocks a request by descriptor d's rule. */
+static struct sentc_cluster_block block_by(const struct sentc_policy *p, uint32_t d,
+                                           int64_t retry_ms) {
+  const struct sentc_rls_descriptor *desc = &p->rls.descriptors[d];
+  return (struct sentc_cluster_block){desc->kind,
+                                      (int32_t)sentc_tables_rule(p, desc->kind, desc->rule)->resource,
+                                      desc->rule, retry_ms};
+}
+
 /* The service could not tell (the request could not ask it, or its
- * answer failed): what on_error decides, counted against `first`, the
- * first rule asked. */
-static int cannot_tell(struct sentc_engine *E, struct asked first, struct sentc_cluster_block *b) {
+ * answer failed): what on_error decides, counted against descriptor
+ * `first`, the first rule asked. */
+static int cannot_tell(struct sentc_engine *E, uint32_t first, struct sentc_cluster_block *b) {
   if (E->policy->rls.on_error != SENTC_ON_ERROR_DENY)
     return SENTC_CLUSTER_NONE;
-  const struct sentc_rls_descriptor *d = &E->policy->rls.descriptors[first.descriptor];
-  *b = (struct sentc_cluster_block){d->kind, (int32_t)first.resource, d->rule, 1000};
+  *b = block_by(E->policy, first, 1000);
   return SENTC_CLUSTER_DENY;
 }
 
@@ -227,20 +224,21 @@ int sentc_cluster_ask(struct sentc_engine *E, uint32_t stream, const struct sent
     return SENTC_CLUSTER_NONE;
   size_t len = sentc_rls_finish(&w, c->question);
   uint32_t token;
+  sentc_metrics_count(&E->metrics, SENTC_HOLDER_FILTER, 0, SENTC_METRIC_RLS_ASKED, 1);
   if (len == 0 ||
       sentc_platform_grpc_call(c->service, c->service_len, SENTC_RLS_SERVICE, SENTC_RLS_METHOD,
-                               c->question, len, p->rls.timeout_ms, &token) != 0)
-    return cannot_tell(E, c->asked[0], b);
-  struct call *call = malloc(sizeof *call + n_asked * sizeof(struct asked) + n * sizeof(uint32_t));
-  if (!call) {
-    sentc_platform_grpc_cancel(token);
+                               c->question, len, p->rls.timeout_ms, &token) != 0) {
+    sentc_metrics_count(&E->metrics, SENTC_HOLDER_FILTER, 0, SENTC_METRIC_RLS_FAILED, 1);
     return cannot_tell(E, c->asked[0], b);
   }
-  *call = (struct call){.n_asked = n_asked, .n_matched = n};
-  call->asked = (struct asked *)(call + 1);
-  call->matched = (uint32_t *)(call->asked + n_asked);
+  struct call *call = malloc(sizeof *call + n_asked * sizeof *c->asked);
+  if (!call) {
+    sentc_platform_grpc_cancel(token);
+    sentc_metrics_count(&E->metrics, SENTC_HOLDER_FILTER, 0, SENTC_METRIC_RLS_FAILED, 1);
+    return cannot_tell(E, c->asked[0], b);
+  }
+  *call = (struct call){.n_asked = n_asked, .asked = (uint32_t *)(call + 1)};
   memcpy(call->asked, c->asked, n_asked * sizeof *c->asked);
-  memcpy(call->matched, matched, n * sizeof *matched);
   call->token = token;
   call->stream = stream;
   call->deadline = now + p->rls.timeout_ms + SENTC_CLUSTER_GRACE_MS;
@@ -302,7 +300,7 @@ static uint32_t blocking(const struct sentc_engine *E, const struct call *call,
   for (uint32_t i = 0; i < call->n_asked && i < a->n_statuses && i < a->room; i++) {
     if (a->statuses[i].code != SENTC_RLS_OVER_LIMIT)
       continue;
-    const struct sentc_rls_descriptor *d = &p->rls.descriptors[call->asked[i].descriptor];
+    const struct sentc_rls_descriptor *d = &p->rls.descriptors[call->asked[i]];
     if (sentc_tables_rule(p, d->kind, d->rule)->mode == SENTC_ENFORCE)
       return i;
     if (shadow == UINT32_MAX)
@@ -329,20 +327,18 @@ static int64_t reset_ms(const struct sentc_rls_status *s, const struct sentc_rls
   return (int64_t)unit_seconds(unit) * 1000;
 }
 
-/* A pass: the RateLimit numbers of the status with the least left. */
-static void quota(const struct sentc_engine *E, const struct call *call,
-                  const struct sentc_rls_answer *a, struct sentc_cluster_outcome *out) {
-  for (uint32_t i = 0; i < call->n_asked && i < a->n_statuses && i < a->room; i++) {
-    const struct sentc_rls_status *s = &a->statuses[i];
-    if (!s->has_limit || s->unit == SENTC_RLS_UNKNOWN || (out->quota && s->remaining >= out->remaining))
-      continue;
-    const struct sentc_rls_descriptor *d = &E->policy->rls.descriptors[call->asked[i].descriptor];
-    out->quota = 1;
-    out->limit = s->requests_per_unit;
-    out->window_s = unit_seconds(s->unit);
-    out->remaining = s->remaining;
-    out->reset_s = (uint32_t)((reset_ms(s, d) + 999) / 1000);
-  }
+/* What status `s` (NULL: none) of descriptor d says is left, as a
+ * RateLimit quota; 0 when it says nothing (no current_limit). */
+static int quota_of(const struct sentc_policy *p, uint32_t d, const struct sentc_rls_status *s,
+                    struct sentc_quota *q) {
+  const struct sentc_rls_descriptor *desc = &p->rls.descriptors[d];
+  if (!s || !s->has_limit || s->unit == SENTC_RLS_UNKNOWN)
+    return 0;
+  int64_t reset = reset_ms(s, desc);
+  *q = (struct sentc_quota){.kind = desc->kind, .rule = desc->rule, .limit = s->requests_per_unit,
+                            .window_ms = unit_seconds(s->unit) * 1000, .remaining = s->remaining,
+                            .reset_ms = (uint32_t)(reset > UINT32_MAX ? UINT32_MAX : reset)};
+  return 1;
 }
 
 /* Reads the answer to `call` (message NULL: the call failed with `status`)
@@ -354,20 +350,30 @@ static void settle(struct sentc_engine *E, struct call *call, const void *messag
   struct sentc_rls_answer a = {.statuses = c->statuses, .room = p->rls.n_descriptors};
   int answered = message && sentc_rls_read(message, len, &a) == 0 &&
                  (a.overall == SENTC_RLS_OK || a.overall == SENTC_RLS_OVER_LIMIT);
-  *out = (struct sentc_cluster_outcome){.stream = call->stream, .matched = c->matched,
-                                        .n_matched = call->n_matched};
-  memcpy(c->matched, call->matched, call->n_matched * sizeof *call->matched);
+  uint32_t known = call->n_asked < a.n_statuses ? call->n_asked : a.n_statuses;
+  if (known > a.room)
+    known = a.room;
+  *out = (struct sentc_cluster_outcome){.stream = call->stream};
   note_health(E, !answered, message ? 2 : status);   /* 2: UNKNOWN, the answer made no sense */
   if (!answered) {
+    sentc_metrics_count(&E->metrics, SENTC_HOLDER_FILTER, 0, SENTC_METRIC_RLS_FAILED, 1);
     out->blocks = cannot_tell(E, call->asked[0], &out->by) == SENTC_CLUSTER_DENY;
   } else if (a.overall == SENTC_RLS_OVER_LIMIT) {
     uint32_t i = blocking(E, call, &a);
-    const struct sentc_rls_descriptor *d = &p->rls.descriptors[call->asked[i].descriptor];
+    const struct sentc_rls_status *s = i < known ? &a.statuses[i] : NULL;
     out->blocks = 1;
-    out->by = (struct sentc_cluster_block){d->kind, (int32_t)call->asked[i].resource, d->rule,
-                                           reset_ms(i < a.n_statuses && i < a.room ? &a.statuses[i] : NULL, d)};
+    out->by = block_by(p, call->asked[i], reset_ms(s, &p->rls.descriptors[call->asked[i]]));
+    out->has_quota = quota_of(p, call->asked[i], s, &out->quota);
+    out->quota.remaining = 0;
   } else {
-    quota(E, call, &a, out);
+    for (uint32_t i = 0; i < known; i++) {       /* the least left */
+      struct sentc_quota q;
+      if (quota_of(p, call->asked[i], &a.statuses[i], &q) &&
+          (!out->has_quota || q.remaining < out->quota.remaining)) {
+        out->quota = q;
+        out->has_quota = 1;
+      }
+    }
   }
   unlink_call(c, call);
   free(call);

@@ -8,7 +8,8 @@
  * service counts them, sentc_cluster_rule); after the local commits,
  * sentc_cluster_ask; when the call's outcome comes (or its deadline
  * passes on a tick), sentc_cluster_outcome / sentc_cluster_overdue; when a
- * stream ends while asking, sentc_cluster_forget.  This file keeps the
+ * stream ends while asking, sentc_cluster_forget.  (The resources the
+ * request entered are on its stream, engine.c's to count.)  This file keeps the
  * calls in flight, writes the question (rls.h) and reads the answer; what
  * a block or a pass then does to the stream stays engine.c's.
  */
@@ -17,6 +18,7 @@
 
 #include <stdint.h>
 #include "../tables.h"
+#include "kinds.h"
 #include "request.h"
 
 struct sentc_engine;
@@ -61,15 +63,15 @@ int sentc_cluster_ask(struct sentc_engine *E, uint32_t stream, const struct sent
                       const uint32_t *matched, uint32_t n, int64_t now,
                       struct sentc_cluster_block *b);
 
-/* What a call's outcome decides for its stream. */
+/* What a call's outcome decides for its stream: blocked by `by`, or it
+ * passes; and what the service said is left, for the RateLimit headers
+ * (the blocking rule's, or the least left of the rules asked). */
 struct sentc_cluster_outcome {
   uint32_t stream;
-  int blocks;                /* blocked by `by`; else it passes */
+  int blocks;
   struct sentc_cluster_block by;
-  int quota;                 /* passes, and the service said what is left: */
-  uint32_t limit, window_s, remaining, reset_s;
-  const uint32_t *matched;   /* the resources the request entered (valid until */
-  uint32_t n_matched;        /* the next call into this file) */
+  int has_quota;
+  struct sentc_quota quota;
 };
 
 /* The outcome of call `token`: its answer (`message`, `len`), or its

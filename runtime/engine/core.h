@@ -43,7 +43,12 @@ struct sentc_engine {
   struct sentc_reply_text reply;     /* replies are rendered here */
   int32_t held_list;                 /* streams waiting for their turn */
   uint32_t wake_ms;                  /* tick period asked for, 0 = none */
+  int64_t flushed_at;                /* metrics last sent (engine.c) */
+  uint32_t quiet_ticks;              /* ticks in a row with no metric to send */
   int log_level;                     /* the least severe level the host prints */
+  int64_t *block_logged_at;          /* per resource, then system: its last block line */
+  uint64_t gave_up_counted;          /* the store's give-ups counted so far */
+  int64_t unavailable_logged_at;
   char line[384];                    /* a log line being written */
 #define SENTC_KIND_FIELD(K, k, status, grpc, tcp) struct sentc_##k##_state *k;
   SENTC_RULE_KINDS(SENTC_KIND_FIELD)

@@ -5,12 +5,25 @@
  * Phase one checks the system rule, then every rule of every matching
  * resource (resources in file order; in each, the kinds in the registry's
  * order, tables.h, each kind in file order) without touching any state;
- * the first rule that would block decides.  Only when nothing blocks does
- * phase two commit, in the same order, recording every effect on the
- * stream; if a commit's re-check fails (another worker got there first,
- * once state is shared), what the request already committed is undone and
- * that rule blocks it.  So a request blocked anywhere leaves no pass and no
- * permit behind, and counts as a block of the blocking rule only.
+ * the first enforced rule that would block decides.  Only when nothing
+ * blocks does phase two commit, in the same order, recording every effect
+ * on the stream; if a commit's re-check fails (another worker got there
+ * first, once state is shared), what the request already committed is
+ * undone and that rule blocks it.  So a request blocked anywhere leaves no
+ * pass and no permit behind, and counts as a block of the blocking rule
+ * only.
+ *
+ * Shadow rules (docs/language.md, "Rule names and modes") are checked in
+ * the same order, but the first one that would block only marks the
+ * request: it goes upstream, counted as that rule's shadow block, and no
+ * shadow rule takes anything for it (as if it had been blocked), while the
+ * enforced rules still decide and commit.  (A shadow rule whose commit
+ * re-check fails marks the request then; the shadow rules before it keep
+ * what they took.)
+ *
+ * Metrics are counted in memory and sent on the tick, at most once a
+ * second (metrics.h); the tick runs while there is something to send and
+ * ten seconds more, so that steady traffic never re-arms it.
  *
  * Each kind's work is its own file's (kinds.h); this file only runs them,
  * through the switches below, which the registry writes.  Rules in scope
@@ -71,9 +84,16 @@ static void kind_complete(struct sentc_engine *E, const struct sentc_effect *eff
 
 /* ---- start and stop ---- */
 
+/* Metrics are sent at most this often; the tick keeps running this many
+ * periods after the last one with something to send. */
+#define FLUSH_MS 1000
+#define QUIET_TICKS 10
+
+
 void sentc_engine_stop(struct sentc_engine *E) {
   if (!E)
     return;
+  sentc_metrics_flush(&E->metrics);
 #define STOP(K, k, status, grpc, tcp) sentc_##k##_stop(E);
   ALL_KINDS(STOP)
 #undef STOP
@@ -83,6 +103,7 @@ void sentc_engine_stop(struct sentc_engine *E) {
   sentc_store_close(&E->store);
   free(E->matched);
   free(E->path);
+  free(E->block_logged_at);
   sentc_reply_close(&E->reply);
   free(E);
 }
@@ -98,50 +119,42 @@ static int start_kinds(struct sentc_engine *E) {
   return sentc_store_seal(&E->store);
 }
 
-/* Whether rule `j` of kind `k` is in its array, with a fallback and a
- * scope the runtime knows. */
+/* Whether rule `j` of kind `k` is in its resource's slice, with a
+ * fallback, a scope and a mode the runtime knows. */
 static int rule_sane(const struct sentc_policy *p, enum sentc_kind k, uint32_t j) {
   const struct sentc_rule *rule = sentc_tables_rule(p, k, j);
-  return (rule->fallback == SENTC_BUILTIN_FALLBACK ||
+  if (rule->resource >= p->n_resources)
+    return 0;
+  struct sentc_slice own = p->resources[rule->resource].rules[k];
+  return j >= own.first && j - own.first < own.n &&
+         (rule->fallback == SENTC_BUILTIN_FALLBACK ||
           (rule->fallback >= 0 && (uint32_t)rule->fallback < p->n_fallbacks)) &&
          (rule->scope == SENTC_SCOPE_PROXY || rule->scope == SENTC_SCOPE_WORKER ||
-          rule->scope == SENTC_SCOPE_CLUSTER);
+          rule->scope == SENTC_SCOPE_CLUSTER) &&
+         (rule->mode == SENTC_ENFORCE || rule->mode == SENTC_SHADOW);
 }
 
 /* The runtime trusts the tables' indices on every request, so they are
  * checked once, here: every slice within its kind's array, every rule's
- * fallback and scope, every watcher a flow rule.  (Each kind checks its
- * own fields at its start.) */
+ * resource, fallback, scope and mode, every watcher a flow rule.  (Each
+ * kind checks its own fields at its start.) */
 static int tables_sane(const struct sentc_policy *p) {
-  uint32_t counts[SENTC_N_RULE_KINDS] = {
-#define COUNT_OF(K, k, status, grpc, tcp) [SENTC_KIND_##K] = p->n_##k,
-    SENTC_RULE_KINDS(COUNT_OF)
-#undef COUNT_OF
-  };
   for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
-    for (uint32_t j = 0; j < counts[k]; j++)
+    for (uint32_t j = 0; j < sentc_tables_count(p, k); j++)
       if (!rule_sane(p, k, j))
         return 0;
   for (uint32_t i = 0; i < p->n_resources; i++) {
     const struct sentc_resource *r = &p->resources[i];
     for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
-      if ((uint64_t)r->rules[k].first + r->rules[k].n > counts[k])
+      if ((uint64_t)r->rules[k].first + r->rules[k].n > sentc_tables_count(p, k))
         return 0;
     for (uint32_t w = 0; w < r->n_watchers; w++)
       if (r->watchers[w] >= p->n_flow)
         return 0;
   }
-  return sentc_cluster_sane(p) &&
+  return (p->mode == SENTC_ENFORCE || p->mode == SENTC_SHADOW) && sentc_cluster_sane(p) &&
          (!p->system.present || p->system.fallback == SENTC_BUILTIN_FALLBACK ||
           (p->system.fallback >= 0 && (uint32_t)p->system.fallback < p->n_fallbacks));
-}
-
-static uint32_t max_effects(const struct sentc_policy *p) {
-  uint32_t rules = 0;
-#define COUNT(K, k, status, grpc, tcp) rules += p->n_##k;
-  SENTC_RULE_KINDS(COUNT)
-#undef COUNT
-  return sentc_layout_max_effects(rules, p->n_flow);
 }
 
 struct sentc_engine *sentc_engine_start(const struct sentc_policy *p, const char **error) {
@@ -162,7 +175,8 @@ struct sentc_engine *sentc_engine_start(const struct sentc_policy *p, const char
   E->log_level = SENTC_LOG_INFO;
   E->matched = sentc_core_array(p->n_resources, sizeof *E->matched);
   E->path = malloc(SENTC_PATH_MAX);
-  if (!E->matched || !E->path || sentc_reply_open(&E->reply, p) != 0 ||
+  E->block_logged_at = sentc_core_array((size_t)p->n_resources + 1, sizeof *E->block_logged_at);
+  if (!E->matched || !E->path || !E->block_logged_at || sentc_reply_open(&E->reply, p) != 0 ||
       sentc_store_open(&E->store, &p->name, p->hash) != 0 || start_kinds(E) != 0 ||
       sentc_cluster_start(E) != 0 || sentc_metrics_start(&E->metrics, p) != 0) {
     if (sentc_store_over_budget(&E->store))
@@ -170,10 +184,14 @@ struct sentc_engine *sentc_engine_start(const struct sentc_policy *p, const char
     sentc_engine_stop(E);
     return NULL;
   }
+  for (uint32_t i = 0; i <= p->n_resources; i++)
+    E->block_logged_at[i] = INT64_MIN;
+  E->unavailable_logged_at = INT64_MIN;
+  E->quiet_ticks = QUIET_TICKS;     /* nothing to send yet: no ticks */
   /* Proxy hotspot slots are found by hash in every VM: one key for all. */
   sentc_platform_random(&E->hash_key, sizeof E->hash_key);
   sentc_store_agree(&E->store, &E->hash_key, sizeof E->hash_key);
-  sentc_stream_init(&E->streams, max_effects(p));
+  sentc_stream_init(&E->streams);
   return E;
 }
 
@@ -186,15 +204,42 @@ static int64_t begin(struct sentc_engine *E, int64_t raw_ms) {
   return now;
 }
 
-/* A callback ends: what the store gave up is counted. */
-static void end(struct sentc_engine *E) {
-  sentc_metrics_unavailable(&E->metrics, sentc_store_gave_up(&E->store));
+/* How often the module logs a repeated condition (a resource blocking,
+ * shared state unavailable): the first time, then once a period. */
+#define LOG_PERIOD_MS 60000
+
+static int log_due(int64_t *last, int64_t now) {
+  if (*last != INT64_MIN && now - *last < LOG_PERIOD_MS)
+    return 0;
+  *last = now;
+  return 1;
 }
 
-/* ---- phase one ---- */
+/* A callback ends: what the store gave up is counted, and logged at warn
+ * once a period (engine.h). */
+static void end(struct sentc_engine *E, int64_t now) {
+  uint64_t gave_up = sentc_store_gave_up(&E->store);
+  if (gave_up == E->gave_up_counted)
+    return;
+  uint64_t more = gave_up - E->gave_up_counted;
+  E->gave_up_counted = gave_up;
+  sentc_metrics_count(&E->metrics, SENTC_HOLDER_FILTER, 0, SENTC_METRIC_STATE_UNAVAILABLE,
+                      more > INT32_MAX ? INT32_MAX : (int32_t)more);
+  if (sentc_core_logs(E, SENTC_LOG_WARN) && log_due(&E->unavailable_logged_at, now)) {
+    struct sentc_text t = sentc_core_line(E);
+    sentc_text_str(&t, "shared state unavailable: an update was given up after its retries; "
+                       "on_error ");
+    sentc_text_str(&t, E->policy->on_error == SENTC_ON_ERROR_DENY ? "deny: the request was blocked"
+                                                                  : "allow: the request passed");
+    sentc_text_str(&t, " (sentc.filter.state_unavailable counts them; logged once a minute)");
+    sentc_core_log(E, SENTC_LOG_WARN, &t);
+  }
+}
 
-/* What blocks (or holds) a request: a rule of a resource, or a system
- * check. */
+/* ---- what decides ---- */
+
+/* What blocks, holds or shadows a request: a rule of a resource, or a
+ * system check. */
 struct blocker {
   enum sentc_kind kind;
   int32_t resource;          /* -1: system */
@@ -202,27 +247,51 @@ struct blocker {
   int64_t retry_ms;
 };
 
+/* The longest wait a commit asked for, and whose. */
+struct hold {
+  int64_t wait_us;
+  struct blocker by;
+};
+
+/* A request's decision so far. */
+struct decision {
+  struct blocker block;      /* the enforced rule that blocks it */
+  struct blocker shadow;     /* the first shadow rule that would have */
+  int shadowed;
+  struct hold hold;
+};
+
+static int is_shadow(const struct sentc_engine *E, enum sentc_kind kind, uint32_t rule) {
+  return (kind == SENTC_KIND_SYSTEM ? E->policy->mode
+                                    : sentc_tables_rule(E->policy, kind, rule)->mode) ==
+         SENTC_SHADOW;
+}
+
+static void write_blocker(struct sentc_text *t, const struct sentc_policy *p,
+                          const struct blocker *b) {
+  if (b->resource >= 0)
+    sentc_text_string(t, &p->resources[b->resource].name);
+  else
+    sentc_text_str(t, "system");
+  sentc_text_str(t, "/");
+  if (b->kind != SENTC_KIND_SYSTEM)
+    sentc_text_str(t, sentc_tables_rule(p, b->kind, b->rule)->name);
+  else
+    sentc_text_str(t, b->rule < SENTC_N_SYSTEM_CHECKS ? sentc_names_check[b->rule] : "on_error");
+  sentc_text_str(t, " kind=");
+  sentc_text_str(t, sentc_names_kind[b->kind]);
+}
+
 /* The decision's debug line (engine.h): "sentc: VERB RESOURCE/RULE
  * kind=KIND" and `extra` = `number` when given. */
 static void note(struct sentc_engine *E, const char *verb, const struct blocker *b,
                  const char *extra, uint64_t number) {
   if (!sentc_core_logs(E, SENTC_LOG_DEBUG))
     return;
-  const struct sentc_policy *p = E->policy;
   struct sentc_text t = sentc_core_line(E);
   sentc_text_str(&t, verb);
   sentc_text_str(&t, " ");
-  if (b->resource >= 0)
-    sentc_text_string(&t, &p->resources[b->resource].name);
-  else
-    sentc_text_str(&t, "system");
-  sentc_text_str(&t, "/");
-  if (b->kind != SENTC_KIND_SYSTEM)
-    sentc_text_str(&t, sentc_tables_rule(p, b->kind, b->rule)->name);
-  else
-    sentc_text_str(&t, b->rule < SENTC_N_SYSTEM_CHECKS ? sentc_names_check[b->rule] : "on_error");
-  sentc_text_str(&t, " kind=");
-  sentc_text_str(&t, sentc_names_kind[b->kind]);
+  write_blocker(&t, E->policy, b);
   if (extra) {
     sentc_text_str(&t, " ");
     sentc_text_str(&t, extra);
@@ -232,120 +301,188 @@ static void note(struct sentc_engine *E, const char *verb, const struct blocker 
   sentc_core_log(E, SENTC_LOG_DEBUG, &t);
 }
 
-static int resource_blocks(struct sentc_engine *E, uint32_t index, struct sentc_ask *ask,
-                           struct blocker *b) {
-  const struct sentc_resource *r = &E->policy->resources[index];
-  for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
-    for (uint32_t j = r->rules[k].first; j < r->rules[k].first + r->rules[k].n; j++)
-      if (!sentc_cluster_rule(E->policy, k, j) && kind_blocks(E, k, j, ask)) {
-        *b = (struct blocker){k, (int32_t)index, j, ask->retry_ms};
-        return 1;
-      }
+/* A resource's (or the system's) first block in a period, at info:
+ * "sentc: RESOURCE blocking: RESOURCE/RULE kind=KIND status=S, and
+ * maybe more within a minute" (engine.h). */
+static void note_first_block(struct sentc_engine *E, const struct blocker *b, int64_t now,
+                             uint32_t status) {
+  int64_t *last = &E->block_logged_at[b->resource >= 0 ? (uint32_t)b->resource
+                                                        : E->policy->n_resources];
+  if (!sentc_core_logs(E, SENTC_LOG_INFO) || !log_due(last, now))
+    return;
+  struct sentc_text t = sentc_core_line(E);
+  sentc_text_str(&t, "blocking: ");
+  write_blocker(&t, E->policy, b);
+  if (status) {
+    sentc_text_str(&t, " status=");
+    sentc_text_uint(&t, status);
+  }
+  sentc_text_str(&t, " (the first block of ");
+  if (b->resource >= 0)
+    sentc_text_string(&t, &E->policy->resources[b->resource].name);
+  else
+    sentc_text_str(&t, "system");
+  sentc_text_str(&t, " this minute; the metrics count them all)");
+  sentc_core_log(E, SENTC_LOG_INFO, &t);
+}
+
+/* ---- phase one ---- */
+
+/* Checks one rule: 1 when an enforced rule blocks the request (d->block
+ * says which); a shadow rule's would-be block is remembered instead (the
+ * first only: later shadow rules are not checked), its quota forgotten. */
+static int check_rule(struct sentc_engine *E, enum sentc_kind kind, int32_t resource,
+                      uint32_t rule, struct sentc_ask *ask, struct decision *d) {
+  int shadow = is_shadow(E, kind, rule);
+  if (shadow && d->shadowed)
+    return 0;
+  struct sentc_quota quota = ask->quota;
+  int had_quota = ask->has_quota;
+  int hit = kind_blocks(E, kind, rule, ask);
+  if (!hit)
+    return 0;
+  struct blocker b = {kind, resource, kind == SENTC_KIND_SYSTEM ? (uint32_t)hit - 1 : rule,
+                      ask->retry_ms};
+  if (!shadow) {
+    d->block = b;
+    return 1;
+  }
+  d->shadow = b;
+  d->shadowed = 1;
+  ask->quota = quota;
+  ask->has_quota = had_quota;
   return 0;
 }
 
-static int check(struct sentc_engine *E, struct sentc_ask *ask, uint32_t n, struct blocker *b) {
-  if (ask->request->protocol == SENTC_HTTP) {
-    int check = kind_blocks(E, SENTC_KIND_SYSTEM, 0, ask);
-    if (check) {
-      *b = (struct blocker){SENTC_KIND_SYSTEM, -1, (uint32_t)check - 1, 0};
-      return 1;
-    }
+static int check(struct sentc_engine *E, struct sentc_ask *ask, uint32_t n, struct decision *d) {
+  if (ask->request->protocol == SENTC_HTTP && check_rule(E, SENTC_KIND_SYSTEM, -1, 0, ask, d))
+    return 1;
+  for (uint32_t i = 0; i < n; i++) {
+    const struct sentc_resource *r = &E->policy->resources[E->matched[i]];
+    for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
+      for (uint32_t j = r->rules[k].first; j < r->rules[k].first + r->rules[k].n; j++)
+        if (!sentc_cluster_rule(E->policy, k, j) && check_rule(E, k, (int32_t)E->matched[i], j, ask, d))
+          return 1;
   }
-  for (uint32_t i = 0; i < n; i++)
-    if (resource_blocks(E, E->matched[i], ask, b))
-      return 1;
   return 0;
 }
 
 /* ---- phase two ---- */
 
-/* The longest wait a commit asked for, and whose. */
-struct hold {
-  int64_t wait_us;
-  struct blocker by;
-};
+/* Records an effect; without memory for it, gives it back and lets the
+ * policy's on_error decide (-1: block). */
+static int record(struct sentc_engine *E, struct sentc_stream *s, const struct sentc_effect *e) {
+  if (sentc_stream_record(&E->streams, s, e) == 0)
+    return 0;
+  if (e->kind != SENTC_EFFECT_ENTERED)
+    kind_release(E, e, SENTC_RELEASE_UNDO);
+  return sentc_core_unavailable(E) == SENTC_COMMIT_BLOCK ? -1 : 0;
+}
 
-/* Commits one rule, recording its effect; -1 when its re-check blocks. */
+/* Commits one rule, recording its effect; -1 when an enforced rule's
+ * re-check blocks (d->block says which).  A shadow rule's failed re-check
+ * marks the request shadowed instead; its quota and wait count for
+ * nothing. */
 static int commit_rule(struct sentc_engine *E, enum sentc_kind kind, int32_t resource,
                        uint32_t rule, struct sentc_ask *ask, struct sentc_stream *s,
-                       struct hold *hold) {
+                       struct decision *d) {
+  int shadow = is_shadow(E, kind, rule);
+  if (shadow && d->shadowed)
+    return 0;
+  struct sentc_quota quota = ask->quota;
+  int had_quota = ask->has_quota;
   struct sentc_effect e;
   ask->wait_us = 0;
   int result = kind_commit(E, kind, rule, ask, &e);
-  if (result == SENTC_COMMIT_BLOCK)
+  /* The system's commit blocks only when its state was unreachable and
+   * on_error is deny: no check to blame. */
+  struct blocker b = {kind, resource, kind == SENTC_KIND_SYSTEM ? UINT32_MAX : rule, 0};
+  if (result == SENTC_COMMIT_OK && record(E, s, &e) != 0)
+    result = SENTC_COMMIT_BLOCK;
+  if (shadow) {
+    ask->quota = quota;
+    ask->has_quota = had_quota;
+    if (result == SENTC_COMMIT_BLOCK) {
+      d->shadow = b;
+      d->shadowed = 1;
+    }
+    return 0;
+  }
+  if (result == SENTC_COMMIT_BLOCK) {
+    d->block = b;
     return -1;
-  if (result == SENTC_COMMIT_OK)
-    sentc_stream_record(&E->streams, s, &e);
-  if (ask->wait_us > hold->wait_us)
-    *hold = (struct hold){ask->wait_us, {kind, resource, rule, 0}};
+  }
+  if (ask->wait_us > d->hold.wait_us)
+    d->hold = (struct hold){ask->wait_us, {kind, resource, rule, 0}};
   return 0;
 }
 
 /* A resource's rules, then the flow rules that count its passes (`of`). */
 static int commit_resource(struct sentc_engine *E, uint32_t index, struct sentc_ask *ask,
-                           struct sentc_stream *s, struct hold *hold, struct blocker *b) {
+                           struct sentc_stream *s, struct decision *d) {
   const struct sentc_resource *r = &E->policy->resources[index];
   for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
     for (uint32_t j = r->rules[k].first; j < r->rules[k].first + r->rules[k].n; j++)
       if (!sentc_cluster_rule(E->policy, k, j) &&
-          commit_rule(E, k, (int32_t)index, j, ask, s, hold) != 0) {
-        *b = (struct blocker){k, (int32_t)index, j, 0};
+          commit_rule(E, k, (int32_t)index, j, ask, s, d) != 0)
         return -1;
-      }
   for (uint32_t w = 0; w < r->n_watchers; w++) {
     struct sentc_effect e;
     sentc_flow_count_of(E, r->watchers[w], ask->now, &e);
-    sentc_stream_record(&E->streams, s, &e);
+    if (record(E, s, &e) != 0) {
+      d->block = (struct blocker){SENTC_KIND_FLOW, (int32_t)index, UINT32_MAX, 0};
+      return -1;
+    }
   }
   return 0;
 }
 
 static void undo(struct sentc_engine *E, struct sentc_stream *s) {
-  while (s->n_effects > 0)
-    kind_release(E, &s->effects[--s->n_effects], SENTC_RELEASE_UNDO);
+  while (s->n_effects > 0) {
+    const struct sentc_effect *e = sentc_stream_pop(s);
+    if (e->kind != SENTC_EFFECT_ENTERED)
+      kind_release(E, e, SENTC_RELEASE_UNDO);
+  }
 }
 
 static int commit(struct sentc_engine *E, struct sentc_ask *ask, uint32_t n,
-                  struct sentc_stream *s, struct hold *hold, struct blocker *b) {
+                  struct sentc_stream *s, struct decision *d) {
   if (ask->request->protocol == SENTC_HTTP &&
-      commit_rule(E, SENTC_KIND_SYSTEM, -1, 0, ask, s, hold) != 0) {
-    /* Its state was unreachable and on_error is deny: no check to blame. */
-    *b = (struct blocker){SENTC_KIND_SYSTEM, -1, UINT32_MAX, 0};
+      commit_rule(E, SENTC_KIND_SYSTEM, -1, 0, ask, s, d) != 0)
     return -1;
-  }
   for (uint32_t i = 0; i < n; i++)
-    if (commit_resource(E, E->matched[i], ask, s, hold, b) != 0) {
+    if (commit_resource(E, E->matched[i], ask, s, d) != 0) {
       undo(E, s);
       return -1;
     }
   return 0;
 }
 
-/* The flow rule with the fewest requests left, for the rate-limit headers
- * (a cluster rule's numbers come with the service's answer). */
-static void note_ratelimit(struct sentc_engine *E, struct sentc_stream *s, const uint32_t *matched,
-                           uint32_t n, int64_t now) {
-  const struct sentc_policy *p = E->policy;
-  for (uint32_t i = 0; i < n; i++) {
-    struct sentc_slice flows = p->resources[matched[i]].rules[SENTC_KIND_FLOW];
-    for (uint32_t j = flows.first; j < flows.first + flows.n; j++) {
-      uint32_t limit, remaining, reset;
-      if (sentc_cluster_rule(p, SENTC_KIND_FLOW, j))
-        continue;
-      sentc_flow_quota(E, j, now, &limit, &remaining, &reset);
-      if (s->ratelimit && remaining >= s->rl_remaining)
-        continue;
-      s->ratelimit = 1;
-      s->rl_limit = limit;
-      s->rl_window_s = (p->flow[j].window.window_ms + 999) / 1000;
-      s->rl_remaining = remaining;
-      s->rl_reset_s = reset;
-    }
+/* ---- in flight ---- */
+
+/* The stream went upstream: each resource it entered counts it in flight
+ * (its ENTERED effects, recorded at its pass) until its end. */
+static void go_upstream(struct sentc_engine *E, struct sentc_stream *s) {
+  s->upstream = 1;
+  for (uint32_t i = 0; i < s->n_effects; i++) {
+    const struct sentc_effect *e = sentc_stream_effect(s, i);
+    if (e->kind == SENTC_EFFECT_ENTERED)
+      sentc_metrics_count(&E->metrics, SENTC_HOLDER_RESOURCE, e->rule, SENTC_METRIC_IN_FLIGHT, 1);
   }
 }
 
-/* ---- holding ---- */
+static void leave(struct sentc_engine *E, struct sentc_stream *s) {
+  if (!s->upstream)
+    return;
+  s->upstream = 0;
+  for (uint32_t i = 0; i < s->n_effects; i++) {
+    const struct sentc_effect *e = sentc_stream_effect(s, i);
+    if (e->kind == SENTC_EFFECT_ENTERED)
+      sentc_metrics_count(&E->metrics, SENTC_HOLDER_RESOURCE, e->rule, SENTC_METRIC_IN_FLIGHT, -1);
+  }
+}
+
+/* ---- ticks ---- */
 
 static void want_wake(struct sentc_engine *E, uint32_t ms) {
   if (ms == E->wake_ms)
@@ -354,25 +491,33 @@ static void want_wake(struct sentc_engine *E, uint32_t ms) {
   sentc_platform_wake_every(ms);
 }
 
-/* Ticks at the next held stream's turn, or as often as the state store
- * needs (liveness stamps), or none. */
+/* Ticks at the next held stream's turn, as often as the state store needs
+ * (liveness stamps), and every second while metrics are to be sent, or
+ * none. */
 static void schedule(struct sentc_engine *E, int64_t now) {
   uint32_t store_ms = sentc_store_wake_ms(&E->store);
   int64_t next = store_ms ? now + store_ms : INT64_MAX;
-  if (sentc_cluster_deadline(E) < next)
-    next = sentc_cluster_deadline(E);
   for (int32_t i = E->held_list; i >= 0; i = sentc_stream_at(&E->streams, i)->next_held)
     if (sentc_stream_at(&E->streams, i)->resume_at < next)
       next = sentc_stream_at(&E->streams, i)->resume_at;
-  if (next == INT64_MAX)
+  if (sentc_cluster_deadline(E) < next)
+    next = sentc_cluster_deadline(E);
+  if (next == INT64_MAX && (E->metrics.dirty || E->quiet_ticks < QUIET_TICKS))
+    want_wake(E, store_ms && store_ms < FLUSH_MS ? store_ms : FLUSH_MS);
+  else if (next == INT64_MAX)
     want_wake(E, 0);
+  else if (next - now >= FLUSH_MS && (E->metrics.dirty || E->quiet_ticks < QUIET_TICKS))
+    want_wake(E, FLUSH_MS);
   else
     want_wake(E, next - now < 1 ? 1 : (uint32_t)(next - now));
 }
 
-static void hold_stream(struct sentc_engine *E, struct sentc_stream *s, int64_t resume_at) {
+static void hold_stream(struct sentc_engine *E, struct sentc_stream *s, int64_t resume_at,
+                        const struct blocker *by) {
   s->held = 1;
   s->resume_at = resume_at;
+  s->held_kind = (uint8_t)by->kind;
+  s->held_rule = by->rule;
   s->next_held = E->held_list;
   E->held_list = sentc_stream_index(&E->streams, s);
 }
@@ -388,6 +533,20 @@ static void unhold(struct sentc_engine *E, struct sentc_stream *s) {
   s->held = 0;
 }
 
+void sentc_engine_flush(struct sentc_engine *E) {
+  sentc_metrics_flush(&E->metrics);
+}
+
+/* A held stream's turn has come: it goes upstream. */
+static void resume(struct sentc_engine *E, struct sentc_stream *s, int64_t now) {
+  unhold(E, s);
+  sentc_metrics_record(&E->metrics, s->held_kind, s->held_rule, SENTC_METRIC_QUEUE_WAIT,
+                       (uint32_t)(now - s->pass_at));
+  s->pass_at = now;
+  go_upstream(E, s);
+  sentc_platform_resume(s->id);
+}
+
 static void cluster_outcome(struct sentc_engine *E, const struct sentc_cluster_outcome *o,
                             int64_t now);
 
@@ -400,23 +559,35 @@ void sentc_engine_tick(struct sentc_engine *E, int64_t raw_ms) {
   for (int32_t i = E->held_list, next; i >= 0; i = next) {
     struct sentc_stream *s = sentc_stream_at(&E->streams, i);
     next = s->next_held;
-    if (s->resume_at > now || sentc_cluster_asking(E, s->id))
-      continue;
-    unhold(E, s);
-    s->pass_at = now;
-    sentc_platform_resume(s->id);
+    if (s->resume_at <= now && !sentc_cluster_asking(E, s->id))
+      resume(E, s, now);
+  }
+  end(E, now);
+  /* Ticks may come faster for held streams: metrics go at most every
+   * FLUSH_MS (a tick late by a little still sends). */
+  if (now - E->flushed_at >= FLUSH_MS - FLUSH_MS / 10) {
+    E->quiet_ticks = E->metrics.dirty ? 0 : E->quiet_ticks + 1;
+    sentc_metrics_flush(&E->metrics);
+    E->flushed_at = now;
   }
   schedule(E, now);
-  end(E);
 }
 
 /* ---- the verdict ---- */
 
 static void reject(struct sentc_engine *E, const struct sentc_request *request,
-                   const struct blocker *b, struct sentc_verdict *verdict) {
+                   const struct sentc_ask *ask, const struct blocker *b,
+                   struct sentc_verdict *verdict) {
   const struct sentc_policy *p = E->policy;
   if (b->rule != UINT32_MAX)
-    sentc_metrics_block(&E->metrics, b->kind, b->rule);
+    sentc_metrics_count(&E->metrics, b->kind, b->rule, SENTC_METRIC_BLOCKED, 1);
+  verdict->blocked = 1;
+  if (request->protocol == SENTC_TCP) {     /* a connection gets no reply: it is closed */
+    verdict->action = SENTC_BLOCK;
+    note_first_block(E, b, ask->now, 0);
+    note(E, "blocked", b, NULL, 0);
+    return;
+  }
   struct sentc_block block = {
     .resource = b->resource >= 0 ? p->resources[b->resource].name.text : "system",
     .kind = b->kind,
@@ -424,27 +595,32 @@ static void reject(struct sentc_engine *E, const struct sentc_request *request,
                                              : sentc_tables_rule(p, b->kind, b->rule)->fallback,
     .retry_after_ms = b->retry_ms,
     .grpc = request->grpc,
-    .retry_after_header = p->ratelimit_headers,
+    .ratelimit = p->ratelimit_headers,
+    .quota = ask->has_quota ? &ask->quota : NULL,
   };
-  verdict->blocked = 1;
-  if (p->mode == SENTC_SHADOW) {
-    if (request->protocol == SENTC_HTTP)
-      sentc_reply_shadow(&verdict->reply, &E->reply, &block);
-    verdict->action = SENTC_CONTINUE;
-    note(E, "shadow", b, NULL, 0);
-    return;
-  }
-  if (request->protocol == SENTC_TCP) {     /* a connection gets no reply: it is closed */
-    verdict->action = SENTC_BLOCK;
-    note(E, "blocked", b, NULL, 0);
-    return;
-  }
   sentc_reply_render(&verdict->reply, &E->reply, p, &block);
   verdict->action = verdict->reply.forward ? SENTC_CONTINUE : SENTC_BLOCK;
+  note_first_block(E, b, ask->now, verdict->reply.forward ? 0 : verdict->reply.status);
   if (verdict->reply.forward)
     note(E, "forwarded", b, NULL, 0);
   else
     note(E, "blocked", b, "status", verdict->reply.status);
+}
+
+/* A request that a shadow rule would have blocked went upstream anyway:
+ * counted as the rule's shadow block, marked for the upstream. */
+static void shadowed(struct sentc_engine *E, const struct sentc_request *request,
+                     const struct blocker *b, struct sentc_verdict *verdict) {
+  if (b->rule != UINT32_MAX)
+    sentc_metrics_count(&E->metrics, b->kind, b->rule, SENTC_METRIC_SHADOW_BLOCKED, 1);
+  verdict->shadowed = 1;
+  if (request->protocol == SENTC_HTTP) {
+    struct sentc_block block = {
+      .resource = b->resource >= 0 ? E->policy->resources[b->resource].name.text : "system",
+      .kind = b->kind};
+    sentc_reply_shadow(&verdict->reply, &E->reply, &block);
+  }
+  note(E, "shadow", b, NULL, 0);
 }
 
 /* A refused connection is remembered until it ends, so that its data,
@@ -460,28 +636,54 @@ int sentc_engine_refused(struct sentc_engine *E, uint32_t id) {
   return s && s->refused;
 }
 
+static void blocked(struct sentc_engine *E, uint32_t id, const struct sentc_request *request,
+                    const struct sentc_ask *ask, const struct blocker *b,
+                    struct sentc_verdict *verdict) {
+  reject(E, request, ask, b, verdict);
+  if (verdict->action == SENTC_BLOCK && request->protocol == SENTC_TCP)
+    refuse(E, id);
+}
+
+/* The request passed: each resource it entered (its ENTERED effects)
+ * counts it. */
+static void count_passes(struct sentc_engine *E, struct sentc_stream *s) {
+  int trace = sentc_core_logs(E, SENTC_LOG_TRACE);
+  for (uint32_t i = 0; i < s->n_effects; i++) {
+    const struct sentc_effect *e = sentc_stream_effect(s, i);
+    if (e->kind != SENTC_EFFECT_ENTERED)
+      continue;
+    sentc_metrics_count(&E->metrics, SENTC_HOLDER_RESOURCE, e->rule, SENTC_METRIC_PASSED, 1);
+    if (trace) {
+      struct sentc_text t = sentc_core_line(E);
+      sentc_text_str(&t, "passed ");
+      sentc_text_string(&t, &E->policy->resources[e->rule].name);
+      sentc_core_log(E, SENTC_LOG_TRACE, &t);
+    }
+  }
+}
+
 static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_request *request,
                    int64_t now, struct sentc_verdict *verdict) {
-  uint32_t n = sentc_match_resources(E->policy, request, E->path, E->matched);
-  struct sentc_ask ask = {.request = request, .now = now};
-  struct blocker b;
+  const struct sentc_policy *p = E->policy;
+  uint32_t n = sentc_match_resources(p, request, E->path, E->matched);
+  struct sentc_ask ask = {.request = request, .now = now,
+                          .want_quota = p->ratelimit_headers != SENTC_RATELIMIT_OFF &&
+                                        request->protocol == SENTC_HTTP};
+  struct decision d = {0};
   *verdict = (struct sentc_verdict){.action = SENTC_CONTINUE};
-  if (check(E, &ask, n, &b)) {
-    reject(E, request, &b, verdict);
-    if (verdict->action == SENTC_BLOCK && request->protocol == SENTC_TCP)
-      refuse(E, id);
+  if (check(E, &ask, n, &d)) {
+    blocked(E, id, request, &ask, &d.block, verdict);
     return;
   }
   struct sentc_stream *s = sentc_stream_open(&E->streams, id);
   if (!s)
     return;     /* no memory for one more stream: let it through uncounted */
   s->grpc = (uint8_t)request->grpc;
-  struct hold hold = {0};
-  if (commit(E, &ask, n, s, &hold, &b) != 0) {
+  ask.has_quota = 0;   /* what phase one's shadow checks left is forgotten */
+  if (commit(E, &ask, n, s, &d) != 0) {
     sentc_stream_close(&E->streams, s);
-    reject(E, request, &b, verdict);
-    if (verdict->action == SENTC_BLOCK && request->protocol == SENTC_TCP)
-      refuse(E, id);
+    ask.has_quota = 0;
+    blocked(E, id, request, &ask, &d.block, verdict);
     return;
   }
   /* Phase three: the rate-limit service has the last word (cluster.h). */
@@ -490,68 +692,77 @@ static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_reque
   if (asked == SENTC_CLUSTER_DENY) {
     undo(E, s);
     sentc_stream_close(&E->streams, s);
-    b = (struct blocker){cb.kind, cb.resource, cb.rule, cb.retry_ms};
-    reject(E, request, &b, verdict);
+    ask.has_quota = 0;
+    d.block = (struct blocker){cb.kind, cb.resource, cb.rule, cb.retry_ms};
+    blocked(E, id, request, &ask, &d.block, verdict);
     return;
   }
-  if (asked == SENTC_CLUSTER_NONE) {
-    for (uint32_t i = 0; i < n; i++)
-      sentc_metrics_pass(&E->metrics, E->matched[i]);
-    if (E->policy->ratelimit_headers)
-      note_ratelimit(E, s, E->matched, n, now);
+  for (uint32_t i = 0; i < n; i++) {
+    struct sentc_effect entered = {.kind = SENTC_EFFECT_ENTERED, .rule = E->matched[i]};
+    sentc_stream_record(&E->streams, s, &entered);   /* without memory: not in flight */
   }
+  if (asked == SENTC_CLUSTER_NONE)
+    count_passes(E, s);
+  if (d.shadowed)
+    shadowed(E, request, &d.shadow, verdict);
+  s->has_quota = (uint8_t)ask.has_quota;
+  s->quota = ask.quota;
   s->pass_at = now;
-  if (hold.wait_us > 0) {
-    int64_t wait_ms = (hold.wait_us + 999) / 1000;
-    hold_stream(E, s, now + wait_ms);
+  if (d.hold.wait_us > 0) {
+    int64_t wait_ms = (d.hold.wait_us + 999) / 1000;
+    hold_stream(E, s, now + wait_ms, &d.hold.by);
+    sentc_metrics_count(&E->metrics, d.hold.by.kind, d.hold.by.rule, SENTC_METRIC_QUEUED, 1);
     verdict->action = SENTC_HOLD;
-    note(E, "held", &hold.by, "wait_ms", (uint64_t)wait_ms);
+    note(E, "held", &d.hold.by, "wait_ms", (uint64_t)wait_ms);
+  } else if (asked == SENTC_CLUSTER_NONE) {
+    go_upstream(E, s);
   }
   if (asked == SENTC_CLUSTER_ASKING)
     verdict->action = SENTC_HOLD;    /* until the answer (sentc_engine_grpc_*) */
-  schedule(E, now);
 }
 
 /* ---- the rate-limit service's answer (scope cluster) ---- */
 
 /* What the answer decides for the stream that asked, as decide() would
  * have: blocked by a cluster rule (what the local rules committed is
- * undone, the rule's fallback answers the held stream), or passed (its
- * passes counted, and it goes upstream unless a throttle still holds it). */
+ * undone, and the rule's fallback answers the held stream), or passed
+ * (its passes counted, the service's quota reported, and upstream unless
+ * a throttle still holds it). */
 static void cluster_outcome(struct sentc_engine *E, const struct sentc_cluster_outcome *o,
                             int64_t now) {
   struct sentc_stream *s = sentc_stream_find(&E->streams, o->stream);
   if (!s)
     return;
+  struct sentc_ask ask = {.now = now, .want_quota = E->policy->ratelimit_headers != SENTC_RATELIMIT_OFF,
+                          .has_quota = s->has_quota, .quota = s->quota};
+  if (o->has_quota)
+    sentc_ask_quota(&ask, &o->quota);
   if (o->blocks) {
     struct sentc_request request = {.protocol = SENTC_HTTP, .grpc = s->grpc};
     struct blocker b = {o->by.kind, o->by.resource, o->by.rule, o->by.retry_ms};
     struct sentc_verdict verdict = {.action = SENTC_CONTINUE};
+    ask.request = &request;
+    ask.has_quota = o->has_quota && ask.want_quota;
+    ask.quota = o->quota;
     if (s->held)
       unhold(E, s);
     undo(E, s);
     sentc_stream_close(&E->streams, s);
-    reject(E, &request, &b, &verdict);
+    reject(E, &request, &ask, &b, &verdict);
     sentc_platform_settle(o->stream, &verdict);
     return;
   }
-  for (uint32_t i = 0; i < o->n_matched; i++)
-    sentc_metrics_pass(&E->metrics, o->matched[i]);
-  if (E->policy->ratelimit_headers) {
-    note_ratelimit(E, s, o->matched, o->n_matched, now);
-    if (o->quota && (!s->ratelimit || o->remaining < s->rl_remaining)) {
-      s->ratelimit = 1;
-      s->rl_limit = o->limit;
-      s->rl_window_s = o->window_s;
-      s->rl_remaining = o->remaining;
-      s->rl_reset_s = o->reset_s;
-    }
-  }
+  count_passes(E, s);
+  s->has_quota = (uint8_t)ask.has_quota;
+  s->quota = ask.quota;
   if (s->held && s->resume_at > now)
     return;              /* a throttle still holds it: the tick resumes it */
-  if (s->held)
-    unhold(E, s);
+  if (s->held) {
+    resume(E, s, now);
+    return;
+  }
   s->pass_at = now;
+  go_upstream(E, s);
   sentc_platform_resume(o->stream);
 }
 
@@ -561,8 +772,8 @@ static void grpc_outcome(struct sentc_engine *E, uint32_t token, const void *mes
   struct sentc_cluster_outcome o;
   if (sentc_cluster_outcome(E, token, message, len, status, now, &o))
     cluster_outcome(E, &o, now);
+  end(E, now);
   schedule(E, now);
-  end(E);
 }
 
 void sentc_engine_grpc_receive(struct sentc_engine *E, uint32_t token, const void *message,
@@ -577,8 +788,10 @@ void sentc_engine_grpc_close(struct sentc_engine *E, uint32_t token, uint32_t st
 
 void sentc_engine_request(struct sentc_engine *E, uint32_t id, const struct sentc_request *request,
                           int64_t raw_ms, struct sentc_verdict *verdict) {
-  decide(E, id, request, begin(E, raw_ms), verdict);
-  end(E);
+  int64_t now = begin(E, raw_ms);
+  decide(E, id, request, now, verdict);
+  end(E, now);
+  schedule(E, now);
 }
 
 /* ---- the response and the end ---- */
@@ -594,8 +807,11 @@ static void complete(struct sentc_engine *E, struct sentc_stream *s, int64_t now
                             .http_status = s->status,
                             .grpc_status = grpc_status,
                             .no_response = no_response};
-  for (uint32_t i = 0; i < s->n_effects; i++)
-    kind_complete(E, &s->effects[i], &o);
+  for (uint32_t i = 0; i < s->n_effects; i++) {
+    const struct sentc_effect *e = sentc_stream_effect(s, i);
+    if (e->kind != SENTC_EFFECT_ENTERED)
+      kind_complete(E, e, &o);
+  }
 }
 
 void sentc_engine_response(struct sentc_engine *E, uint32_t id, int status, int grpc_status,
@@ -611,18 +827,20 @@ void sentc_engine_response(struct sentc_engine *E, uint32_t id, int status, int 
     s->awaiting_trailers = 1;
   else
     complete(E, s, now, grpc_status, 0);
-  if (s->ratelimit)
-    sentc_reply_ratelimit(add, &E->reply, s->rl_limit, s->rl_window_s, s->rl_remaining,
-                          s->rl_reset_s);
-  end(E);
+  if (s->has_quota)
+    sentc_reply_ratelimit(add, &E->reply, E->policy, E->policy->ratelimit_headers, &s->quota);
+  end(E, now);
+  schedule(E, now);
 }
 
 void sentc_engine_trailers(struct sentc_engine *E, uint32_t id, int grpc_status, int64_t raw_ms) {
   struct sentc_stream *s = sentc_stream_find(&E->streams, id);
   if (!s || !s->awaiting_trailers)
     return;
-  complete(E, s, begin(E, raw_ms), grpc_status, grpc_status < 0);
-  end(E);
+  int64_t now = begin(E, raw_ms);
+  complete(E, s, now, grpc_status, grpc_status < 0);
+  end(E, now);
+  schedule(E, now);
 }
 
 void sentc_engine_end(struct sentc_engine *E, uint32_t id, int64_t raw_ms) {
@@ -637,11 +855,15 @@ void sentc_engine_end(struct sentc_engine *E, uint32_t id, int64_t raw_ms) {
     unhold(E, s);
   else if (!held && !s->refused)
     complete(E, s, now, -1, 1);
-  for (uint32_t i = 0; i < s->n_effects; i++)
-    kind_release(E, &s->effects[i], held ? SENTC_RELEASE_HELD : SENTC_RELEASE_END);
+  leave(E, s);
+  for (uint32_t i = 0; i < s->n_effects; i++) {
+    const struct sentc_effect *e = sentc_stream_effect(s, i);
+    if (e->kind != SENTC_EFFECT_ENTERED)
+      kind_release(E, e, held ? SENTC_RELEASE_HELD : SENTC_RELEASE_END);
+  }
   sentc_stream_close(&E->streams, s);
+  end(E, now);
   schedule(E, now);
-  end(E);
 }
 
 void sentc_engine_usage(const struct sentc_engine *E, struct sentc_engine_usage *usage) {
@@ -650,5 +872,5 @@ void sentc_engine_usage(const struct sentc_engine *E, struct sentc_engine_usage 
   *usage = (struct sentc_engine_usage){
     .worker_bytes = u.worker_bytes, .shared_bytes = u.shared_bytes,
     .worker_cells = u.worker_cells, .shared_cells = u.shared_cells,
-    .stream_bytes = sentc_stream_bytes(&E->streams), .streams_open = E->streams.n_open};
+    .stream_bytes = sentc_stream_bytes(), .streams_open = E->streams.n_open};
 }

@@ -13,6 +13,7 @@
 #define SENTC_REPLY_H
 
 #include "engine.h"
+#include "kinds.h"
 
 /* The reply buffer. */
 struct sentc_reply_text {
@@ -32,7 +33,9 @@ struct sentc_block {
   int32_t fallback;          /* index, or SENTC_BUILTIN_FALLBACK */
   int64_t retry_after_ms;    /* until a retry may pass */
   int grpc;                  /* the request is gRPC */
-  int retry_after_header;    /* ratelimit_headers on: add retry-after */
+  int ratelimit;             /* enum sentc_ratelimit_headers: RateLimit headers and
+                                retry-after, or none */
+  const struct sentc_quota *quota;   /* the blocking rule's, or NULL */
 };
 
 /* Each renders into `t`, which `reply` then points into. */
@@ -43,8 +46,16 @@ void sentc_reply_render(struct sentc_reply *reply, struct sentc_reply_text *t,
 void sentc_reply_shadow(struct sentc_reply *reply, struct sentc_reply_text *t,
                         const struct sentc_block *block);
 
-/* ratelimit-policy and ratelimit response headers (IETF draft 07 form). */
-void sentc_reply_ratelimit(struct sentc_reply *reply, struct sentc_reply_text *t, uint32_t limit,
-                           uint32_t window_s, uint32_t remaining, uint32_t reset_s);
+/* The RateLimit headers of `quota`, as the only headers of `reply`, in
+ * the policy's flavour (docs/metrics.md): the IETF httpapi draft's
+ *   ratelimit-policy: "RES/RULE";q=LIMIT;w=WINDOW_S
+ *   ratelimit: "RES/RULE";r=REMAINING;t=RESET_S
+ * or Envoy's
+ *   x-ratelimit-limit: LIMIT, LIMIT;w=WINDOW_S;name="RES/RULE"
+ *   x-ratelimit-remaining: REMAINING
+ *   x-ratelimit-reset: RESET_S */
+void sentc_reply_ratelimit(struct sentc_reply *reply, struct sentc_reply_text *t,
+                           const struct sentc_policy *policy, int flavour,
+                           const struct sentc_quota *quota);
 
 #endif

@@ -132,10 +132,10 @@ async function main() {
       // RateLimit headers: the service's numbers. The 30 that passed saw 29 down to 0 left.
       const remaining = runs.flatMap((r) => r.requests.filter((q) => under('/api/')(q) && passed(q))
         .map((q) => header(q.responseHeaders, 'ratelimit')));
-      assert.deepEqual(remaining.map((h) => Number(/remaining=(\d+)/.exec(h)[1])).sort((a, b) => a - b), [...Array(30).keys()]);
-      for (const h of remaining) assert.match(h, new RegExp(`^limit=30, remaining=\\d+, reset=${HOUR_LEFT_S}$`));
+      assert.deepEqual(remaining.map((h) => Number(/;r=(\d+)/.exec(h)[1])).sort((a, b) => a - b), [...Array(30).keys()]);
+      for (const h of remaining) assert.match(h, new RegExp(`^"api/flow_1h";r=\\d+;t=${HOUR_LEFT_S}$`));
       const policyHeader = runs[0].requests.find((q) => under('/api/')(q) && passed(q)).responseHeaders;
-      assert.equal(header(policyHeader, 'ratelimit-policy'), '30;w=3600');
+      assert.equal(header(policyHeader, 'ratelimit-policy'), '"api/flow_1h";q=30;w=3600');
       // A block: the rule's (built-in) fallback, retry-after when the window resets.
       const reply = runs[0].requests.find((q) => under('/api/')(q) && q.localReply).localReply;
       assert.equal(header(reply.headers, 'x-sentinel-blocked'), 'api/flow');

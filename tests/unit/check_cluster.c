@@ -16,7 +16,8 @@
 #include "runner.h"
 
 #define S(s) {s, sizeof s - 1}
-#define RULE(name, scope, line) {name, scope, SENTC_BUILTIN_FALLBACK, line, SENTC_ENFORCE}
+#define RULE(name, scope, line, resource) \
+  {name, scope, SENTC_BUILTIN_FALLBACK, line, SENTC_ENFORCE, resource}
 
 /* resource api { match { path prefix "/api/"; } flow 2/s { scope cluster; }
  *                concurrency 1; }
@@ -25,11 +26,11 @@
 static const struct sentc_path api[] = {{SENTC_PATH_PREFIX, 0, S("/api/")}};
 static const struct sentc_path hotp[] = {{SENTC_PATH_PREFIX, 0, S("/hot/")}};
 static const struct sentc_flow flows[] = {
-  {.rule = RULE("flow", SENTC_SCOPE_CLUSTER, 2), .count = 2, .window = {1000, 1}, .of = -1},
+  {.rule = RULE("flow", SENTC_SCOPE_CLUSTER, 2, 0), .count = 2, .window = {1000, 1}, .of = -1},
 };
-static const struct sentc_concurrency limits[] = {{RULE("concurrency", SENTC_SCOPE_WORKER, 3), 1}};
+static const struct sentc_concurrency limits[] = {{RULE("concurrency", SENTC_SCOPE_WORKER, 3, 0), 1}};
 static const struct sentc_hotspot hots[] = {
-  {.rule = RULE("hotspot_x-user", SENTC_SCOPE_CLUSTER, 6), .key = SENTC_KEY_HEADER,
+  {.rule = RULE("hotspot_x-user", SENTC_SCOPE_CLUSTER, 6, 1), .key = SENTC_KEY_HEADER,
    .key_name = S("x-user"), .mode = SENTC_HOTSPOT_RATE, .count = 3, .window_ms = 60000,
    .capacity = 1},
 };
@@ -68,6 +69,13 @@ static void start(enum sentc_on_error on_error) {
 
 static void setup(void) { start(SENTC_ON_ERROR_ALLOW); }
 static void teardown(void) { sentc_engine_stop(engine); }
+
+/* A counter's value once the engine sent what it counted (metrics go on
+ * the tick). */
+static int64_t counter(const char *name) {
+  sentc_engine_flush(engine);
+  return fake_counter(name);
+}
 
 static const char *user;      /* the request's x-user header, or NULL */
 
@@ -161,17 +169,19 @@ START_TEST(a_cluster_request_asks_once_and_is_held_until_the_answer) {
   ck_assert_uint_eq(fake_grpc_message_len, sizeof question - 1);
   ck_assert_mem_eq(fake_grpc_message, question, sizeof question - 1);
   ck_assert_int_eq(fake_n_resumed, 0);
-  ck_assert_int_eq(fake_counter("sentc.api.passed"), 0);     /* not before the answer */
+  ck_assert_int_eq(counter("sentc.api.passed"), 0);     /* not before the answer */
   reply(1, SENTC_RLS_OK, (struct status[]){{SENTC_RLS_OK, 2, 1, 400}}, 1, 3);
   ck_assert_int_eq(fake_n_resumed, 1);
   ck_assert_uint_eq(fake_resumed[0], 10);
-  ck_assert_int_eq(fake_counter("sentc.api.passed"), 1);
+  ck_assert_int_eq(counter("sentc.api.passed"), 1);
   /* RateLimit headers from the answer: limit 2 per 1s, 1 left, reset in 1s (400ms up) */
   struct sentc_reply add;
   sentc_engine_response(engine, 10, 200, -1, 10, &add);
   ck_assert_uint_eq(add.n_headers, 2);
-  ck_assert_mem_eq(add.headers[0].value, "2;w=1", 5);
-  ck_assert_mem_eq(add.headers[1].value, "limit=2, remaining=1, reset=1", 29);
+  ck_assert_uint_eq(add.headers[0].value_len, 18);
+  ck_assert_mem_eq(add.headers[0].value, "\"api/flow\";q=2;w=1", 18);
+  ck_assert_uint_eq(add.headers[1].value_len, 18);
+  ck_assert_mem_eq(add.headers[1].value, "\"api/flow\";r=1;t=1", 18);
   sentc_engine_end(engine, 10, 10);
   ck_assert_int_eq(fake_n_grpc_cancelled, 0);
 }
@@ -188,9 +198,9 @@ START_TEST(over_limit_answers_with_the_rules_fallback_and_undoes_the_local_rules
   ck_assert_int_eq(fake_settled[0].action, SENTC_BLOCK);
   ck_assert_uint_eq(fake_settled[0].status, 429);
   ck_assert_int_eq(fake_n_resumed, 0);
-  ck_assert_int_eq(fake_counter("sentc.api.blocked.flow"), 1);
-  ck_assert_int_eq(fake_counter("sentc.api.passed"), 0);
-  ck_assert_int_eq(fake_counter("sentc.api.blocked.concurrency"), 1);
+  ck_assert_int_eq(counter("sentc.api.blocked.flow"), 1);
+  ck_assert_int_eq(counter("sentc.api.passed"), 0);
+  ck_assert_int_eq(counter("sentc.api.blocked.concurrency"), 1);
   /* the permit came back with the block: the next request is not held by it */
   ck_assert_int_eq(request(12, "/api/z", 3), SENTC_HOLD);
   ck_assert_int_eq(fake_n_grpc_calls, 2);
@@ -221,7 +231,9 @@ START_TEST(a_failed_call_allows_or_denies_as_on_error_says) {
   ck_assert_int_eq(request(10, "/api/x", 0), SENTC_HOLD);
   sentc_engine_grpc_close(engine, 1, 14, 3);               /* UNAVAILABLE */
   ck_assert_int_eq(fake_n_resumed, 1);
-  ck_assert_int_eq(fake_counter("sentc.api.passed"), 1);
+  ck_assert_int_eq(counter("sentc.filter.ratelimit_service_asked"), 1);
+  ck_assert_int_eq(counter("sentc.filter.ratelimit_service_failed"), 1);
+  ck_assert_int_eq(counter("sentc.api.passed"), 1);
   ck_assert_int_eq(fake_n_log, 1);
   ck_assert_ptr_nonnull(strstr(fake_log[0], "rate-limit service failed (grpc-status 14)"));
   sentc_engine_end(engine, 10, 4);
@@ -231,10 +243,12 @@ START_TEST(a_failed_call_allows_or_denies_as_on_error_says) {
   sentc_engine_grpc_close(engine, 1, 4, 3);                /* DEADLINE_EXCEEDED */
   ck_assert_int_eq(fake_n_settled, 1);
   ck_assert_int_eq(fake_settled[0].action, SENTC_BLOCK);
-  ck_assert_int_eq(fake_counter("sentc.api.blocked.flow"), 1);
+  ck_assert_int_eq(counter("sentc.api.blocked.flow"), 1);
   ck_assert_int_eq(request(11, "/api/y", 4), SENTC_HOLD);  /* the permit came back */
   reply(2, SENTC_RLS_OK, NULL, 0, 5);
   ck_assert_int_eq(fake_n_resumed, 1);
+  ck_assert_int_eq(counter("sentc.filter.ratelimit_service_asked"), 2);
+  ck_assert_int_eq(counter("sentc.filter.ratelimit_service_failed"), 1);
   ck_assert_ptr_nonnull(strstr(fake_log[fake_n_log - 1], "rate-limit service answers again"));
 }
 END_TEST
@@ -256,14 +270,18 @@ END_TEST
 
 START_TEST(a_call_the_host_never_answers_fails_on_a_tick) {
   ck_assert_int_eq(request(10, "/api/x", 0), SENTC_HOLD);
-  ck_assert_uint_eq(fake_wake_ms, 20 + 1000);              /* timeout, then the grace */
-  sentc_engine_tick(engine, 500);
+  ck_assert_uint_gt(fake_wake_ms, 0);                       /* a tick comes by the deadline: */
+  ck_assert_uint_le(fake_wake_ms, 20 + 1000);               /* the timeout, then the grace */
+  sentc_engine_tick(engine, 1019);
   ck_assert_int_eq(fake_n_resumed, 0);
+  ck_assert_uint_eq(fake_wake_ms, 1);
   sentc_engine_tick(engine, 1020);
   ck_assert_int_eq(fake_n_resumed, 1);
   ck_assert_int_eq(fake_n_grpc_cancelled, 1);
-  ck_assert_uint_eq(fake_wake_ms, 0);                       /* nothing left to wait for */
-  reply(1, SENTC_RLS_OVER_LIMIT, NULL, 0, 1030);            /* too late */
+  sentc_engine_tick(engine, 5000);                          /* nothing left to fail */
+  ck_assert_int_eq(fake_n_resumed, 1);
+  ck_assert_int_eq(fake_n_grpc_cancelled, 1);
+  reply(1, SENTC_RLS_OVER_LIMIT, NULL, 0, 5030);            /* too late */
   ck_assert_int_eq(fake_n_settled, 0);
 }
 END_TEST
@@ -271,15 +289,15 @@ END_TEST
 START_TEST(a_call_the_host_refuses_decides_at_once) {
   fake_grpc_refuse = 1;
   ck_assert_int_eq(request(10, "/api/x", 0), SENTC_CONTINUE);
-  ck_assert_int_eq(fake_counter("sentc.api.passed"), 1);
+  ck_assert_int_eq(counter("sentc.api.passed"), 1);
   sentc_engine_end(engine, 10, 1);
   sentc_engine_stop(engine);
   start(SENTC_ON_ERROR_DENY);
   fake_grpc_refuse = 1;
   ck_assert_int_eq(request(10, "/api/x", 0), SENTC_BLOCK);
-  ck_assert_int_eq(fake_counter("sentc.api.blocked.flow"), 1);
+  ck_assert_int_eq(counter("sentc.api.blocked.flow"), 1);
   ck_assert_int_eq(request(11, "/api/y", 1), SENTC_BLOCK);  /* nothing held the permit */
-  ck_assert_int_eq(fake_counter("sentc.api.blocked.concurrency"), 0);
+  ck_assert_int_eq(counter("sentc.api.blocked.concurrency"), 0);
 }
 END_TEST
 
@@ -307,7 +325,8 @@ START_TEST(the_first_enforced_rule_over_the_limit_blocks) {
   /* a request in both resources: flow then hotspot, in that order */
   static const struct sentc_path all[] = {{SENTC_PATH_PREFIX, 0, S("/")}};
   static const struct sentc_resource both[] = {
-    {S("api"), 1, {.n_paths = 1, .paths = all}, .rules = {[SENTC_KIND_FLOW] = {0, 1}}},
+    {S("api"), 1, {.n_paths = 1, .paths = all},
+     .rules = {[SENTC_KIND_FLOW] = {0, 1}, [SENTC_KIND_CONCURRENCY] = {0, 1}}},
     {S("hot"), 5, {.n_paths = 1, .paths = all}, .rules = {[SENTC_KIND_HOTSPOT] = {0, 1}}},
   };
   struct sentc_policy two = policy;
@@ -322,9 +341,9 @@ START_TEST(the_first_enforced_rule_over_the_limit_blocks) {
   ck_assert_int_eq(fake_n_grpc_calls, 1);
   reply(1, SENTC_RLS_OVER_LIMIT,
         (struct status[]){{SENTC_RLS_OK, 2, 1, -1}, {SENTC_RLS_OVER_LIMIT, 3, 0, 59000}}, 2, 1);
-  ck_assert_int_eq(fake_counter("sentc.hot.blocked.hotspot_x-user"), 1);
-  ck_assert_int_eq(fake_counter("sentc.api.blocked.flow"), 0);
-  ck_assert_int_eq(fake_counter("sentc.api.passed"), 0);
+  ck_assert_int_eq(counter("sentc.hot.blocked.hotspot_x-user"), 1);
+  ck_assert_int_eq(counter("sentc.api.blocked.flow"), 0);
+  ck_assert_int_eq(counter("sentc.api.passed"), 0);
   ck_assert_int_eq(fake_settled[0].action, SENTC_BLOCK);
   sentc_engine_stop(engine);
   engine = sentc_engine_start(&policy, &error);
@@ -343,7 +362,7 @@ START_TEST(inconsistent_cluster_tables_are_refused) {
   bad = policy;
   bad.rls.descriptors = twice;
   ck_assert_ptr_null(sentc_engine_start(&bad, &error));
-  struct sentc_concurrency cluster_limit[] = {{RULE("concurrency", SENTC_SCOPE_CLUSTER, 3), 1}};
+  struct sentc_concurrency cluster_limit[] = {{RULE("concurrency", SENTC_SCOPE_CLUSTER, 3, 0), 1}};
   bad = policy;
   bad.concurrency = cluster_limit;
   ck_assert_ptr_null(sentc_engine_start(&bad, &error));

@@ -331,7 +331,7 @@ END_TEST
  * shared data failing, `deny` blocks and `allow` lets the request by
  * holding nothing, so the permit is still free afterwards. */
 static const struct sentc_path a_path[] = {{SENTC_PATH_PREFIX, 0, S("/a")}};
-static const struct sentc_concurrency limit[] = {{{"concurrency", SENTC_SCOPE_PROXY, SENTC_BUILTIN_FALLBACK, 1}, 1}};
+static const struct sentc_concurrency limit[] = {{{"concurrency", SENTC_SCOPE_PROXY, SENTC_BUILTIN_FALLBACK, 1, .resource = 0}, 1}};
 static const struct sentc_resource resources[] = {
   {S("a"), 1, {.n_paths = 1, .paths = a_path}, .rules = {[SENTC_KIND_CONCURRENCY] = {0, 1}}},
 };
@@ -360,6 +360,7 @@ START_TEST(on_error_deny_blocks_when_shared_data_fails) {
   engine_with(SENTC_ON_ERROR_DENY);
   fake_shared_fail_sets = 1000;
   ck_assert_int_eq(request_a(1), SENTC_BLOCK);
+  sentc_engine_flush(engine);
   ck_assert_int_eq(fake_counter("sentc.a.blocked.concurrency"), 1);
   ck_assert_int_eq(fake_counter("sentc.filter.state_unavailable"), 1);
   sentc_engine_stop(engine);
@@ -387,16 +388,17 @@ START_TEST(a_policy_over_the_state_budget_does_not_start) {
   enum { FLOWS = 7000 };
   struct sentc_flow *flows = calloc(FLOWS, sizeof *flows);
   for (int i = 0; i < FLOWS; i++)
-    flows[i] = (struct sentc_flow){{"flow", SENTC_SCOPE_WORKER, SENTC_BUILTIN_FALLBACK, 1},
+    flows[i] = (struct sentc_flow){{"flow", SENTC_SCOPE_WORKER, SENTC_BUILTIN_FALLBACK, 1, .resource = 0},
                                    10, {60000, 1000}, .of = -1};
+  struct sentc_resource all = {S("all"), 1, {0}, .rules = {[SENTC_KIND_FLOW] = {0, FLOWS}}};
   struct sentc_policy big = {.tables_version = SENTC_TABLES_VERSION, .name = S("big"),
-                             .n_flow = FLOWS, .flow = flows};
+                             .n_resources = 1, .resources = &all, .n_flow = FLOWS, .flow = flows};
   const char *error = NULL;
   fake_platform_reset();
   ck_assert_ptr_null(sentc_engine_start(&big, &error));
   ck_assert_str_eq(error, "the policy's state per worker is over the budget of 256 MiB; "
                           "recompile it");
-  big.n_flow = 6000;                          /* 240 MB: within the budget */
+  big.n_flow = all.rules[SENTC_KIND_FLOW].n = 6000;   /* 240 MB: within the budget */
   struct sentc_engine *e = sentc_engine_start(&big, &error);
   ck_assert_ptr_nonnull(e);
   struct sentc_engine_usage u;
