@@ -201,7 +201,7 @@ struct state_bytes hotspot_size(const struct ir_policy *p, size_t i) {
   uint32_t capacity = h->capacity ? h->capacity : 1;
   struct state_bytes s = state_cells(h->rule.scope, capacity, sizeof(struct sentc_hot_value),
                                      h->concurrency ? 1 : 0, h->count);
-  if (h->rule.scope == SENTC_SCOPE_WORKER)
+  if (h->rule.scope != SENTC_SCOPE_PROXY)     /* worker, and cluster's unused one slot */
     s.worker += sentc_layout_hot_directory(capacity);
   return s;
 }

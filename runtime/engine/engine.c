@@ -724,24 +724,23 @@ static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_reque
 /* ---- the rate-limit service's answer (scope cluster) ---- */
 
 /* What the answer decides for the stream that asked, as decide() would
- * have: blocked by a cluster rule (what the local rules committed is
- * undone, and the rule's fallback answers the held stream), or passed
- * (its passes counted, the service's quota reported, and upstream unless
- * a throttle still holds it). */
+ * have: blocked by an enforced cluster rule (what the local rules
+ * committed is undone, and the rule's fallback answers the held stream),
+ * or passed (its passes counted, the service's quota reported, marked if a
+ * shadow cluster rule would have blocked it, and upstream unless a
+ * throttle still holds it; such a stream goes on the tick, unmarked). */
 static void cluster_outcome(struct sentc_engine *E, const struct sentc_cluster_outcome *o,
                             int64_t now) {
   struct sentc_stream *s = sentc_stream_find(&E->streams, o->stream);
   if (!s)
     return;
-  struct sentc_ask ask = {.now = now, .want_quota = E->policy->ratelimit_headers != SENTC_RATELIMIT_OFF,
+  struct sentc_request request = {.protocol = SENTC_HTTP, .grpc = s->grpc};
+  struct sentc_ask ask = {.request = &request, .now = now,
+                          .want_quota = E->policy->ratelimit_headers != SENTC_RATELIMIT_OFF,
                           .has_quota = s->has_quota, .quota = s->quota};
-  if (o->has_quota)
-    sentc_ask_quota(&ask, &o->quota);
-  if (o->blocks) {
-    struct sentc_request request = {.protocol = SENTC_HTTP, .grpc = s->grpc};
-    struct blocker b = {o->by.kind, o->by.resource, o->by.rule, o->by.retry_ms};
-    struct sentc_verdict verdict = {.action = SENTC_CONTINUE};
-    ask.request = &request;
+  struct blocker b = {o->by.kind, o->by.resource, o->by.rule, o->by.retry_ms};
+  struct sentc_verdict verdict = {.action = SENTC_CONTINUE};
+  if (o->blocks && !is_shadow(E, b.kind, b.rule)) {
     ask.has_quota = o->has_quota && ask.want_quota;
     ask.quota = o->quota;
     if (s->held)
@@ -752,18 +751,26 @@ static void cluster_outcome(struct sentc_engine *E, const struct sentc_cluster_o
     sentc_platform_settle(o->stream, &verdict);
     return;
   }
+  if (o->blocks)
+    shadowed(E, &request, &b, &verdict);
+  if (o->has_quota)
+    sentc_ask_quota(&ask, &o->quota);
   count_passes(E, s);
   s->has_quota = (uint8_t)ask.has_quota;
   s->quota = ask.quota;
   if (s->held && s->resume_at > now)
     return;              /* a throttle still holds it: the tick resumes it */
   if (s->held) {
-    resume(E, s, now);
-    return;
+    unhold(E, s);
+    sentc_metrics_record(&E->metrics, s->held_kind, s->held_rule, SENTC_METRIC_QUEUE_WAIT,
+                         (uint32_t)(now - s->pass_at));
   }
   s->pass_at = now;
   go_upstream(E, s);
-  sentc_platform_resume(o->stream);
+  if (verdict.reply.n_headers)
+    sentc_platform_settle(o->stream, &verdict);   /* with x-sentinel-shadow */
+  else
+    sentc_platform_resume(o->stream);
 }
 
 static void grpc_outcome(struct sentc_engine *E, uint32_t token, const void *message, size_t len,

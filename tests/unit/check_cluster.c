@@ -350,6 +350,32 @@ START_TEST(the_first_enforced_rule_over_the_limit_blocks) {
 }
 END_TEST
 
+START_TEST(a_shadow_cluster_rule_over_the_limit_only_marks_the_request) {
+  static const struct sentc_flow shadow_flow[] = {
+    {.rule = {"flow", SENTC_SCOPE_CLUSTER, SENTC_BUILTIN_FALLBACK, 2, SENTC_SHADOW, 0},
+     .count = 2, .window = {1000, 1}, .of = -1},
+  };
+  struct sentc_policy shadow = policy;
+  shadow.flow = shadow_flow;
+  sentc_engine_stop(engine);
+  const char *error;
+  engine = sentc_engine_start(&shadow, &error);
+  ck_assert_ptr_nonnull(engine);
+  ck_assert_int_eq(request(10, "/api/x", 0), SENTC_HOLD);
+  reply(1, SENTC_RLS_OVER_LIMIT, (struct status[]){{SENTC_RLS_OVER_LIMIT, 2, 0, 500}}, 1, 1);
+  ck_assert_int_eq(fake_n_settled, 1);
+  ck_assert_int_eq(fake_settled[0].action, SENTC_CONTINUE);
+  ck_assert_str_eq(fake_settled[0].header, "x-sentinel-shadow");
+  ck_assert_str_eq(fake_settled[0].value, "api/flow");
+  ck_assert_int_eq(counter("sentc.api.shadow_blocked.flow"), 1);
+  ck_assert_int_eq(counter("sentc.api.blocked.flow"), 0);
+  ck_assert_int_eq(counter("sentc.api.passed"), 1);
+  ck_assert_int_eq(request(11, "/api/y", 2), SENTC_BLOCK);   /* its permit is held: it passed */
+  sentc_engine_stop(engine);
+  engine = sentc_engine_start(&policy, &error);
+}
+END_TEST
+
 START_TEST(inconsistent_cluster_tables_are_refused) {
   const char *error;
   struct sentc_policy bad = policy;
@@ -380,6 +406,7 @@ int main(void) {
     a_call_the_host_refuses_decides_at_once,
     a_hotspot_asks_with_the_requests_value_and_skips_without_one,
     the_first_enforced_rule_over_the_limit_blocks,
+    a_shadow_cluster_rule_over_the_limit_only_marks_the_request,
     inconsistent_cluster_tables_are_refused,
     NULL,
   });
