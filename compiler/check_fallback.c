@@ -89,7 +89,7 @@ static uint64_t template_max(const struct ir_template *t) {
   uint64_t bytes = 0;
   for (size_t i = 0; i < t->n_pieces; i++)
     bytes += sentc_layout_piece_max(t->pieces[i].kind, (uint32_t)t->pieces[i].text.len,
-                                    MAX_NAME_LEN);
+                                    SENTC_MAX_NAME_LEN);
   return bytes;
 }
 
@@ -144,7 +144,7 @@ static void check_header(void *ctx, const struct stmt *s) {
   if (bytes > SENTC_REPLY_HEADER_BYTES_MAX) {
     diag_error(s->loc, "with this header the fallback's headers can take %" PRIu64 " bytes, "
                "over the limit of %u (60 KiB)", bytes, SENTC_REPLY_HEADER_BYTES_MAX);
-    diag_hint(placeholder_hint, MAX_NAME_LEN, SENTC_KIND_NAME_MAX, SENTC_RETRY_AFTER_MAX);
+    diag_hint(placeholder_hint, SENTC_MAX_NAME_LEN, SENTC_KIND_NAME_MAX, SENTC_RETRY_AFTER_MAX);
     return;
   }
   struct ir_reply_header *h =
@@ -200,7 +200,7 @@ static void check_body(void *ctx, const struct stmt *s) {
   if (bytes > SENTC_REPLY_BODY_MAX) {
     diag_error(v->loc, "this body can take %" PRIu64 " bytes, over the limit of %u (1 MiB)",
                bytes, SENTC_REPLY_BODY_MAX);
-    diag_hint(placeholder_hint, MAX_NAME_LEN, SENTC_KIND_NAME_MAX, SENTC_RETRY_AFTER_MAX);
+    diag_hint(placeholder_hint, SENTC_MAX_NAME_LEN, SENTC_KIND_NAME_MAX, SENTC_RETRY_AFTER_MAX);
     return;
   }
   f->fallback->has_body = 1;

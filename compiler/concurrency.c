@@ -28,7 +28,7 @@ void concurrency_check(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
   const struct value *v = s->args;
   uint32_t limit;
-  if (args_bad(s) || !value_uint(s, v, 0, MAX_CONCURRENCY, "concurrency 32;", &limit) ||
+  if (args_bad(s) || !value_uint(s, v, 0, SENTC_MAX_CONCURRENCY, "concurrency 32;", &limit) ||
       !args_done(s, v->next))
     return;
   struct ir_concurrency *r = rule_begin(c, SENTC_KIND_CONCURRENCY, s);

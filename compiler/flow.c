@@ -33,7 +33,7 @@ static void check_throttle(void *ctx, const struct stmt *s) {
 static void check_warmup(void *ctx, const struct stmt *s) {
   struct ir_flow *f = current(ctx);
   const struct value *v = single_arg(s, V_DURATION, "warmup 30s;");
-  if (v && value_duration(s, v, 1, MAX_WINDOW_MS, "warmup 30s;", &f->warmup_ms))
+  if (v && value_duration(s, v, 1, SENTC_MAX_WINDOW_MS, "warmup 30s;", &f->warmup_ms))
     f->warmup = 1;
 }
 

@@ -37,7 +37,7 @@ static void check_burst(void *ctx, const struct stmt *s) {
   struct ir_hotspot *h = current_hotspot(ctx);
   const struct value *v = single_arg(s, V_INT, "burst 10;");
   if (v && rate_form(s, h))
-    value_uint(s, v, 0, MAX_RATE_COUNT, "burst 10;", &h->burst);
+    value_uint(s, v, 0, SENTC_MAX_RATE_COUNT, "burst 10;", &h->burst);
 }
 
 static void check_capacity(void *ctx, const struct stmt *s) {
@@ -75,8 +75,8 @@ static void check_item(void *ctx, const struct stmt *s) {
       return;
     }
   }
-  if (h->n_items >= MAX_ITEMS) {
-    diag_error(s->loc, "a hotspot has at most %d items", MAX_ITEMS);
+  if (h->n_items >= SENTC_MAX_ITEMS) {
+    diag_error(s->loc, "a hotspot has at most %d items", SENTC_MAX_ITEMS);
     return;
   }
   item.value = (struct ir_string){v->text, v->text_len};
@@ -137,7 +137,7 @@ static int check_limit(const struct stmt *s, const struct value *v, struct ir_ho
   const char *example = "hotspot client_ip 5/s;  or  hotspot client_ip concurrency 2;";
   if (v && v->kind == V_NAME && strcmp(v->text, "concurrency") == 0) {
     h->concurrency = 1;
-    return value_uint(s, v->next, 1, MAX_CONCURRENCY, "hotspot client_ip concurrency 2;",
+    return value_uint(s, v->next, 1, SENTC_MAX_CONCURRENCY, "hotspot client_ip concurrency 2;",
                       &h->count) &&
            args_done(s, v->next->next);
   }

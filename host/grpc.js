@@ -109,7 +109,7 @@ class Channel {
   }
 
   close() {
-    if (this.session) this.session.close();
+    if (this.session) this.session.destroy();
     this.session = null;
   }
 }
@@ -121,7 +121,7 @@ function channel(address) {
   return channels.get(address);
 }
 
-// Closes every connection (the host is done).
+// Closes every connection at once (the host is done: no call is waited for).
 function closeAll() {
   for (const c of channels.values()) c.close();
   channels.clear();

@@ -14,7 +14,7 @@ const { parseTraffic, parseDuration } = require('./traffic.js');
 const { simulateAsync } = require('./simulate.js');
 const { closeAll: closeGrpc } = require('./grpc.js');
 const { pluginSettings } = require('./envoyconf.js');
-const { LogLevel } = require('./proxywasm.js');
+const { Host, LogLevel } = require('./proxywasm.js');
 const { shownOutcome, verdictName } = require('./verdicts.js');
 const { buildTimeline, timelineTable, timelineCsv } = require('./timeline.js');
 const { timelineSvg } = require('./svg.js');
@@ -24,6 +24,7 @@ const USAGE = `usage: sentc-host run MODULE.wasm TRAFFIC [--workers N] [--envoy 
                       [--csv FILE] [--svg FILE] [--json] [--verbose] [--timing]
                       [--rls [CLUSTER=]HOST:PORT] [--rls-latency D]
        sentc-host import ACCESS_LOG [-o TRAFFIC]
+       sentc-host check-config MODULE.wasm CONFIG.json
 
 run: runs the traffic file TRAFFIC through the Proxy-Wasm module MODULE.wasm on a
 virtual clock and prints a summary (see docs/traffic.md).
@@ -53,7 +54,13 @@ virtual clock and prints a summary (see docs/traffic.md).
 import: turns an Envoy or Istio access log (default text format, or JSON lines)
 into a traffic file, written to TRAFFIC or standard output.
 
-Exit status: 0 ok, 1 an expectation failed or the module trapped, 2 usage or file error.`;
+check-config: gives CONFIG.json to MODULE.wasm as its plugin configuration, as
+Envoy would (Envoy's "configuration", Istio's "pluginConfig"), and prints the
+module's verdict: its own log line saying what it applied or why it rejected it
+(docs/operations.md).
+
+Exit status: 0 ok, 1 an expectation failed, the module trapped or rejected the
+configuration, 2 usage or file error.`;
 
 class UsageError extends Error {}
 
@@ -252,6 +259,25 @@ function importCommand(argv) {
   return 0;
 }
 
+// The module's own verdict on a configuration: one VM configured with it, as Envoy
+// starts one; its log lines (info and above) printed.
+function checkConfig(argv) {
+  if (argv.length !== 2 || argv.some((a) => a.startsWith('-'))) throw new UsageError('expected: check-config MODULE.wasm CONFIG.json');
+  const [modulePath, configPath] = argv;
+  const wasm = fs.readFileSync(modulePath);
+  const config = fs.readFileSync(configPath);
+  const lines = [];
+  let applied = true;
+  try {
+    new Host(wasm, { pluginConfig: config, onLog: (e) => lines.push(e.message) });
+  } catch (err) {
+    if (!/configuration failed/.test(err.message)) throw err;
+    applied = false;
+  }
+  for (const line of lines) if (/^sentc: configuration/.test(line)) console.log(line);
+  return applied ? 0 : 1;
+}
+
 async function main(argv) {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(USAGE);
@@ -260,7 +286,8 @@ async function main(argv) {
   try {
     if (argv[0] === 'run') return await run(argv.slice(1));
     if (argv[0] === 'import') return importCommand(argv.slice(1));
-    throw new UsageError(argv.length ? `unknown command "${argv[0]}" (expected run or import)` : 'expected a command: run or import');
+    if (argv[0] === 'check-config') return checkConfig(argv.slice(1));
+    throw new UsageError(argv.length ? `unknown command "${argv[0]}" (expected run, import or check-config)` : 'expected a command: run, import or check-config');
   } catch (err) {
     // Usage, unreadable or malformed files, and modules Envoy would reject.
     process.stderr.write(`sentc-host: ${err.message}\n`);

@@ -55,6 +55,7 @@ class Simulation {
     this.clockOffset = 0n;     // clock jumps
     this.frozen = false;
     this.records = [];
+    this.configs = [];         // configuration changes: { atNs, line, text, applied }
     this.alive = 0;
     this.roundRobin = 0;
     this.errors = [];
@@ -209,6 +210,7 @@ class Simulation {
     if (ev.kind === 'request') this.arrive(ev);
     else if (ev.kind === 'restart') this.restart(ev.worker);
     else if (ev.kind === 'clock') this.changeClock(ev);
+    else if (ev.kind === 'config') this.configs.push({ atNs: this.now, line: ev.line, text: ev.text, applied: this.host.reconfigure(ev.text) });
   }
 
   arrive(ev) {
@@ -295,6 +297,7 @@ class Simulation {
       workers: this.workers,
       requests: this.records,
       breakers: this.collector.transitions,
+      configs: this.configs,
       decisionLines: this.collector.lines,
       totals: totals(this.records),
       metrics: host.metricsObject(),

@@ -52,7 +52,7 @@ function setup(clusters = { rls: 'fake:1' }, transport) {
 const flush = () => new Promise((r) => setImmediate(r));
 const global = (vm, name) => vm.exports[name].value;
 
-test('a call goes on the root context; its answer comes back in the GrpcReceiveBuffer', async () => {
+test('a call goes on the root context; its answer comes back in the GrpcReceiveBuffer', { timeout: 20000 }, async () => {
   const fake = fakeTransport();
   const { vm, start } = setup(undefined, fake.transport);
   const s = start('/ping');
@@ -61,7 +61,7 @@ test('a call goes on the root context; its answer comes back in the GrpcReceiveB
   assert.equal(s.phase, 'paused');
   assert.equal(fake.calls.length, 1);
   assert.deepEqual([fake.calls[0].address, fake.calls[0].path, fake.calls[0].message.toString(), fake.calls[0].timeoutMs],
-    ['fake:1', '/test.Echo/Say', '/ping', 100]);
+    ['fake:1', '/test.Echo/Say', '/ping', 5000]);
   fake.calls[0].resolve({ message: Buffer.from('pong') });
   await flush();
   assert.equal(global(vm, 'callback_ctx'), vm.rootId);
@@ -75,7 +75,7 @@ test('a call goes on the root context; its answer comes back in the GrpcReceiveB
   assert.equal(t.status, 200);
 });
 
-test('a failed call closes with its grpc-status, and proxy_get_status says why', async () => {
+test('a failed call closes with its grpc-status, and proxy_get_status says why', { timeout: 20000 }, async () => {
   const fake = fakeTransport();
   const { vm, start } = setup(undefined, fake.transport);
   const s = start('/x');
@@ -86,7 +86,7 @@ test('a failed call closes with its grpc-status, and proxy_get_status says why',
   assert.equal(s.localReply.body, 'no healthy upstream');
 });
 
-test('a cancelled call never calls back, and cannot be cancelled twice', async () => {
+test('a cancelled call never calls back, and cannot be cancelled twice', { timeout: 20000 }, async () => {
   const fake = fakeTransport();
   const { vm, start } = setup(undefined, fake.transport);
   const s = start('/x');
@@ -99,7 +99,7 @@ test('a cancelled call never calls back, and cannot be cancelled twice', async (
   assert.equal(s.phase, 'paused');
 });
 
-test('a cluster the host does not know fails as in Envoy', async () => {
+test('a cluster the host does not know fails as in Envoy', { timeout: 20000 }, async () => {
   const fake = fakeTransport();
   const { host, vm, start } = setup({}, fake.transport);
   // Named by a GrpcService: the call returns InternalFailure and its close comes after.
@@ -117,7 +117,7 @@ test('a cluster the host does not know fails as in Envoy', async () => {
   assert.equal(fake.calls.length, 0);
 });
 
-test('a bare cluster name the host knows is called', async () => {
+test('a bare cluster name the host knows is called', { timeout: 20000 }, async () => {
   const fake = fakeTransport();
   const { start } = setup({ other: 'fake:2', '*': 'fake:9' }, fake.transport);
   start('/x', [['x-cluster', 'other']]);
@@ -127,7 +127,7 @@ test('a bare cluster name the host knows is called', async () => {
   assert.deepEqual(grpcServiceCluster(Buffer.from('outbound|8081||rls')), { cluster: 'outbound|8081||rls', parsed: false });
 });
 
-test('a VM that dies cancels its calls', async () => {
+test('a VM that dies cancels its calls', { timeout: 20000 }, async () => {
   const fake = fakeTransport();
   const { host, start } = setup(undefined, fake.transport);
   start('/x');
@@ -138,9 +138,18 @@ test('a VM that dies cancels its calls', async () => {
 // ---- over real HTTP/2 -----------------------------------------------------------------
 
 // A gRPC server on node:http2 doing what `answer(stream, frame)` says; records requests.
+// Every server is closed after its test, passed or failed (else the process would stay).
+const servers = new Set();
+test.afterEach(async () => {
+  for (const s of servers) await s.close();
+  servers.clear();
+});
+
 async function server(answer) {
   const seen = [];
+  const sessions = new Set();
   const srv = http2.createServer();
+  srv.on('session', (session) => sessions.add(session));
   srv.on('stream', (stream, headers) => {
     const chunks = [];
     stream.on('data', (c) => chunks.push(c));
@@ -154,22 +163,28 @@ async function server(answer) {
   // The host keeps its connection for the next call: closed first, or close() would wait.
   const close = () => {
     closeAll();
-    return new Promise((r) => srv.close(r));
+    for (const session of sessions) session.destroy();
+    servers.delete(s);
+    return new Promise((r) => (srv.listening ? srv.close(() => r()) : r()));
   };
-  return { srv, seen, address: `127.0.0.1:${srv.address().port}`, close };
+  const s = { srv, seen, address: `127.0.0.1:${srv.address().port}`, close };
+  servers.add(s);
+  return s;
 }
 
 const frame = (bytes) => Buffer.concat([Buffer.from([0, 0, 0, 0, bytes.length]), bytes]);
 
-// One request through grpc.wat to `address`; resolves when the stream is answered.
-function oneCall(address, p = '/ping') {
+// One request through grpc.wat to `address`, with the call's timeout; resolves when
+// the stream is answered.
+function oneCall(address, p = '/ping', timeoutMs = 5000) {
   return new Promise((resolve) => {
     const host = new Host(wasm, { clusters: { rls: address }, hooks: { end: (s) => resolve(s) } });
+    host.vms[0].exports.timeout_ms.value = timeoutMs;
     host.vms[0].startHttpStream({ method: 'GET', path: p });
   });
 }
 
-test('over HTTP/2: the request Envoy sends, the answer read from its frame', async () => {
+test('over HTTP/2: the request Envoy sends, the answer read from its frame', { timeout: 20000 }, async () => {
   const s = await server((stream, body) => {
     stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
     stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
@@ -183,12 +198,12 @@ test('over HTTP/2: the request Envoy sends, the answer read from its frame', asy
   assert.equal(headers[':path'], '/test.Echo/Say');
   assert.equal(headers['content-type'], 'application/grpc');
   assert.equal(headers.te, 'trailers');
-  assert.equal(headers['grpc-timeout'], '100m');
+  assert.equal(headers['grpc-timeout'], '5000m');
   assert.deepEqual([...body], [...frame(Buffer.from('/ping'))]);
   await s.close();
 });
 
-test('over HTTP/2: grpc errors, trailers-only answers, HTTP errors and garbage', async () => {
+test('over HTTP/2: grpc errors, trailers-only answers, HTTP errors and garbage', { timeout: 20000 }, async () => {
   const cases = [
     [(st) => {
       st.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
@@ -212,11 +227,11 @@ test('over HTTP/2: grpc errors, trailers-only answers, HTTP errors and garbage',
   }
 });
 
-test('over HTTP/2: a service that is down is UNAVAILABLE, one that is slow times out', async () => {
+test('over HTTP/2: a service that is down is UNAVAILABLE, one that is slow times out', { timeout: 20000 }, async () => {
   const s = await server(() => {});
   const address = s.address;
   const started = Date.now();
-  const slow = await oneCall(address);
+  const slow = await oneCall(address, '/ping', 100);
   assert.deepEqual([slow.status, slow.localReply.body], [504, 'upstream request timeout']);
   assert.ok(Date.now() - started >= 95, 'the timeout is the call\'s own');
   await s.close();
@@ -226,8 +241,9 @@ test('over HTTP/2: a service that is down is UNAVAILABLE, one that is slow times
 
 // ---- the simulator --------------------------------------------------------------------
 
-test('the simulator delivers an answer a virtual round trip later, a timeout at the timeout', async () => {
+test('the simulator delivers an answer a virtual round trip later, a timeout at the timeout', { timeout: 20000 }, async () => {
   const traffic = parseTraffic('0ms GET /fast\n0ms GET /slow\n', 't.traffic');
+  const timeout = 5000e6;
   const transport = (address, p, message) => ({
     outcome: Promise.resolve(message.toString() === '/slow' ? { status: 4, message: 'upstream request timeout' } : { message }),
     cancel() {},
@@ -235,7 +251,7 @@ test('the simulator delivers an answer a virtual round trip later, a timeout at 
   const r = await simulateAsync(wasm, traffic, { clusters: { '*': 'x:1' }, grpcTransport: transport, grpcLatencyNs: 3e6 });
   const [fast, slow] = r.requests;
   assert.deepEqual([fast.localReply.status, fast.endNs], [200, 3e6]);
-  assert.deepEqual([slow.localReply.status, slow.endNs], [504, 100e6]);
+  assert.deepEqual([slow.localReply.status, slow.endNs], [504, timeout]);
   assert.equal(r.grpc.calls, 2);
   // Without a real service nothing waits: the plain run fails the calls as Envoy does.
   const plain = simulate(wasm, traffic);

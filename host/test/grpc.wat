@@ -3,7 +3,8 @@
 ;; gRPC calls as Envoy makes them (a host bug cannot hide behind a plugin bug).
 ;;
 ;; on_request_headers calls /test.Echo/Say with the request's :path as the message
-;; and a 100 ms timeout, on the cluster the header x-cluster names (its value as the
+;; and the timeout in the exported global `timeout_ms` (5 s unless a test sets it),
+;; on the cluster the header x-cluster names (its value as the
 ;; raw `service` argument), else on the GrpcService {envoy_grpc {cluster_name "rls"}};
 ;; it keeps the stream's context id under the call's token and pauses the stream. The
 ;; result of proxy_grpc_call and the token are kept in the exported globals `result`
@@ -26,6 +27,7 @@
   (global $result (export "result") (mut i32) (i32.const -1))
   (global $token (export "token") (mut i32) (i32.const 0))
   (global $callback_ctx (export "callback_ctx") (mut i32) (i32.const 0))
+  (global $timeout_ms (export "timeout_ms") (mut i32) (i32.const 5000))
   (data (i32.const 256) ":path")
   (data (i32.const 288) "x-cluster")
   (data (i32.const 320) "test.Echo")
@@ -60,7 +62,7 @@
     (global.set $result
       (call $grpc_call (local.get $svc) (local.get $svc_len) (i32.const 320) (i32.const 9)
         (i32.const 352) (i32.const 3) (i32.const 416) (i32.const 4)
-        (local.get $path) (local.get $path_len) (i32.const 100) (i32.const 0x808)))
+        (local.get $path) (local.get $path_len) (global.get $timeout_ms) (i32.const 0x808)))
     (if (global.get $result) (then (return (i32.const 0))))
     (global.set $token (i32.load (i32.const 0x808)))
     (i32.store (i32.add (i32.const 0x1000) (i32.shl (global.get $token) (i32.const 2))) (local.get $ctx))

@@ -101,32 +101,44 @@ static void follow_log_level(void) {
     sentc_engine_log_level(engine, (int)level);
 }
 
-PROXY_EXPORT(proxy_on_configure)
-uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
-  (void)root_id;
-  (void)plugin_config_size;
-  if (engine)
-    return 1;
-  const char *error;
-  engine = sentc_engine_start(&sentc_policy, &error);
-  if (!engine) {
-    char line[160], *at = put_text(line, "sentc: cannot start: ");
-    size_t len = strlen(error) < 120 ? strlen(error) : 120;
-    memcpy(at, error, len);
-    proxy_log(PROXY_CRITICAL, line, (size_t)(at + len - line));
-    return 0;
-  }
-  log_identity();
-  log_state_usage();
-  follow_log_level();
-  return 1;
-}
-
 /* The host's clock, in ms: the engine makes its own time of it. */
 static int64_t now_ms(void) {
   uint64_t ns = 0;
   proxy_get_current_time_nanoseconds(&ns);
   return (int64_t)(ns / 1000000u);
+}
+
+/* The VM's engine, started on the first configuration.  Envoy calls
+ * on_configure again, on a new root context of the same VM, whenever the
+ * plugin configuration changes: the engine applies it (docs/operations.md)
+ * and keeps its state.  A configuration it rejects fails on_configure, and
+ * Envoy keeps the plugin it had. */
+PROXY_EXPORT(proxy_on_configure)
+uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
+  (void)root_id;
+  if (!engine) {
+    const char *error;
+    engine = sentc_engine_start(&sentc_policy, &error);
+    if (!engine) {
+      char line[160], *at = put_text(line, "sentc: cannot start: ");
+      size_t len = strlen(error) < 120 ? strlen(error) : 120;
+      memcpy(at, error, len);
+      proxy_log(PROXY_CRITICAL, line, (size_t)(at + len - line));
+      return 0;
+    }
+    log_identity();
+    log_state_usage();
+  }
+  follow_log_level();
+  const char *config = "";
+  size_t len = plugin_config_size;
+  if (len > SENTC_CONFIG_MAX ||
+      (len > 0 && proxy_get_buffer_bytes(PROXY_PLUGIN_CONFIGURATION, 0, len, &config, &len) !=
+                      PROXY_OK))
+    config = NULL;       /* rejected, saying why */
+  int applied = sentc_engine_configure(engine, config, len, now_ms()) == 0;
+  sentc_scratch_reset();
+  return applied;
 }
 
 static const char *map_value(uint32_t map, const char *name, size_t name_len, size_t *len) {

@@ -171,8 +171,8 @@ static void ask_resource(struct sentc_engine *E, struct sentc_rls_request *w, ui
     struct sentc_slice rules = p->resources[r].rules[k];
     for (uint32_t j = rules.first; j < rules.first + rules.n; j++) {
       int32_t d = c->descriptor_of[k][j];
-      if (d < 0)
-        continue;
+      if (d < 0 || p->off || p->resources[r].off || sentc_tables_rule(p, k, j)->off)
+        continue;               /* local, or switched off by the plugin configuration */
       const struct sentc_rls_descriptor *desc = &p->rls.descriptors[d];
       if (k == SENTC_KIND_HOTSPOT) {
         const struct sentc_client_ip_policy ip = {p->client_ip, p->xff_hops};

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include "../tables.h"
 #include "clock.h"
+#include "config.h"
 #include "engine.h"
 #include "hash.h"
 #include "kinds.h"
@@ -32,7 +33,8 @@ struct sentc_system_state;
 struct sentc_cluster_state;
 
 struct sentc_engine {
-  const struct sentc_policy *policy;
+  const struct sentc_policy *policy; /* the live policy: config.live (config.h) */
+  struct sentc_config config;
   struct sentc_clock clock;
   struct sentc_store store;
   struct sentc_streams streams;

@@ -25,6 +25,10 @@
  * second (metrics.h); the tick runs while there is something to send and
  * ten seconds more, so that steady traffic never re-arms it.
  *
+ * The engine runs the live copy of the policy (config.h): the plugin
+ * configuration may switch rules, resources or all of it off (such rules
+ * are not checked and take nothing), change modes and thresholds.
+ *
  * Each kind's work is its own file's (kinds.h); this file only runs them,
  * through the switches below, which the registry writes.  Rules in scope
  * cluster are the rate-limit service's (cluster.h): the kinds skip them,
@@ -101,6 +105,7 @@ void sentc_engine_stop(struct sentc_engine *E) {
   sentc_metrics_stop(&E->metrics);
   sentc_stream_free(&E->streams);
   sentc_store_close(&E->store);
+  sentc_config_stop(&E->config);
   free(E->matched);
   free(E->path);
   free(E->block_logged_at);
@@ -170,7 +175,11 @@ struct sentc_engine *sentc_engine_start(const struct sentc_policy *p, const char
   struct sentc_engine *E = calloc(1, sizeof *E);
   if (!E)
     return NULL;
-  E->policy = p;
+  if (sentc_config_start(&E->config, p) != 0) {
+    free(E);
+    return NULL;
+  }
+  E->policy = p = &E->config.live;
   E->held_list = -1;
   E->log_level = SENTC_LOG_INFO;
   E->matched = sentc_core_array(p->n_resources, sizeof *E->matched);
@@ -267,6 +276,15 @@ static int is_shadow(const struct sentc_engine *E, enum sentc_kind kind, uint32_
          SENTC_SHADOW;
 }
 
+/* Switched off by the plugin configuration: the rule, its resource or
+ * everything. */
+static int is_off(const struct sentc_engine *E, enum sentc_kind kind, int32_t resource,
+                  uint32_t rule) {
+  const struct sentc_policy *p = E->policy;
+  return p->off || (kind != SENTC_KIND_SYSTEM &&
+                    (p->resources[resource].off || sentc_tables_rule(p, kind, rule)->off));
+}
+
 static void write_blocker(struct sentc_text *t, const struct sentc_policy *p,
                           const struct blocker *b) {
   if (b->resource >= 0)
@@ -334,7 +352,7 @@ static void note_first_block(struct sentc_engine *E, const struct blocker *b, in
 static int check_rule(struct sentc_engine *E, enum sentc_kind kind, int32_t resource,
                       uint32_t rule, struct sentc_ask *ask, struct decision *d) {
   int shadow = is_shadow(E, kind, rule);
-  if (shadow && d->shadowed)
+  if ((shadow && d->shadowed) || is_off(E, kind, resource, rule))
     return 0;
   struct sentc_quota quota = ask->quota;
   int had_quota = ask->has_quota;
@@ -387,7 +405,7 @@ static int commit_rule(struct sentc_engine *E, enum sentc_kind kind, int32_t res
                        uint32_t rule, struct sentc_ask *ask, struct sentc_stream *s,
                        struct decision *d) {
   int shadow = is_shadow(E, kind, rule);
-  if (shadow && d->shadowed)
+  if ((shadow && d->shadowed) || is_off(E, kind, resource, rule))
     return 0;
   struct sentc_quota quota = ask->quota;
   int had_quota = ask->has_quota;
@@ -871,6 +889,33 @@ void sentc_engine_end(struct sentc_engine *E, uint32_t id, int64_t raw_ms) {
   sentc_stream_close(&E->streams, s);
   end(E, now);
   schedule(E, now);
+}
+
+/* ---- the plugin configuration ---- */
+
+int sentc_engine_configure(struct sentc_engine *E, const char *text, size_t len, int64_t raw_ms) {
+  int64_t now = begin(E, raw_ms);
+  char why[320];
+  struct sentc_text t = sentc_text_on(why, sizeof why);
+  int result = sentc_config_apply(&E->config, text, len, &t);
+  int level = result == 0 ? SENTC_LOG_INFO : SENTC_LOG_ERROR;
+  if (result == 0)
+    sentc_flow_configured(E);
+  sentc_metrics_count(&E->metrics, SENTC_HOLDER_FILTER, 0,
+                      result == 0 ? SENTC_METRIC_CONFIG_APPLIED : SENTC_METRIC_CONFIG_REJECTED, 1);
+  if (sentc_core_logs(E, level)) {
+    struct sentc_text line = sentc_core_line(E);
+    sentc_text_str(&line, result == 0 ? "configuration applied: "
+                                      : "configuration rejected, keeping the previous one: ");
+    sentc_text_bytes(&line, why, (size_t)(t.at - why));
+    sentc_core_log(E, level, &line);
+  }
+  /* A new configuration comes with a new root context in Envoy: the tick
+   * period is asked for again, on it. */
+  E->wake_ms = UINT32_MAX;
+  end(E, now);
+  schedule(E, now);
+  return result;
 }
 
 void sentc_engine_usage(const struct sentc_engine *E, struct sentc_engine_usage *usage) {

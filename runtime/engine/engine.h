@@ -68,6 +68,19 @@ struct sentc_verdict {
  * or memory ran out, with *error saying which. */
 struct sentc_engine *sentc_engine_start(const struct sentc_policy *policy, const char **error);
 
+/* Applies the plugin configuration `text` (JSON, docs/operations.md) at raw
+ * time `raw_ms`: 0 when applied (logged at info: "sentc: configuration
+ * applied: WHAT"), -1 when rejected (at error: "sentc: configuration
+ * rejected, keeping the previous one: WHY"), the engine then running as
+ * before.  Counted as sentc.filter.config_applied / config_rejected. */
+int sentc_engine_configure(struct sentc_engine *engine, const char *text, size_t len,
+                           int64_t raw_ms);
+
+/* The largest configuration applied, in bytes: pass a larger one, or one
+ * the host would not hand over, as NULL (with its length): it is rejected,
+ * saying why. */
+#define SENTC_CONFIG_MAX (256u * 1024)
+
 /* Frees everything the engine holds. */
 void sentc_engine_stop(struct sentc_engine *engine);
 

@@ -39,11 +39,19 @@ int sentc_flow_start(struct sentc_engine *E) {
       return -1;
     s->cells[i] = sentc_store_reserve(&E->store, sentc_layout_flow_cell(f->window.buckets),
                                       f->rule.scope, NULL, 0);
+  }
+  sentc_flow_configured(E);
+  return 0;
+}
+
+void sentc_flow_configured(struct sentc_engine *E) {
+  const struct sentc_policy *p = E->policy;
+  for (uint32_t i = 0; i < p->n_flow; i++) {
+    const struct sentc_flow *f = &p->flow[i];
     if (f->flags & SENTC_FLOW_WARMUP)
-      sentc_warmup_curve(&s->curves[i], f->count, f->window.window_ms, f->warmup_ms,
+      sentc_warmup_curve(&E->flow->curves[i], f->count, f->window.window_ms, f->warmup_ms,
                          f->cold_factor);
   }
-  return 0;
 }
 
 void sentc_flow_stop(struct sentc_engine *E) {

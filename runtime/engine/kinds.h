@@ -101,8 +101,10 @@ SENTC_KIND_DECLARE(SYSTEM, system, 0, 0, 0)
  * plus one, or 0. */
 
 /* flow's own, for the engine: a flow rule with `of R` counts R's passes
- * (R's `watchers`), recording the effect. */
+ * (R's `watchers`), recording the effect; and after a configuration
+ * changed thresholds, its warm-up curves follow them. */
 void sentc_flow_count_of(struct sentc_engine *E, uint32_t rule, int64_t now,
                          struct sentc_effect *effect);
+void sentc_flow_configured(struct sentc_engine *E);
 
 #endif

@@ -376,6 +376,23 @@ START_TEST(a_shadow_cluster_rule_over_the_limit_only_marks_the_request) {
 }
 END_TEST
 
+START_TEST(the_plugin_configuration_switches_cluster_rules_but_leaves_their_rates_to_the_service) {
+  static const char off[] = "{\"resources\": {\"api\": {\"rules\": {\"flow\": {\"enabled\": false}}}}}";
+  static const char rate[] = "{\"resources\": {\"api\": {\"rules\": {\"flow\": {\"rate\": \"5/s\"}}}}}";
+  static const char hot[] = "{\"resources\": {\"hot\": {\"rules\": {\"hotspot_x-user\": {\"items\": {}}}}}}";
+  ck_assert_int_eq(sentc_engine_configure(engine, rate, sizeof rate - 1, 0), -1);
+  ck_assert_ptr_nonnull(strstr(fake_log[fake_n_log - 1], "rate-limit service counts it"));
+  ck_assert_int_eq(sentc_engine_configure(engine, hot, sizeof hot - 1, 0), -1);
+  ck_assert_int_eq(sentc_engine_configure(engine, off, sizeof off - 1, 0), 0);
+  ck_assert_int_eq(request(10, "/api/x", 1), SENTC_CONTINUE);      /* asks nothing */
+  ck_assert_int_eq(fake_n_grpc_calls, 0);
+  ck_assert_int_eq(sentc_engine_configure(engine, "{}", 2, 2), 0);
+  sentc_engine_end(engine, 10, 2);
+  ck_assert_int_eq(request(11, "/api/y", 3), SENTC_HOLD);
+  ck_assert_int_eq(fake_n_grpc_calls, 1);
+}
+END_TEST
+
 START_TEST(inconsistent_cluster_tables_are_refused) {
   const char *error;
   struct sentc_policy bad = policy;
@@ -407,6 +424,7 @@ int main(void) {
     a_hotspot_asks_with_the_requests_value_and_skips_without_one,
     the_first_enforced_rule_over_the_limit_blocks,
     a_shadow_cluster_rule_over_the_limit_only_marks_the_request,
+    the_plugin_configuration_switches_cluster_rules_but_leaves_their_rates_to_the_service,
     inconsistent_cluster_tables_are_refused,
     NULL,
   });
