@@ -212,6 +212,16 @@ static const char *key_words[] = {
   [SENTC_KEY_PATH] = "path", [SENTC_KEY_METHOD] = "method",
 };
 
+/* Each item's own rate, a line each. */
+static void explain_items(FILE *out, const struct ir_hotspot *h) {
+  for (size_t k = 0; k < h->n_items; k++) {
+    fputs("\n      value ", out);
+    cwrite_literal(out, h->items[k].value);
+    fprintf(out, ": at most %u per ", h->items[k].count);
+    explain_ms(out, h->items[k].window_ms);
+  }
+}
+
 struct state_bytes hotspot_explain(FILE *out, const struct ir_policy *p, size_t i) {
   const struct ir_hotspot *h = &p->hotspot[i];
   fprintf(out, "    %s (line %d): per value of the %s", h->rule.name, h->rule.loc.line,
@@ -223,12 +233,7 @@ struct state_bytes hotspot_explain(FILE *out, const struct ir_policy *p, size_t 
   if (h->rule.scope == SENTC_SCOPE_CLUSTER) {
     fprintf(out, ", at most %u per ", h->count);
     explain_ms(out, h->window_ms);
-    for (size_t k = 0; k < h->n_items; k++) {
-      fputs("\n      value ", out);
-      cwrite_literal(out, h->items[k].value);
-      fprintf(out, ": at most %u per ", h->items[k].count);
-      explain_ms(out, h->items[k].window_ms);
-    }
+    explain_items(out, h);
     fputc('\n', out);
     ratelimit_explain_rule(out, h->count, h->window_ms);
     return explain_rule_tail(out, p, SENTC_KIND_HOTSPOT, &h->rule, hotspot_size(p, i));
@@ -249,12 +254,7 @@ struct state_bytes hotspot_explain(FILE *out, const struct ir_policy *p, size_t 
     fprintf(out, "; tracks at most %u values (least recently used forgotten)", h->capacity);
   else
     fprintf(out, "; values share %u slots by hash, across workers", h->capacity);
-  for (size_t k = 0; k < h->n_items; k++) {
-    fputs("\n      value ", out);
-    cwrite_literal(out, h->items[k].value);
-    fprintf(out, ": at most %u per ", h->items[k].count);
-    explain_ms(out, h->items[k].window_ms);
-  }
+  explain_items(out, h);
   fputc('\n', out);
   return explain_rule_tail(out, p, SENTC_KIND_HOTSPOT, &h->rule, hotspot_size(p, i));
 }

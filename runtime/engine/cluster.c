@@ -55,19 +55,16 @@ struct sentc_cluster_state {
 
 /* ---- tables ---- */
 
+/* The rules of a kind that scope cluster applies to (flow, hotspot). */
 static uint32_t rules_of(const struct sentc_policy *p, enum sentc_kind k) {
-  return k == SENTC_KIND_FLOW ? p->n_flow : k == SENTC_KIND_HOTSPOT ? p->n_hotspot : 0;
+  return k == SENTC_KIND_FLOW || k == SENTC_KIND_HOTSPOT ? sentc_tables_count(p, k) : 0;
 }
 
 int sentc_cluster_sane(const struct sentc_policy *p) {
   const struct sentc_rls *rls = &p->rls;
   uint32_t cluster_rules = 0;
   for (int k = 0; k < SENTC_N_RULE_KINDS; k++) {
-    uint32_t n = k == SENTC_KIND_FLOW      ? p->n_flow
-                 : k == SENTC_KIND_HOTSPOT ? p->n_hotspot
-                 : k == SENTC_KIND_CONCURRENCY ? p->n_concurrency
-                                               : p->n_breaker;
-    for (uint32_t j = 0; j < n; j++)
+    for (uint32_t j = 0; j < sentc_tables_count(p, k); j++)
       if (sentc_cluster_rule(p, k, j)) {
         if (k != SENTC_KIND_FLOW && k != SENTC_KIND_HOTSPOT)
           return 0;
@@ -380,8 +377,7 @@ static void settle(struct sentc_engine *E, struct call *call, const void *messag
 }
 
 int sentc_cluster_outcome(struct sentc_engine *E, uint32_t token, const void *message, size_t len,
-                          uint32_t status, int64_t now, struct sentc_cluster_outcome *out) {
-  (void)now;
+                          uint32_t status, struct sentc_cluster_outcome *out) {
   struct call *call = E->cluster ? by_token(E->cluster, token) : NULL;
   if (!call)
     return 0;

@@ -79,7 +79,7 @@ struct sentc_cluster_outcome {
  * that waited for it, or 0 (no such call: the stream ended, or an answer
  * came twice): ignore it. */
 int sentc_cluster_outcome(struct sentc_engine *E, uint32_t token, const void *message, size_t len,
-                          uint32_t status, int64_t now, struct sentc_cluster_outcome *out);
+                          uint32_t status, struct sentc_cluster_outcome *out);
 
 /* A stream ended while it was asking: its call is cancelled and forgotten. */
 void sentc_cluster_forget(struct sentc_engine *E, uint32_t stream);

@@ -795,7 +795,7 @@ static void grpc_outcome(struct sentc_engine *E, uint32_t token, const void *mes
                          uint32_t status, int64_t raw_ms) {
   int64_t now = begin(E, raw_ms);
   struct sentc_cluster_outcome o;
-  if (sentc_cluster_outcome(E, token, message, len, status, now, &o))
+  if (sentc_cluster_outcome(E, token, message, len, status, &o))
     cluster_outcome(E, &o, now);
   end(E, now);
   schedule(E, now);

@@ -168,30 +168,42 @@ static int skip(struct reader *r, unsigned type) {
   }
 }
 
+/* The next field of a message: its number, its wire type, and its value:
+ * a VARINT in *v, a LEN's bytes as *inner; the other wire types are
+ * skipped.  -1 at malformed bytes. */
+static int next_field(struct reader *r, uint32_t *field, unsigned *type, uint64_t *v,
+                      struct reader *inner) {
+  if (get_tag(r, field, type) != 0)
+    return -1;
+  if (*type == VARINT)
+    return get_varint(r, v);
+  if (*type == LEN)
+    return get_len(r, inner);
+  return skip(r, *type);
+}
+
 /* A field of a known number must come with its wire type. */
 #define EXPECT(want) \
   if (type != (want)) \
     return -1;
 
-/* RateLimitResponse.RateLimit: requests_per_unit 1, unit 2, name 3. */
+/* RateLimitResponse.RateLimit: requests_per_unit 1, unit 2 (name 3 and
+ * the rest skipped). */
 static int read_limit(struct reader r, struct sentc_rls_status *s) {
   s->has_limit = 1;
   while (r.at < r.end) {
     uint32_t field;
     unsigned type;
-    uint64_t v;
-    if (get_tag(&r, &field, &type) != 0)
+    uint64_t v = 0;
+    struct reader inner;
+    if (next_field(&r, &field, &type, &v, &inner) != 0)
       return -1;
-    if (field == 1 || field == 2) {
+    if (field == 1) {
       EXPECT(VARINT);
-      if (get_varint(&r, &v) != 0)
-        return -1;
-      if (field == 1)
-        s->requests_per_unit = (uint32_t)v;
-      else
-        s->unit = v < SENTC_N_RLS_UNITS ? (uint8_t)v : SENTC_RLS_UNKNOWN;
-    } else if (skip(&r, type) != 0) {
-      return -1;
+      s->requests_per_unit = (uint32_t)v;
+    } else if (field == 2) {
+      EXPECT(VARINT);
+      s->unit = v < SENTC_N_RLS_UNITS ? (uint8_t)v : SENTC_RLS_UNKNOWN;
     }
   }
   return 0;
@@ -203,19 +215,16 @@ static int read_duration(struct reader r, struct sentc_rls_status *s) {
   while (r.at < r.end) {
     uint32_t field;
     unsigned type;
-    uint64_t v;
-    if (get_tag(&r, &field, &type) != 0)
+    uint64_t v = 0;
+    struct reader inner;
+    if (next_field(&r, &field, &type, &v, &inner) != 0)
       return -1;
-    if (field == 1 || field == 2) {
+    if (field == 1) {
       EXPECT(VARINT);
-      if (get_varint(&r, &v) != 0)
-        return -1;
-      if (field == 1)
-        seconds = (int64_t)v;
-      else
-        nanos = (int32_t)(uint32_t)v;
-    } else if (skip(&r, type) != 0) {
-      return -1;
+      seconds = (int64_t)v;
+    } else if (field == 2) {
+      EXPECT(VARINT);
+      nanos = (int32_t)(uint32_t)v;
     }
   }
   s->has_reset = 1;
@@ -234,25 +243,20 @@ static int read_status(struct reader r, struct sentc_rls_status *s) {
   while (r.at < r.end) {
     uint32_t field;
     unsigned type;
-    uint64_t v;
+    uint64_t v = 0;
     struct reader inner;
-    if (get_tag(&r, &field, &type) != 0)
+    if (next_field(&r, &field, &type, &v, &inner) != 0)
       return -1;
-    if (field == 1 || field == 3) {
+    if (field == 1) {
       EXPECT(VARINT);
-      if (get_varint(&r, &v) != 0)
-        return -1;
-      if (field == 1)
-        s->code = v <= SENTC_RLS_OVER_LIMIT ? (uint8_t)v : SENTC_RLS_CODE_UNKNOWN;
-      else
-        s->remaining = (uint32_t)v;
+      s->code = v <= SENTC_RLS_OVER_LIMIT ? (uint8_t)v : SENTC_RLS_CODE_UNKNOWN;
+    } else if (field == 3) {
+      EXPECT(VARINT);
+      s->remaining = (uint32_t)v;
     } else if (field == 2 || field == 4) {
       EXPECT(LEN);
-      if (get_len(&r, &inner) != 0 ||
-          (field == 2 ? read_limit(inner, s) : read_duration(inner, s)) != 0)
+      if ((field == 2 ? read_limit(inner, s) : read_duration(inner, s)) != 0)
         return -1;
-    } else if (skip(&r, type) != 0) {
-      return -1;
     }
   }
   return 0;
@@ -266,25 +270,21 @@ int sentc_rls_read(const void *bytes, size_t len, struct sentc_rls_answer *a) {
   while (r.at < r.end) {
     uint32_t field;
     unsigned type;
-    uint64_t v;
+    uint64_t v = 0;
     struct reader inner;
-    if (get_tag(&r, &field, &type) != 0)
+    if (next_field(&r, &field, &type, &v, &inner) != 0)
       return -1;
     if (field == 1) {
       EXPECT(VARINT);
-      if (get_varint(&r, &v) != 0)
-        return -1;
       a->overall = v <= SENTC_RLS_OVER_LIMIT ? (uint8_t)v : SENTC_RLS_CODE_UNKNOWN;
     } else if (field == 2) {
       EXPECT(LEN);
       struct sentc_rls_status ignored, *s = a->n_statuses < a->room ? &a->statuses[a->n_statuses] : &ignored;
       *s = (struct sentc_rls_status){0};
-      if (get_len(&r, &inner) != 0 || read_status(inner, s) != 0)
+      if (read_status(inner, s) != 0)
         return -1;
       if (a->n_statuses < UINT32_MAX)
         a->n_statuses++;
-    } else if (skip(&r, type) != 0) {
-      return -1;
     }
   }
   return 0;

@@ -2,12 +2,14 @@
 // Kubernetes' published schema as the npm package kubernetes-models ships it, the way
 // istio_schema.js checks Istio's: the package's validate() applies the OpenAPI schema
 // (types, required fields, enums), and the field lists of its type declarations (.d.ts,
-// generated from the same schema, one interface per file, linked by imports) refuse
-// every key that is not a field, which kubectl's strict validation would refuse too.
+// generated from the same schema, one interface per file, linked by imports, read
+// into the shapes istio_schema.js checks keys against) refuse every key that is not a
+// field, which kubectl's strict validation would refuse too.
 'use strict';
 
 const fs = require('node:fs');
 const path = require('node:path');
+const { unknownKeys } = require('./istio_schema.js');
 
 const MODELS = {
   Deployment: 'apps/v1/Deployment',
@@ -57,20 +59,6 @@ function typeShape(file, type, imports) {
     return at ? shapeIn(at, type) : 'free';
   }
   return type.startsWith('{') ? 'free' : 'scalar';
-}
-
-function unknownKeys(where, shape, v, errors) {
-  if (shape === 'free' || shape === 'scalar' || v === null || typeof v !== 'object') return;
-  if (shape.list) {
-    if (Array.isArray(v)) v.forEach((e, i) => unknownKeys(`${where}[${i}]`, shape.list, e, errors));
-  } else if (shape.map) {
-    for (const [k, e] of Object.entries(v)) unknownKeys(`${where}.${k}`, shape.map, e, errors);
-  } else {
-    for (const [k, e] of Object.entries(v)) {
-      if (!(k in shape.fields)) errors.push(`${where}.${k}: not a field of the published schema`);
-      else unknownKeys(`${where}.${k}`, shape.fields[k], e, errors);
-    }
-  }
 }
 
 // Checks one object of a kind in MODELS; resolves to the list of errors.
