@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "check_values.h"
 #include "codegen.h"
 #include "cwrite.h"
 #include "diag.h"
@@ -51,7 +52,7 @@ int ratelimit_rate_maps(struct loc loc, const char *what, uint32_t count, uint32
   if (ratelimit_unit(window_ms) != SENTC_RLS_UNKNOWN)
     return 1;
   char window[32];
-  kind_window_word(window, sizeof window, window_ms);
+  value_ms_word(window, sizeof window, window_ms);
   diag_error(loc, "the rate-limit service cannot count %s, %u per %s", what, count, window);
   /* The first unit at least as long as the window in which the same
    * average is a whole count. */

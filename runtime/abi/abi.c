@@ -20,8 +20,10 @@
 #define PROXY_EXPORT(name) __attribute__((export_name(#name)))
 
 /* The VM's one engine, from proxy_on_configure on (Proxy-Wasm callbacks
- * carry no pointer of ours, so this is the one place that keeps it). */
+ * carry no pointer of ours, so this is the one place that keeps it), and
+ * the root context that configured it last. */
 static struct sentc_engine *engine;
+static uint32_t root_context;
 
 PROXY_EXPORT(proxy_abi_version_0_2_1)
 void proxy_abi_version_0_2_1(void) {}
@@ -115,7 +117,6 @@ static int64_t now_ms(void) {
  * Envoy keeps the plugin it had. */
 PROXY_EXPORT(proxy_on_configure)
 uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
-  (void)root_id;
   if (!engine) {
     const char *error;
     engine = sentc_engine_start(&sentc_policy, &error);
@@ -137,16 +138,22 @@ uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
                       PROXY_OK))
     config = NULL;       /* rejected, saying why */
   int applied = sentc_engine_configure(engine, config, len, now_ms()) == 0;
+  if (applied)
+    root_context = root_id;
   sentc_scratch_reset();
   return applied;
 }
 
+/* A header's value, or NULL: absent (*len 0), or one the host could not
+ * hand over (*len SENTC_UNREADABLE: no memory for it, request.h). */
 static const char *map_value(uint32_t map, const char *name, size_t name_len, size_t *len) {
   const char *value = NULL;
   *len = 0;
-  if (proxy_get_header_map_value(map, name, name_len, &value, len) != PROXY_OK)
-    return NULL;
-  return value;
+  uint32_t result = proxy_get_header_map_value(map, name, name_len, &value, len);
+  if (result == PROXY_OK)
+    return value;
+  *len = result == PROXY_NOT_FOUND ? 0 : SENTC_UNREADABLE;
+  return NULL;
 }
 
 static const char *request_header(void *ctx, const char *name, size_t name_len, size_t *len) {
@@ -154,25 +161,34 @@ static const char *request_header(void *ctx, const char *name, size_t name_len, 
   return map_value(PROXY_REQUEST_HEADERS, name, name_len, len);
 }
 
-/* A pseudo header as a string and length; "" when absent. */
-static const char *pseudo(const char *name, size_t *len) {
+/* A pseudo header of `request` as a string and length; "" when absent,
+ * and the request marked unreadable when the host could not hand it over. */
+static const char *pseudo(struct sentc_request *request, const char *name, size_t *len) {
   const char *value = request_header(NULL, name, strlen(name), len);
+  if (!value && *len == SENTC_UNREADABLE)
+    request->unreadable = 1;
+  if (!value)
+    *len = 0;
   return value ? value : "";
 }
 
 static int is_grpc(void) {
-  size_t len;
+  size_t len = 0;
   const char *type = request_header(NULL, "content-type", 12, &len);
   return type && len >= 16 && memcmp(type, "application/grpc", 16) == 0;
 }
 
-static const char *peer_address(size_t *len) {
+static const char *peer_address(struct sentc_request *request, size_t *len) {
   static const char path[] = "source\0address";
   const char *value = NULL;
   *len = 0;
-  if (proxy_get_property(path, sizeof path - 1, &value, len) != PROXY_OK)
-    return NULL;
-  return value;
+  uint32_t result = proxy_get_property(path, sizeof path - 1, &value, len);
+  if (result == PROXY_OK)
+    return value;
+  if (result != PROXY_NOT_FOUND)
+    request->unreadable = 1;
+  *len = 0;
+  return NULL;
 }
 
 /* A small decimal header value (":status", "grpc-status"), or -1. */
@@ -249,11 +265,11 @@ static uint32_t act(const struct sentc_verdict *verdict) {
 
 static uint32_t decide(uint32_t context_id) {
   struct sentc_request request = {.protocol = SENTC_HTTP, .header = request_header};
-  request.method = pseudo(":method", &request.method_len);
-  request.path = pseudo(":path", &request.path_len);
-  request.authority = pseudo(":authority", &request.authority_len);
+  request.method = pseudo(&request, ":method", &request.method_len);
+  request.path = pseudo(&request, ":path", &request.path_len);
+  request.authority = pseudo(&request, ":authority", &request.authority_len);
   request.grpc = is_grpc();
-  request.peer = peer_address(&request.peer_len);
+  request.peer = peer_address(&request, &request.peer_len);
 
   struct sentc_verdict verdict;
   sentc_engine_request(engine, context_id, &request, now_ms(), &verdict);
@@ -304,9 +320,13 @@ void proxy_on_log(uint32_t context_id) {
     sentc_engine_end(engine, context_id, now_ms());
 }
 
+/* The current root context done: the plugin goes away (Envoy drains and
+ * stops the VM), so the metrics counted since the last tick are sent. */
 PROXY_EXPORT(proxy_on_done)
 uint32_t proxy_on_done(uint32_t context_id) {
-  if (engine)
+  if (engine && context_id == root_context)
+    sentc_engine_flush(engine);
+  else if (engine)
     sentc_engine_end(engine, context_id, now_ms());
   return 1;
 }

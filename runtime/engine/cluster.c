@@ -157,9 +157,12 @@ void sentc_cluster_stop(struct sentc_engine *E) {
 /* ---- asking ---- */
 
 /* The cluster rules of resource r the request asks about: their
- * descriptors appended to asked[*n], and added to the question. */
+ * descriptors appended to asked[*n], and added to the question.  A
+ * hotspot whose key the host could not read is counted as such, and its
+ * descriptor kept in *unreadable (the first one only). */
 static void ask_resource(struct sentc_engine *E, struct sentc_rls_request *w, uint32_t r,
-                         const struct sentc_request *request, uint32_t *asked, uint32_t *n) {
+                         const struct sentc_ask *ask, uint32_t *asked, uint32_t *n,
+                         int32_t *unreadable) {
   const struct sentc_policy *p = E->policy;
   struct sentc_cluster_state *c = E->cluster;
   static const enum sentc_kind cluster_kinds[] = {SENTC_KIND_FLOW, SENTC_KIND_HOTSPOT};
@@ -174,7 +177,14 @@ static void ask_resource(struct sentc_engine *E, struct sentc_rls_request *w, ui
       if (k == SENTC_KIND_HOTSPOT) {
         const struct sentc_client_ip_policy ip = {p->client_ip, p->xff_hops};
         size_t len = 0;
-        const char *key = sentc_keys_of(&p->hotspot[j], request, &ip, c->key, sizeof c->key, &len);
+        const char *key = sentc_keys_of(&p->hotspot[j], ask->request, ask->path, &ip, c->key,
+                                        sizeof c->key, &len);
+        if (!key && len == SENTC_UNREADABLE) {
+          sentc_metrics_count(&E->metrics, SENTC_HOLDER_FILTER, 0,
+                              SENTC_METRIC_ATTRIBUTES_UNAVAILABLE, 1);
+          if (*unreadable < 0)
+            *unreadable = d;
+        }
         if (!key || len == 0)
           continue;
         sentc_rls_add(w, desc, c->value, sentc_rls_value(key, len, c->value));
@@ -205,18 +215,24 @@ static int cannot_tell(struct sentc_engine *E, uint32_t first, struct sentc_clus
   return SENTC_CLUSTER_DENY;
 }
 
-int sentc_cluster_ask(struct sentc_engine *E, uint32_t stream, const struct sentc_request *request,
-                      const uint32_t *matched, uint32_t n, int64_t now,
-                      struct sentc_cluster_block *b) {
+int sentc_cluster_ask(struct sentc_engine *E, uint32_t stream, const struct sentc_ask *ask,
+                      const uint32_t *matched, uint32_t n, struct sentc_cluster_block *b) {
   const struct sentc_policy *p = E->policy;
   struct sentc_cluster_state *c = E->cluster;
-  if (!p->rls.present || request->protocol != SENTC_HTTP)
+  if (!p->rls.present || ask->request->protocol != SENTC_HTTP)
     return SENTC_CLUSTER_NONE;
   uint32_t n_asked = 0;
+  int32_t unreadable = -1;
   struct sentc_rls_request w;
   sentc_rls_start(&w, c->question, c->question_room, &p->rls.domain);
   for (uint32_t i = 0; i < n; i++)
-    ask_resource(E, &w, matched[i], request, c->asked, &n_asked);
+    ask_resource(E, &w, matched[i], ask, c->asked, &n_asked, &unreadable);
+  /* A key that could not be read is never a silent skip: the policy's
+   * on_error decides (engine.h), as for a local hotspot. */
+  if (unreadable >= 0 && sentc_core_unavailable(E) == SENTC_COMMIT_BLOCK) {
+    *b = block_by(p, (uint32_t)unreadable, 0);
+    return SENTC_CLUSTER_DENY;
+  }
   if (n_asked == 0)
     return SENTC_CLUSTER_NONE;
   size_t len = sentc_rls_finish(&w, c->question);
@@ -238,7 +254,7 @@ int sentc_cluster_ask(struct sentc_engine *E, uint32_t stream, const struct sent
   memcpy(call->asked, c->asked, n_asked * sizeof *c->asked);
   call->token = token;
   call->stream = stream;
-  call->deadline = now + p->rls.timeout_ms + SENTC_CLUSTER_GRACE_MS;
+  call->deadline = ask->now + p->rls.timeout_ms + SENTC_CLUSTER_GRACE_MS;
   call->next_token = c->by_token[token % INDEX];
   c->by_token[token % INDEX] = call;
   call->next_stream = c->by_stream[stream % INDEX];

@@ -55,13 +55,12 @@ enum sentc_cluster_ask {
   SENTC_CLUSTER_DENY         /* it could not be asked and on_error says deny: *b blocks */
 };
 
-/* After the request on stream `stream` passed and committed every local
- * rule of resources matched[0..n): asks about their cluster rules (enum
- * sentc_cluster_ask).  It could not be asked (no memory, the host refused
- * the call) and on_error allows: NONE. */
-int sentc_cluster_ask(struct sentc_engine *E, uint32_t stream, const struct sentc_request *request,
-                      const uint32_t *matched, uint32_t n, int64_t now,
-                      struct sentc_cluster_block *b);
+/* After `ask`'s request on stream `stream` passed and committed every
+ * local rule of resources matched[0..n): asks about their cluster rules
+ * (enum sentc_cluster_ask).  It could not be asked (no memory, the host
+ * refused the call) and on_error allows: NONE. */
+int sentc_cluster_ask(struct sentc_engine *E, uint32_t stream, const struct sentc_ask *ask,
+                      const uint32_t *matched, uint32_t n, struct sentc_cluster_block *b);
 
 /* What a call's outcome decides for its stream: blocked by `by`, or it
  * passes; and what the service said is left, for the RateLimit headers

@@ -80,8 +80,12 @@ static const char *xff_address(const char *s, size_t n, unsigned hops, size_t *l
 static const char *client_ip(const struct sentc_request *r, const struct sentc_client_ip_policy *p,
                              size_t *len) {
   if (p->source == SENTC_CLIENT_IP_XFF) {
-    size_t n;
+    size_t n = 0;
     const char *xff = header(r, "x-forwarded-for", 15, &n);
+    if (!xff && n == SENTC_UNREADABLE) {
+      *len = n;
+      return NULL;
+    }
     const char *a = xff ? xff_address(xff, n, p->xff_hops, len) : NULL;
     if (a && *len)
       return a;
@@ -104,6 +108,7 @@ static const char *lower_host(const struct sentc_request *r, char *buffer, size_
 }
 
 const char *sentc_keys_of(const struct sentc_hotspot *rule, const struct sentc_request *r,
+                         const struct sentc_path_view *path,
                          const struct sentc_client_ip_policy *ip, char *buffer, size_t room,
                          size_t *len) {
   size_t n = 0;
@@ -116,18 +121,26 @@ const char *sentc_keys_of(const struct sentc_hotspot *rule, const struct sentc_r
     v = query_value(r, &rule->key_name, &n);
     break;
   case SENTC_KEY_COOKIE: {
-    size_t c;
+    size_t c = 0;
     const char *cookie = header(r, "cookie", 6, &c);
     v = cookie ? pair_value(cookie, c, ';', &rule->key_name, &n) : NULL;
+    if (!cookie && c == SENTC_UNREADABLE)
+      n = c;
     break;
   }
   case SENTC_KEY_CLIENT_IP:
+    n = 0;
     v = client_ip(r, ip, &n);
     break;
   case SENTC_KEY_HOST:
     v = r->authority_len ? lower_host(r, buffer, room, &n) : NULL;
     break;
   case SENTC_KEY_PATH: {
+    if (path->len) {
+      v = path->text;
+      n = path->len;
+      break;
+    }
     const char *q = memchr(r->path, '?', r->path_len);
     v = r->path_len ? r->path : NULL;
     n = q ? (size_t)(q - r->path) : r->path_len;
@@ -138,6 +151,6 @@ const char *sentc_keys_of(const struct sentc_hotspot *rule, const struct sentc_r
     n = r->method_len;
     break;
   }
-  *len = n;
+  *len = v || n == SENTC_UNREADABLE ? n : 0;
   return v;
 }

@@ -179,22 +179,27 @@ static int match_holds(const struct sentc_match *m, struct view *v) {
   return rest_holds(m, v, 0);
 }
 
-static void make_view(const struct sentc_request *r, char *path_buffer, struct view *v) {
+void sentc_match_path(const struct sentc_request *r, char *buffer, struct sentc_path_view *path) {
+  path->len = 0;
+  path->text = r->protocol == SENTC_HTTP
+                   ? sentc_normalized_path(r->path, r->path_len, buffer, SENTC_PATH_MAX, &path->len)
+                   : buffer;
+}
+
+static void make_view(const struct sentc_request *r, const struct sentc_path_view *path,
+                      struct view *v) {
   v->request = r;
   v->method = sentc_match_method(r->method, r->method_len);
-  v->path_len = 0;
-  v->path = r->protocol == SENTC_HTTP
-                ? sentc_normalized_path(r->path, r->path_len, path_buffer, SENTC_PATH_MAX,
-                                        &v->path_len)
-                : path_buffer;
+  v->path = path->text;
+  v->path_len = path->len;
   v->host_len = HOST_UNKNOWN;
 }
 
 uint32_t sentc_match_resources_naive(const struct sentc_policy *policy,
-                                     const struct sentc_request *request, char *path_buffer,
-                                     uint32_t *out) {
+                                     const struct sentc_request *request,
+                                     const struct sentc_path_view *path, uint32_t *out) {
   struct view v;
-  make_view(request, path_buffer, &v);
+  make_view(request, path, &v);
   uint32_t n = 0;
   for (uint32_t i = 0; i < policy->n_resources; i++)
     if (match_holds(&policy->resources[i].match, &v))
@@ -331,21 +336,24 @@ static void add_run(struct run *runs, size_t *n, struct run r) {
 }
 
 uint32_t sentc_match_resources(const struct sentc_policy *policy,
-                               const struct sentc_request *request, char *path_buffer,
-                               uint32_t *out) {
+                               const struct sentc_request *request,
+                               const struct sentc_path_view *path, uint32_t *out) {
   const struct sentc_matcher *m = policy->matcher;
   if (!m)
-    return sentc_match_resources_naive(policy, request, path_buffer, out);
+    return sentc_match_resources_naive(policy, request, path, out);
   struct view v;
-  make_view(request, path_buffer, &v);
+  make_view(request, path, &v);
   struct run runs[3];
   size_t n_runs = 0;
+  /* (An empty list may be a null pointer: no arithmetic on it.) */
   if (request->protocol == SENTC_TCP) {
-    add_run(runs, &n_runs, (struct run){m->tcp, m->tcp + m->n_tcp, 0, 0});
+    if (m->n_tcp)
+      add_run(runs, &n_runs, (struct run){m->tcp, m->tcp + m->n_tcp, 0, 0});
   } else {
     add_run(runs, &n_runs, path_candidates(&m->paths, &v));
     add_run(runs, &n_runs, host_candidates(&m->hosts, &v));
-    add_run(runs, &n_runs, (struct run){m->http_any, m->http_any + m->n_http_any, 0, 0});
+    if (m->n_http_any)
+      add_run(runs, &n_runs, (struct run){m->http_any, m->http_any + m->n_http_any, 0, 0});
   }
   uint32_t n = 0;
   for (struct run *r; (r = first_run(runs, n_runs)) != NULL; r->next++) {

@@ -16,15 +16,18 @@
  *   sentc.RES.slow.RULE              counter    responses it counted as slow
  *   sentc.system.blocked.CHECK, sentc.system.shadow_blocked.CHECK
  *   sentc.filter.state_unavailable   counter    shared-data updates given up (on_error)
+ *   sentc.filter.attributes_unavailable  counter  request attributes the host could not
+ *                                       hand over (a huge header...; on_error)
  *   sentc.filter.config_applied, sentc.filter.config_rejected
  *   sentc.filter.ratelimit_service_asked   counter  requests that asked the rate-limit service
  *   sentc.filter.ratelimit_service_failed  counter  of those, the ones it failed to answer
  *
  * A request costs no host call: counts are kept in memory and sent on the
  * tick (sentc_metrics_flush, at most once a second: the lag the docs
- * state).  `passed` and `blocked` are defined at start, so that they read
- * 0 before the first event; the others at the first flush after they were
- * first counted (a gauge that went up and down again reads 0).  Gauges are sent
+ * state).  `passed`, `blocked` and the filter's are defined at start, so
+ * that they read 0 before the first event; the others at the first flush
+ * after they were first counted (a gauge that went up and down again reads
+ * 0).  Gauges are sent
  * as increments, so every worker's VM adds to the same gauge.
  */
 #ifndef SENTC_METRICS_H
@@ -42,6 +45,7 @@
   X(BREAKER_CLOSED, breaker_closed, COUNTER) X(ERRORS, errors, COUNTER)             \
   X(SLOW, slow, COUNTER)                                                            \
   X(STATE_UNAVAILABLE, state_unavailable, COUNTER)                                  \
+  X(ATTRIBUTES_UNAVAILABLE, attributes_unavailable, COUNTER)                        \
   X(CONFIG_APPLIED, config_applied, COUNTER) X(CONFIG_REJECTED, config_rejected, COUNTER)   \
   X(RLS_ASKED, ratelimit_service_asked, COUNTER)                                    \
   X(RLS_FAILED, ratelimit_service_failed, COUNTER)

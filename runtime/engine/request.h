@@ -25,9 +25,16 @@ struct sentc_request {
   uint16_t port;               /* TCP: the destination port */
   const char *peer;            /* downstream address "ip:port" or "ip" */
   size_t peer_len;
-  /* The first value of request header `name` (lower case), or NULL. */
+  /* The host could not hand over one of the above (not: it was absent):
+   * the policy's on_error decides (engine.c). */
+  uint8_t unreadable;
+  /* The first value of request header `name` (lower case), or NULL: absent,
+   * or with *value_len SENTC_UNREADABLE when the host could not hand it
+   * over (then the rule that wanted it follows on_error). */
   const char *(*header)(void *ctx, const char *name, size_t name_len, size_t *value_len);
   void *header_ctx;
 };
+
+#define SENTC_UNREADABLE SIZE_MAX
 
 #endif
