@@ -36,7 +36,7 @@
 #include <stdint.h>
 
 /* Bump when the layout below changes, so a stale runtime refuses new tables. */
-#define SENTC_TABLES_VERSION 6
+#define SENTC_TABLES_VERSION 7
 
 /* Expanders for the lists below: an enum constant, or a [constant] = "NAME"
  * entry of a name table. */

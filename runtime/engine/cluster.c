@@ -8,7 +8,9 @@
  * rule asks only when the request has its key (a key with an empty value
  * counts as none).  Each call in flight is one record, allocated when it
  * is made and freed with its outcome, with the rules it asked (to map the
- * statuses back).  Records are found by token (the outcome) and by stream
+ * statuses back) and the resources the request entered (it counts as
+ * their pass only once the answer lets it through).  Records are found by
+ * token (the outcome) and by stream
  * (the stream's end), and kept in the order they were made, which is
  * their deadlines' order.
  *
@@ -34,8 +36,9 @@ struct call {
   int64_t deadline;
   struct call *next_token, *next_stream;   /* index chains */
   struct call *older, *newer;              /* the order calls were made */
-  uint32_t n_asked;
-  uint32_t *asked;                         /* descriptors, after the record */
+  uint32_t n_asked, n_matched;
+  uint32_t *asked;                         /* descriptors, then resources, */
+  uint32_t *matched;                       /* after the record */
 };
 
 struct sentc_cluster_state {
@@ -46,6 +49,7 @@ struct sentc_cluster_state {
   size_t question_room;
   uint32_t *asked;                               /* the descriptors a question asks */
   struct sentc_rls_status *statuses;             /* an answer is read here */
+  uint32_t *matched;                             /* an outcome's resources */
   char value[SENTC_RLS_VALUE_MAX];               /* a hotspot's value, spelled */
   char key[512];                                 /* a key made up rather than found */
   struct call *by_token[INDEX], *by_stream[INDEX];
@@ -107,6 +111,8 @@ int sentc_cluster_start(struct sentc_engine *E) {
   }
   for (uint32_t i = 0; i < rls->n_descriptors; i++)
     c->descriptor_of[rls->descriptors[i].kind][rls->descriptors[i].rule] = (int32_t)i;
+  if (!rls->present)
+    return 0;                   /* no rule in scope cluster: nothing will ask */
   c->question_room = 16 + rls->domain.len;
   for (uint32_t i = 0; i < rls->n_descriptors; i++)
     c->question_room += sentc_rls_descriptor_bytes(&rls->descriptors[i]);
@@ -115,7 +121,8 @@ int sentc_cluster_start(struct sentc_engine *E) {
   c->service = malloc(c->service_len);
   c->asked = sentc_core_array(rls->n_descriptors, sizeof *c->asked);
   c->statuses = sentc_core_array(rls->n_descriptors, sizeof *c->statuses);
-  if (!c->question || !c->service || !c->asked || !c->statuses)
+  c->matched = sentc_core_array(p->n_resources, sizeof *c->matched);
+  if (!c->question || !c->service || !c->asked || !c->statuses || !c->matched)
     return -1;
   c->service_len = sentc_rls_grpc_service(&rls->cluster, c->service, c->service_len);
   return 0;
@@ -150,6 +157,7 @@ void sentc_cluster_stop(struct sentc_engine *E) {
   free(c->service);
   free(c->asked);
   free(c->statuses);
+  free(c->matched);
   free(c);
   E->cluster = NULL;
 }
@@ -244,14 +252,16 @@ int sentc_cluster_ask(struct sentc_engine *E, uint32_t stream, const struct sent
     sentc_metrics_count(&E->metrics, SENTC_HOLDER_FILTER, 0, SENTC_METRIC_RLS_FAILED, 1);
     return cannot_tell(E, c->asked[0], b);
   }
-  struct call *call = malloc(sizeof *call + n_asked * sizeof *c->asked);
+  struct call *call = malloc(sizeof *call + (n_asked + n) * sizeof(uint32_t));
   if (!call) {
     sentc_platform_grpc_cancel(token);
     sentc_metrics_count(&E->metrics, SENTC_HOLDER_FILTER, 0, SENTC_METRIC_RLS_FAILED, 1);
     return cannot_tell(E, c->asked[0], b);
   }
-  *call = (struct call){.n_asked = n_asked, .asked = (uint32_t *)(call + 1)};
+  *call = (struct call){.n_asked = n_asked, .n_matched = n, .asked = (uint32_t *)(call + 1)};
+  call->matched = call->asked + n_asked;
   memcpy(call->asked, c->asked, n_asked * sizeof *c->asked);
+  memcpy(call->matched, matched, n * sizeof *matched);
   call->token = token;
   call->stream = stream;
   call->deadline = ask->now + p->rls.timeout_ms + SENTC_CLUSTER_GRACE_MS;
@@ -366,7 +376,9 @@ static void settle(struct sentc_engine *E, struct call *call, const void *messag
   uint32_t known = call->n_asked < a.n_statuses ? call->n_asked : a.n_statuses;
   if (known > a.room)
     known = a.room;
-  *out = (struct sentc_cluster_outcome){.stream = call->stream};
+  *out = (struct sentc_cluster_outcome){.stream = call->stream, .matched = c->matched,
+                                        .n_matched = call->n_matched};
+  memcpy(c->matched, call->matched, call->n_matched * sizeof *call->matched);
   note_health(E, !answered, message ? 2 : status);   /* 2: UNKNOWN, the answer made no sense */
   if (!answered) {
     sentc_metrics_count(&E->metrics, SENTC_HOLDER_FILTER, 0, SENTC_METRIC_RLS_FAILED, 1);

@@ -8,8 +8,7 @@
  * service counts them, sentc_cluster_rule); after the local commits,
  * sentc_cluster_ask; when the call's outcome comes (or its deadline
  * passes on a tick), sentc_cluster_outcome / sentc_cluster_overdue; when a
- * stream ends while asking, sentc_cluster_forget.  (The resources the
- * request entered are on its stream, engine.c's to count.)  This file keeps the
+ * stream ends while asking, sentc_cluster_forget.  This file keeps the
  * calls in flight, writes the question (rls.h) and reads the answer; what
  * a block or a pass then does to the stream stays engine.c's.
  */
@@ -71,6 +70,8 @@ struct sentc_cluster_outcome {
   struct sentc_cluster_block by;
   int has_quota;
   struct sentc_quota quota;
+  const uint32_t *matched;   /* the resources the request entered, for its */
+  uint32_t n_matched;        /* passes (valid until the next call here) */
 };
 
 /* The outcome of call `token`: its answer (`message`, `len`), or its

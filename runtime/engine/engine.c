@@ -662,19 +662,15 @@ static void blocked(struct sentc_engine *E, uint32_t id, const struct sentc_requ
     refuse(E, id);
 }
 
-/* The request passed: each resource it entered (its ENTERED effects)
- * counts it. */
-static void count_passes(struct sentc_engine *E, struct sentc_stream *s) {
+/* The request passed: each resource it entered, matched[0..n), counts it. */
+static void count_passes(struct sentc_engine *E, const uint32_t *matched, uint32_t n) {
   int trace = sentc_core_logs(E, SENTC_LOG_TRACE);
-  for (uint32_t i = 0; i < s->n_effects; i++) {
-    const struct sentc_effect *e = sentc_stream_effect(s, i);
-    if (e->kind != SENTC_EFFECT_ENTERED)
-      continue;
-    sentc_metrics_count(&E->metrics, SENTC_HOLDER_RESOURCE, e->rule, SENTC_METRIC_PASSED, 1);
+  for (uint32_t i = 0; i < n; i++) {
+    sentc_metrics_count(&E->metrics, SENTC_HOLDER_RESOURCE, matched[i], SENTC_METRIC_PASSED, 1);
     if (trace) {
       struct sentc_text t = sentc_core_line(E);
       sentc_text_str(&t, "passed ");
-      sentc_text_string(&t, &E->policy->resources[e->rule].name);
+      sentc_text_string(&t, &E->policy->resources[matched[i]].name);
       sentc_core_log(E, SENTC_LOG_TRACE, &t);
     }
   }
@@ -733,7 +729,7 @@ static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_reque
     sentc_stream_record(&E->streams, s, &entered);   /* without memory: not in flight */
   }
   if (asked == SENTC_CLUSTER_NONE)
-    count_passes(E, s);
+    count_passes(E, E->matched, n);
   if (d.shadowed)
     shadowed(E, request, &d.shadow, verdict);
   s->has_quota = (uint8_t)ask.has_quota;
@@ -786,7 +782,7 @@ static void cluster_outcome(struct sentc_engine *E, const struct sentc_cluster_o
     shadowed(E, &request, &b, &verdict);
   if (o->has_quota)
     sentc_ask_quota(&ask, &o->quota);
-  count_passes(E, s);
+  count_passes(E, o->matched, o->n_matched);
   s->has_quota = (uint8_t)ask.has_quota;
   s->quota = ask.quota;
   if (s->held && s->resume_at > now)

@@ -54,7 +54,8 @@ static void put_bytes(struct sentc_rls_request *w, unsigned field, const char *t
     w->at = w->end;
     return;
   }
-  memcpy(w->at, text, len);
+  if (len)                       /* text may be NULL when empty */
+    memcpy(w->at, text, len);
   w->at += len;
 }
 
