@@ -17,6 +17,8 @@
 static struct ir_breaker *current_breaker(struct checker *c) { return rule_current(c); }
 
 const char breaker_example[] = "breaker error_ratio 50% { min_requests 20; window 10s; }";
+/* The rate-limit service counts requests; a breaker needs their responses. */
+const char breaker_no_cluster[] = "it judges responses, which the rate-limit service never sees";
 
 /* ---- check ---- */
 

@@ -92,8 +92,8 @@ static const struct schema_rule top_rules[] = {
 const struct schema_block top_block = {"the top level", top_rules};
 
 const struct schema_block *const schema_blocks[] = {
-  &top_block, &policy_block, &system_block, &fallback_block, &resource_block, &http_block,
-  &tcp_block,
+  &top_block, &policy_block, &system_block, &ratelimit_service_block, &fallback_block,
+  &resource_block, &http_block, &tcp_block,
 #define KIND_BLOCK(K, k, status, grpc, tcp) &k##_block,
   SENTC_RULE_KINDS(KIND_BLOCK)
 #undef KIND_BLOCK
@@ -122,6 +122,7 @@ struct ir_policy *check_policy(struct stmt *file_stmts, int file, struct arena *
   c.policy->scope = SENTC_SCOPE_PROXY;
   c.policy->fallback = -1;
   c.policy->system.fallback = -1;
+  c.policy->rls.timeout_ms = 20;
   c.policy->loc = (struct loc){file, 1, 1, 1, 1};
   check_block(&c, file_stmts, &top_block);
   if (!c.policy->name.text) {

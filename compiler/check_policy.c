@@ -1,17 +1,29 @@
 /*
- * check_policy.c: the policy block and its system block (LANGUAGE.md,
- * "policy").  Only one policy block; its options apply to the whole file
+ * check_policy.c: the policy block, its system block (LANGUAGE.md,
+ * "policy") and its ratelimit_service block (docs/cluster.md).  Only one policy block; its options apply to the whole file
  * wherever the block stands (rule defaults are filled in afterwards).
  */
+#include <string.h>
 #include "check_ctx.h"
 #include "check_values.h"
 #include "diag.h"
 #include "schema.h"
 #include "source.h"
 
+/* The policy's default scope is proxy or worker: scope cluster is chosen
+ * rule by rule, since only some kinds can have it (docs/cluster.md). */
 static void check_scope(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
-  scope_word(s, "scope proxy;", &c->policy->scope);
+  enum sentc_scope scope;
+  if (scope_word(s, "scope proxy;", &scope) != 0)
+    return;
+  if (scope == SENTC_SCOPE_CLUSTER) {
+    diag_error(s->args->loc, "the policy's default scope is 'proxy' or 'worker', not 'cluster'");
+    diag_hint("give 'scope cluster;' to each flow or rate hotspot rule the rate-limit service "
+              "should count, in the rule's block");
+    return;
+  }
+  c->policy->scope = scope;
 }
 
 static void check_mode(void *ctx, const struct stmt *s) {
@@ -30,10 +42,11 @@ static void check_ratelimit_headers(void *ctx, const struct stmt *s) {
     c->policy->ratelimit_headers = flavours[i];
 }
 
+static const char *const on_error_words[] = {"allow", "deny", NULL};
+
 static void check_on_error(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
-  static const char *const words[] = {"allow", "deny", NULL};
-  int i = single_word(s, words, "on_error deny;");
+  int i = single_word(s, on_error_words, "on_error deny;");
   if (i >= 0)
     c->policy->on_error_deny = i;
 }
@@ -125,6 +138,79 @@ static void check_system(void *ctx, const struct stmt *s) {
   }
 }
 
+/* ---- ratelimit_service { cluster C; domain D; timeout T; on_error E; } ---- */
+
+/* Text the service's protocol and configuration carry as it is: UTF-8, no
+ * control character, no '%' (tables.h, sentc_rls_value), 1 to 255 bytes. */
+static int rls_text(const struct stmt *s, const struct value *v) {
+  char spelled[SENTC_RLS_VALUE_MAX];
+  if (v->text_len == 0 || v->text_len > 255 ||
+      sentc_rls_value(v->text, v->text_len, spelled) != v->text_len ||
+      memcmp(spelled, v->text, v->text_len) != 0) {
+    diag_error(v->loc, "'%s' needs 1 to 255 bytes of UTF-8 text without control characters "
+               "or '%%'", s->keyword);
+    return 0;
+  }
+  return 1;
+}
+
+static void check_rls_cluster(void *ctx, const struct stmt *s) {
+  struct checker *c = ctx;
+  const struct value *v = single_arg(s, V_NAME, "cluster \"ratelimit\";");
+  if (v && rls_text(s, v))
+    c->policy->rls.cluster = (struct ir_string){v->text, v->text_len};
+}
+
+static void check_rls_domain(void *ctx, const struct stmt *s) {
+  struct checker *c = ctx;
+  const struct value *v = single_arg(s, V_NAME, "domain \"shop\";");
+  if (v && rls_text(s, v))
+    c->policy->rls.domain = (struct ir_string){v->text, v->text_len};
+}
+
+static void check_rls_timeout(void *ctx, const struct stmt *s) {
+  struct checker *c = ctx;
+  const struct value *v = single_arg(s, V_DURATION, "timeout 20ms;");
+  if (v)
+    value_duration(s, v, 1, MAX_THROTTLE_MS, "timeout 20ms;", &c->policy->rls.timeout_ms);
+}
+
+static void check_rls_on_error(void *ctx, const struct stmt *s) {
+  struct checker *c = ctx;
+  int i = single_word(s, on_error_words, "on_error deny;");
+  if (i >= 0) {
+    c->policy->rls.on_error_deny = i;
+    c->policy->rls.on_error_given = 1;
+  }
+}
+
+static const struct schema_rule ratelimit_service_rules[] = {
+  {"cluster", check_rls_cluster},
+  {"domain", check_rls_domain},
+  {"timeout", check_rls_timeout},
+  {"on_error", check_rls_on_error},
+  {NULL, NULL},
+};
+const struct schema_block ratelimit_service_block = {"the ratelimit_service block",
+                                                     ratelimit_service_rules};
+
+static void check_ratelimit_service(void *ctx, const struct stmt *s) {
+  struct checker *c = ctx;
+  struct ir_rls *rls = &c->policy->rls;
+  if (args_bad(s) || !args_done(s, s->args) || !stmt_need_block(s))
+    return;
+  rls->present = 1;
+  rls->loc = s->loc;
+  check_block_once(c, s->body, &ratelimit_service_block, NULL);
+  const struct stmt *b = s->body;
+  while (b && strcmp(b->keyword, "cluster") != 0)
+    b = b->next;
+  if (!b) {
+    diag_error(s->loc, "the ratelimit_service block needs the Envoy cluster of the service");
+    diag_hint("for example: ratelimit_service { cluster \"ratelimit\"; }");
+  }
+}
+
 static const struct schema_rule policy_rules[] = {
   {"scope", check_scope},
   {"mode", check_mode},
@@ -133,6 +219,7 @@ static const struct schema_rule policy_rules[] = {
   {"on_error", check_on_error},
   {"fallback", check_policy_fallback},
   {"system", check_system},
+  {"ratelimit_service", check_ratelimit_service},
   {NULL, NULL},
 };
 const struct schema_block policy_block = {"the policy block", policy_rules};

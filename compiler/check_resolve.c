@@ -4,7 +4,8 @@
  * last): references to fallbacks and resources, each rule's scope, each
  * rule's effective fallback (its own, else its resource's, else the
  * policy's, else the built-in one), the rule kinds a TCP resource may not
- * have, and what each kind settles of its own (kind.h).
+ * have, what each kind settles of its own (kind.h), and scope cluster's
+ * service (ratelimit.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "check_values.h"
 #include "diag.h"
 #include "kind.h"
+#include "ratelimit.h"
 
 /* The names in a table, NULL-terminated, for a did-you-mean. */
 static const char **name_list(struct arena *arena, const struct name_table *t) {
@@ -175,6 +177,7 @@ void check_resolve(struct checker *c) {
   resolve_refs(c);
   for (size_t i = 0; i < p->n_resources; i++)
     settle_resource(c, &p->resources[i]);
+  ratelimit_resolve(p);
   p->system.fallback = p->fallback;
   if (p->system.present && p->fallback >= 0)
     p->fallbacks[p->fallback].used = 1;

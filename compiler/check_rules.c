@@ -68,8 +68,10 @@ void check_rule_mode(void *ctx, const struct stmt *s) {
 
 void check_rule_scope(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
-  if (scope_word(s, "scope worker;", &c->rule->scope) == 0)
+  if (scope_word(s, "scope worker;", &c->rule->scope) == 0) {
     c->rule->scope_given = 1;
+    c->rule->scope_loc = s->loc;
+  }
 }
 
 void check_rule_fallback(void *ctx, const struct stmt *s) {

@@ -159,11 +159,13 @@ int mode_word(const struct stmt *s, const char *example, enum sentc_mode *mode) 
 }
 
 int scope_word(const struct stmt *s, const char *example, enum sentc_scope *scope) {
-  static const char *const words[] = {"proxy", "worker", NULL};
+  static const char *const words[] = {"proxy", "worker", "cluster", NULL};
+  static const enum sentc_scope scopes[] = {SENTC_SCOPE_PROXY, SENTC_SCOPE_WORKER,
+                                            SENTC_SCOPE_CLUSTER};
   int i = single_word(s, words, example);
   if (i < 0)
     return -1;
-  *scope = i == 0 ? SENTC_SCOPE_PROXY : SENTC_SCOPE_WORKER;
+  *scope = scopes[i];
   return 0;
 }
 

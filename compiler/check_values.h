@@ -57,7 +57,7 @@ int single_word(const struct stmt *s, const char *const *words, const char *exam
  * request pseudo-header such as ":authority" too.  1 when good. */
 int valid_header_name(const struct value *v, int pseudo);
 
-/* `scope proxy|worker;` (policy default or one rule): the scope read into
+/* `scope proxy|worker|cluster;` (policy default or one rule): the scope read into
  * *scope; returns 0, or -1 after reporting a bad argument. */
 int scope_word(const struct stmt *s, const char *example, enum sentc_scope *scope);
 

@@ -1,12 +1,14 @@
 /*
  * check_warn.c: the warnings of docs/language.md, looked for in a policy
- * that has no errors: a fallback never used, a resource with no rules, and
+ * that has no errors: a fallback never used, a resource with no rules, a
+ * ratelimit_service no rule asks, and
  * what each rule kind warns of its own (kind.h: a rule that another rule
  * of the same resource always makes unreachable).
  */
 #include "check_ctx.h"
 #include "diag.h"
 #include "kind.h"
+#include "ratelimit.h"
 
 static void unused_fallbacks(const struct ir_policy *p) {
   for (size_t i = 0; i < p->n_fallbacks; i++) {
@@ -32,6 +34,7 @@ static int has_rules(const struct ir_resource *r) {
 void check_warn(struct checker *c) {
   const struct ir_policy *p = c->policy;
   unused_fallbacks(p);
+  ratelimit_warn(p);
   for (size_t i = 0; i < p->n_resources; i++) {
     const struct ir_resource *r = &p->resources[i];
     if (!has_rules(r)) {

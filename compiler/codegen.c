@@ -18,6 +18,7 @@
 #include "cwrite.h"
 #include "kind.h"
 #include "matchgen.h"
+#include "ratelimit.h"
 #include "util.h"
 
 static const char *const scope_names[] = {SENTC_SCOPE_LIST(SENTC_ENUM_NAME)};
@@ -184,6 +185,7 @@ static void emit_tables(FILE *out, const struct ir_policy *p) {
   for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
     if (ir_count(p, k))
       kinds[k].emit(out, p);
+  ratelimit_emit_tables(out, p);
 }
 
 /* The policy's own options, which the hash covers too. */
@@ -203,6 +205,7 @@ static void emit_options(FILE *out, const struct ir_policy *p) {
           ".adaptive = %d, .fallback = %d, .line = %u},\n",
           s->present, s->qps, s->concurrency, s->avg_rt_ms, s->adaptive, s->fallback,
           s->present ? codegen_line(s->loc) : 0);
+  ratelimit_emit_policy(out, p);
 }
 
 /* "  .n_FIELD = N, .FIELD = FIELD,": one of the policy's tables. */

@@ -13,6 +13,8 @@
 #include "kind.h"
 
 const char concurrency_example[] = "concurrency 32;";
+/* The rate-limit service counts requests per window, never their end. */
+const char concurrency_no_cluster[] = "it limits requests in flight, and the rate-limit service counts requests per window, never when they end";
 
 static const struct schema_rule concurrency_rules[] = {
   {"name", check_rule_name},

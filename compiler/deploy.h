@@ -34,6 +34,8 @@ struct deploy_options {
   const char *phase;           /* Istio: AUTHN, AUTHZ, STATS, UNSPECIFIED_PHASE */
   int priority;
   const char *match_mode;      /* Istio: CLIENT, SERVER, CLIENT_AND_SERVER, or NULL */
+  const char *ratelimit_host;  /* the rate-limit service, or NULL for the default */
+  int ratelimit_port;
   char module_sha256[65];      /* the final main.wasm */
   char image_digest[65];       /* its OCI image's manifest */
 };

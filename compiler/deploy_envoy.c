@@ -11,6 +11,9 @@
  *     envoy.filters.network.wasm, then tcp_proxy to the same upstream;
  *   - the upstream cluster `upstream` (--upstream HOST:PORT, default
  *     127.0.0.1:8080);
+ *   - with rules in scope cluster, the cluster the policy's
+ *     ratelimit_service names, over HTTP/2 to the rate-limit service
+ *     (--ratelimit-address HOST:PORT, default 127.0.0.1:8081);
  *   - stats_config.stats_tags turning resource and rule into tags.
  *
  * Every filter carries the same PluginConfig (deploy.c): one vm_id, so all
@@ -19,6 +22,8 @@
 #include <stdio.h>
 #include "deploy.h"
 #include "deploy_envoy.h"
+#include "deploy_ratelimit.h"
+#include "ratelimit.h"
 
 #define HCM_TYPE "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 
@@ -114,7 +119,14 @@ struct doc *deploy_envoy_bootstrap(const struct deploy *d) {
   doc_add(a, listeners, envoy_http_listener(d));
   for (size_t i = 0; i < d->n_tcp_ports; i++)
     doc_add(a, listeners, envoy_tcp_listener(d, d->tcp_ports[i]));
-  doc_add(a, doc_list_at(a, res, "clusters"), envoy_cluster(d));
+  struct doc *clusters = doc_list_at(a, res, "clusters");
+  doc_add(a, clusters, envoy_cluster(d));
+  if (ratelimit_used(d->policy)) {
+    const struct deploy_options *o = d->options;
+    doc_add(a, clusters, deploy_ratelimit_cluster(d, o->ratelimit_host ? o->ratelimit_host : "127.0.0.1",
+                                                  o->ratelimit_port ? o->ratelimit_port
+                                                                    : DEPLOY_RATELIMIT_PORT));
+  }
   return b;
 }
 

@@ -17,15 +17,24 @@
  *     sentc's metrics (proxy.istio.io/config with a proxyStatsMatcher
  *     inclusion of wasmcustom.sentc.) and tags them.
  *
+ * With rules in scope cluster (docs/cluster.md), both files end with an
+ * EnvoyFilter adding the Envoy cluster of the rate-limit service (unless
+ * the policy names one Istio makes for a Service, "outbound|..."), and a
+ * ConfigMap of the service's configuration (config.yaml, for
+ * envoyproxy/ratelimit).
+ *
  * --envoyfilter writes the same plugin as networking.istio.io/v1alpha3
  * EnvoyFilter patches (the module must then be a file in the proxy's
- * container: --url file:///...), plus the same ConfigMap.
+ * container: --url file:///...), plus the same ConfigMaps and the same
+ * rate-limit service objects.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "deploy_istio.h"
+#include "deploy_ratelimit.h"
 #include "json.h"
+#include "ratelimit.h"
 
 static const char *const istio_phases[] = {"AUTHN", "AUTHZ", "STATS", "UNSPECIFIED_PHASE", NULL};
 static const char *const istio_modes[] = {"CLIENT", "SERVER", "CLIENT_AND_SERVER", NULL};
@@ -191,12 +200,51 @@ static const char **istio_notes(const struct deploy *d, char *buf, size_t size) 
   return notes;
 }
 
+/* Scope cluster: the Envoy cluster the policy's ratelimit_service names,
+ * as an EnvoyFilter patch adding it (unless Istio makes it itself for a
+ * Service: "outbound|PORT||HOST"), and the configuration of
+ * envoyproxy/ratelimit as a ConfigMap for its Deployment to mount
+ * (examples/istio/ratelimit.yaml).  Appends them to docs; returns how many. */
+static size_t istio_ratelimit(const struct deploy *d, struct doc **docs) {
+  struct arena *a = d->arena;
+  const struct deploy_options *o = d->options;
+  if (!ratelimit_used(d->policy))
+    return 0;
+  size_t n = 0;
+  const struct ir_string *cluster = &d->policy->rls.cluster;
+  if (!(cluster->len >= 9 && memcmp(cluster->text, "outbound|", 9) == 0)) {
+    char host[300];
+    snprintf(host, sizeof host, "ratelimit.%s.svc.cluster.local", o->ns ? o->ns : "default");
+    struct doc *ef = istio_object(d, "networking.istio.io/v1alpha3", "EnvoyFilter", "-ratelimit");
+    struct doc *spec = doc_map_at(a, ef, "spec");
+    if (o->selector)
+      doc_set(a, doc_map_at(a, spec, "workloadSelector"), "labels", istio_labels(d));
+    struct doc *patch = doc_map_in(a, doc_list_at(a, spec, "configPatches"));
+    doc_set(a, patch, "applyTo", doc_str(a, "CLUSTER"));
+    doc_set(a, doc_map_at(a, patch, "match"), "context", doc_str(a, "ANY"));
+    struct doc *add = doc_map_at(a, patch, "patch");
+    doc_set(a, add, "operation", doc_str(a, "ADD"));
+    doc_set(a, add, "value", deploy_ratelimit_cluster(d, o->ratelimit_host ? o->ratelimit_host : host,
+                                                      o->ratelimit_port ? o->ratelimit_port
+                                                                        : DEPLOY_RATELIMIT_PORT));
+    docs[n++] = ef;
+  }
+  struct doc *cm = istio_object(d, "v1", "ConfigMap", "-ratelimit-config");
+  size_t len;
+  char *text = deploy_ratelimit_text(d, &len);
+  doc_set(a, doc_map_at(a, cm, "data"), "config.yaml", doc_strn(a, text, len));
+  free(text);
+  docs[n++] = cm;
+  return n;
+}
+
 int deploy_istio_write(const struct deploy *d, const char *path) {
-  struct doc *docs[4] = {istio_wasmplugin(d, 0), NULL, NULL, NULL};
+  struct doc *docs[6] = {istio_wasmplugin(d, 0), NULL, NULL, NULL, NULL, NULL};
   size_t n = 1;
   if (d->n_tcp_ports > 0)
     docs[n++] = istio_wasmplugin(d, 1);
-  docs[n] = istio_stats_configmap(d);
+  docs[n++] = istio_stats_configmap(d);
+  istio_ratelimit(d, docs + n);
   char buf[512];
   return deploy_write_yaml(d, path, "Istio WasmPlugin manifests", docs, istio_notes(d, buf, sizeof buf));
 }
@@ -238,7 +286,8 @@ int deploy_istio_envoyfilter_write(const struct deploy *d, const char *path) {
   istio_patch(d, patches, 0, 0);
   for (size_t i = 0; i < d->n_tcp_ports; i++)
     istio_patch(d, patches, 1, d->tcp_ports[i]);
-  struct doc *docs[] = {ef, istio_stats_configmap(d), NULL};
+  struct doc *docs[5] = {ef, istio_stats_configmap(d), NULL, NULL, NULL};
+  istio_ratelimit(d, docs + 2);
   char buf[512];
   return deploy_write_yaml(d, path, "Istio EnvoyFilter (for Istio before 1.12)", docs,
                            istio_notes(d, buf, sizeof buf));

@@ -8,6 +8,7 @@
 #include "explain.h"
 #include "kind.h"
 #include "matchgen.h"
+#include "ratelimit.h"
 
 void explain_ms(FILE *out, uint32_t ms) {
   if (ms && ms % 3600000 == 0)
@@ -47,7 +48,9 @@ static void put_fallback(FILE *out, const struct ir_policy *p, int index, int st
 }
 
 static const char *scope_words(enum sentc_scope s) {
-  return s == SENTC_SCOPE_WORKER ? "per Envoy worker" : "proxy-wide, shared by all workers";
+  return s == SENTC_SCOPE_WORKER    ? "per Envoy worker"
+         : s == SENTC_SCOPE_CLUSTER ? "across every proxy, by the rate-limit service"
+                                    : "proxy-wide, shared by all workers";
 }
 
 /* "264 bytes of shared data + 28 bytes per worker": where state lives. */
@@ -138,6 +141,7 @@ void explain_policy(const struct ir_policy *p, FILE *out) {
   fputs("  matching:\n", out);
   matchgen_explain_matcher(out, p, "    ");
   explain_system(out, p);
+  ratelimit_explain_service(out, p);
   struct state_bytes bytes = state_system(&p->system);
   for (size_t i = 0; i < p->n_resources; i++)
     state_add(&bytes, explain_resource(out, p, &p->resources[i]));

@@ -10,8 +10,10 @@
 #include "diag.h"
 #include "explain.h"
 #include "kind.h"
+#include "ratelimit.h"
 
 const char flow_example[] = "flow 100/s { throttle 500ms; }";
+const char flow_no_cluster[] = "";
 
 /* ---- check ---- */
 
@@ -19,6 +21,7 @@ static struct ir_flow *current(void *ctx) { return rule_current(ctx); }
 
 static void check_buckets(void *ctx, const struct stmt *s) {
   check_buckets_into(s, &current(ctx)->window);
+  current(ctx)->buckets_given = 1;
 }
 
 static void check_throttle(void *ctx, const struct stmt *s) {
@@ -105,8 +108,35 @@ void flow_check(void *ctx, const struct stmt *s) {
 
 /* ---- settle and warn ---- */
 
+/* What the rate-limit service cannot count: it answers each request yes
+ * or no from a fixed window of one unit, for HTTP requests. */
+static void settle_cluster(const struct ir_resource *r, const struct ir_flow *f) {
+  struct loc at = f->rule.loc;
+  if (r->match.protocol == SENTC_TCP) {
+    diag_error(f->rule.scope_loc, "a TCP resource's flow rule cannot have scope cluster");
+    diag_hint("a connection is decided in this proxy alone, without asking the rate-limit "
+              "service; keep the rule in scope proxy");
+  }
+  if (f->throttle)
+    ratelimit_refuse(at, "'throttle'", "the rate-limit service answers each request yes or no; "
+                     "it cannot hold one to pace it (keep the throttle in scope proxy)");
+  if (f->warmup)
+    ratelimit_refuse(at, "'warmup'", "the rate-limit service counts a fixed limit; it has no "
+                     "warm-up (keep the warm-up in scope proxy)");
+  if (f->of >= 0)
+    ratelimit_refuse(at, "'of'", "the rate-limit service counts the requests that ask it, not "
+                     "another resource's traffic");
+  if (f->buckets_given)
+    ratelimit_refuse(at, "'buckets'", "the rate-limit service counts fixed windows of one unit, "
+                     "not sliding windows of buckets");
+  ratelimit_rate_maps(at, "this rule's rate", f->count, f->window.window_ms);
+}
+
 void flow_settle(struct ir_policy *p, const struct ir_resource *r, size_t i) {
-  if (r->match.protocol == SENTC_TCP && p->flow[i].throttle) {
+  if (p->flow[i].rule.scope == SENTC_SCOPE_CLUSTER) {
+    settle_cluster(r, &p->flow[i]);
+    p->flow[i].window.buckets = 1;   /* no window is kept here: the runtime's one bucket is unused */
+  } else if (r->match.protocol == SENTC_TCP && p->flow[i].throttle) {
     diag_error(p->flow[i].rule.loc, "'throttle' cannot hold a TCP connection");
     diag_hint("a TCP resource's flow rule rejects the connections over its rate");
   }
@@ -148,6 +178,12 @@ struct state_bytes flow_explain(FILE *out, const struct ir_policy *p, size_t i) 
   const struct ir_flow *f = &p->flow[i];
   fprintf(out, "    %s (line %d): at most %u requests per ", f->rule.name, f->rule.loc.line,
           f->count);
+  if (f->rule.scope == SENTC_SCOPE_CLUSTER) {
+    explain_ms(out, f->window.window_ms);
+    fputs("; blocks the excess\n", out);
+    ratelimit_explain_rule(out, f->count, f->window.window_ms);
+    return explain_rule_tail(out, p, SENTC_KIND_FLOW, &f->rule, flow_size(p, i));
+  }
   explain_window(out, f->window);
   if (f->of >= 0)
     fprintf(out, ", counting the traffic of resource '%s'", p->resources[f->of].name.text);

@@ -13,12 +13,14 @@
 #include "diag.h"
 #include "explain.h"
 #include "kind.h"
+#include "ratelimit.h"
 
 #define DEFAULT_CAPACITY 10000
 
 static struct ir_hotspot *current_hotspot(struct checker *c) { return rule_current(c); }
 
 const char hotspot_example[] = "hotspot header \"x-user\" 5/s { burst 2; }";
+const char hotspot_no_cluster[] = "";
 
 /* ---- check ---- */
 
@@ -41,8 +43,8 @@ static void check_burst(void *ctx, const struct stmt *s) {
 static void check_capacity(void *ctx, const struct stmt *s) {
   struct ir_hotspot *h = current_hotspot(ctx);
   const struct value *v = single_arg(s, V_INT, "capacity 10000;");
-  if (v)
-    value_uint(s, v, 1, MAX_CAPACITY, "capacity 10000;", &h->capacity);
+  if (v && value_uint(s, v, 1, MAX_CAPACITY, "capacity 10000;", &h->capacity))
+    h->capacity_given = 1;
 }
 
 static void check_hotspot_throttle(void *ctx, const struct stmt *s) {
@@ -159,7 +161,34 @@ void hotspot_check(void *ctx, const struct stmt *s) {
   rule_end(c);
 }
 
-KIND_NOTHING_TO_SETTLE(hotspot)
+/* Scope cluster: a rate per value, each counted by the rate-limit
+ * service in fixed windows of one unit; this proxy then tracks no value. */
+void hotspot_settle(struct ir_policy *p, const struct ir_resource *r, size_t i) {
+  (void)r;
+  struct ir_hotspot *h = &p->hotspot[i];
+  if (h->rule.scope != SENTC_SCOPE_CLUSTER)
+    return;
+  if (h->concurrency) {
+    diag_error(h->rule.scope_loc, "a 'concurrency N' hotspot cannot have scope cluster");
+    diag_hint("it limits values in flight, and the rate-limit service counts requests per "
+              "window, never when they end; scope cluster applies to rate hotspots");
+    return;
+  }
+  if (h->throttle)
+    ratelimit_refuse(h->rule.loc, "'throttle'", "the rate-limit service answers each request yes "
+                     "or no; it cannot hold one to pace it (keep the throttle in scope proxy)");
+  if (h->burst)
+    ratelimit_refuse(h->rule.loc, "'burst'", "the rate-limit service counts a fixed limit per "
+                     "window, with no bucket of tokens to burst from");
+  if (h->capacity_given)
+    ratelimit_refuse(h->rule.loc, "'capacity'", "the rate-limit service keeps every value "
+                     "itself; this proxy tracks none");
+  ratelimit_rate_maps(h->rule.loc, "this rule's rate", h->count, h->window_ms);
+  for (size_t k = 0; k < h->n_items; k++)
+    ratelimit_rate_maps(h->items[k].loc, "this item's rate", h->items[k].count,
+                        h->items[k].window_ms);
+  h->capacity = 1;     /* no value is tracked here: the one slot the runtime keeps is unused */
+}
 
 KIND_NOTHING_TO_WARN(hotspot)
 
@@ -172,7 +201,7 @@ struct state_bytes hotspot_size(const struct ir_policy *p, size_t i) {
   uint32_t capacity = h->capacity ? h->capacity : 1;
   struct state_bytes s = state_cells(h->rule.scope, capacity, sizeof(struct sentc_hot_value),
                                      h->concurrency ? 1 : 0, h->count);
-  if (h->rule.scope == SENTC_SCOPE_WORKER)
+  if (h->rule.scope != SENTC_SCOPE_PROXY)     /* worker, and cluster's unused one slot */
     s.worker += sentc_layout_hot_directory(capacity);
   return s;
 }
@@ -183,6 +212,16 @@ static const char *key_words[] = {
   [SENTC_KEY_PATH] = "path", [SENTC_KEY_METHOD] = "method",
 };
 
+/* Each item's own rate, a line each. */
+static void explain_items(FILE *out, const struct ir_hotspot *h) {
+  for (size_t k = 0; k < h->n_items; k++) {
+    fputs("\n      value ", out);
+    cwrite_literal(out, h->items[k].value);
+    fprintf(out, ": at most %u per ", h->items[k].count);
+    explain_ms(out, h->items[k].window_ms);
+  }
+}
+
 struct state_bytes hotspot_explain(FILE *out, const struct ir_policy *p, size_t i) {
   const struct ir_hotspot *h = &p->hotspot[i];
   fprintf(out, "    %s (line %d): per value of the %s", h->rule.name, h->rule.loc.line,
@@ -190,6 +229,14 @@ struct state_bytes hotspot_explain(FILE *out, const struct ir_policy *p, size_t 
   if (h->key_name.len) {
     fputc(' ', out);
     cwrite_literal(out, h->key_name);
+  }
+  if (h->rule.scope == SENTC_SCOPE_CLUSTER) {
+    fprintf(out, ", at most %u per ", h->count);
+    explain_ms(out, h->window_ms);
+    explain_items(out, h);
+    fputc('\n', out);
+    ratelimit_explain_rule(out, h->count, h->window_ms);
+    return explain_rule_tail(out, p, SENTC_KIND_HOTSPOT, &h->rule, hotspot_size(p, i));
   }
   if (h->concurrency) {
     fprintf(out, ", at most %u in flight", h->count);
@@ -207,12 +254,7 @@ struct state_bytes hotspot_explain(FILE *out, const struct ir_policy *p, size_t 
     fprintf(out, "; tracks at most %u values (least recently used forgotten)", h->capacity);
   else
     fprintf(out, "; values share %u slots by hash, across workers", h->capacity);
-  for (size_t k = 0; k < h->n_items; k++) {
-    fputs("\n      value ", out);
-    cwrite_literal(out, h->items[k].value);
-    fprintf(out, ": at most %u per ", h->items[k].count);
-    explain_ms(out, h->items[k].window_ms);
-  }
+  explain_items(out, h);
   fputc('\n', out);
   return explain_rule_tail(out, p, SENTC_KIND_HOTSPOT, &h->rule, hotspot_size(p, i));
 }

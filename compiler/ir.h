@@ -99,6 +99,7 @@ struct ir_rule {
   struct loc name_loc;         /* of its `name` statement, when given */
   enum sentc_scope scope;
   int scope_given;             /* `scope` in the rule's block; else the policy's */
+  struct loc scope_loc;        /* ... of that statement */
   enum sentc_mode mode;
   int mode_given;              /* `mode` in the rule's block; else the resource's */
   int fallback;                /* index into ir_policy.fallbacks, -1 built-in */
@@ -122,6 +123,7 @@ struct ir_flow {
   struct ir_rule rule;
   uint32_t count;
   struct ir_window window;
+  int buckets_given;
   int throttle;
   uint32_t max_queue_ms;
   int warmup;
@@ -172,6 +174,7 @@ struct ir_hotspot {
   int throttle;
   uint32_t max_queue_ms;
   uint32_t capacity;
+  int capacity_given;
   struct ir_item *items;
   size_t n_items;
 };
@@ -181,6 +184,20 @@ struct ir_system {
   uint32_t qps, concurrency, avg_rt_ms;
   int adaptive;
   int fallback;
+  struct loc loc;
+};
+
+/* The policy's `ratelimit_service { ... }` (docs/cluster.md): what
+ * counts its scope cluster rules.  Filled in when the block is absent too
+ * (domain: the policy's name; timeout and on_error: the defaults), so
+ * that only `present` says whether it was written. */
+struct ir_rls {
+  int present;
+  struct ir_string cluster;    /* the Envoy cluster that reaches the service */
+  struct ir_string domain;     /* "": the policy's name, once it is known */
+  uint32_t timeout_ms;
+  int on_error_given;
+  int on_error_deny;
   struct loc loc;
 };
 
@@ -210,6 +227,7 @@ struct ir_policy {
   int fallback;                /* the policy's default, -1 built-in */
   struct loc loc;              /* the policy statement, or the file's start */
   struct ir_system system;
+  struct ir_rls rls;
   struct ir_resource *resources;
   size_t n_resources;
   /* Each kind's rules: flow and n_flow, concurrency and n_concurrency... */

@@ -13,7 +13,7 @@
 const struct kind_ops kinds[SENTC_N_RULE_KINDS] = {
 #define KIND_OPS(K, k, status_, grpc, tcp_)                                         \
   [SENTC_KIND_##K] = {.name = #k, .constant = "SENTC_KIND_" #K, .example = k##_example, \
-                      .tcp = tcp_,                                                    \
+                      .tcp = tcp_, .no_cluster = k##_no_cluster,                      \
                       .status = status_, .grpc_status = grpc, .check = k##_check,    \
                       .settle = k##_settle, .default_name = k##_name, .warn = k##_warn,      \
                       .size = k##_size,                                               \

@@ -9,7 +9,10 @@
  *   check:   the resource statement (`flow 100/s { ... }`, schema.h): reads
  *            it into a new rule of the kind, reporting what is wrong;
  *   settle:  once every name is resolved: what needs the whole policy (a
- *            TCP resource's flow rule cannot throttle);
+ *            TCP resource's flow rule cannot throttle; what scope cluster
+ *            cannot count, compiler/ratelimit.h);
+ *   no_cluster: why a rule of the kind cannot have scope cluster, in a
+ *            phrase ("it limits requests in flight..."), or "" when it can;
  *   default_name: the rule's default name (it has no `name`), made of what the
  *            rule is, never of where it stands or of its thresholds, so that
  *            adding a rule or changing a limit renames no metric series
@@ -35,6 +38,7 @@ struct kind_ops {
   const char *example;       /* a statement of it: "flow 100/s;" */
   int tcp;                   /* a `match tcp` resource may have it */
   int status, grpc_status;   /* its built-in fallback's answer */
+  const char *no_cluster;    /* why it cannot have scope cluster, "" if it can */
   check_fn *check;
   void (*settle)(struct ir_policy *p, const struct ir_resource *r, size_t rule);
   void (*default_name)(const struct ir_policy *p, size_t rule, char *out, size_t room);
@@ -47,11 +51,12 @@ struct kind_ops {
 /* Indexed by enum sentc_kind, in the registry's (checking) order. */
 extern const struct kind_ops kinds[SENTC_N_RULE_KINDS];
 
-/* Each kind's file also has the schema of its rule's block, k_block, and
- * an example of the statement, k_example ("flow 100/s;"). */
+/* Each kind's file also has the schema of its rule's block, k_block, an
+ * example of the statement, k_example ("flow 100/s;"), and k_no_cluster. */
 #define KIND_DECLARE(K, k, status, grpc, tcp)                                          \
   extern const struct schema_block k##_block;                                          \
   extern const char k##_example[];                                                     \
+  extern const char k##_no_cluster[];                                                  \
   void k##_check(void *ctx, const struct stmt *s);                                     \
   void k##_settle(struct ir_policy *p, const struct ir_resource *r, size_t rule);      \
   void k##_name(const struct ir_policy *p, size_t rule, char *out, size_t room);       \

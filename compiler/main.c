@@ -2,7 +2,8 @@
  * main.c: the sentc command.
  *
  *   sentc POLICY.sentinel [-o main.wasm] [--emit-c FILE] [--check] [--explain]
- *         [--envoy FILE] [--istio FILE] [--envoyfilter FILE] [--oci DIR] [...]
+ *         [--envoy FILE] [--istio FILE] [--envoyfilter FILE] [--oci DIR]
+ *         [--ratelimit-config FILE] [...]
  *         [--confine DIR]
  *   sentc --inspect MODULE.wasm
  *
@@ -11,7 +12,7 @@
  * writes the final module itself, with its identity section (ident.h)
  * appended, so any output path works (/dev/null included).  Then, if
  * asked, the deployment files: an Envoy bootstrap, Istio manifests, an OCI
- * image layout.  Silent on success (--explain prints the resolved policy
+ * image layout, the rate-limit service's configuration.  Silent on success (--explain prints the resolved policy
  * instead of building).  Exit status: 0 success (warnings allowed), 1
  * errors in the policy (--inspect: not a sentc module), 2 usage, file or
  * toolchain problems.
@@ -26,6 +27,7 @@
 #include "codegen.h"
 #include "deploy_envoy.h"
 #include "deploy_istio.h"
+#include "deploy_ratelimit.h"
 #include "diag.h"
 #include "explain.h"
 #include "frontend.h"
@@ -42,7 +44,8 @@
 
 static void usage(FILE *out) {
   fputs("usage: sentc POLICY.sentinel [-o OUTPUT.wasm] [--emit-c FILE] [--check] [--explain]\n"
-        "             [--envoy FILE] [--istio FILE] [--envoyfilter FILE] [--oci DIR] [OPTIONS]\n"
+        "             [--envoy FILE] [--istio FILE] [--envoyfilter FILE] [--oci DIR]\n"
+        "             [--ratelimit-config FILE] [OPTIONS]\n"
         "             [--confine DIR]\n"
         "       sentc --inspect MODULE.wasm\n"
         "\n"
@@ -66,10 +69,15 @@ static void usage(FILE *out) {
         "                        and the stats ConfigMap; needs --url\n"
         "  --envoyfilter FILE    the same as an Istio EnvoyFilter; needs --url file:///...\n"
         "  --oci DIR             an OCI image layout of the module (Wasm image, compat)\n"
+        "  --ratelimit-config FILE  the envoyproxy/ratelimit configuration of the rules in\n"
+        "                        scope cluster (docs/cluster.md)\n"
         "  --oci-tag TAG         its tag in DIR/index.json (default latest)\n"
         "  --plugin-config FILE  the plugin configuration, a JSON object (default {})\n"
         "  --module-path PATH    the module's filename in the Envoy bootstrap (default: -o)\n"
         "  --upstream HOST:PORT  the sample upstream (default 127.0.0.1:8080)\n"
+        "  --ratelimit-address HOST:PORT  the rate-limit service, for the cluster the\n"
+        "                        bootstrap and the Istio EnvoyFilter add (default\n"
+        "                        127.0.0.1:8081; Istio: ratelimit.NAMESPACE.svc.cluster.local:8081)\n"
         "  --http-port N         the HTTP listener's port (default 8099)\n"
         "  --tcp-port N          the TCP listener of TCP resources without ports (18000)\n"
         "  --admin-port N        Envoy's admin listener on 127.0.0.1 (default 9901)\n"
@@ -93,7 +101,7 @@ struct options {
   int check_only;
   int explain;
   const char *inspect;
-  const char *envoy, *istio, *envoyfilter, *oci, *oci_tag;
+  const char *envoy, *istio, *envoyfilter, *oci, *oci_tag, *ratelimit_config;
   struct deploy_options deploy;
 };
 
@@ -108,30 +116,31 @@ static int port_arg(const char *name, const char *text) {
   return (int)v;
 }
 
-/* --upstream HOST:PORT */
-static int upstream_arg(const char *text, struct deploy_options *d) {
+/* Option `name` HOST:PORT (--upstream, --ratelimit-address): the host
+ * copied into `buffer` (256 bytes, the option's own), then *host and *port. */
+static int host_port_arg(const char *name, const char *text, char *buffer, const char **host,
+                         int *port) {
   const char *colon = strrchr(text, ':');
   if (!colon || colon == text) {
-    fprintf(stderr, "sentc: --upstream needs HOST:PORT, got '%s'\n", text);
+    fprintf(stderr, "sentc: %s needs HOST:PORT, got '%s'\n", name, text);
     return -1;
   }
-  static char host[256];
-  if ((size_t)(colon - text) >= sizeof host) {
-    fprintf(stderr, "sentc: --upstream's host is longer than %zu bytes\n", sizeof host - 1);
+  if ((size_t)(colon - text) > 255) {
+    fprintf(stderr, "sentc: %s's host is longer than 255 bytes\n", name);
     return -1;
   }
-  memcpy(host, text, (size_t)(colon - text));
-  host[colon - text] = 0;
-  d->upstream_host = host;
-  d->upstream_port = port_arg("--upstream", colon + 1);
-  return d->upstream_port < 0 ? -1 : 0;
+  memcpy(buffer, text, (size_t)(colon - text));
+  buffer[colon - text] = 0;
+  *host = buffer;
+  *port = port_arg(name, colon + 1);
+  return *port > 0 ? 0 : -1;
 }
 
 /* Returns -1 to exit 2, 1 to exit 0 (help/version), 0 to go on. */
 static int parse_options(int argc, char **argv, struct options *o) {
   enum { O_INSPECT = 256, O_ENVOY, O_ISTIO, O_ENVOYFILTER, O_OCI, O_OCI_TAG, O_PLUGIN_CONFIG,
          O_MODULE_PATH, O_UPSTREAM, O_HTTP_PORT, O_TCP_PORT, O_ADMIN_PORT, O_URL, O_NAMESPACE,
-         O_SELECTOR, O_PHASE, O_PRIORITY, O_MATCH };
+         O_SELECTOR, O_PHASE, O_PRIORITY, O_MATCH, O_RATELIMIT_ADDRESS, O_RATELIMIT_CONFIG };
   static const struct option longs[] = {
     {"emit-c", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'k'},
     {"explain", no_argument, NULL, 'x'},      {"confine", required_argument, NULL, 'C'},
@@ -151,8 +160,11 @@ static int parse_options(int argc, char **argv, struct options *o) {
     {"istio-phase", required_argument, NULL, O_PHASE},
     {"istio-priority", required_argument, NULL, O_PRIORITY},
     {"istio-match", required_argument, NULL, O_MATCH},
+    {"ratelimit-address", required_argument, NULL, O_RATELIMIT_ADDRESS},
+    {"ratelimit-config", required_argument, NULL, O_RATELIMIT_CONFIG},
     {NULL, 0, NULL, 0},
   };
+  static char upstream_host[256], ratelimit_host[256];
   int ch, deploy_opts = 0;
   char *end;
   *o = (struct options){.output = "main.wasm", .oci_tag = "latest"};
@@ -178,7 +190,16 @@ static int parse_options(int argc, char **argv, struct options *o) {
     case O_OCI_TAG: o->oci_tag = optarg; break;
     case O_PLUGIN_CONFIG: d->plugin_config = optarg; break;
     case O_MODULE_PATH: d->module_path = optarg; break;
-    case O_UPSTREAM: if (upstream_arg(optarg, d)) return -1; break;
+    case O_UPSTREAM:
+      if (host_port_arg("--upstream", optarg, upstream_host, &d->upstream_host, &d->upstream_port))
+        return -1;
+      break;
+    case O_RATELIMIT_ADDRESS:
+      if (host_port_arg("--ratelimit-address", optarg, ratelimit_host, &d->ratelimit_host,
+                        &d->ratelimit_port))
+        return -1;
+      break;
+    case O_RATELIMIT_CONFIG: o->ratelimit_config = optarg; break;
     case O_HTTP_PORT: if ((d->http_port = port_arg("--http-port", optarg)) < 0) return -1; break;
     case O_TCP_PORT: if ((d->tcp_port = port_arg("--tcp-port", optarg)) < 0) return -1; break;
     case O_ADMIN_PORT: if ((d->admin_port = port_arg("--admin-port", optarg)) < 0) return -1; break;
@@ -204,7 +225,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
     }
     return 0;
   }
-  int writes = o->envoy || o->istio || o->envoyfilter || o->oci;
+  int writes = o->envoy || o->istio || o->envoyfilter || o->oci || o->ratelimit_config;
   if (o->check_only && (writes || deploy_opts)) {
     fputs("sentc: --check and --explain write nothing; the deployment options need a build\n", stderr);
     return -1;
@@ -301,7 +322,7 @@ static int write_deployment(const struct ir_policy *policy, struct options *o, c
   memcpy(d->image_digest, image.manifest.digest, sizeof d->image_digest);
   int status = o->oci ? oci_write(&image, o->oci) : 0;
   oci_free(&image);
-  if (status || !(o->envoy || o->istio || o->envoyfilter))
+  if (status || !(o->envoy || o->istio || o->envoyfilter || o->ratelimit_config))
     return status;
   struct arena *arena = arena_new();
   struct deploy dep;
@@ -312,6 +333,8 @@ static int write_deployment(const struct ir_policy *policy, struct options *o, c
     status = deploy_istio_write(&dep, o->istio);
   if (!status && o->envoyfilter)
     status = deploy_istio_envoyfilter_write(&dep, o->envoyfilter);
+  if (!status && o->ratelimit_config)
+    status = deploy_ratelimit_write(&dep, o->ratelimit_config);
   arena_free(arena);
   return status;
 }

@@ -28,8 +28,8 @@ struct schema_block {
 
 /* Every block of the language (check.c), NULL-terminated: the kinds of
  * blocks and what may stand in them. */
-extern const struct schema_block top_block, policy_block, system_block, fallback_block,
-    resource_block, http_block, tcp_block;
+extern const struct schema_block top_block, policy_block, system_block,
+    ratelimit_service_block, fallback_block, resource_block, http_block, tcp_block;
 extern const struct schema_block *const schema_blocks[];
 
 /* Where a keyword belongs, in words ("a resource or the system block"),

@@ -150,7 +150,21 @@ function pluginSettings(text, file = 'envoy.yaml') {
     pluginName: c.name ?? '',
     failOpen: c.fail_open === true,
     filename: c.vm_config?.code?.local?.filename ?? null,
+    clusters: clusterAddresses(bootstrap),
   };
+}
+
+// Each static cluster's first endpoint as 'host:port', by cluster name: where the
+// host sends a module's gRPC calls to that cluster (the rate-limit service's).
+function clusterAddresses(bootstrap) {
+  const out = {};
+  for (const c of bootstrap?.static_resources?.clusters ?? []) {
+    const a = c?.load_assignment?.endpoints?.[0]?.lb_endpoints?.[0]?.endpoint?.address?.socket_address;
+    if (typeof c?.name === 'string' && a?.address !== undefined && a?.port_value !== undefined) {
+      out[c.name] = `${a.address}:${a.port_value}`;
+    }
+  }
+  return out;
 }
 
 module.exports = { parseYamlSubset, pluginSettings, wasmFilters, YamlSubsetError };

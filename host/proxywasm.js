@@ -5,8 +5,12 @@
 // one compiled module, the VM lifecycle (_initialize, root context, vm_start,
 // configure), HTTP stream callbacks in Envoy's order, local replies applied after the
 // callback returns, Envoy's header-map semantics, process-wide shared data (with CAS)
-// and metrics, a virtual clock, ticks and effective contexts. No npm dependencies.
+// and metrics, a virtual clock, ticks and effective contexts, and unary gRPC calls
+// (proxy_grpc_call) made on the root context, over real HTTP/2 (grpc.js) to the
+// addresses the host is given for Envoy clusters. No npm dependencies.
 'use strict';
+
+const { Code: GrpcCode, grpcServiceCluster, unaryCall, httpToGrpcStatus } = require('./grpc.js');
 
 const Status = Object.freeze({
   Ok: 0, NotFound: 1, BadArgument: 2, SerializationFailure: 3, ParseFailure: 4,
@@ -15,7 +19,7 @@ const Status = Object.freeze({
 });
 
 const MetricType = Object.freeze({ Counter: 0, Gauge: 1, Histogram: 2 });
-const BufferType = Object.freeze({ HttpResponseBody: 1, VmConfiguration: 6, PluginConfiguration: 7 });
+const BufferType = Object.freeze({ HttpResponseBody: 1, GrpcReceiveBuffer: 5, VmConfiguration: 6, PluginConfiguration: 7 });
 const LogLevel = Object.freeze({ trace: 0, debug: 1, info: 2, warn: 3, error: 4, critical: 5 });
 
 // A fixed epoch (Nov 2023) so runs are reproducible.
@@ -87,12 +91,6 @@ function i64Bytes(n) {
   const b = Buffer.alloc(8);
   b.writeBigInt64LE(BigInt(n));
   return b;
-}
-
-// Envoy's Grpc::Utility::httpToGrpcStatus, used for gRPC local replies without a code.
-function httpToGrpcStatus(status) {
-  const map = { 400: 13, 401: 16, 403: 7, 404: 12, 429: 14, 502: 14, 503: 14, 504: 14 };
-  return map[status] ?? 2;
 }
 
 // ---- HTTP stream context -----------------------------------------------------------
@@ -377,6 +375,10 @@ class Vm {
     this.metricNames = [];
     this.sharedGets = 0;
     this.sharedSets = 0;
+    this.grpcCalls = new Map();   // token -> GrpcCall, while its outcome is awaited
+    this.nextGrpcToken = 1;       // Envoy numbers unary calls 1, 3, 5...
+    this.grpcReceived = null;     // the answer, during proxy_on_grpc_receive
+    this.status = { code: 0, message: '' };   // proxy_get_status: the last close's
     this.instance = new WebAssembly.Instance(host.module, buildImports(this));
     this.exports = this.instance.exports;
     this.memory = this.exports.memory;
@@ -459,6 +461,7 @@ class Vm {
     const message = `trap in ${callback} (context ${context}) on worker ${this.index}: ${err.message}`;
     this.failed = { callback, context, message };
     this.after.length = 0;
+    this.cancelGrpcCalls();
     this.host.errors.push({ worker: this.index, callback, context, message });
     this.host.log(this, LogLevel.critical, message);
     if (!this.host.failOpen) {
@@ -511,6 +514,36 @@ class Vm {
   }
 
   tick() { return this.call('proxy_on_tick', this.root, this.rootId); }
+
+  // The outcome of a gRPC call reaches the module as Envoy gives it, on the root
+  // context: an answer as proxy_on_grpc_receive with the message in the
+  // GrpcReceiveBuffer, a failure as proxy_on_grpc_close with its grpc-status. Nothing
+  // for a call the module cancelled, nor on a failed or dead VM.
+  grpcFinish(call, outcome) {
+    if (this.grpcCalls.get(call.token) !== call) return;
+    this.grpcCalls.delete(call.token);
+    call.done = true;
+    if (outcome.message instanceof Buffer) {
+      this.grpcReceived = outcome.message;
+      this.call('proxy_on_grpc_receive', this.root, this.rootId, call.token, outcome.message.length);
+      this.grpcReceived = null;
+    } else {
+      this.grpcClose(call.token, outcome.status, outcome.message);
+    }
+  }
+
+  grpcClose(token, code, message) {
+    if (this.failed || this.dead) return;
+    this.status = { code, message: message ?? '' };
+    this.call('proxy_on_grpc_close', this.root, this.rootId, token, code);
+    this.status = { code, message: '' };
+  }
+
+  // The VM is gone: its calls are cancelled without a word to it.
+  cancelGrpcCalls() {
+    for (const call of this.grpcCalls.values()) call.cancel();
+    this.grpcCalls.clear();
+  }
 
   // A new plugin configuration for the same VM, as Envoy applies one: a new root
   // context (context_create, vm_start, configure with the host's pluginConfig); if
@@ -731,6 +764,7 @@ function streamFunctions(vm) {
 
 function bufferOf(vm, type) {
   if (type === BufferType.PluginConfiguration) return vm.host.pluginConfig;
+  if (type === BufferType.GrpcReceiveBuffer) return vm.grpcReceived;
   if (type === BufferType.VmConfiguration) return vm.host.vmConfig;
   const s = vm.stream();
   if (type === BufferType.HttpResponseBody && s && s.phase === 'response') return s.responseBody;
@@ -805,6 +839,77 @@ function sharedDataFunctions(vm) {
       if (entry && cas !== 0 && entry.cas !== cas >>> 0) return Status.CasMismatch;
       host.shared.set(key, { value, cas: host.nextCas() });
       return Status.Ok;
+    },
+  };
+}
+
+// ---- gRPC calls ------------------------------------------------------------------------
+
+// One unary call in flight: what the module asked, and its outcome once known.
+// settled resolves to {message: Buffer} or {status, message}.
+class GrpcCall {
+  constructor(vm, token, { cluster, address, path, message, timeoutMs }) {
+    Object.assign(this, { vm, token, cluster, address, path, message, timeoutMs });
+    this.startedAt = vm.host.time;
+    this.outcome = null;
+    this.done = false;
+    const { outcome, cancel } = vm.host.grpcTransport(address, path, message, timeoutMs);
+    this.cancelTransport = cancel;
+    this.settled = outcome.then((o) => { this.outcome = o; return o; });
+  }
+
+  cancel() { this.cancelTransport(); }
+}
+
+// As Envoy's Context::grpcCall and proxy-wasm-cpp-host: the call belongs to the root
+// context; `service` is a serialized GrpcService naming the cluster, or the cluster's
+// name itself (which must exist: else ParseFailure). A cluster the host has no address
+// for fails the way Envoy's async client fails one it does not know: at once, so the
+// call returns InternalFailure and its close (UNAVAILABLE) comes after the VM call.
+function grpcFunctions(vm) {
+  const host = vm.host;
+  return {
+    proxy_grpc_call(sp, sl, np, nl, mp, ml, ip, il, rp, rl, timeoutMs, tokenPtr) {
+      const service = vm.read(sp, sl);
+      const path = `/${vm.readString(np, nl)}/${vm.readString(mp, ml)}`;
+      if (!parsePairs(vm.read(ip, il))) return Status.BadArgument;
+      const message = vm.read(rp, rl);
+      vm.check(tokenPtr >>> 0, 4);
+      const { cluster, parsed } = grpcServiceCluster(service);
+      const address = host.grpcAddress(cluster);
+      if (!address && !parsed) return Status.ParseFailure;
+      const token = vm.nextGrpcToken;
+      vm.nextGrpcToken += 2;
+      host.grpcCallsMade++;
+      if (!address) {
+        host.grpcUnknownClusters.add(cluster);
+        vm.defer(() => vm.grpcClose(token, GrpcCode.Unavailable, 'Cluster not available'));
+        return Status.InternalFailure;
+      }
+      const call = new GrpcCall(vm, token, { cluster, address, path, message, timeoutMs: timeoutMs >>> 0 });
+      vm.grpcCalls.set(token, call);
+      vm.writeU32(tokenPtr, token);
+      if (!host.hooks.grpcCall(call)) call.settled.then((o) => vm.grpcFinish(call, o));
+      return Status.Ok;
+    },
+    proxy_grpc_cancel(token) {
+      const call = vm.grpcCalls.get(token >>> 0);
+      if (!call) return Status.NotFound;
+      vm.grpcCalls.delete(call.token);
+      call.cancel();
+      return Status.Ok;
+    },
+    // For a unary call, closing is cancelling (Envoy's grpcClose).
+    proxy_grpc_close(token) {
+      const call = vm.grpcCalls.get(token >>> 0);
+      if (!call) return Status.NotFound;
+      vm.grpcCalls.delete(call.token);
+      call.cancel();
+      return Status.Ok;
+    },
+    proxy_get_status(codePtr, mpp, mlp) {
+      vm.writeU32(codePtr, vm.status.code);
+      return vm.give(Buffer.from(vm.status.message), mpp, mlp);
     },
   };
 }
@@ -925,7 +1030,7 @@ function wasiFunctions(vm) {
 function buildImports(vm) {
   const impl = {
     env: { ...miscFunctions(vm), ...headerFunctions(vm), ...streamFunctions(vm),
-      ...sharedDataFunctions(vm), ...metricFunctions(vm) },
+      ...sharedDataFunctions(vm), ...metricFunctions(vm), ...grpcFunctions(vm) },
     wasi_snapshot_preview1: wasiFunctions(vm),
   };
   const imports = {};
@@ -958,7 +1063,7 @@ function wrapImport(vm, module, name, fn) {
 
 // ---- Host ---------------------------------------------------------------------------
 
-const noHooks = { upstream() {}, end() {}, tickPeriod() {}, metric() {}, log() {} };
+const noHooks = { upstream() {}, end() {}, tickPeriod() {}, metric() {}, log() {}, grpcCall() { return false; } };
 
 // The process: a virtual clock, shared data, metrics, logs and N worker VMs of one
 // compiled module.
@@ -968,8 +1073,12 @@ class Host {
   // peer (default source.address), seed, logLevel (0..5, default info),
   // onLog({worker, context, level, message}), hooks {upstream(stream), end(stream),
   // tickPeriod(vm, ms), metric(vm, name, delta) for counter increments, log(vm,
-  // entry) for each log entry kept}, timing (measure the wall time of each
-  // outermost call into the module).
+  // entry) for each log entry kept, grpcCall(call): return true to deliver the call's
+  // outcome yourself (vm.grpcFinish), else it is delivered as soon as it is known},
+  // timing (measure the wall time of each outermost call into the module),
+  // clusters ({name: 'host:port'}, '*' for any: where gRPC calls to an Envoy cluster
+  // go), grpcTransport(address, path, message, timeoutMs) -> {outcome, cancel} (default:
+  // real gRPC over HTTP/2, grpc.js).
   constructor(wasm, options = {}) {
     this.module = wasm instanceof WebAssembly.Module ? wasm : new WebAssembly.Module(wasm);
     const exported = WebAssembly.Module.exports(this.module).map((e) => e.name);
@@ -991,6 +1100,10 @@ class Host {
     this.onLog = options.onLog ?? null;
     this.hooks = { ...noHooks, ...options.hooks };
     this.timing = options.timing ? new Map() : null;
+    this.clusters = { ...options.clusters };
+    this.grpcTransport = options.grpcTransport ?? unaryCall;
+    this.grpcCallsMade = 0;
+    this.grpcUnknownClusters = new Set();
     this.setSeed(options.seed ?? 1);
     this.vms = [];
     this.retired = [];
@@ -1040,6 +1153,9 @@ class Host {
     if (this.onLog) this.onLog(entry);
   }
 
+  // The address gRPC calls to Envoy cluster `name` go to, or undefined.
+  grpcAddress(name) { return this.clusters[name] ?? this.clusters['*']; }
+
   // ---- workers ----
   addVm() {
     const vm = new Vm(this, this.vms.length);
@@ -1064,6 +1180,7 @@ class Host {
   killVm(index) {
     const vm = this.vms[index];
     vm.dead = true;
+    vm.cancelGrpcCalls();
     vm.endAll('killed');
     this.retired.push(vm);
     return vm;
@@ -1098,6 +1215,6 @@ class Host {
 }
 
 module.exports = {
-  Host, Vm, HttpStream, Connection, Status, MetricType, LogLevel, EPOCH_NS, TRAPPED,
+  Host, Vm, HttpStream, Connection, GrpcCall, Status, MetricType, LogLevel, EPOCH_NS, TRAPPED,
   serializePairs, parsePairs,
 };

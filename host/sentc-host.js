@@ -11,7 +11,8 @@
 
 const fs = require('node:fs');
 const { parseTraffic, parseDuration } = require('./traffic.js');
-const { simulate } = require('./simulate.js');
+const { simulateAsync } = require('./simulate.js');
+const { closeAll: closeGrpc } = require('./grpc.js');
 const { pluginSettings } = require('./envoyconf.js');
 const { Host, LogLevel } = require('./proxywasm.js');
 const { shownOutcome, verdictName } = require('./verdicts.js');
@@ -21,6 +22,7 @@ const { importAccessLog } = require('./accesslog.js');
 
 const USAGE = `usage: sentc-host run MODULE.wasm TRAFFIC [--workers N] [--envoy ENVOY.yaml] [--trace] [--timeline [STEP]]
                       [--csv FILE] [--svg FILE] [--json] [--verbose] [--timing]
+                      [--rls [CLUSTER=]HOST:PORT] [--rls-latency D]
        sentc-host import ACCESS_LOG [-o TRAFFIC]
        sentc-host check-config MODULE.wasm CONFIG.json
 
@@ -29,7 +31,15 @@ virtual clock and prints a summary (see docs/traffic.md).
 
   --workers N        number of worker VMs (overrides the file's "workers" line)
   --envoy FILE       run the module as the bootstrap "sentc --envoy" wrote configures it:
-                     its plugin configuration, vm_id, root_id, plugin name and fail_open
+                     its plugin configuration, vm_id, root_id, plugin name and fail_open,
+                     and its clusters' addresses (the rate-limit service's among them)
+  --rls [CLUSTER=]HOST:PORT
+                     send the module's gRPC calls to Envoy cluster CLUSTER (to any cluster
+                     without CLUSTER=) to the rate-limit service at HOST:PORT, over real
+                     gRPC; without an address, calls fail as Envoy fails them for a
+                     cluster it does not know (scope cluster, docs/cluster.md)
+  --rls-latency D    the virtual time a gRPC answer takes (default 1ms); a real call that
+                     times out answers at its timeout
   --trace            one line per request (time, worker, method, path, outcome, status,
                      wait, and the resource/rule that decided) and per breaker change
   --timeline [STEP]  per resource and per STEP (default 1s): offered, passed, held,
@@ -57,7 +67,7 @@ class UsageError extends Error {}
 const FLAGS = ['--trace', '--json', '--verbose', '--timing'];
 
 function parseRunArgs(argv) {
-  const opts = { workers: undefined, trace: false, json: false, verbose: false, timing: false, timeline: false, stepNs: 1e9, csv: null, svg: null, envoy: null, files: [] };
+  const opts = { workers: undefined, trace: false, json: false, verbose: false, timing: false, timeline: false, stepNs: 1e9, csv: null, svg: null, envoy: null, clusters: {}, grpcLatencyNs: undefined, files: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--workers') {
@@ -67,6 +77,15 @@ function parseRunArgs(argv) {
     } else if (a === '--envoy') {
       opts.envoy = argv[++i];
       if (!opts.envoy) throw new UsageError('--envoy needs the bootstrap file sentc --envoy wrote');
+    } else if (a === '--rls') {
+      const hit = /^(?:([^=]+)=)?([^=\s]+):(\d{1,5})$/.exec(argv[++i] ?? '');
+      if (!hit || Number(hit[3]) < 1 || Number(hit[3]) > 65535) throw new UsageError(`--rls needs [CLUSTER=]HOST:PORT, got ${argv[i] ?? 'nothing'}`);
+      opts.clusters[hit[1] ?? '*'] = `${hit[2]}:${hit[3]}`;
+    } else if (a === '--rls-latency') {
+      const d = argv[i + 1] !== undefined ? parseDuration(argv[i + 1]) : null;
+      if (d === null) throw new UsageError(`--rls-latency needs a duration such as 2ms, got ${argv[i + 1] ?? 'nothing'}`);
+      opts.grpcLatencyNs = d;
+      i++;
     } else if (a === '--timeline') {
       opts.timeline = true;
       const step = argv[i + 1] !== undefined ? parseDuration(argv[i + 1]) : null;
@@ -181,6 +200,10 @@ function summary(result, file, opts, timeline) {
     out.push('', 'time in the module (median per call):');
     for (const [name, t] of Object.entries(result.timing)) out.push(`  ${name}  ${Math.round(t.medianNs)} ns  (${t.calls} calls)`);
   }
+  for (const name of result.grpc.unknownClusters) {
+    out.push(`note: the module called Envoy cluster "${name}", which has no address here: its calls failed as Envoy's do `
+      + 'for a cluster it does not know (give --rls HOST:PORT)');
+  }
   for (const err of result.errors) out.push(`error: ${err}`);
   return out.join('\n');
 }
@@ -191,7 +214,7 @@ function logLevel(opts) {
   return opts.verbose || opts.trace || opts.timeline || opts.csv || opts.svg ? LogLevel.trace : undefined;
 }
 
-function run(argv) {
+async function run(argv) {
   const opts = parseRunArgs(argv);
   const [modulePath, trafficPath] = opts.files;
   const traffic = parseTraffic(fs.readFileSync(trafficPath, 'utf8'), trafficPath);
@@ -200,7 +223,10 @@ function run(argv) {
   if (plugin && traffic.config !== '') {
     throw new UsageError(`${trafficPath} has a config line and --envoy gives the plugin configuration too: keep one`);
   }
-  const result = simulate(wasm, traffic, { workers: opts.workers, logLevel: logLevel(opts), onLog: printLog(opts.verbose), timing: opts.timing, plugin });
+  const result = await simulateAsync(wasm, traffic, {
+    workers: opts.workers, logLevel: logLevel(opts), onLog: printLog(opts.verbose), timing: opts.timing, plugin,
+    clusters: opts.clusters, grpcLatencyNs: opts.grpcLatencyNs,
+  }).finally(closeGrpc);
   if (plugin) result.plugin = plugin;
   let timeline = null;
   if (opts.timeline || opts.csv || opts.svg) {
@@ -252,13 +278,13 @@ function checkConfig(argv) {
   return applied ? 0 : 1;
 }
 
-function main(argv) {
+async function main(argv) {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(USAGE);
     return 0;
   }
   try {
-    if (argv[0] === 'run') return run(argv.slice(1));
+    if (argv[0] === 'run') return await run(argv.slice(1));
     if (argv[0] === 'import') return importCommand(argv.slice(1));
     if (argv[0] === 'check-config') return checkConfig(argv.slice(1));
     throw new UsageError(argv.length ? `unknown command "${argv[0]}" (expected run, import or check-config)` : 'expected a command: run, import or check-config');
@@ -270,6 +296,6 @@ function main(argv) {
   }
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
 
 module.exports = { main };

@@ -7,9 +7,16 @@
 // (per-request outcomes and verdicts, breaker transitions, totals, metrics, memory,
 // shared-data calls, logs, expectation results) feeds the CLI, the timeline, the
 // e2e tests and the benchmarks.
+//
+// A module's gRPC calls (scope cluster's rate-limit service) go to real services over
+// loopback when the host knows an address for their cluster: the answer comes back
+// `grpcLatency` of virtual time after the call (the timeout's, if the real call timed
+// out), and the run waits for the real answer before going past that time
+// (simulateAsync; simulate throws if it would have to wait).
 'use strict';
 
 const { Host, EPOCH_NS, LogLevel } = require('./proxywasm.js');
+const { Code: GrpcCode } = require('./grpc.js');
 const { TrafficError, formatDuration } = require('./traffic.js');
 const { events } = require('./expand.js');
 const { Heap } = require('./heap.js');
@@ -17,6 +24,9 @@ const { Collector, classify, shownOutcome } = require('./verdicts.js');
 
 // Streams still paused this long after the last event are reported as stuck.
 const DRAIN_LIMIT_NS = 3600e9;
+// A gRPC answer's virtual round trip, unless the run says otherwise.
+const GRPC_LATENCY_NS = 1e6;
+const DONE = Symbol('done');
 // How long the ticks run on after the traffic, for the metrics (see flushMetrics).
 const FLUSH_NS = 2.5e9;
 
@@ -29,7 +39,8 @@ class EventQueue {
   }
 
   peek() { return this.heap.peek(); }
-  push(at, run) { this.heap.push({ at, seq: this.seq++, run }); }
+  // wait(): a promise to await before the event may run, or null when it may.
+  push(at, run, wait = null) { this.heap.push({ at, seq: this.seq++, run, wait }); }
   pop() { return this.heap.pop(); }
 }
 
@@ -57,6 +68,7 @@ class Simulation {
     this.errors = [];
     const plugin = options.plugin ?? {};  // settings from an Envoy bootstrap (envoyconf.js)
     this.seed = options.seed ?? traffic.seed ?? 1;
+    this.grpcLatencyNs = options.grpcLatencyNs ?? GRPC_LATENCY_NS;
     this.collector = new Collector();
     // `expect ... by R/RULE` needs the module's decision lines (log level debug).
     const byRule = traffic.expects.some((e) => e.where?.by);
@@ -72,11 +84,14 @@ class Simulation {
       logLevel: options.logLevel ?? (byRule ? LogLevel.debug : undefined),
       onLog: options.onLog,
       timing: options.timing,
+      clusters: { ...plugin.clusters, ...options.clusters },
+      grpcTransport: options.grpcTransport,
       hooks: {
         upstream: (s) => this.onUpstream(s),
         end: (s) => this.onEnd(s),
         tickPeriod: (vm, ms) => this.tickAt.set(vm, ms > 0 ? this.now + ms * 1e6 : null),
         log: (vm, entry) => this.collector.log(entry, recordOf(vm), this.now),
+        grpcCall: (call) => this.onGrpcCall(call),
       },
     });
   }
@@ -87,32 +102,76 @@ class Simulation {
 
   // The traffic's events come lazily from expand.js; at equal times a tick fires
   // first, then the file's events (in file order), then what the run queued itself
-  // (answers, aborts).
+  // (answers, aborts, gRPC answers).
   run() {
-    const file = events(this.traffic, this.seed);
-    let ev = file.next().value;
-    let lastEventAt = 0;
     for (;;) {
-      const queued = this.queue.peek();
-      const next = ev && (!queued || ev.at <= queued.at) ? ev : queued;
-      const tick = this.nextTick();
-      if (!next && this.alive === 0) break;
-      if (!next && !this.canDrain(tick, lastEventAt)) break;
-      if (tick && (!next || tick.at <= next.at)) {
-        this.fireTick(tick);
-        continue;
-      }
-      this.now = lastEventAt = next.at;
-      this.syncClock();
-      if (next === ev) {
-        ev = file.next().value;
-        this.handle(next);
-      } else {
-        this.queue.pop();
-        next.run();
-      }
+      const r = this.step();
+      if (r === DONE) return this.finish();
+      if (r) throw new Error('the module made a gRPC call to a real service: run it with simulateAsync');
     }
-    this.flushMetrics(lastEventAt);
+  }
+
+  async runAsync() {
+    try {
+      for (;;) {
+        const r = this.step();
+        if (r === DONE) return this.finish();
+        if (r) await r;
+      }
+    } finally {
+      for (const vm of this.host.vms) vm.cancelGrpcCalls();
+    }
+  }
+
+  // One event: DONE at the end, a promise to await before the next one may run, or
+  // undefined.
+  step() {
+    if (!this.file) {
+      this.file = events(this.traffic, this.seed);
+      this.ev = this.file.next().value;
+      this.lastEventAt = 0;
+    }
+    const ev = this.ev;
+    const queued = this.queue.peek();
+    const next = ev && (!queued || ev.at <= queued.at) ? ev : queued;
+    const tick = this.nextTick();
+    if (!next && this.alive === 0) return DONE;
+    if (!next && !this.canDrain(tick, this.lastEventAt)) return DONE;
+    if (tick && (!next || tick.at <= next.at)) {
+      this.fireTick(tick);
+      return undefined;
+    }
+    const wait = next === queued && queued.wait ? queued.wait() : null;
+    if (wait) return wait;
+    this.now = this.lastEventAt = next.at;
+    this.syncClock();
+    if (next === ev) {
+      this.ev = this.file.next().value;
+      this.handle(next);
+    } else {
+      this.queue.pop();
+      next.run();
+    }
+    return undefined;
+  }
+
+  // A gRPC call's outcome arrives a virtual round trip later (the timeout later, if it
+  // timed out for real), once the real one is known.
+  onGrpcCall(call) {
+    const started = this.now;
+    const timeoutNs = call.timeoutMs * 1e6;
+    const wait = () => (call.outcome ? null : call.settled);
+    const arrive = () => {
+      const timedOut = call.outcome.status === GrpcCode.DeadlineExceeded;
+      if (timedOut && this.now < started + timeoutNs) this.queue.push(started + timeoutNs, arrive);
+      else call.vm.grpcFinish(call, call.outcome);
+    };
+    this.queue.push(started + Math.min(this.grpcLatencyNs, timeoutNs), arrive, wait);
+    return true;
+  }
+
+  finish() {
+    this.flushMetrics(this.lastEventAt);
     return this.result();
   }
 
@@ -253,6 +312,7 @@ class Simulation {
       sharedData: host.sharedDataCalls(),
       logs: host.logs,
       timing: host.timingObject(),
+      grpc: { calls: host.grpcCallsMade, unknownClusters: [...host.grpcUnknownClusters] },
       errors: host.errors.map((e) => e.message).concat(this.errors),
     };
     result.expectations = this.traffic.expects.map((e) => checkExpectation(e, result, host));
@@ -353,9 +413,16 @@ function checkExpectation(e, result, host) {
 
 // Runs `traffic` (from parseTraffic) on `wasm` (bytes or WebAssembly.Module).
 // options: workers (overrides the file), seed, logLevel, onLog, timing, plugin
-// ({pluginConfig, vmId, rootId, pluginName, failOpen}, from envoyconf.js).
+// ({pluginConfig, vmId, rootId, pluginName, failOpen, clusters}, from envoyconf.js),
+// clusters ({name: 'host:port'}, '*' for any) and grpcLatencyNs for the module's gRPC
+// calls, grpcTransport (the host's). simulateAsync returns a promise of the same
+// result; simulate throws when a gRPC call goes to a real service.
 function simulate(wasm, traffic, options = {}) {
   return new Simulation(wasm, traffic, options).run();
 }
 
-module.exports = { simulate };
+function simulateAsync(wasm, traffic, options = {}) {
+  return new Simulation(wasm, traffic, options).runAsync();
+}
+
+module.exports = { simulate, simulateAsync };

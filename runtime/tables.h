@@ -36,7 +36,7 @@
 #include <stdint.h>
 
 /* Bump when the layout below changes, so a stale runtime refuses new tables. */
-#define SENTC_TABLES_VERSION 6
+#define SENTC_TABLES_VERSION 7
 
 /* Expanders for the lists below: an enum constant, or a [constant] = "NAME"
  * entry of a name table. */
@@ -302,7 +302,10 @@ static inline uint32_t sentc_rate_whole_factor(double count) {
 
 /* ---- rules ------------------------------------------------------------ */
 
-#define SENTC_SCOPE_LIST(X) X(SENTC_SCOPE_PROXY) X(SENTC_SCOPE_WORKER)
+/* Where a rule counts: per Envoy process (shared data), per worker, or
+ * across every proxy by the rate-limit service (flow and rate hotspot
+ * rules only; the policy's `rls` below). */
+#define SENTC_SCOPE_LIST(X) X(SENTC_SCOPE_PROXY) X(SENTC_SCOPE_WORKER) X(SENTC_SCOPE_CLUSTER)
 enum sentc_scope { SENTC_SCOPE_LIST(SENTC_ENUM_VALUE) };
 
 /* A sliding window of window_ms split into `buckets` equal buckets. */
@@ -434,6 +437,74 @@ struct sentc_resource {
   uint8_t off;                /* its rules switched off (config.c) */
 };
 
+/* ---- the rate-limit service: scope cluster ---------------------------- */
+
+/* A cluster rule is counted by Envoy's rate-limit service
+ * (envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit, served by
+ * envoyproxy/ratelimit or Limitador), which counts fixed windows of one
+ * unit.  X(NAME, word, seconds): SENTC_RLS_NAME is the unit's number in
+ * RateLimitResponse.RateLimit.Unit, `word` its name in envoyproxy/ratelimit's
+ * configuration. */
+#define SENTC_RLS_UNIT_LIST(X) \
+  X(SECOND, second, 1) X(MINUTE, minute, 60) X(HOUR, hour, 3600) X(DAY, day, 86400)
+enum sentc_rls_unit {
+  SENTC_RLS_UNKNOWN,
+#define SENTC_RLS_UNIT_ENUM(NAME, word, seconds) SENTC_RLS_##NAME,
+  SENTC_RLS_UNIT_LIST(SENTC_RLS_UNIT_ENUM)
+#undef SENTC_RLS_UNIT_ENUM
+  SENTC_N_RLS_UNITS
+};
+
+/* One entry of a descriptor: key and value (RateLimitDescriptor.Entry). */
+struct sentc_rls_entry {
+  struct sentc_string key;
+  struct sentc_string value;
+};
+
+/* What a cluster rule asks the service: a descriptor of its fixed entries
+ * and, for a hotspot, one more entry `value_key` holding the request's
+ * value (spelled by sentc_rls_value).  sentc writes the service's
+ * configuration from the same entries (compiler/ratelimit.c), so the two
+ * cannot disagree.  The limit is the configured one, for the RateLimit
+ * headers when the service's answer carries none. */
+struct sentc_rls_descriptor {
+  uint8_t kind;               /* SENTC_KIND_FLOW or SENTC_KIND_HOTSPOT */
+  uint32_t rule;              /* index into that kind's array */
+  uint32_t n_entries;
+  const struct sentc_rls_entry *entries;
+  struct sentc_string value_key;   /* hotspot: the value's entry key; "" for a flow rule */
+  uint32_t requests_per_unit;
+  uint8_t unit;               /* enum sentc_rls_unit */
+};
+
+/* The policy's `ratelimit_service { ... }`: the Envoy cluster that
+ * reaches the service, the domain, how long a request waits for the
+ * answer, what it gets when there is none, and every cluster rule's
+ * descriptor (flow rules, then hotspot rules, each in their array's
+ * order).  `present` is 0 when the policy has no cluster rule. */
+struct sentc_rls {
+  uint8_t present;
+  struct sentc_string cluster;
+  struct sentc_string domain;
+  uint32_t timeout_ms;
+  uint8_t on_error;           /* enum sentc_on_error: the service failed or timed out */
+  uint32_t n_descriptors;
+  const struct sentc_rls_descriptor *descriptors;
+  uint16_t line;
+};
+
+/* The one spelling of a descriptor value (runtime/engine/rls.c): sentc
+ * runs it on `item` values and the runtime on every request's value, so
+ * the service's configuration and the descriptors agree.  A value is sent
+ * as UTF-8 text: bytes that are not valid UTF-8, control characters and
+ * '%' itself become %XX (upper-case hex), so two different values never
+ * share a spelling; a spelling longer than SENTC_RLS_VALUE_MAX keeps its
+ * first bytes and ends in '~' and the 16 hex digits of the raw value's
+ * FNV-1a hash.  Writes at most SENTC_RLS_VALUE_MAX bytes to `out` and
+ * returns the length (0 for an empty value). */
+#define SENTC_RLS_VALUE_MAX 256
+size_t sentc_rls_value(const char *value, size_t len, char *out);
+
 /* ---- the policy -------------------------------------------------------- */
 
 #define SENTC_MODE_LIST(X) X(SENTC_ENFORCE) X(SENTC_SHADOW)
@@ -461,6 +532,7 @@ struct sentc_policy {
   uint8_t on_error;           /* enum sentc_on_error */
   uint8_t off;                /* every rule switched off (config.c) */
   struct sentc_system system;
+  struct sentc_rls rls;
   uint32_t n_resources;
   const struct sentc_resource *resources;
   /* Each kind's rules: n_flow and flow, n_concurrency and concurrency... */

@@ -4,7 +4,8 @@
  * Translates Envoy's callbacks into engine calls and engine answers into host
  * calls.  It knows the ABI and nothing of rules: it hands the engine a
  * request's attributes, the response's statuses, the stream's end and the
- * time, and does what the engine says (reply, hold, add headers, resume).
+ * time, and does what the engine says (reply, hold, add headers, resume,
+ * ask the rate-limit service over gRPC and hand it the answer).
  * The same module is an HTTP filter (proxy_on_request_headers...) and a
  * network filter (proxy_on_new_connection...): Envoy calls the callbacks of
  * the filter it was configured as.  Exports are named with export_name so
@@ -246,6 +247,22 @@ static void add_headers(uint32_t map, const struct sentc_reply *reply) {
                                reply->headers[i].value, reply->headers[i].value_len);
 }
 
+/* Does what a verdict says to the current stream; returns the callback's
+ * answer, had it been the request's headers. */
+static uint32_t act(const struct sentc_verdict *verdict) {
+  switch (verdict->action) {
+  case SENTC_BLOCK:
+    send_reply(&verdict->reply);
+    return PROXY_PAUSE;
+  case SENTC_HOLD:                  /* with x-sentinel-shadow, if shadowed */
+    add_headers(PROXY_REQUEST_HEADERS, &verdict->reply);
+    return PROXY_PAUSE;
+  default:
+    add_headers(PROXY_REQUEST_HEADERS, &verdict->reply);
+    return PROXY_CONTINUE;
+  }
+}
+
 static uint32_t decide(uint32_t context_id) {
   struct sentc_request request = {.protocol = SENTC_HTTP, .header = request_header};
   request.method = pseudo(&request, ":method", &request.method_len);
@@ -256,17 +273,7 @@ static uint32_t decide(uint32_t context_id) {
 
   struct sentc_verdict verdict;
   sentc_engine_request(engine, context_id, &request, now_ms(), &verdict);
-  switch (verdict.action) {
-  case SENTC_BLOCK:
-    send_reply(&verdict.reply);
-    return PROXY_PAUSE;
-  case SENTC_HOLD:                  /* with x-sentinel-shadow, if shadowed */
-    add_headers(PROXY_REQUEST_HEADERS, &verdict.reply);
-    return PROXY_PAUSE;
-  default:
-    add_headers(PROXY_REQUEST_HEADERS, &verdict.reply);
-    return PROXY_CONTINUE;
-  }
+  return act(&verdict);
 }
 
 PROXY_EXPORT(proxy_on_request_headers)
@@ -390,6 +397,40 @@ void proxy_on_upstream_connection_close(uint32_t context_id, uint32_t peer_type)
     sentc_engine_end(engine, context_id, now_ms());
 }
 
+/* ---- the rate-limit service's answers (scope cluster) ---- */
+
+/* Envoy makes gRPC calls on the root context and tells it their outcome:
+ * a unary call's answer (proxy_on_grpc_receive, its message in the
+ * GrpcReceiveBuffer), or its failure, a timeout included
+ * (proxy_on_grpc_close with the grpc-status).  The engine knows which
+ * stream each call is for; a call it no longer waits for is ignored. */
+PROXY_EXPORT(proxy_on_grpc_receive)
+void proxy_on_grpc_receive(uint32_t context_id, uint32_t token, uint32_t response_size) {
+  (void)context_id;
+  if (engine) {
+    const char *message = NULL;
+    size_t len = 0;
+    if (proxy_get_buffer_bytes(PROXY_BUFFER_GRPC_RECEIVE, 0, response_size, &message, &len) !=
+        PROXY_OK) {
+      message = NULL;
+      len = 0;
+    }
+    if (message || response_size == 0)
+      sentc_engine_grpc_receive(engine, token, message ? message : "", len, now_ms());
+    else    /* the host would not hand over the answer: as good as none */
+      sentc_engine_grpc_close(engine, token, 13, now_ms());
+  }
+  sentc_scratch_reset();
+}
+
+PROXY_EXPORT(proxy_on_grpc_close)
+void proxy_on_grpc_close(uint32_t context_id, uint32_t token, uint32_t status_code) {
+  (void)context_id;
+  if (engine)
+    sentc_engine_grpc_close(engine, token, status_code, now_ms());
+  sentc_scratch_reset();
+}
+
 PROXY_EXPORT(proxy_on_tick)
 void proxy_on_tick(uint32_t root_id) {
   (void)root_id;
@@ -429,6 +470,24 @@ void sentc_platform_resume(uint32_t stream) {
   proxy_set_effective_context(stream);
   proxy_continue_stream(PROXY_STREAM_REQUEST);
 }
+
+void sentc_platform_settle(uint32_t stream, const struct sentc_verdict *verdict) {
+  proxy_set_effective_context(stream);
+  if (act(verdict) == PROXY_CONTINUE)
+    proxy_continue_stream(PROXY_STREAM_REQUEST);
+}
+
+int sentc_platform_grpc_call(const void *grpc_service, size_t grpc_service_len,
+                             const char *service, const char *method, const void *message,
+                             size_t len, uint32_t timeout_ms, uint32_t *token) {
+  static const char no_metadata[4];     /* serialized pairs: a count of 0 */
+  *token = 0;
+  return proxy_grpc_call(grpc_service, grpc_service_len, service, strlen(service), method,
+                         strlen(method), no_metadata, sizeof no_metadata, message, len,
+                         timeout_ms, token) == PROXY_OK ? 0 : -1;
+}
+
+void sentc_platform_grpc_cancel(uint32_t token) { proxy_grpc_cancel(token); }
 
 void sentc_platform_wake_every(uint32_t ms) { proxy_set_tick_period_milliseconds(ms); }
 

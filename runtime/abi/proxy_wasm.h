@@ -17,7 +17,7 @@ enum proxy_action { PROXY_CONTINUE = 0, PROXY_PAUSE = 1 };
 enum proxy_log_level { PROXY_TRACE, PROXY_DEBUG, PROXY_INFO, PROXY_WARN, PROXY_ERROR, PROXY_CRITICAL };
 enum proxy_map_type { PROXY_REQUEST_HEADERS = 0, PROXY_RESPONSE_HEADERS = 2, PROXY_RESPONSE_TRAILERS = 3 };
 enum proxy_stream_type { PROXY_STREAM_REQUEST = 0, PROXY_STREAM_DOWNSTREAM = 2 };
-enum proxy_buffer_type { PROXY_PLUGIN_CONFIGURATION = 7 };
+enum proxy_buffer_type { PROXY_BUFFER_GRPC_RECEIVE = 5, PROXY_PLUGIN_CONFIGURATION = 7 };
 
 PROXY_IMPORT(proxy_log)
 uint32_t proxy_log(uint32_t level, const char *message, size_t len);
@@ -79,6 +79,24 @@ uint32_t proxy_get_shared_data(const char *key, size_t key_len, const char **val
 PROXY_IMPORT(proxy_set_shared_data)
 uint32_t proxy_set_shared_data(const char *key, size_t key_len, const char *value,
                                size_t value_len, uint32_t cas);
+
+PROXY_IMPORT(proxy_get_buffer_bytes)
+uint32_t proxy_get_buffer_bytes(uint32_t type, size_t start, size_t max, const char **value,
+                                size_t *value_len);
+
+/* A unary gRPC call, made by the root context: its outcome comes to
+ * proxy_on_grpc_receive or proxy_on_grpc_close with *token.  `service` is
+ * a serialized GrpcService (or an Envoy cluster's name), `initial_metadata`
+ * serialized pairs. */
+PROXY_IMPORT(proxy_grpc_call)
+uint32_t proxy_grpc_call(const char *service, size_t service_len, const char *service_name,
+                         size_t service_name_len, const char *method, size_t method_len,
+                         const char *initial_metadata, size_t initial_metadata_len,
+                         const char *message, size_t message_len, uint32_t timeout_ms,
+                         uint32_t *token);
+
+PROXY_IMPORT(proxy_grpc_cancel)
+uint32_t proxy_grpc_cancel(uint32_t token);
 
 /* WASI's random source, which Envoy provides. */
 __attribute__((import_module("wasi_snapshot_preview1"), import_name("random_get")))

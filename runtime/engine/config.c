@@ -374,10 +374,17 @@ static int permit_limit(struct pass *s, uint32_t t, const struct sentc_rule *rul
   return 0;
 }
 
+/* A rule in scope cluster is counted by the rate-limit service, from its
+ * own configuration (docs/cluster.md): only `enabled` and `mode` apply. */
+#define CLUSTER_COUNTED "the rule is in scope cluster: the rate-limit service counts it, from its " \
+                        "own configuration (sentc --ratelimit-config); only enabled and mode apply"
+
 static int flow_key(struct pass *s, const char *key, uint32_t v, struct sentc_flow *f) {
   const struct sentc_flow *was = &s->compiled->flow[f - s->arrays->flow];
   if (strcmp(key, "rate") != 0)
     return unknown_key(s, "enabled, mode, rate");
+  if (was->rule.scope == SENTC_SCOPE_CLUSTER)
+    return wrong(s, CLUSTER_COUNTED);
   uint32_t count, window_ms;
   if (rate_value(s, v, &count, &window_ms) != 0)
     return -1;
@@ -435,6 +442,8 @@ static int items_key(struct pass *s, uint32_t object, struct sentc_hotspot *h) {
 static int hotspot_key(struct pass *s, const char *key, uint32_t v, struct sentc_hotspot *h) {
   const struct sentc_hotspot *was = &s->compiled->hotspot[h - s->arrays->hotspot];
   int concurrency = h->mode == SENTC_HOTSPOT_CONCURRENCY;
+  if (was->rule.scope == SENTC_SCOPE_CLUSTER)
+    return wrong(s, CLUSTER_COUNTED);
   if (concurrency && strcmp(key, "limit") == 0)
     return permit_limit(s, v, &h->rule, was->count, &h->count);
   if (!concurrency && strcmp(key, "rate") == 0) {

@@ -30,6 +30,7 @@
 SENTC_RULE_KINDS(SENTC_KIND_STATE)
 #undef SENTC_KIND_STATE
 struct sentc_system_state;
+struct sentc_cluster_state;
 
 struct sentc_engine {
   const struct sentc_policy *policy; /* the live policy: config.live (config.h) */
@@ -55,6 +56,7 @@ struct sentc_engine {
   SENTC_RULE_KINDS(SENTC_KIND_FIELD)
 #undef SENTC_KIND_FIELD
   struct sentc_system_state *system;
+  struct sentc_cluster_state *cluster;   /* scope cluster's calls (cluster.c) */
 };
 
 /* Zeroed room for n items of `size` bytes, allocated once at start: never

@@ -30,10 +30,14 @@
  * are not checked and take nothing), change modes and thresholds.
  *
  * Each kind's work is its own file's (kinds.h); this file only runs them,
- * through the switches below, which the registry writes.
+ * through the switches below, which the registry writes.  Rules in scope
+ * cluster are the rate-limit service's (cluster.h): the kinds skip them,
+ * and a request that passed every local rule asks the service about them
+ * (phase three) and is held until it answers.
  */
 #include <stdlib.h>
 #include "bound.h"
+#include "cluster.h"
 #include "core.h"
 #include "match.h"
 #include "names.h"
@@ -97,6 +101,7 @@ void sentc_engine_stop(struct sentc_engine *E) {
 #define STOP(K, k, status, grpc, tcp) sentc_##k##_stop(E);
   ALL_KINDS(STOP)
 #undef STOP
+  sentc_cluster_stop(E);
   sentc_metrics_stop(&E->metrics);
   sentc_stream_free(&E->streams);
   sentc_store_close(&E->store);
@@ -129,7 +134,8 @@ static int rule_sane(const struct sentc_policy *p, enum sentc_kind k, uint32_t j
   return j >= own.first && j - own.first < own.n &&
          (rule->fallback == SENTC_BUILTIN_FALLBACK ||
           (rule->fallback >= 0 && (uint32_t)rule->fallback < p->n_fallbacks)) &&
-         (rule->scope == SENTC_SCOPE_PROXY || rule->scope == SENTC_SCOPE_WORKER) &&
+         (rule->scope == SENTC_SCOPE_PROXY || rule->scope == SENTC_SCOPE_WORKER ||
+          rule->scope == SENTC_SCOPE_CLUSTER) &&
          (rule->mode == SENTC_ENFORCE || rule->mode == SENTC_SHADOW);
 }
 
@@ -151,7 +157,7 @@ static int tables_sane(const struct sentc_policy *p) {
       if (r->watchers[w] >= p->n_flow)
         return 0;
   }
-  return (p->mode == SENTC_ENFORCE || p->mode == SENTC_SHADOW) &&
+  return (p->mode == SENTC_ENFORCE || p->mode == SENTC_SHADOW) && sentc_cluster_sane(p) &&
          (!p->system.present || p->system.fallback == SENTC_BUILTIN_FALLBACK ||
           (p->system.fallback >= 0 && (uint32_t)p->system.fallback < p->n_fallbacks));
 }
@@ -181,7 +187,7 @@ struct sentc_engine *sentc_engine_start(const struct sentc_policy *p, const char
   E->block_logged_at = sentc_core_array((size_t)p->n_resources + 1, sizeof *E->block_logged_at);
   if (!E->matched || !E->path || !E->block_logged_at || sentc_reply_open(&E->reply, p) != 0 ||
       sentc_store_open(&E->store, &p->name, p->hash) != 0 || start_kinds(E) != 0 ||
-      sentc_metrics_start(&E->metrics, p) != 0) {
+      sentc_cluster_start(E) != 0 || sentc_metrics_start(&E->metrics, p) != 0) {
     if (sentc_store_over_budget(&E->store))
       *error = "the policy's state per worker is over the budget of 256 MiB; recompile it";
     sentc_engine_stop(E);
@@ -374,7 +380,7 @@ static int check(struct sentc_engine *E, struct sentc_ask *ask, uint32_t n, stru
     const struct sentc_resource *r = &E->policy->resources[E->matched[i]];
     for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
       for (uint32_t j = r->rules[k].first; j < r->rules[k].first + r->rules[k].n; j++)
-        if (check_rule(E, k, (int32_t)E->matched[i], j, ask, d))
+        if (!sentc_cluster_rule(E->policy, k, j) && check_rule(E, k, (int32_t)E->matched[i], j, ask, d))
           return 1;
   }
   return 0;
@@ -438,7 +444,8 @@ static int commit_resource(struct sentc_engine *E, uint32_t index, struct sentc_
   const struct sentc_resource *r = &E->policy->resources[index];
   for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
     for (uint32_t j = r->rules[k].first; j < r->rules[k].first + r->rules[k].n; j++)
-      if (commit_rule(E, k, (int32_t)index, j, ask, s, d) != 0)
+      if (!sentc_cluster_rule(E->policy, k, j) &&
+          commit_rule(E, k, (int32_t)index, j, ask, s, d) != 0)
         return -1;
   for (uint32_t w = 0; w < r->n_watchers; w++) {
     uint32_t rule = r->watchers[w];
@@ -518,6 +525,8 @@ static void schedule(struct sentc_engine *E, int64_t now) {
   for (int32_t i = E->held_list; i >= 0; i = sentc_stream_at(&E->streams, i)->next_held)
     if (sentc_stream_at(&E->streams, i)->resume_at < next)
       next = sentc_stream_at(&E->streams, i)->resume_at;
+  if (sentc_cluster_deadline(E) < next)
+    next = sentc_cluster_deadline(E);
   if (next == INT64_MAX && (E->metrics.dirty || E->quiet_ticks < QUIET_TICKS))
     want_wake(E, store_ms && store_ms < FLUSH_MS ? store_ms : FLUSH_MS);
   else if (next == INT64_MAX)
@@ -553,20 +562,30 @@ void sentc_engine_flush(struct sentc_engine *E) {
   sentc_metrics_flush(&E->metrics);
 }
 
+/* A held stream's turn has come: it goes upstream. */
+static void resume(struct sentc_engine *E, struct sentc_stream *s, int64_t now) {
+  unhold(E, s);
+  sentc_metrics_record(&E->metrics, s->held_kind, s->held_rule, SENTC_METRIC_QUEUE_WAIT,
+                       (uint32_t)(now - s->pass_at));
+  s->pass_at = now;
+  go_upstream(E, s);
+  sentc_platform_resume(s->id);
+}
+
+static void cluster_outcome(struct sentc_engine *E, const struct sentc_cluster_outcome *o,
+                            int64_t now);
+
 void sentc_engine_tick(struct sentc_engine *E, int64_t raw_ms) {
   int64_t now = begin(E, raw_ms);
   sentc_store_tick(&E->store);
+  struct sentc_cluster_outcome o;
+  while (sentc_cluster_overdue(E, now, &o))
+    cluster_outcome(E, &o, now);
   for (int32_t i = E->held_list, next; i >= 0; i = next) {
     struct sentc_stream *s = sentc_stream_at(&E->streams, i);
     next = s->next_held;
-    if (s->resume_at > now)
-      continue;
-    unhold(E, s);
-    sentc_metrics_record(&E->metrics, s->held_kind, s->held_rule, SENTC_METRIC_QUEUE_WAIT,
-                         (uint32_t)(now - s->pass_at));
-    s->pass_at = now;
-    go_upstream(E, s);
-    sentc_platform_resume(s->id);
+    if (s->resume_at <= now && !sentc_cluster_asking(E, s->id))
+      resume(E, s, now);
   }
   end(E, now);
   /* Ticks may come faster for held streams: metrics go at most every
@@ -650,6 +669,20 @@ static void blocked(struct sentc_engine *E, uint32_t id, const struct sentc_requ
     refuse(E, id);
 }
 
+/* The request passed: each resource it entered, matched[0..n), counts it. */
+static void count_passes(struct sentc_engine *E, const uint32_t *matched, uint32_t n) {
+  int trace = sentc_core_logs(E, SENTC_LOG_TRACE);
+  for (uint32_t i = 0; i < n; i++) {
+    sentc_metrics_count(&E->metrics, SENTC_HOLDER_RESOURCE, matched[i], SENTC_METRIC_PASSED, 1);
+    if (trace) {
+      struct sentc_text t = sentc_core_line(E);
+      sentc_text_str(&t, "passed ");
+      sentc_text_string(&t, &E->policy->resources[matched[i]].name);
+      sentc_core_log(E, SENTC_LOG_TRACE, &t);
+    }
+  }
+}
+
 static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_request *request,
                    int64_t now, struct sentc_verdict *verdict) {
   const struct sentc_policy *p = E->policy;
@@ -687,18 +720,23 @@ static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_reque
     blocked(E, id, request, &ask, &d.block, verdict);
     return;
   }
-  int trace = sentc_core_logs(E, SENTC_LOG_TRACE);
+  /* Phase three: the rate-limit service has the last word (cluster.h). */
+  struct sentc_cluster_block cb;
+  int asked = sentc_cluster_ask(E, id, &ask, E->matched, n, &cb);
+  if (asked == SENTC_CLUSTER_DENY) {
+    undo(E, s);
+    sentc_stream_close(&E->streams, s);
+    ask.has_quota = 0;
+    d.block = (struct blocker){cb.kind, cb.resource, cb.rule, cb.retry_ms};
+    blocked(E, id, request, &ask, &d.block, verdict);
+    return;
+  }
   for (uint32_t i = 0; i < n; i++) {
-    sentc_metrics_count(&E->metrics, SENTC_HOLDER_RESOURCE, E->matched[i], SENTC_METRIC_PASSED, 1);
-    if (trace) {
-      struct sentc_text t = sentc_core_line(E);
-      sentc_text_str(&t, "passed ");
-      sentc_text_string(&t, &p->resources[E->matched[i]].name);
-      sentc_core_log(E, SENTC_LOG_TRACE, &t);
-    }
     struct sentc_effect entered = {.kind = SENTC_EFFECT_ENTERED, .rule = E->matched[i]};
     sentc_stream_record(&E->streams, s, &entered);   /* without memory: not in flight */
   }
+  if (asked == SENTC_CLUSTER_NONE)
+    count_passes(E, E->matched, n);
   if (d.shadowed)
     shadowed(E, request, &d.shadow, verdict);
   s->has_quota = (uint8_t)ask.has_quota;
@@ -710,9 +748,83 @@ static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_reque
     sentc_metrics_count(&E->metrics, d.hold.by.kind, d.hold.by.rule, SENTC_METRIC_QUEUED, 1);
     verdict->action = SENTC_HOLD;
     note(E, "held", &d.hold.by, "wait_ms", (uint64_t)wait_ms);
-  } else {
+  } else if (asked == SENTC_CLUSTER_NONE) {
     go_upstream(E, s);
   }
+  if (asked == SENTC_CLUSTER_ASKING)
+    verdict->action = SENTC_HOLD;    /* until the answer (sentc_engine_grpc_*) */
+}
+
+/* ---- the rate-limit service's answer (scope cluster) ---- */
+
+/* What the answer decides for the stream that asked, as decide() would
+ * have: blocked by an enforced cluster rule (what the local rules
+ * committed is undone, and the rule's fallback answers the held stream),
+ * or passed (its passes counted, the service's quota reported, marked if a
+ * shadow cluster rule would have blocked it, and upstream unless a
+ * throttle still holds it; such a stream goes on the tick, unmarked). */
+static void cluster_outcome(struct sentc_engine *E, const struct sentc_cluster_outcome *o,
+                            int64_t now) {
+  struct sentc_stream *s = sentc_stream_find(&E->streams, o->stream);
+  if (!s)
+    return;
+  struct sentc_request request = {.protocol = SENTC_HTTP, .grpc = s->grpc};
+  struct sentc_ask ask = {.request = &request, .now = now,
+                          .want_quota = E->policy->ratelimit_headers != SENTC_RATELIMIT_OFF,
+                          .has_quota = s->has_quota, .quota = s->quota};
+  struct blocker b = {o->by.kind, o->by.resource, o->by.rule, o->by.retry_ms};
+  struct sentc_verdict verdict = {.action = SENTC_CONTINUE};
+  if (o->blocks && !is_shadow(E, b.kind, b.rule)) {
+    ask.has_quota = o->has_quota && ask.want_quota;
+    ask.quota = o->quota;
+    if (s->held)
+      unhold(E, s);
+    undo(E, s);
+    sentc_stream_close(&E->streams, s);
+    reject(E, &request, &ask, &b, &verdict);
+    sentc_platform_settle(o->stream, &verdict);
+    return;
+  }
+  if (o->blocks)
+    shadowed(E, &request, &b, &verdict);
+  if (o->has_quota)
+    sentc_ask_quota(&ask, &o->quota);
+  count_passes(E, o->matched, o->n_matched);
+  s->has_quota = (uint8_t)ask.has_quota;
+  s->quota = ask.quota;
+  if (s->held && s->resume_at > now)
+    return;              /* a throttle still holds it: the tick resumes it */
+  if (s->held) {
+    unhold(E, s);
+    sentc_metrics_record(&E->metrics, s->held_kind, s->held_rule, SENTC_METRIC_QUEUE_WAIT,
+                         (uint32_t)(now - s->pass_at));
+  }
+  s->pass_at = now;
+  go_upstream(E, s);
+  if (verdict.reply.n_headers)
+    sentc_platform_settle(o->stream, &verdict);   /* with x-sentinel-shadow */
+  else
+    sentc_platform_resume(o->stream);
+}
+
+static void grpc_outcome(struct sentc_engine *E, uint32_t token, const void *message, size_t len,
+                         uint32_t status, int64_t raw_ms) {
+  int64_t now = begin(E, raw_ms);
+  struct sentc_cluster_outcome o;
+  if (sentc_cluster_outcome(E, token, message, len, status, &o))
+    cluster_outcome(E, &o, now);
+  end(E, now);
+  schedule(E, now);
+}
+
+void sentc_engine_grpc_receive(struct sentc_engine *E, uint32_t token, const void *message,
+                               size_t len, int64_t raw_ms) {
+  grpc_outcome(E, token, message, len, 0, raw_ms);
+}
+
+void sentc_engine_grpc_close(struct sentc_engine *E, uint32_t token, uint32_t status,
+                             int64_t raw_ms) {
+  grpc_outcome(E, token, NULL, 0, status, raw_ms);
 }
 
 void sentc_engine_request(struct sentc_engine *E, uint32_t id, const struct sentc_request *request,
@@ -779,10 +891,12 @@ void sentc_engine_end(struct sentc_engine *E, uint32_t id, int64_t raw_ms) {
   if (!s)
     return;
   int64_t now = begin(E, raw_ms);
-  int held = s->held;
-  if (held)
+  int asking = sentc_cluster_asking(E, id), held = s->held || asking;
+  if (asking)
+    sentc_cluster_forget(E, id);     /* its answer, should it come, is ignored */
+  if (s->held)
     unhold(E, s);
-  else if (!s->refused)
+  else if (!held && !s->refused)
     complete(E, s, now, -1, 1);
   leave(E, s);
   for (uint32_t i = 0; i < s->n_effects; i++) {

@@ -128,6 +128,17 @@ int sentc_engine_refused(struct sentc_engine *engine, uint32_t stream);
  * call more than once and for streams the engine never saw. */
 void sentc_engine_end(struct sentc_engine *engine, uint32_t stream, int64_t raw_ms);
 
+/* Scope cluster: the outcome of gRPC call `token` (sentc_platform_grpc_call)
+ * for a stream held waiting for the rate-limit service: its answer
+ * (`message`, a RateLimitResponse), or its failure with a grpc-status (a
+ * timeout too).  The stream is then let through or answered
+ * (sentc_platform_settle).  A call for a stream that already ended, or
+ * one the engine never made, is ignored. */
+void sentc_engine_grpc_receive(struct sentc_engine *engine, uint32_t token, const void *message,
+                               size_t len, int64_t raw_ms);
+void sentc_engine_grpc_close(struct sentc_engine *engine, uint32_t token, uint32_t status,
+                             int64_t raw_ms);
+
 /* Resumes the held streams whose turn has come, and sends the metrics
  * counted since the last second. */
 void sentc_engine_tick(struct sentc_engine *engine, int64_t raw_ms);

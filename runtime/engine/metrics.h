@@ -19,6 +19,8 @@
  *   sentc.filter.attributes_unavailable  counter  request attributes the host could not
  *                                       hand over (a huge header...; on_error)
  *   sentc.filter.config_applied, sentc.filter.config_rejected
+ *   sentc.filter.ratelimit_service_asked   counter  requests that asked the rate-limit service
+ *   sentc.filter.ratelimit_service_failed  counter  of those, the ones it failed to answer
  *
  * A request costs no host call: counts are kept in memory and sent on the
  * tick (sentc_metrics_flush, at most once a second: the lag the docs
@@ -44,7 +46,9 @@
   X(SLOW, slow, COUNTER)                                                            \
   X(STATE_UNAVAILABLE, state_unavailable, COUNTER)                                  \
   X(ATTRIBUTES_UNAVAILABLE, attributes_unavailable, COUNTER)                        \
-  X(CONFIG_APPLIED, config_applied, COUNTER) X(CONFIG_REJECTED, config_rejected, COUNTER)
+  X(CONFIG_APPLIED, config_applied, COUNTER) X(CONFIG_REJECTED, config_rejected, COUNTER)   \
+  X(RLS_ASKED, ratelimit_service_asked, COUNTER)                                    \
+  X(RLS_FAILED, ratelimit_service_failed, COUNTER)
 
 #define SENTC_METRIC_ENUM(M, word, type) SENTC_METRIC_##M,
 enum sentc_metric { SENTC_METRIC_LIST(SENTC_METRIC_ENUM) SENTC_N_METRICS };

@@ -43,6 +43,26 @@ void sentc_platform_random(void *out, size_t len);
 /* Lets held stream `stream` go upstream now (it was held by SENTC_HOLD). */
 void sentc_platform_resume(uint32_t stream);
 
+/* A held stream's verdict, decided while it was held (scope cluster, once
+ * the rate-limit service answered): `verdict` (engine.h) SENTC_BLOCK
+ * answers it locally with verdict->reply; SENTC_CONTINUE adds
+ * verdict->reply's headers to its request and lets it go upstream. */
+struct sentc_verdict;
+void sentc_platform_settle(uint32_t stream, const struct sentc_verdict *verdict);
+
+/* Starts a unary gRPC call (scope cluster: the rate-limit service, rls.h):
+ * `grpc_service` names the Envoy cluster (a serialized GrpcService),
+ * `service` and `method` the RPC, `message` its request; the host gives up
+ * after `timeout_ms`.  0 and the call's *token, whose outcome comes to
+ * sentc_engine_grpc_receive or sentc_engine_grpc_close (engine.h); -1 when
+ * the call could not start (no answer will come). */
+int sentc_platform_grpc_call(const void *grpc_service, size_t grpc_service_len,
+                             const char *service, const char *method, const void *message,
+                             size_t len, uint32_t timeout_ms, uint32_t *token);
+
+/* Cancels call `token`: its outcome will not come. */
+void sentc_platform_grpc_cancel(uint32_t token);
+
 /* Call sentc_engine_tick in `ms` milliseconds and every `ms` after; 0: no
  * more ticks.  The engine calls it only when the wish changes. */
 void sentc_platform_wake_every(uint32_t ms);

@@ -163,6 +163,10 @@ async function main() {
     assert.deepStrictEqual(settings, {
       pluginConfig: filters[0].config.configuration.value, vmId: `sentc.${opt.policy}`, rootId: 'sentc',
       pluginName: `sentc.${opt.policy}`, failOpen, filename: opt.modulePath,
+      clusters: Object.fromEntries(bootstrap.static_resources.clusters.map((c) => {
+        const a = c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
+        return [c.name, `${a.address}:${a.port_value}`];
+      })),
     }, 'what sentc-host --envoy takes from it');
   });
 

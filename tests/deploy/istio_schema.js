@@ -129,4 +129,4 @@ async function checkIstio(obj) {
   return errors;
 }
 
-module.exports = { checkIstio, shapeOf };
+module.exports = { checkIstio, shapeOf, unknownKeys };

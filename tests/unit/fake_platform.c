@@ -1,10 +1,11 @@
 /*
  * fake_platform.c: the engine's platform for the unit tests (see the header).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "fake_platform.h"
-#include "../../runtime/engine/platform.h"
+#include "../../runtime/engine/engine.h"
 
 #define MAX_COUNTERS 256
 
@@ -70,6 +71,52 @@ void sentc_platform_resume(uint32_t stream) {
     fake_resumed[fake_n_resumed++] = stream;
 }
 
+struct fake_settled fake_settled[64];
+int fake_n_settled;
+
+void sentc_platform_settle(uint32_t stream, const struct sentc_verdict *verdict) {
+  if (fake_n_settled == 64)
+    return;
+  struct fake_settled *s = &fake_settled[fake_n_settled++];
+  *s = (struct fake_settled){.stream = stream, .action = verdict->action,
+                             .status = verdict->action == SENTC_BLOCK ? verdict->reply.status : 0};
+  if (verdict->reply.n_headers) {
+    const struct sentc_header *h = &verdict->reply.headers[0];
+    snprintf(s->header, sizeof s->header, "%.*s", (int)h->name_len, h->name);
+    snprintf(s->value, sizeof s->value, "%.*s", (int)h->value_len, h->value);
+  }
+}
+
+int fake_n_grpc_calls, fake_grpc_refuse;
+uint8_t fake_grpc_service[256], fake_grpc_message[8192];
+size_t fake_grpc_service_len, fake_grpc_message_len;
+char fake_grpc_method[160];
+uint32_t fake_grpc_timeout_ms;
+uint32_t fake_grpc_cancelled[64];
+int fake_n_grpc_cancelled;
+
+int sentc_platform_grpc_call(const void *grpc_service, size_t grpc_service_len,
+                             const char *service, const char *method, const void *message,
+                             size_t len, uint32_t timeout_ms, uint32_t *token) {
+  if (fake_grpc_refuse)
+    return -1;
+  if (grpc_service_len > sizeof fake_grpc_service || len > sizeof fake_grpc_message)
+    return -1;
+  memcpy(fake_grpc_service, grpc_service, grpc_service_len);
+  fake_grpc_service_len = grpc_service_len;
+  memcpy(fake_grpc_message, message, len);
+  fake_grpc_message_len = len;
+  snprintf(fake_grpc_method, sizeof fake_grpc_method, "/%s/%s", service, method);
+  fake_grpc_timeout_ms = timeout_ms;
+  *token = (uint32_t)++fake_n_grpc_calls;
+  return 0;
+}
+
+void sentc_platform_grpc_cancel(uint32_t token) {
+  if (fake_n_grpc_cancelled < 64)
+    fake_grpc_cancelled[fake_n_grpc_cancelled++] = token;
+}
+
 void sentc_platform_wake_every(uint32_t ms) {
   fake_wake_ms = ms;
   fake_wake_calls++;
@@ -102,6 +149,10 @@ void fake_platform_reset(void) {
   fake_wake_ms = 0;
   fake_wake_calls = 0;
   fake_n_log = 0;
+  fake_n_settled = 0;
+  fake_n_grpc_calls = 0;
+  fake_grpc_refuse = 0;
+  fake_n_grpc_cancelled = 0;
 }
 
 /* ---- shared data: a small process-wide map, with cas and call counts ---- */

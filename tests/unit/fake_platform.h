@@ -1,8 +1,9 @@
 /*
  * fake_platform.h: the engine's platform (runtime/engine/platform.h) for
  * native unit tests: counters kept in memory and readable by name, a fixed
- * random source, a record of resumed streams and tick wishes, and shared
- * data (one map for the test process, as Envoy's for its VMs).
+ * random source, a record of resumed streams and tick wishes, shared
+ * data (one map for the test process, as Envoy's for its VMs), the verdicts
+ * held streams were settled with, and gRPC calls made and cancelled.
  */
 #ifndef FAKE_PLATFORM_H
 #define FAKE_PLATFORM_H
@@ -31,6 +32,30 @@ extern int fake_n_log;
 /* Streams resumed since the last reset, in order, and how many. */
 extern uint32_t fake_resumed[1024];
 extern int fake_n_resumed;
+
+/* Held streams settled since the last reset (sentc_platform_settle): the
+ * stream, the verdict's action, and its reply's status (0 for a
+ * continue) and first header's name and value. */
+struct fake_settled {
+  uint32_t stream;
+  int action;
+  uint32_t status;
+  char header[64], value[128];
+};
+extern struct fake_settled fake_settled[64];
+extern int fake_n_settled;
+
+/* gRPC calls since the last reset: tokens count up from 1; the last
+ * call's GrpcService, service/method and message are kept.  Set
+ * fake_grpc_refuse to make the next calls fail to start. */
+extern int fake_n_grpc_calls, fake_grpc_refuse;
+extern uint8_t fake_grpc_service[256], fake_grpc_message[8192];
+extern size_t fake_grpc_service_len, fake_grpc_message_len;
+extern char fake_grpc_method[160];
+extern uint32_t fake_grpc_timeout_ms;
+/* Tokens cancelled since the last reset. */
+extern uint32_t fake_grpc_cancelled[64];
+extern int fake_n_grpc_cancelled;
 
 /* The last tick period the engine asked for (0: none), and how many times
  * it asked. */
