@@ -377,6 +377,10 @@ class Vm {
     this.metricNames = [];
     this.sharedGets = 0;
     this.sharedSets = 0;
+    this.hostCalls = host.countCalls ? new Map() : null;   // import name -> calls
+    this.viewsOf = null;   // the memory buffer that bytes and data view (views())
+    this.bytes = null;
+    this.data = null;
     this.instance = new WebAssembly.Instance(host.module, buildImports(this));
     this.exports = this.instance.exports;
     this.memory = this.exports.memory;
@@ -518,50 +522,74 @@ class Vm {
   // ---- linear memory helpers: every access is bounds-checked ----
 
   check(ptr, len) {
-    if (ptr < 0 || len < 0 || ptr + len > this.memory.buffer.byteLength) throw new OutOfBounds();
+    if (ptr < 0 || len < 0 || ptr + len > this.views().bytes.length) throw new OutOfBounds();
   }
 
+  // Views of the whole memory, made again when it has grown: growing detaches the
+  // old buffer (its length becomes 0) and memory.buffer is a new one.  So a host
+  // call allocates no view of its own, and asks V8 for memory.buffer (a slow
+  // getter) only after a growth.
+  views() {
+    if (this.viewsOf === null || this.viewsOf.byteLength === 0) {
+      const buffer = this.memory.buffer;
+      this.viewsOf = buffer;
+      this.bytes = Buffer.from(buffer);
+      this.data = new DataView(buffer);
+    }
+    return this;
+  }
+
+  // A copy of the bytes (the module may change them after the call).
   read(ptr, len) {
     ptr >>>= 0; len >>>= 0;
     this.check(ptr, len);
-    return Buffer.from(new Uint8Array(this.memory.buffer, ptr, len));
+    return Buffer.from(this.views().bytes.subarray(ptr, ptr + len));
   }
 
-  readString(ptr, len) { return this.read(ptr, len).toString('utf8'); }
+  readString(ptr, len) {
+    ptr >>>= 0; len >>>= 0;
+    this.check(ptr, len);
+    return this.views().bytes.toString('utf8', ptr, ptr + len);
+  }
 
   writeU32(ptr, v) {
     ptr >>>= 0;
     this.check(ptr, 4);
-    new DataView(this.memory.buffer).setUint32(ptr, v >>> 0, true);
+    this.views().data.setUint32(ptr, v >>> 0, true);
   }
 
   writeU64(ptr, v) {
     ptr >>>= 0;
     this.check(ptr, 8);
-    new DataView(this.memory.buffer).setBigUint64(ptr, BigInt.asUintN(64, BigInt(v)), true);
+    this.views().data.setBigUint64(ptr, BigInt.asUintN(64, BigInt(v)), true);
   }
 
   writeBytes(ptr, bytes) {
     ptr >>>= 0;
     this.check(ptr, bytes.length);
-    new Uint8Array(this.memory.buffer).set(bytes, ptr);
+    this.views().bytes.set(bytes, ptr);
   }
 
-  // Hands bytes to the module in memory it allocates (proxy_on_memory_allocate, else
-  // malloc), writing pointer and size to its out pointers, as cpp-host does.
-  give(bytes, ptrPtr, sizePtr) {
+  // Hands bytes (a Buffer, or a string as UTF-8) to the module in memory it allocates
+  // (proxy_on_memory_allocate, else malloc), writing pointer and size to its out
+  // pointers, as cpp-host does.
+  give(value, ptrPtr, sizePtr) {
     this.check(ptrPtr >>> 0, 4);
     this.check(sizePtr >>> 0, 4);
+    const text = typeof value === 'string';
+    const size = text ? Buffer.byteLength(value) : value.length;
     let ptr = 0;
-    if (bytes.length > 0) {
+    if (size > 0) {
       const alloc = this.exports.proxy_on_memory_allocate ?? this.exports.malloc;
       if (typeof alloc !== 'function') return Status.InvalidMemoryAccess;
-      ptr = alloc(bytes.length) >>> 0;
+      ptr = alloc(size) >>> 0;
       if (ptr === 0) return Status.InvalidMemoryAccess;
-      this.writeBytes(ptr, bytes);
+      this.check(ptr, size);
+      if (text) this.views().bytes.write(value, ptr, size, 'utf8');
+      else this.views().bytes.set(value, ptr);
     }
     this.writeU32(ptrPtr, ptr);
-    this.writeU32(sizePtr, bytes.length);
+    this.writeU32(sizePtr, size);
     return Status.Ok;
   }
 
@@ -597,7 +625,7 @@ function headerFunctions(vm) {
       const k = key(kp, kl);
       const hit = map.find(([name]) => name === k);
       if (!hit) return Status.NotFound;
-      return vm.give(Buffer.from(hit[1]), vpp, vlp);
+      return vm.give(hit[1], vpp, vlp);
     },
     proxy_add_header_map_value(type, kp, kl, vp, vl) {
       const { map, status } = headerMap(vm, type);
@@ -920,7 +948,9 @@ function buildImports(vm) {
 
 function wrapImport(vm, module, name, fn) {
   const badMemory = module === 'env' ? Status.InvalidMemoryAccess : WASI_EFAULT;
+  const calls = vm.hostCalls;   // counting only when the host was asked to (countCalls)
   return (...args) => {
+    if (calls) calls.set(name, (calls.get(name) ?? 0) + 1);
     if (vm.phase === 'initialize' && !INIT_ALLOWED.has(name)) {
       throw new Error(`${module}.${name} called during _initialize, where Envoy allows only logging, clock, random, environment and fd_write`);
     }
@@ -946,7 +976,8 @@ class Host {
   // onLog({worker, context, level, message}), hooks {upstream(stream), end(stream),
   // tickPeriod(vm, ms), metric(vm, name, delta) for counter increments, log(vm,
   // entry) for each log entry kept}, timing (measure the wall time of each
-  // outermost call into the module).
+  // outermost call into the module), countCalls (count the module's calls of
+  // each host function, per VM: hostCallCounts(); off, a call pays one test).
   constructor(wasm, options = {}) {
     this.module = wasm instanceof WebAssembly.Module ? wasm : new WebAssembly.Module(wasm);
     const exported = WebAssembly.Module.exports(this.module).map((e) => e.name);
@@ -968,6 +999,7 @@ class Host {
     this.onLog = options.onLog ?? null;
     this.hooks = { ...noHooks, ...options.hooks };
     this.timing = options.timing ? new Map() : null;
+    this.countCalls = !!options.countCalls;
     this.setSeed(options.seed ?? 1);
     this.vms = [];
     this.retired = [];
@@ -1048,6 +1080,21 @@ class Host {
 
   metricsObject() {
     return Object.fromEntries([...this.metrics].map(([name, m]) => [name, { ...m }]));
+  }
+
+  // { import name: calls } over every VM (retired ones too), or null when not
+  // counting; resetHostCalls() starts the counts again (after a warm-up).
+  hostCallCounts() {
+    if (!this.countCalls) return null;
+    const out = {};
+    for (const vm of this.vms.concat(this.retired)) {
+      for (const [name, n] of vm.hostCalls) out[name] = (out[name] ?? 0) + n;
+    }
+    return out;
+  }
+
+  resetHostCalls() {
+    for (const vm of this.vms.concat(this.retired)) vm.hostCalls?.clear();
   }
 
   sharedDataCalls() {
