@@ -162,6 +162,19 @@ static const char *peer_address(size_t *len) {
   return value;
 }
 
+/* Reads one fact of the request being decided, when the engine first asks
+ * for it (request.h): a request costs the host calls its policy needs. */
+static void read_fact(struct sentc_request *r, uint32_t fact) {
+  r->known |= fact;
+  switch (fact) {
+  case SENTC_FACT_METHOD: r->method = pseudo(":method", &r->method_len); break;
+  case SENTC_FACT_PATH: r->path = pseudo(":path", &r->path_len); break;
+  case SENTC_FACT_AUTHORITY: r->authority = pseudo(":authority", &r->authority_len); break;
+  case SENTC_FACT_GRPC: r->grpc = is_grpc(); break;
+  case SENTC_FACT_PEER: r->peer = peer_address(&r->peer_len); break;
+  }
+}
+
 /* A small decimal header value (":status", "grpc-status"), or -1. */
 static int number_in(uint32_t map, const char *name) {
   size_t len;
@@ -217,13 +230,8 @@ static void add_headers(uint32_t map, const struct sentc_reply *reply) {
 }
 
 static uint32_t decide(uint32_t context_id) {
-  struct sentc_request request = {.protocol = SENTC_HTTP, .header = request_header};
-  request.method = pseudo(":method", &request.method_len);
-  request.path = pseudo(":path", &request.path_len);
-  request.authority = pseudo(":authority", &request.authority_len);
-  request.grpc = is_grpc();
-  request.peer = peer_address(&request.peer_len);
-
+  struct sentc_request request = {.protocol = SENTC_HTTP, .read = read_fact,
+                                   .header = request_header};
   struct sentc_verdict verdict;
   sentc_engine_request(engine, context_id, &request, now_ms(), &verdict);
   switch (verdict.action) {

@@ -401,7 +401,7 @@ static void reject(struct sentc_engine *E, const struct sentc_request *request,
     .fallback = b->kind == SENTC_KIND_SYSTEM ? p->system.fallback
                                              : sentc_tables_rule(p, b->kind, b->rule)->fallback,
     .retry_after_ms = b->retry_ms,
-    .grpc = request->grpc,
+    .grpc = request->protocol == SENTC_HTTP && sentc_request_grpc(request),
     .retry_after_header = p->ratelimit_headers,
   };
   verdict->blocked = 1;
@@ -453,7 +453,7 @@ static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_reque
   struct sentc_stream *s = sentc_stream_open(&E->streams, id);
   if (!s)
     return;     /* no memory for one more stream: let it through uncounted */
-  s->grpc = (uint8_t)request->grpc;
+  s->grpc = (uint8_t)sentc_request_grpc(request);
   struct hold hold = {0};
   if (commit(E, &ask, n, s, &hold, &b) != 0) {
     sentc_stream_close(&E->streams, s);

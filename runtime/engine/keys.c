@@ -31,10 +31,12 @@ static const char *pair_value(const char *s, size_t n, char sep, const struct se
 
 static const char *query_value(const struct sentc_request *r, const struct sentc_string *name,
                                size_t *len) {
-  const char *q = memchr(r->path, '?', r->path_len);
+  size_t path_len;
+  const char *path = sentc_request_path(r, &path_len);
+  const char *q = memchr(path, '?', path_len);
   if (!q)
     return NULL;
-  size_t n = r->path_len - (size_t)(q + 1 - r->path);
+  size_t n = path_len - (size_t)(q + 1 - path);
   const char *hash = memchr(q + 1, '#', n);
   if (hash)
     n = (size_t)(hash - q - 1);
@@ -86,15 +88,17 @@ static const char *client_ip(const struct sentc_request *r, const struct sentc_c
     if (a && *len)
       return a;
   }
-  if (!r->peer || !r->peer_len)
+  size_t peer_len;
+  const char *peer = sentc_request_peer(r, &peer_len);
+  if (!peer || !peer_len)
     return NULL;
-  return strip_port(r->peer, r->peer_len, len);
+  return strip_port(peer, peer_len, len);
 }
 
-static const char *lower_host(const struct sentc_request *r, char *buffer, size_t room,
-                              size_t *len) {
+static const char *lower_host(const char *authority, size_t authority_len, char *buffer,
+                              size_t room, size_t *len) {
   size_t n;
-  const char *host = strip_port(r->authority, r->authority_len, &n);
+  const char *host = strip_port(authority, authority_len, &n);
   if (n > room)
     n = room;
   for (size_t i = 0; i < n; i++)
@@ -124,19 +128,27 @@ const char *sentc_keys_of(const struct sentc_hotspot *rule, const struct sentc_r
   case SENTC_KEY_CLIENT_IP:
     v = client_ip(r, ip, &n);
     break;
-  case SENTC_KEY_HOST:
-    v = r->authority_len ? lower_host(r, buffer, room, &n) : NULL;
-    break;
-  case SENTC_KEY_PATH: {
-    const char *q = memchr(r->path, '?', r->path_len);
-    v = r->path_len ? r->path : NULL;
-    n = q ? (size_t)(q - r->path) : r->path_len;
+  case SENTC_KEY_HOST: {
+    size_t a;
+    const char *authority = sentc_request_authority(r, &a);
+    v = a ? lower_host(authority, a, buffer, room, &n) : NULL;
     break;
   }
-  case SENTC_KEY_METHOD:
-    v = r->method_len ? r->method : NULL;
-    n = r->method_len;
+  case SENTC_KEY_PATH: {
+    size_t p;
+    const char *path = sentc_request_path(r, &p);
+    const char *q = memchr(path, '?', p);
+    v = p ? path : NULL;
+    n = q ? (size_t)(q - path) : p;
     break;
+  }
+  case SENTC_KEY_METHOD: {
+    size_t m;
+    const char *method = sentc_request_method(r, &m);
+    v = m ? method : NULL;
+    n = m;
+    break;
+  }
   }
   *len = n;
   return v;

@@ -9,7 +9,9 @@
  * request this costs the path and host lengths plus the candidates, never
  * the number of resources, and allocates nothing: a path that is canonical
  * already is walked where it is, any other is normalized into the caller's
- * buffer.
+ * buffer.  Each part of the view is made when a resource first needs it,
+ * so a request's method, path, host and gRPC-ness are read from the host
+ * (request.h) only when some candidate asks about them.
  */
 #include <string.h>
 #include "match.h"
@@ -28,13 +30,16 @@ uint32_t sentc_match_method(const char *method, size_t len) {
   return SENTC_OTHER_METHOD;
 }
 
-/* What matching looks at.  path_len 0: no usable path (normalize.h). */
+/* What matching looks at, each part made when first needed (view_*). */
 struct view {
   const struct sentc_request *request;
-  uint32_t method;
-  const char *path;
+  uint32_t method;            /* 0 until view_method */
+  const char *path;           /* normalized; path_len 0: no usable path (normalize.h) */
   size_t path_len;
-  size_t host_len;            /* see view_host */
+  int path_known;             /* path and path_len are made (view_path) */
+  char *path_buffer;
+  const char *host;           /* the authority, host_len its host part (view_host) */
+  size_t host_len;
 };
 
 #define HOST_UNKNOWN SIZE_MAX
@@ -69,11 +74,38 @@ static int ends_with_caseless(const char *host, size_t len, const struct sentc_s
 }
 
 /* The host's length in the authority, found the first time some resource
- * asks for a host (most policies never do). */
+ * asks for a host (most policies never do); v->host is then the authority. */
 static size_t view_host(struct view *v) {
-  if (v->host_len == HOST_UNKNOWN)
-    v->host_len = host_length(v->request->authority, v->request->authority_len);
+  if (v->host_len == HOST_UNKNOWN) {
+    size_t len;
+    v->host = sentc_request_authority(v->request, &len);
+    v->host_len = host_length(v->host, len);
+  }
   return v->host_len;
+}
+
+/* The request's method as a bit (enum sentc_method). */
+static uint32_t view_method(struct view *v) {
+  if (!v->method) {
+    size_t len;
+    const char *method = sentc_request_method(v->request, &len);
+    v->method = sentc_match_method(method, len);
+  }
+  return v->method;
+}
+
+/* The normalized path: v->path, v->path_len (0: none that can match). */
+static void view_path(struct view *v) {
+  if (v->path_known)
+    return;
+  v->path_known = 1;
+  v->path_len = 0;
+  v->path = v->path_buffer;
+  if (v->request->protocol == SENTC_HTTP) {
+    size_t len;
+    const char *path = sentc_request_path(v->request, &len);
+    v->path = sentc_normalized_path(path, len, v->path_buffer, SENTC_PATH_MAX, &v->path_len);
+  }
 }
 
 /* Does the host, host[0, len) as received, hold for `want`? */
@@ -111,7 +143,7 @@ static int template_holds(const struct sentc_string *t, const char *path, size_t
 }
 
 static int path_holds(const struct sentc_path *want, const struct view *v) {
-  if (v->path_len == 0 || (want->grpc && !v->request->grpc))
+  if (v->path_len == 0 || (want->grpc && !sentc_request_grpc(v->request)))
     return 0;
   switch (want->kind) {
   case SENTC_PATH_EXACT:
@@ -153,11 +185,11 @@ static int rest_holds(const struct sentc_match *m, struct view *v, int hosts_kno
     return 0;
   if (m->protocol == SENTC_TCP)
     return m->n_ports == 0 || port_listed(m, v->request->port);
-  if (m->methods && !(m->methods & v->method))
+  if (m->methods && !(m->methods & view_method(v)))
     return 0;
   if (m->n_hosts && !hosts_known) {
     uint32_t i = 0;
-    while (i < m->n_hosts && !host_holds(&m->hosts[i], v->request->authority, view_host(v)))
+    while (i < m->n_hosts && !host_holds(&m->hosts[i], v->host, view_host(v)))
       i++;
     if (i == m->n_hosts)
       return 0;
@@ -170,6 +202,7 @@ static int rest_holds(const struct sentc_match *m, struct view *v, int hosts_kno
 
 static int match_holds(const struct sentc_match *m, struct view *v) {
   if (m->n_paths) {
+    view_path(v);
     uint32_t i = 0;
     while (i < m->n_paths && !path_holds(&m->paths[i], v))
       i++;
@@ -180,14 +213,7 @@ static int match_holds(const struct sentc_match *m, struct view *v) {
 }
 
 static void make_view(const struct sentc_request *r, char *path_buffer, struct view *v) {
-  v->request = r;
-  v->method = sentc_match_method(r->method, r->method_len);
-  v->path_len = 0;
-  v->path = r->protocol == SENTC_HTTP
-                ? sentc_normalized_path(r->path, r->path_len, path_buffer, SENTC_PATH_MAX,
-                                        &v->path_len)
-                : path_buffer;
-  v->host_len = HOST_UNKNOWN;
+  *v = (struct view){.request = r, .path_buffer = path_buffer, .host_len = HOST_UNKNOWN};
 }
 
 uint32_t sentc_match_resources_naive(const struct sentc_policy *policy,
@@ -283,8 +309,11 @@ static struct run accepted(const struct sentc_dfa *d, uint32_t state, int hosts_
                       hosts_known};
 }
 
-static struct run path_candidates(const struct sentc_dfa *d, const struct view *v) {
-  if (!d->code || v->path_len == 0)
+static struct run path_candidates(const struct sentc_dfa *d, struct view *v) {
+  if (!d->code)
+    return (struct run){NULL, NULL, 0, 0};
+  view_path(v);
+  if (v->path_len == 0)
     return (struct run){NULL, NULL, 0, 0};
   return accepted(d, walk_path(d, v->path, v->path_len), 0);
 }
@@ -293,9 +322,10 @@ static struct run path_candidates(const struct sentc_dfa *d, const struct view *
 static struct run host_candidates(const struct sentc_dfa *d, struct view *v) {
   if (!d->code)
     return (struct run){NULL, NULL, 0, 0};
-  const char *host = v->request->authority;
+  size_t len = view_host(v);
+  const char *host = v->host;
   uint32_t state = d->start;
-  for (size_t i = view_host(v); i > 0 && state != SENTC_DFA_DEAD; i--)
+  for (size_t i = len; i > 0 && state != SENTC_DFA_DEAD; i--)
     state = dfa_step(d, state, lower((unsigned char)host[i - 1]));
   return accepted(d, state, 1);
 }
@@ -306,9 +336,9 @@ static struct run host_candidates(const struct sentc_dfa *d, struct view *v) {
 static int entry_holds(const struct sentc_policy *p, uint32_t entry, struct view *v,
                        int hosts_known) {
   uint32_t methods = entry >> SENTC_ENTRY_METHOD_SHIFT & SENTC_ENTRY_METHODS;
-  if ((entry & SENTC_ENTRY_GRPC) && !v->request->grpc)
+  if ((entry & SENTC_ENTRY_GRPC) && !sentc_request_grpc(v->request))
     return 0;
-  if (methods && !(methods & v->method))
+  if (methods && !(methods & view_method(v)))
     return 0;
   return !(entry & SENTC_ENTRY_MORE) ||
          rest_holds(&p->resources[entry >> SENTC_ENTRY_RESOURCE_SHIFT].match, v, hosts_known);
