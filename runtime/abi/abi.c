@@ -305,6 +305,11 @@ void proxy_on_delete(uint32_t context_id) {
 
 /* ---- the network filter: TCP connections ---- */
 
+/* A policy without `match tcp` resources lets every connection through and
+ * keeps nothing of it: in main.wasm these callbacks then do nothing else
+ * (tables.h, SENTC_USES), and what they would call is left out. */
+#define TCP_USED SENTC_USES(SENTC_USE_TCP)
+
 /* The listener port the connection came in on (Envoy's destination.port:
  * the downstream local address), or 0. */
 static uint16_t destination_port(void) {
@@ -321,7 +326,7 @@ static uint16_t destination_port(void) {
  * filters after this one (tcp_proxy) see it, so nothing goes upstream. */
 PROXY_EXPORT(proxy_on_new_connection)
 uint32_t proxy_on_new_connection(uint32_t context_id) {
-  if (!engine)
+  if (!engine || !TCP_USED)
     return PROXY_CONTINUE;
   struct sentc_request request = {.protocol = SENTC_TCP, .port = destination_port()};
   struct sentc_verdict verdict;
@@ -337,7 +342,8 @@ PROXY_EXPORT(proxy_on_downstream_data)
 uint32_t proxy_on_downstream_data(uint32_t context_id, size_t data_size, uint32_t end_of_stream) {
   (void)data_size;
   (void)end_of_stream;
-  return engine && sentc_engine_refused(engine, context_id) ? PROXY_PAUSE : PROXY_CONTINUE;
+  return engine && TCP_USED && sentc_engine_refused(engine, context_id) ? PROXY_PAUSE
+                                                                        : PROXY_CONTINUE;
 }
 
 PROXY_EXPORT(proxy_on_upstream_data)
@@ -352,14 +358,14 @@ uint32_t proxy_on_upstream_data(uint32_t context_id, size_t data_size, uint32_t 
 PROXY_EXPORT(proxy_on_downstream_connection_close)
 void proxy_on_downstream_connection_close(uint32_t context_id, uint32_t peer_type) {
   (void)peer_type;
-  if (engine)
+  if (engine && TCP_USED)
     sentc_engine_end(engine, context_id, now_ms());
 }
 
 PROXY_EXPORT(proxy_on_upstream_connection_close)
 void proxy_on_upstream_connection_close(uint32_t context_id, uint32_t peer_type) {
   (void)peer_type;
-  if (engine)
+  if (engine && TCP_USED)
     sentc_engine_end(engine, context_id, now_ms());
 }
 

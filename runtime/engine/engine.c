@@ -28,10 +28,15 @@
 
 /* Every kind, the system's protection included. */
 #define ALL_KINDS(X) SENTC_RULE_KINDS(X) X(SYSTEM, system, 0, 0, 0)
+/* Whether the policy has kind K at all: in main.wasm a kind it has not is
+ * left out of the module (tables.h, SENTC_USES), its cases never taken. */
+#define KIND_USED(K) SENTC_USES(SENTC_USE_KIND(SENTC_KIND_##K))
 /* A case that returns KIND_CALL(kind), which each dispatcher defines. */
 #define KIND_CASE(K, k, status, grpc, tcp) \
   case SENTC_KIND_##K:                     \
-    return KIND_CALL(k);
+    if (KIND_USED(K))                      \
+      return KIND_CALL(k);                 \
+    break;
 
 #define KIND_CALL(k) sentc_##k##_blocks(E, rule, ask)
 static int kind_blocks(struct sentc_engine *E, enum sentc_kind kind, uint32_t rule,
@@ -70,7 +75,9 @@ static void kind_complete(struct sentc_engine *E, const struct sentc_effect *eff
 void sentc_engine_stop(struct sentc_engine *E) {
   if (!E)
     return;
-#define STOP(K, k, status, grpc, tcp) sentc_##k##_stop(E);
+#define STOP(K, k, status, grpc, tcp) \
+  if (KIND_USED(K))                   \
+    sentc_##k##_stop(E);
   ALL_KINDS(STOP)
 #undef STOP
   sentc_metrics_stop(&E->metrics);
@@ -85,8 +92,8 @@ void sentc_engine_stop(struct sentc_engine *E) {
 /* Reserves every kind's cells (in the registry's order, which every VM
  * shares: proxy cells are named by their rank), then allocates them. */
 static int start_kinds(struct sentc_engine *E) {
-#define START(K, k, status, grpc, tcp) \
-  if (sentc_##k##_start(E) != 0)       \
+#define START(K, k, status, grpc, tcp)          \
+  if (KIND_USED(K) && sentc_##k##_start(E) != 0) \
     return -1;
   ALL_KINDS(START)
 #undef START

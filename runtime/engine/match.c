@@ -11,7 +11,9 @@
  * already is walked where it is, any other is normalized into the caller's
  * buffer.  Each part of the view is made when a resource first needs it,
  * so a request's method, path, host and gRPC-ness are read from the host
- * (request.h) only when some candidate asks about them.
+ * (request.h) only when some candidate asks about them.  In main.wasm,
+ * what no resource of the policy has (hosts, headers, templates: tables.h,
+ * SENTC_USES) is left out.
  */
 #include <string.h>
 #include "match.h"
@@ -152,7 +154,7 @@ static int path_holds(const struct sentc_path *want, const struct view *v) {
     return v->path_len >= want->text.len &&
            memcmp(v->path, want->text.text, want->text.len) == 0;
   default:
-    return template_holds(&want->text, v->path, v->path_len);
+    return SENTC_USES(SENTC_USE_TEMPLATES) && template_holds(&want->text, v->path, v->path_len);
   }
 }
 
@@ -187,16 +189,17 @@ static int rest_holds(const struct sentc_match *m, struct view *v, int hosts_kno
     return m->n_ports == 0 || port_listed(m, v->request->port);
   if (m->methods && !(m->methods & view_method(v)))
     return 0;
-  if (m->n_hosts && !hosts_known) {
+  if (SENTC_USES(SENTC_USE_HOSTS) && m->n_hosts && !hosts_known) {
     uint32_t i = 0;
     while (i < m->n_hosts && !host_holds(&m->hosts[i], v->host, view_host(v)))
       i++;
     if (i == m->n_hosts)
       return 0;
   }
-  for (uint32_t i = 0; i < m->n_headers; i++)
-    if (!header_holds(&m->headers[i], v))
-      return 0;
+  if (SENTC_USES(SENTC_USE_HEADERS))
+    for (uint32_t i = 0; i < m->n_headers; i++)
+      if (!header_holds(&m->headers[i], v))
+        return 0;
   return 1;
 }
 
@@ -320,7 +323,7 @@ static struct run path_candidates(const struct sentc_dfa *d, struct view *v) {
 
 /* The host DFA reads the host backwards, so "*.example.com" is a prefix. */
 static struct run host_candidates(const struct sentc_dfa *d, struct view *v) {
-  if (!d->code)
+  if (!SENTC_USES(SENTC_USE_HOSTS) || !d->code)
     return (struct run){NULL, NULL, 0, 0};
   size_t len = view_host(v);
   const char *host = v->host;
