@@ -23,7 +23,7 @@ const char breaker_example[] = "breaker error_ratio 50% { min_requests 20; windo
 static void check_max_rt(void *ctx, const struct stmt *s) {
   struct ir_breaker *b = current_breaker(ctx);
   const struct value *v = single_arg(s, V_DURATION, "max_rt 200ms;");
-  if (v && value_duration(s, v, 1, MAX_RT_MS, "max_rt 200ms;", &b->max_rt_ms) &&
+  if (v && value_duration(s, v, 1, SENTC_MAX_RT_MS, "max_rt 200ms;", &b->max_rt_ms) &&
       b->kind != SENTC_BREAKER_SLOW_RATIO) {
     diag_error(s->loc, "'max_rt' applies only to a slow_ratio breaker");
     b->max_rt_ms = 0;
@@ -34,7 +34,7 @@ static void check_min_requests(void *ctx, const struct stmt *s) {
   struct ir_breaker *b = current_breaker(ctx);
   const struct value *v = single_arg(s, V_INT, "min_requests 20;");
   if (v)
-    value_uint(s, v, 1, MAX_RATE_COUNT, "min_requests 20;", &b->min_requests);
+    value_uint(s, v, 1, SENTC_MAX_RATE_COUNT, "min_requests 20;", &b->min_requests);
 }
 
 /* The window comes before its buckets are checked: see breaker_check. */
@@ -42,14 +42,14 @@ static void check_window(void *ctx, const struct stmt *s) {
   struct ir_breaker *b = current_breaker(ctx);
   const struct value *v = single_arg(s, V_DURATION, "window 10s;");
   if (v)
-    value_duration(s, v, 1, MAX_WINDOW_MS, "window 10s;", &b->window.window_ms);
+    value_duration(s, v, 1, SENTC_MAX_WINDOW_MS, "window 10s;", &b->window.window_ms);
 }
 
 static void check_open(void *ctx, const struct stmt *s) {
   struct ir_breaker *b = current_breaker(ctx);
   const struct value *v = single_arg(s, V_DURATION, "open 5s;");
   if (v)
-    value_duration(s, v, 1, MAX_WINDOW_MS, "open 5s;", &b->open_ms);
+    value_duration(s, v, 1, SENTC_MAX_WINDOW_MS, "open 5s;", &b->open_ms);
 }
 
 static void check_probes(void *ctx, const struct stmt *s) {
@@ -140,7 +140,7 @@ static const char *const breaker_kinds[] = {"slow_ratio", "error_ratio", "error_
 /* The threshold after the kind: a ratio, or a count for error_count. */
 static int check_threshold(const struct stmt *s, const struct value *v, struct ir_breaker *b) {
   if (b->kind == SENTC_BREAKER_ERROR_COUNT)
-    return value_uint(s, v, 1, MAX_RATE_COUNT, "breaker error_count 50;", &b->count);
+    return value_uint(s, v, 1, SENTC_MAX_RATE_COUNT, "breaker error_count 50;", &b->count);
   if (!value_ratio(s, v, "breaker error_ratio 30%;", &b->ratio))
     return 0;
   if (b->ratio == 0) {
@@ -205,7 +205,8 @@ KIND_NOTHING_TO_WARN(breaker)
 
 struct state_bytes breaker_size(const struct ir_policy *p, size_t i) {
   const struct ir_breaker *b = &p->breaker[i];
-  return state_cells(b->rule.scope, 1, sentc_layout_breaker_cell(b->window.buckets), 1);
+  return state_cells(b->rule.scope, 1, sentc_layout_breaker_cell(b->window.buckets), 1,
+                     b->probes);
 }
 
 static void put_errors(FILE *out, const struct ir_breaker *b) {

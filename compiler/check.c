@@ -17,6 +17,7 @@
 #include "kind.h"
 #include "schema.h"
 #include "source.h"
+#include "statesize.h"
 
 static void check_resource_match(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
@@ -128,6 +129,8 @@ struct ir_policy *check_policy(struct stmt *file_stmts, int file, struct arena *
     c.policy->name = (struct ir_string){name, strlen(name)};
   }
   check_resolve(&c);
+  if (diag_errors() == 0)
+    state_check_budget(c.policy);
   if (diag_errors() == 0)
     check_warn(&c);
   return c.policy;

@@ -3,9 +3,12 @@
  * ones at the top level, inline ones in a resource, and the resource's
  * `fallback NAME;`.  Header values and bodies are split here into template
  * pieces around ${resource}, ${kind} and ${retry_after}, so the runtime
- * only concatenates.
+ * only concatenates; what a fallback may send is bounded here, with every
+ * placeholder at its longest, by the limits the runtime sizes its reply
+ * buffer for (runtime/layout.h), so a reply is never cut.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,10 @@
 #include "schema.h"
 #include "source.h"
 #include "util.h"
+#include "../runtime/layout.h"
+
+_Static_assert(MAX_HEADERS == SENTC_REPLY_HEADERS_MAX, "the runtime sends every header");
+_Static_assert(MAX_BODY_BYTES == SENTC_REPLY_BODY_MAX, "the runtime sends the whole body");
 
 struct fallback_ctx {
   struct checker *checker;
@@ -77,6 +84,18 @@ static int split_template(struct arena *arena, const char *text, size_t len, str
   return 1;
 }
 
+/* The most bytes a template can become: ${resource} at the longest name. */
+static uint64_t template_max(const struct ir_template *t) {
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < t->n_pieces; i++)
+    bytes += sentc_layout_piece_max(t->pieces[i].kind, (uint32_t)t->pieces[i].text.len,
+                                    SENTC_MAX_NAME_LEN);
+  return bytes;
+}
+
+static const char placeholder_hint[] =
+    "placeholders count at their longest: ${resource} %d bytes, ${kind} %u, ${retry_after} %u";
+
 static void check_status(void *ctx, const struct stmt *s) {
   struct fallback_ctx *f = ctx;
   const struct value *v = single_arg(s, V_INT, "status 429;");
@@ -119,6 +138,15 @@ static void check_header(void *ctx, const struct stmt *s) {
   if (!split_template(f->checker->arena, name->next->text, name->next->text_len, name->next->loc,
                       &value))
     return;
+  uint64_t bytes = name->text_len + template_max(&value);
+  for (size_t i = 0; i < fb->n_headers; i++)
+    bytes += fb->headers[i].name.len + template_max(&fb->headers[i].value);
+  if (bytes > SENTC_REPLY_HEADER_BYTES_MAX) {
+    diag_error(s->loc, "with this header the fallback's headers can take %" PRIu64 " bytes, "
+               "over the limit of %u (60 KiB)", bytes, SENTC_REPLY_HEADER_BYTES_MAX);
+    diag_hint(placeholder_hint, SENTC_MAX_NAME_LEN, SENTC_KIND_NAME_MAX, SENTC_RETRY_AFTER_MAX);
+    return;
+  }
   struct ir_reply_header *h =
       arena_push(f->checker->arena, &fb->headers, &fb->n_headers, &f->headers_cap, sizeof *h);
   char *lower = arena_strndup(f->checker->arena, name->text, name->text_len);
@@ -166,8 +194,16 @@ static void check_body(void *ctx, const struct stmt *s) {
     return;
   text = arena_strndup(f->checker->arena, text, len);
   free(file_text);
-  if (split_template(f->checker->arena, text, len, v->loc, &f->fallback->body))
-    f->fallback->has_body = 1;
+  if (!split_template(f->checker->arena, text, len, v->loc, &f->fallback->body))
+    return;
+  uint64_t bytes = template_max(&f->fallback->body);
+  if (bytes > SENTC_REPLY_BODY_MAX) {
+    diag_error(v->loc, "this body can take %" PRIu64 " bytes, over the limit of %u (1 MiB)",
+               bytes, SENTC_REPLY_BODY_MAX);
+    diag_hint(placeholder_hint, SENTC_MAX_NAME_LEN, SENTC_KIND_NAME_MAX, SENTC_RETRY_AFTER_MAX);
+    return;
+  }
+  f->fallback->has_body = 1;
 }
 
 static void check_details(void *ctx, const struct stmt *s) {

@@ -63,8 +63,8 @@ void ref_add(struct checker *c, enum ref_kind kind, enum ref_owner owner, size_t
 }
 
 int valid_name(const struct value *v) {
-  if (v->text_len == 0 || v->text_len > MAX_NAME_LEN) {
-    diag_error(v->loc, "a name must have 1 to %d characters", MAX_NAME_LEN);
+  if (v->text_len == 0 || v->text_len > SENTC_MAX_NAME_LEN) {
+    diag_error(v->loc, "a name must have 1 to %d characters", SENTC_MAX_NAME_LEN);
     return 0;
   }
   for (size_t i = 0; i < v->text_len; i++) {

@@ -71,21 +71,21 @@ static void check_qps(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
   const struct value *v = single_arg(s, V_INT, "qps 5000;");
   if (v)
-    value_uint(s, v, 1, MAX_RATE_COUNT, "qps 5000;", &c->policy->system.qps);
+    value_uint(s, v, 1, SENTC_MAX_RATE_COUNT, "qps 5000;", &c->policy->system.qps);
 }
 
 static void check_system_concurrency(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
   const struct value *v = single_arg(s, V_INT, "concurrency 800;");
   if (v)
-    value_uint(s, v, 1, MAX_CONCURRENCY, "concurrency 800;", &c->policy->system.concurrency);
+    value_uint(s, v, 1, SENTC_MAX_CONCURRENCY, "concurrency 800;", &c->policy->system.concurrency);
 }
 
 static void check_avg_rt(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
   const struct value *v = single_arg(s, V_DURATION, "avg_rt 300ms;");
   if (v)
-    value_duration(s, v, 1, MAX_RT_MS, "avg_rt 300ms;", &c->policy->system.avg_rt_ms);
+    value_duration(s, v, 1, SENTC_MAX_RT_MS, "avg_rt 300ms;", &c->policy->system.avg_rt_ms);
 }
 
 static void check_adaptive(void *ctx, const struct stmt *s) {

@@ -67,6 +67,7 @@ static void settle_rule(struct ir_policy *p, const struct ir_resource *r, struct
     rule->scope = p->scope;
   if (!rule->mode_given)
     rule->mode = r->mode_given ? r->mode : p->mode;
+  rule->resource = (size_t)(r - p->resources);
   if (rule->fallback == FALLBACK_INHERIT)
     rule->fallback = r->fallback >= 0 ? r->fallback : p->fallback;
   if (rule->fallback >= 0)
@@ -126,7 +127,7 @@ static void name_rules(struct checker *c, struct ir_resource *r) {
       struct ir_rule *rule = ir_rule_at(p, k, i);
       if (rule->name)
         continue;
-      char base[MAX_NAME_LEN + 1], name[MAX_NAME_LEN + 16];
+      char base[SENTC_MAX_NAME_LEN + 1], name[SENTC_MAX_NAME_LEN + 16];
       kinds[k].default_name(p, i, base, sizeof base);
       snprintf(name, sizeof name, "%s", base);
       for (unsigned n = 2; named(p, r, name, rule); n++)

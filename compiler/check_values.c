@@ -95,33 +95,26 @@ int value_ratio(const struct stmt *s, const struct value *v, const char *example
 
 /* The smallest factor m (up to 1000: three decimals) that makes count * m
  * whole, or 0. */
-static uint32_t whole_factor(double count) {
-  for (uint32_t m = 1; m <= 1000; m++)
-    if (fabs(count * m - round(count * m)) < 1e-6)
-      return m;
-  return 0;
-}
-
 int value_rate(const struct stmt *s, const struct value *v, const char *example,
                uint32_t *count, uint32_t *window_ms) {
   if (!arg_need(s, v, V_RATE, example))
     return 0;
-  if (v->number > MAX_RATE_COUNT) {
-    diag_error(v->loc, "a rate's count must be from 0 to %u", MAX_RATE_COUNT);
+  if (v->number > SENTC_MAX_RATE_COUNT) {
+    diag_error(v->loc, "a rate's count must be from 0 to %u", SENTC_MAX_RATE_COUNT);
     return 0;
   }
-  if (v->ms < 1 || v->ms > MAX_WINDOW_MS) {
+  if (v->ms < 1 || v->ms > SENTC_MAX_WINDOW_MS) {
     diag_error(v->loc, "a rate's window must be from 1ms to 24h");
     return 0;
   }
   /* A decimal count is the same rate counted over a longer window, so that
    * the count is whole: 1.5/s is 3/2s. */
-  uint32_t m = whole_factor(v->number);
+  uint32_t m = sentc_rate_whole_factor(v->number);
   if (m == 0) {
     diag_error(v->loc, "a rate's count may have at most three decimals");
     return 0;
   }
-  if ((uint64_t)v->ms * m > MAX_WINDOW_MS || round(v->number * m) > MAX_RATE_COUNT) {
+  if ((uint64_t)v->ms * m > SENTC_MAX_WINDOW_MS || round(v->number * m) > SENTC_MAX_RATE_COUNT) {
     diag_error(v->loc, "this rate is %g per %gms, a window longer than 24h", round(v->number * m),
                (double)v->ms * m);
     diag_hint("write it with a whole count, or over a shorter window");

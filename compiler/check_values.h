@@ -10,16 +10,11 @@
 #include "ast.h"
 #include "ir.h"
 
-/* Limits (docs/language.md, "Limits"). */
-#define MAX_NAME_LEN 128
-#define MAX_RATE_COUNT 1000000000u
-#define MAX_WINDOW_MS (24u * 3600 * 1000)
+/* Limits (docs/language.md, "Limits"); those the plugin configuration
+ * checks too are in runtime/tables.h (SENTC_MAX_*). */
 #define MAX_THROTTLE_MS 60000u
-#define MAX_RT_MS 3600000u
 #define MAX_BUCKETS 1000
-#define MAX_CONCURRENCY 1000000u
 #define MAX_CAPACITY 1000000u
-#define MAX_ITEMS 1000
 #define MAX_COLD_FACTOR 100.0
 #define MAX_XFF_HOPS 16
 #define MAX_BODY_BYTES (1u << 20)
@@ -42,7 +37,7 @@ int value_duration(const struct stmt *s, const struct value *v, uint32_t lo_ms, 
                    const char *example, uint32_t *out);
 /* A PERCENT, or a NUMBER from 0 to 1. */
 int value_ratio(const struct stmt *s, const struct value *v, const char *example, double *out);
-/* A RATE: count up to MAX_RATE_COUNT, window 1ms..24h; a decimal count is
+/* A RATE: count up to SENTC_MAX_RATE_COUNT, window 1ms..24h; a decimal count is
  * made whole over a longer window (1.5/s: 3 per 2000 ms). */
 int value_rate(const struct stmt *s, const struct value *v, const char *example,
                uint32_t *count, uint32_t *window_ms);

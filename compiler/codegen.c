@@ -42,8 +42,9 @@ void codegen_array(FILE *out, const char *field, size_t n, const char *fmt, ...)
 void codegen_rule(FILE *out, const struct ir_rule *rule) {
   fputs(".rule = {.name = ", out);
   cwrite_literal(out, (struct ir_string){rule->name, strlen(rule->name)});
-  fprintf(out, ", .scope = %s, .mode = %s, .fallback = %d, .line = %u}", scope_names[rule->scope],
-          mode_names[rule->mode], rule->fallback, codegen_line(rule->loc));
+  fprintf(out, ", .resource = %zu, .scope = %s, .mode = %s, .fallback = %d, .line = %u}",
+          rule->resource, scope_names[rule->scope], mode_names[rule->mode], rule->fallback,
+          codegen_line(rule->loc));
 }
 
 void codegen_window(FILE *out, const char *field, struct ir_window w) {

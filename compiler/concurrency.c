@@ -26,7 +26,7 @@ void concurrency_check(void *ctx, const struct stmt *s) {
   struct checker *c = ctx;
   const struct value *v = s->args;
   uint32_t limit;
-  if (args_bad(s) || !value_uint(s, v, 0, MAX_CONCURRENCY, "concurrency 32;", &limit) ||
+  if (args_bad(s) || !value_uint(s, v, 0, SENTC_MAX_CONCURRENCY, "concurrency 32;", &limit) ||
       !args_done(s, v->next))
     return;
   struct ir_concurrency *r = rule_begin(c, SENTC_KIND_CONCURRENCY, s);
@@ -57,7 +57,8 @@ void concurrency_warn(const struct ir_policy *p, const struct ir_resource *r) {
 }
 
 struct state_bytes concurrency_size(const struct ir_policy *p, size_t i) {
-  return state_cells(p->concurrency[i].rule.scope, 1, sizeof(struct sentc_concurrency_cell), 1);
+  return state_cells(p->concurrency[i].rule.scope, 1, sizeof(struct sentc_concurrency_cell), 1,
+                     p->concurrency[i].limit);
 }
 
 struct state_bytes concurrency_explain(FILE *out, const struct ir_policy *p, size_t i) {

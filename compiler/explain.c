@@ -142,6 +142,8 @@ void explain_policy(const struct ir_policy *p, FILE *out) {
   for (size_t i = 0; i < p->n_resources; i++)
     state_add(&bytes, explain_resource(out, p, &p->resources[i]));
   fprintf(out, "\nstate: %" PRIu64 " bytes per Envoy worker, %" PRIu64 " bytes of shared data "
-               "(once per Envoy process), plus %" PRIu32 " bytes per request in flight\n",
-          bytes.worker, bytes.shared, state_stream(p));
+               "(once per Envoy process), plus %" PRIu32 " bytes per request in flight\n"
+               "  (and %zu more for each rule or resource beyond %d that one request meets)\n",
+          bytes.worker, bytes.shared, state_stream(), sizeof(struct sentc_effect),
+          SENTC_STREAM_INLINE);
 }

@@ -30,7 +30,7 @@ static void check_throttle(void *ctx, const struct stmt *s) {
 static void check_warmup(void *ctx, const struct stmt *s) {
   struct ir_flow *f = current(ctx);
   const struct value *v = single_arg(s, V_DURATION, "warmup 30s;");
-  if (v && value_duration(s, v, 1, MAX_WINDOW_MS, "warmup 30s;", &f->warmup_ms))
+  if (v && value_duration(s, v, 1, SENTC_MAX_WINDOW_MS, "warmup 30s;", &f->warmup_ms))
     f->warmup = 1;
 }
 
@@ -142,7 +142,7 @@ void flow_warn(const struct ir_policy *p, const struct ir_resource *r) {
 
 struct state_bytes flow_size(const struct ir_policy *p, size_t i) {
   const struct ir_flow *f = &p->flow[i];
-  return state_cells(f->rule.scope, 1, sentc_layout_flow_cell(f->window.buckets), 0);
+  return state_cells(f->rule.scope, 1, sentc_layout_flow_cell(f->window.buckets), 0, 0);
 }
 
 struct state_bytes flow_explain(FILE *out, const struct ir_policy *p, size_t i) {

@@ -35,7 +35,7 @@ static void check_burst(void *ctx, const struct stmt *s) {
   struct ir_hotspot *h = current_hotspot(ctx);
   const struct value *v = single_arg(s, V_INT, "burst 10;");
   if (v && rate_form(s, h))
-    value_uint(s, v, 0, MAX_RATE_COUNT, "burst 10;", &h->burst);
+    value_uint(s, v, 0, SENTC_MAX_RATE_COUNT, "burst 10;", &h->burst);
 }
 
 static void check_capacity(void *ctx, const struct stmt *s) {
@@ -73,8 +73,8 @@ static void check_item(void *ctx, const struct stmt *s) {
       return;
     }
   }
-  if (h->n_items >= MAX_ITEMS) {
-    diag_error(s->loc, "a hotspot has at most %d items", MAX_ITEMS);
+  if (h->n_items >= SENTC_MAX_ITEMS) {
+    diag_error(s->loc, "a hotspot has at most %d items", SENTC_MAX_ITEMS);
     return;
   }
   item.value = (struct ir_string){v->text, v->text_len};
@@ -135,7 +135,7 @@ static int check_limit(const struct stmt *s, const struct value *v, struct ir_ho
   const char *example = "hotspot client_ip 5/s;  or  hotspot client_ip concurrency 2;";
   if (v && v->kind == V_NAME && strcmp(v->text, "concurrency") == 0) {
     h->concurrency = 1;
-    return value_uint(s, v->next, 1, MAX_CONCURRENCY, "hotspot client_ip concurrency 2;",
+    return value_uint(s, v->next, 1, SENTC_MAX_CONCURRENCY, "hotspot client_ip concurrency 2;",
                       &h->count) &&
            args_done(s, v->next->next);
   }
@@ -171,7 +171,7 @@ struct state_bytes hotspot_size(const struct ir_policy *p, size_t i) {
   const struct ir_hotspot *h = &p->hotspot[i];
   uint32_t capacity = h->capacity ? h->capacity : 1;
   struct state_bytes s = state_cells(h->rule.scope, capacity, sizeof(struct sentc_hot_value),
-                                     h->concurrency ? 1 : 0);
+                                     h->concurrency ? 1 : 0, h->count);
   if (h->rule.scope == SENTC_SCOPE_WORKER)
     s.worker += sentc_layout_hot_directory(capacity);
   return s;

@@ -102,6 +102,7 @@ struct ir_rule {
   enum sentc_mode mode;
   int mode_given;              /* `mode` in the rule's block; else the resource's */
   int fallback;                /* index into ir_policy.fallbacks, -1 built-in */
+  size_t resource;             /* index of its resource (set once resolved) */
   struct loc loc;
 };
 

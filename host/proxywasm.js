@@ -516,6 +516,29 @@ class Vm {
 
   tick() { return this.call('proxy_on_tick', this.root, this.rootId); }
 
+  // A new plugin configuration for the same VM, as Envoy applies one: a new root
+  // context (context_create, vm_start, configure with the host's pluginConfig); if
+  // its on_configure fails, it is dropped and the old root stays (Envoy keeps the
+  // plugin it had), else the old root is done and deleted. True when applied.
+  reconfigure() {
+    if (this.failed || this.dead) return false;
+    const root = { id: this.nextContextId++, root: true };
+    this.contexts.set(root.id, root);
+    const host = this.host;
+    let ok = this.call('proxy_on_context_create', root, root.id, 0) !== TRAPPED &&
+      this.call('proxy_on_vm_start', root, root.id, host.vmConfig.length) !== 0;
+    ok = ok && this.call('proxy_on_configure', root, root.id, host.pluginConfig.length) === 1;
+    const [gone, kept] = ok ? [this.root, root] : [root, this.root];
+    if (!this.failed) {
+      this.call('proxy_on_done', gone, gone.id);
+      this.call('proxy_on_delete', gone, gone.id);
+    }
+    this.contexts.delete(gone.id);
+    this.root = kept;
+    this.rootId = kept.id;
+    return ok && !this.failed;
+  }
+
   // Calls any export with a chosen effective context (for tests and probes).
   invoke(name, ctx, ...args) { return this.call(name, ctx ?? this.root, ...args); }
 
@@ -1057,6 +1080,18 @@ class Host {
     return vm;
   }
 
+  // A new plugin configuration (Envoy's `configuration`, Istio's `pluginConfig`)
+  // for every worker's VM; rejected by any, it is rejected and the old one stays.
+  // True when applied.
+  reconfigure(pluginConfig) {
+    const old = this.pluginConfig;
+    this.pluginConfig = Buffer.from(pluginConfig);
+    let ok = true;
+    for (const vm of this.vms) ok = vm.reconfigure() && ok;
+    if (!ok) this.pluginConfig = old;
+    return ok;
+  }
+
   // The VM dies without further callbacks (a crash): its streams end as `killed`.
   killVm(index) {
     const vm = this.vms[index];
@@ -1076,7 +1111,11 @@ class Host {
   }
 
   // ---- reporting ----
-  metric(name) { return this.metrics.get(name)?.value; }
+  // A counter's or gauge's value; a histogram's number of recorded values.
+  metric(name) {
+    const m = this.metrics.get(name);
+    return m?.type === MetricType.Histogram ? m.count : m?.value;
+  }
 
   metricsObject() {
     return Object.fromEntries([...this.metrics].map(([name, m]) => [name, { ...m }]));

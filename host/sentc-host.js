@@ -13,7 +13,7 @@ const fs = require('node:fs');
 const { parseTraffic, parseDuration } = require('./traffic.js');
 const { simulate } = require('./simulate.js');
 const { pluginSettings } = require('./envoyconf.js');
-const { LogLevel } = require('./proxywasm.js');
+const { Host, LogLevel } = require('./proxywasm.js');
 const { shownOutcome, verdictName } = require('./verdicts.js');
 const { buildTimeline, timelineTable, timelineCsv } = require('./timeline.js');
 const { timelineSvg } = require('./svg.js');
@@ -22,6 +22,7 @@ const { importAccessLog } = require('./accesslog.js');
 const USAGE = `usage: sentc-host run MODULE.wasm TRAFFIC [--workers N] [--envoy ENVOY.yaml] [--trace] [--timeline [STEP]]
                       [--csv FILE] [--svg FILE] [--json] [--verbose] [--timing]
        sentc-host import ACCESS_LOG [-o TRAFFIC]
+       sentc-host check-config MODULE.wasm CONFIG.json
 
 run: runs the traffic file TRAFFIC through the Proxy-Wasm module MODULE.wasm on a
 virtual clock and prints a summary (see docs/traffic.md).
@@ -43,7 +44,13 @@ virtual clock and prints a summary (see docs/traffic.md).
 import: turns an Envoy or Istio access log (default text format, or JSON lines)
 into a traffic file, written to TRAFFIC or standard output.
 
-Exit status: 0 ok, 1 an expectation failed or the module trapped, 2 usage or file error.`;
+check-config: gives CONFIG.json to MODULE.wasm as its plugin configuration, as
+Envoy would (Envoy's "configuration", Istio's "pluginConfig"), and prints the
+module's verdict: its own log line saying what it applied or why it rejected it
+(docs/operations.md).
+
+Exit status: 0 ok, 1 an expectation failed, the module trapped or rejected the
+configuration, 2 usage or file error.`;
 
 class UsageError extends Error {}
 
@@ -127,33 +134,22 @@ function totalsLines(t) {
   return lines;
 }
 
-// Shadow blocks per resource and rule, from the requests' verdicts.
-function shadowCounts(requests) {
-  const counts = {};
-  for (const r of requests) {
-    for (const e of r.resources) {
-      if (e.outcome === 'shadow') (counts[e.resource] ??= {})[e.rule] = (counts[e.resource][e.rule] ?? 0) + 1;
-    }
-  }
-  return counts;
-}
-
-// One row per resource from sentc.<resource>.passed / sentc.<resource>.blocked.<rule>.
-// The counters count shadow blocks as blocks: `blocked` is what was really blocked,
-// `shadow` the would-be blocks, and each rule says how many of its blocks were shadow.
+// One row per resource from the module's metrics: sentc.<resource>.passed (sent
+// upstream, shadow blocks included), .blocked.<rule> and .shadow_blocked.<rule> (the
+// would-be blocks of rules in shadow mode); each rule says its blocks, and its
+// shadow blocks when it has some.
 function resourceLines(result) {
-  const shadow = shadowCounts(result.requests);
   const rows = new Map();
-  const row = (name) => rows.get(name) ?? rows.set(name, { passed: 0, blocked: 0, shadow: 0, rules: [] }).get(name);
+  const row = (name) => rows.get(name) ?? rows.set(name, { passed: 0, blocked: 0, shadow: 0, rules: new Map() }).get(name);
+  const rule = (r, name) => r.rules.get(name) ?? r.rules.set(name, { blocked: 0, shadow: 0 }).get(name);
   for (const [name, m] of Object.entries(result.metrics)) {
     let hit;
-    if ((hit = /^sentc\.(.+)\.passed$/.exec(name))) row(hit[1]).passed += m.value;
-    else if ((hit = /^sentc\.(.+?)\.blocked\.(.+)$/.exec(name))) {
+    if ((hit = /^sentc\.([^.]+)\.passed$/.exec(name))) row(hit[1]).passed += m.value;
+    else if ((hit = /^sentc\.([^.]+)\.(blocked|shadow_blocked)\.([^.]+)$/.exec(name))) {
       const r = row(hit[1]);
-      const s = Math.min(shadow[hit[1]]?.[hit[2]] ?? 0, m.value);
-      r.blocked += m.value - s;
-      r.shadow += s;
-      r.rules.push(`${hit[2]} ${m.value}${s === 0 ? '' : s === m.value ? ' (shadow)' : ` (${s} shadow)`}`);
+      const field = hit[2] === 'blocked' ? 'blocked' : 'shadow';
+      r[field] += m.value;
+      rule(r, hit[3])[field] += m.value;
     }
   }
   if (rows.size === 0) return [];
@@ -162,7 +158,8 @@ function resourceLines(result) {
   const num = (n) => String(n).padStart(8);
   const lines = [`${'resource'.padEnd(width)}  ${num('passed')}  ${num('blocked')}  ${anyShadow ? `${num('shadow')}  ` : ''}by rule`];
   for (const [name, r] of rows) {
-    lines.push(`${name.padEnd(width)}  ${num(r.passed)}  ${num(r.blocked)}  ${anyShadow ? `${num(r.shadow)}  ` : ''}${r.rules.join(', ')}`);
+    const rules = [...r.rules].map(([rule, n]) => `${rule} ${n.blocked}${n.shadow ? ` (${n.shadow} shadow)` : ''}`);
+    lines.push(`${name.padEnd(width)}  ${num(r.passed)}  ${num(r.blocked)}  ${anyShadow ? `${num(r.shadow)}  ` : ''}${rules.join(', ')}`);
   }
   return lines;
 }
@@ -190,8 +187,8 @@ function summary(result, file, opts, timeline) {
 
 // The module logs its decisions at debug: ask for them when they will be shown.
 function logLevel(opts) {
-  if (opts.verbose) return LogLevel.trace;
-  return opts.trace || opts.timeline || opts.csv || opts.svg ? LogLevel.debug : undefined;
+  // The trace and the timeline need every request's resources: trace level.
+  return opts.verbose || opts.trace || opts.timeline || opts.csv || opts.svg ? LogLevel.trace : undefined;
 }
 
 function run(argv) {
@@ -236,6 +233,25 @@ function importCommand(argv) {
   return 0;
 }
 
+// The module's own verdict on a configuration: one VM configured with it, as Envoy
+// starts one; its log lines (info and above) printed.
+function checkConfig(argv) {
+  if (argv.length !== 2 || argv.some((a) => a.startsWith('-'))) throw new UsageError('expected: check-config MODULE.wasm CONFIG.json');
+  const [modulePath, configPath] = argv;
+  const wasm = fs.readFileSync(modulePath);
+  const config = fs.readFileSync(configPath);
+  const lines = [];
+  let applied = true;
+  try {
+    new Host(wasm, { pluginConfig: config, onLog: (e) => lines.push(e.message) });
+  } catch (err) {
+    if (!/configuration failed/.test(err.message)) throw err;
+    applied = false;
+  }
+  for (const line of lines) if (/^sentc: configuration/.test(line)) console.log(line);
+  return applied ? 0 : 1;
+}
+
 function main(argv) {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(USAGE);
@@ -244,7 +260,8 @@ function main(argv) {
   try {
     if (argv[0] === 'run') return run(argv.slice(1));
     if (argv[0] === 'import') return importCommand(argv.slice(1));
-    throw new UsageError(argv.length ? `unknown command "${argv[0]}" (expected run or import)` : 'expected a command: run or import');
+    if (argv[0] === 'check-config') return checkConfig(argv.slice(1));
+    throw new UsageError(argv.length ? `unknown command "${argv[0]}" (expected run, import or check-config)` : 'expected a command: run, import or check-config');
   } catch (err) {
     // Usage, unreadable or malformed files, and modules Envoy would reject.
     process.stderr.write(`sentc-host: ${err.message}\n`);

@@ -17,6 +17,8 @@ const { Collector, classify, shownOutcome } = require('./verdicts.js');
 
 // Streams still paused this long after the last event are reported as stuck.
 const DRAIN_LIMIT_NS = 3600e9;
+// How long the ticks run on after the traffic, for the metrics (see flushMetrics).
+const FLUSH_NS = 2.5e9;
 
 // Timed events of the run (answers, aborts), earliest first; ties keep the order
 // they were queued in.
@@ -42,6 +44,7 @@ class Simulation {
     this.clockOffset = 0n;     // clock jumps
     this.frozen = false;
     this.records = [];
+    this.configs = [];         // configuration changes: { atNs, line, text, applied }
     this.alive = 0;
     this.roundRobin = 0;
     this.errors = [];
@@ -66,7 +69,6 @@ class Simulation {
         upstream: (s) => this.onUpstream(s),
         end: (s) => this.onEnd(s),
         tickPeriod: (vm, ms) => this.tickAt.set(vm, ms > 0 ? this.now + ms * 1e6 : null),
-        metric: (vm, name, n) => this.collector.metric(name, n, vm.stream(), this.now),
         log: (vm, entry) => this.collector.log(entry, vm.stream(), this.now),
       },
     });
@@ -103,7 +105,17 @@ class Simulation {
         next.run();
       }
     }
+    this.flushMetrics(lastEventAt);
     return this.result();
+  }
+
+  // The module sends its metrics on its tick, at most a second late: once the
+  // traffic is over, the ticks run on for FLUSH_NS of simulated time so that every
+  // count is sent before the run is reported.
+  flushMetrics(lastEventAt) {
+    for (let tick = this.nextTick(); tick && tick.at <= lastEventAt + FLUSH_NS; tick = this.nextTick()) {
+      this.fireTick(tick);
+    }
   }
 
   // Only paused streams remain: keep ticking (bounded) so they can be released.
@@ -139,6 +151,7 @@ class Simulation {
     if (ev.kind === 'request') this.arrive(ev);
     else if (ev.kind === 'restart') this.restart(ev.worker);
     else if (ev.kind === 'clock') this.changeClock(ev);
+    else if (ev.kind === 'config') this.configs.push({ atNs: this.now, line: ev.line, text: ev.text, applied: this.host.reconfigure(ev.text) });
   }
 
   arrive(ev) {
@@ -148,7 +161,7 @@ class Simulation {
       port: ev.connect?.port ?? null,
       outcome: null, held: false, status: null, grpcStatus: null,
       upstreamNs: null, endNs: null, waitNs: null, localReply: null, error: null,
-      upstreamHeaders: null, responseHeaders: null, resources: null, verdict: null, decisions: null, counts: null,
+      upstreamHeaders: null, responseHeaders: null, resources: null, verdict: null, decisions: null,
     };
     this.records.push(record);
     this.alive++;
@@ -225,7 +238,7 @@ class Simulation {
       workers: this.workers,
       requests: this.records,
       breakers: this.collector.transitions,
-      loosePasses: this.collector.loose,
+      configs: this.configs,
       decisionLines: this.collector.lines,
       totals: totals(this.records),
       metrics: host.metricsObject(),

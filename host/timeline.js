@@ -140,11 +140,6 @@ function buildTimeline(result, stepNs) {
       countIn(g.rows[i], r, e);
     }
   }
-  for (const p of result.loosePasses) {
-    const row = groups.get(p.resource).rows[stepOf(p.atNs)];
-    row.offered++;
-    row.passed++;
-  }
   for (const g of groups.values()) breakerStates(g, result.breakers, stepNs);
   return { stepNs, steps, groups: [all, ...groups.values()] };
 }

@@ -355,9 +355,17 @@ function upstreamLine(cur, line, traffic) {
   cur.end();
 }
 
-// TIME ...: a request, a repeat/rate block, a worker restart or a clock change.
-function eventLine(cur, at, line, traffic) {
+// TIME ...: a request, a repeat/rate block, a worker restart, a clock change or a
+// new plugin configuration (`config` and the rest of the line as it is, or one
+// "quoted" string).
+function eventLine(cur, at, line, traffic, raw) {
   const kind = cur.peek();
+  if (kind === 'config') {
+    const rest = raw.slice(raw.indexOf('config') + 'config'.length).trim();
+    const text = rest.startsWith('"') ? (cur.next(), cur.word('configuration')) : rest;
+    if (rest.startsWith('"')) cur.end();
+    return traffic.sources.push({ kind: 'config', line, at, text });
+  }
   if (kind === 'repeat' || kind === 'rate') return burst(cur, at, line, traffic);
   if (kind === 'restart') {
     cur.next();
@@ -470,7 +478,7 @@ function parseTraffic(text, file = '<traffic>') {
     const at = parseDuration(first);
     if (at === null) fail(`expected a time (e.g. 0ms, 1.5s) or one of ${SETTINGS.join(', ')}, expect; got "${first}"`);
     if (cur.done) fail('missing request after the time');
-    return eventLine(cur, at, line, traffic);
+    return eventLine(cur, at, line, traffic, raw);
   });
   checkRefs(traffic);
   delete traffic.keys;

@@ -4,26 +4,28 @@
 //
 // Why: the trace, the summary, the timeline and `expect ... by RESOURCE/RULE` must
 // name the rule behind every decision and show shadow verdicts as such, not as
-// passes. The module says so itself at log level debug, one line per decision that
-// is not a plain pass, logged in the request's own callback (so the log entry's
-// context id names the stream), and one line per breaker transition:
+// passes. The module says so itself, logged in the request's own callback (so the
+// log entry's context id names the stream): at log level trace each resource a
+// request passed, at debug each decision that is not a plain pass, and one line per
+// breaker transition:
 //
+//   sentc: passed RESOURCE                                   (trace)
 //   sentc: blocked RESOURCE/RULE kind=KIND status=STATUS
 //   sentc: shadow RESOURCE/RULE kind=KIND
 //   sentc: held RESOURCE/RULE kind=KIND wait_ms=N
 //   sentc: forwarded RESOURCE/RULE kind=KIND
 //   sentc: breaker RESOURCE/RULE open: REASON | half-open | closed
 //
-// Without those lines (a module that does not log them, or a run at log level
-// info), the host still knows a lot: each counter increment of
-// `sentc.<resource>.passed` / `sentc.<resource>.blocked.<rule>` made while a stream
-// is the effective context belongs to that stream; `x-sentinel-shadow:
-// RESOURCE/KIND` on a request that went upstream marks a shadow block,
-// `x-sentinel-blocked: RESOURCE/KIND` on a local reply a block; a stream that was
-// paused was held. This file combines them, the module's lines first.
+// (The module's metrics cannot tell: it counts in memory and sends them on its
+// tick, a second later, outside any stream.) Without those lines (a run at log
+// level info), the host still knows a little: `x-sentinel-shadow: RESOURCE/KIND` on
+// a request that went upstream marks a shadow block, `x-sentinel-blocked:
+// RESOURCE/KIND` on a local reply a block; a stream that was paused was held. This
+// file combines them, the module's lines first.
 'use strict';
 
 const DECISION = /^sentc: (blocked|shadow|held|forwarded) ([^/\s]+)\/(\S+)((?: [a-z_]+=\S*)*)$/;
+const PASSED = /^sentc: passed (\S+)$/;
 const BREAKER = /^sentc: breaker ([^/\s]+)\/(\S+) (open|half-open|closed)(?:: (.*))?$/;
 
 // A module log line -> a decision { type, resource, rule, kind, status, waitMs }, a
@@ -38,23 +40,11 @@ function parseLine(message) {
       waitMs: fields.wait_ms !== undefined ? Number(fields.wait_ms) : null,
     };
   }
+  m = PASSED.exec(message);
+  if (m) return { type: 'passed', resource: m[1], rule: null, kind: null, status: null, waitMs: null };
   m = BREAKER.exec(message);
   if (m) return { type: 'breaker', resource: m[1], rule: m[2], state: m[3], reason: m[4] ?? null };
   return null;
-}
-
-// `sentc.R.passed` -> { resource, rule: null }; `sentc.R.blocked.RULE` -> { resource,
-// rule }; anything else -> null.
-function parseMetric(name) {
-  return metricCache.has(name) ? metricCache.get(name) : metricCache.set(name, metricOf(name)).get(name);
-}
-const metricCache = new Map();
-
-function metricOf(name) {
-  let m = /^sentc\.([^.]+)\.passed$/.exec(name);
-  if (m) return { resource: m[1], rule: null };
-  m = /^sentc\.([^.]+)\.blocked\.([^.]+)$/.exec(name);
-  return m ? { resource: m[1], rule: m[2] } : null;
 }
 
 // `RESOURCE/KIND` from a header of a map, or null.
@@ -64,12 +54,11 @@ function headerVerdict(map, name) {
   return m ? { resource: m[1], kind: m[2] } : null;
 }
 
-// Collects, during a run, what each request's stream was told and counted, and the
-// breaker transitions, into each record's (simulate.js) `decisions` and `counts`.
+// Collects, during a run, what each request's stream was told, and the breaker
+// transitions, into each record's (simulate.js) `decisions`.
 class Collector {
   constructor() {
     this.transitions = [];   // { atNs, worker, resource, rule, state, reason }
-    this.loose = [];         // passes counted outside any stream: { atNs, resource }
     this.lines = 0;          // decision lines seen
   }
 
@@ -82,30 +71,18 @@ class Collector {
       const { resource, rule, state, reason } = p;
       this.transitions.push({ atNs: nowNs, worker: entry.worker, resource, rule, state, reason });
     } else if (stream) {
-      this.lines++;
+      if (p.type !== 'passed') this.lines++;
       (stream.request.tag.decisions ??= []).push(p);
     }
-  }
-
-  // A counter increment; `stream` as above. Blocks counted outside a stream are
-  // left to the decision lines and headers (they would count them twice).
-  metric(name, n, stream, nowNs) {
-    const m = parseMetric(name);
-    if (!m) return;
-    if (stream) for (let i = 0; i < n; i++) (stream.request.tag.counts ??= []).push(m);
-    else if (m.rule === null) for (let i = 0; i < n; i++) this.loose.push({ atNs: nowNs, resource: m.resource });
   }
 }
 
 // Per resource the request was counted in: { resource, outcome: passed | held |
-// blocked | shadow | forwarded, rule, kind }. The module's lines decide; counters
-// and headers fill in what they did not say.
+// blocked | shadow | forwarded, rule, kind }. The module's lines decide (a
+// resource's passed line first, then what held or shadowed it); headers fill in
+// what they did not say.
 function resourcesOf(record) {
   const entries = new Map();
-  for (const c of record.counts ?? []) {
-    if (c.rule === null) { if (!entries.has(c.resource)) entries.set(c.resource, { resource: c.resource, outcome: 'passed', rule: null, kind: null }); }
-    else entries.set(c.resource, { resource: c.resource, outcome: 'blocked', rule: c.rule, kind: null });
-  }
   for (const d of record.decisions ?? []) {
     entries.set(d.resource, { resource: d.resource, outcome: d.type, rule: d.rule, kind: d.kind });
   }
@@ -132,13 +109,14 @@ const DECIDING = ['blocked', 'forwarded', 'shadow', 'held'];
 
 // The one decision that shaped the request's fate (blocked before forwarded before
 // shadow before held), or null for a plain pass. A local reply nobody explains is a
-// block by an unknown rule.
+// block by an unknown rule, a pause a hold by one.
 function verdictOf(record, resources) {
   for (const outcome of DECIDING) {
     const e = resources.find((r) => r.outcome === outcome && (outcome !== 'blocked' || record.localReply));
     if (e) return { outcome, resource: e.resource, rule: e.rule };
   }
-  return record.localReply ? { outcome: 'blocked', resource: null, rule: null } : null;
+  if (record.localReply) return { outcome: 'blocked', resource: null, rule: null };
+  return record.held && record.upstreamNs !== null ? { outcome: 'held', resource: null, rule: null } : null;
 }
 
 // Gives every record `resources` and `verdict` (and drops the raw material). Equal
@@ -152,7 +130,7 @@ function classify(records) {
   for (const r of records) {
     r.resources = intern(resourcesOf(r));
     r.verdict = intern(verdictOf(r, r.resources));
-    r.counts = r.decisions = undefined;
+    r.decisions = undefined;
   }
 }
 
@@ -174,5 +152,5 @@ function shownOutcome(r) {
 function verdictName(v) { return `${v.resource ?? '?'}/${v.rule ?? '?'}`; }
 
 module.exports = {
-  Collector, classify, parseLine, parseMetric, shownOutcome, verdictName,
+  Collector, classify, parseLine, shownOutcome, verdictName,
 };

@@ -97,21 +97,45 @@ struct sentc_system_cell {
 
 /* ---- how cells are stored ---- */
 
-/* VM slots of the process registry (vmreg.c): the most worker VMs whose
- * permits a proxy cell tells apart. */
-#define SENTC_VM_SLOTS 32
+/* VM slots of the process registry (vmreg.c): the most VMs that can hold
+ * permits in proxy cells at once, counting those that held some within the
+ * last liveness window (5 s): 256 workers, twice over, so that a
+ * configuration update replacing every worker finds room for the new VMs
+ * while the old ones finish their streams. */
+#define SENTC_VM_SLOTS 512
+
+/* One VM's share of a permit field in a proxy cell (shared.c): its token
+ * (which names its registry slot) and the permits it holds there. */
+struct sentc_share {
+  uint32_t token, count;
+};
 
 /* A cell's bytes as the store lays it out: rounded up to 8. */
 static inline uint32_t sentc_layout_cell_bytes(uint32_t size) { return (size + 7u) & ~7u; }
 
-/* In shared data (scope proxy) each permit field of a cell is followed by
- * one {token, count} share per VM slot (shared.c). */
-#define SENTC_PERMIT_SHARES_BYTES ((uint32_t)(SENTC_VM_SLOTS * 2 * sizeof(uint32_t)))
+/* The shares a permit field counting at most `most` permits can list: one
+ * per VM holding permits there, so never more than `most`, nor than the
+ * VM slots (UINT32_MAX: a field no rule bounds, the system's in flight). */
+static inline uint32_t sentc_layout_shares(uint32_t most) {
+  return most < SENTC_VM_SLOTS ? most : SENTC_VM_SLOTS;
+}
 
-/* What a cell of `size` with `n_permits` permit fields takes where it is
- * kept: in this worker's arena, or (`shared`) in the process's shared data. */
-static inline uint32_t sentc_layout_stored_bytes(uint32_t size, int shared, uint32_t n_permits) {
-  return sentc_layout_cell_bytes(size) + (shared ? n_permits * SENTC_PERMIT_SHARES_BYTES : 0);
+/* In shared data (scope proxy) a cell with permit fields is followed by a
+ * header saying how many shares each field lists, then those shares: a
+ * cell takes its bytes + 8, + 8 per VM holding permits in it at the moment,
+ * and at most that with every field's list full. */
+#define SENTC_SHARES_HEADER_BYTES 8u
+
+/* What a cell of `size` takes where it is kept: in this worker's arena, or
+ * (`shared`) at most in the process's shared data, with `n_permits` permit
+ * fields counting at most `most` permits each. */
+static inline uint32_t sentc_layout_stored_bytes(uint32_t size, int shared, uint32_t n_permits,
+                                                 uint32_t most) {
+  uint32_t bytes = sentc_layout_cell_bytes(size);
+  if (shared && n_permits)
+    bytes += SENTC_SHARES_HEADER_BYTES +
+             n_permits * sentc_layout_shares(most) * (uint32_t)sizeof(struct sentc_share);
+  return bytes;
 }
 
 static inline uint32_t sentc_layout_flow_cell(uint32_t buckets) {
@@ -126,7 +150,7 @@ static inline uint32_t sentc_layout_breaker_cell(uint32_t buckets) {
  * so chains stay short. */
 static inline uint32_t sentc_layout_hot_index(uint32_t capacity) {
   uint32_t size = 1;
-  while (size < 2 * capacity)
+  while (size < 2ull * capacity && size < 0x80000000u)
     size <<= 1;
   return size;
 }
@@ -137,6 +161,52 @@ static inline uint64_t sentc_layout_hot_directory(uint32_t capacity) {
   return (uint64_t)sentc_layout_hot_index(capacity) * sizeof(int32_t) +
          (uint64_t)capacity * (3 * sizeof(int32_t) + sizeof(uint64_t));
 }
+
+/* ---- replies ---- */
+
+/* What a fallback may send (docs/language.md, "Limits"), placeholders
+ * counted at their longest: the checker refuses more, and the runtime
+ * sizes its reply buffer from the policy's largest fallback (reply.c), so
+ * what the checker lets through is sent whole. */
+#define SENTC_REPLY_HEADERS_MAX 64                /* a fallback's headers */
+#define SENTC_REPLY_HEADER_BYTES_MAX (60u << 10)  /* their names and values */
+#define SENTC_REPLY_BODY_MAX (1u << 20)           /* its body */
+
+/* The longest kind name ${kind} becomes ("concurrency"), from the registry. */
+union sentc_layout_kind_names {
+#define SENTC_LAYOUT_KIND_NAME(K, k, status, grpc, tcp) char k[sizeof #k];
+  SENTC_RULE_KINDS(SENTC_LAYOUT_KIND_NAME)
+#undef SENTC_LAYOUT_KIND_NAME
+  char system[sizeof "system"];
+};
+#define SENTC_KIND_NAME_MAX ((uint32_t)sizeof(union sentc_layout_kind_names) - 1)
+
+/* ${retry_after}: seconds, a uint64_t in decimal. */
+#define SENTC_RETRY_AFTER_MAX 20u
+
+/* The most bytes one piece of a template (tables.h) becomes: its text, or
+ * a placeholder at its longest, ${resource} being at most `resource_max`
+ * bytes. */
+static inline uint32_t sentc_layout_piece_max(enum sentc_piece_kind kind, uint32_t text_len,
+                                              uint32_t resource_max) {
+  switch (kind) {
+  case SENTC_PIECE_RESOURCE: return resource_max;
+  case SENTC_PIECE_KIND: return SENTC_KIND_NAME_MAX;
+  case SENTC_PIECE_RETRY_AFTER: return SENTC_RETRY_AFTER_MAX;
+  default: return text_len;
+  }
+}
+
+/* ---- the budget ---- */
+
+/* The state one VM may keep: its worker cells and hotspot directories, the
+ * per-worker figure of `sentc --explain` and of the start-up log line.
+ * Every Envoy worker keeps its own, in a wasm32 memory of at most 4 GiB;
+ * the compiler refuses a policy above it (compiler/statesize.c) and warns
+ * above a quarter of it, and the runtime refuses to start one (store.c),
+ * never letting a size wrap. */
+#define SENTC_STATE_BUDGET_BYTES (256ull << 20)
+#define SENTC_STATE_WARN_BYTES (SENTC_STATE_BUDGET_BYTES / 4)
 
 /* ---- streams in flight ---- */
 
@@ -152,18 +222,16 @@ struct sentc_effect {
   uint64_t hash;           /* hotspot: the value */
 };
 
-/* A stream table entry (stream.h); pinned so both builds agree. */
-#define SENTC_STREAM_ENTRY_BYTES 80
+/* A stream table entry (stream.h), with room for its first
+ * SENTC_STREAM_INLINE effects; a request that commits more keeps the rest
+ * in a block of its own while it is in flight.  Pinned so both builds
+ * agree. */
+#define SENTC_STREAM_INLINE 6
+#define SENTC_STREAM_ENTRY_BYTES (96 + SENTC_STREAM_INLINE * sizeof(struct sentc_effect))
 
-/* Effects one request can commit at most: system, one per rule, and one
- * more per flow rule (as an `of` watcher it also counts another's pass). */
-static inline uint32_t sentc_layout_max_effects(uint32_t n_rules, uint32_t n_flows) {
-  return 1 + n_rules + n_flows;
-}
-
-/* A stream in flight: its entry and room for every effect it may commit. */
-static inline uint32_t sentc_layout_stream_bytes(uint32_t max_effects) {
-  return (uint32_t)(SENTC_STREAM_ENTRY_BYTES + max_effects * sizeof(struct sentc_effect));
+/* A stream in flight: its entry, plus `more` effects beyond the inline ones. */
+static inline uint32_t sentc_layout_stream_bytes(uint32_t more) {
+  return (uint32_t)(SENTC_STREAM_ENTRY_BYTES + more * sizeof(struct sentc_effect));
 }
 
 #endif

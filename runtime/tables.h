@@ -278,6 +278,28 @@ struct sentc_fallback {
  * built-in one. */
 #define SENTC_BUILTIN_FALLBACK (-1)
 
+/* ---- limits: what the language accepts (docs/language.md, "Limits"), the
+ * checker's and the plugin configuration's (config.c) alike ---- */
+
+#define SENTC_MAX_NAME_LEN 128
+#define SENTC_MAX_RATE_COUNT 1000000000u
+#define SENTC_MAX_WINDOW_MS (24u * 3600 * 1000)
+#define SENTC_MAX_RT_MS 3600000u
+#define SENTC_MAX_CONCURRENCY 1000000u
+#define SENTC_MAX_ITEMS 1000
+
+/* A rate's decimal count is the same rate counted over a longer window, so
+ * that the count is whole (1.5/s is 3/2s): the smallest m from 1 to 1000
+ * that makes count * m whole, or 0 (more than three decimals). */
+static inline uint32_t sentc_rate_whole_factor(double count) {
+  for (uint32_t m = 1; m <= 1000; m++) {
+    double x = count * m, nearest = (double)(uint64_t)(x + 0.5);
+    if (x - nearest < 1e-6 && nearest - x < 1e-6)
+      return m;
+  }
+  return 0;
+}
+
 /* ---- rules ------------------------------------------------------------ */
 
 #define SENTC_SCOPE_LIST(X) X(SENTC_SCOPE_PROXY) X(SENTC_SCOPE_WORKER)
@@ -297,6 +319,9 @@ struct sentc_rule {
   int32_t fallback;           /* effective: rule, else resource, else policy */
   uint16_t line;
   uint8_t mode;               /* enum sentc_mode, effective: rule, resource, policy */
+  uint32_t resource;          /* the resource whose rule it is */
+  uint8_t off;                /* switched off by the plugin configuration (config.c);
+                                 0 in generated tables, as the `off`s below */
 };
 
 /* flow RATE: `count` requests per window.  Flags combine: throttle alone is
@@ -406,6 +431,7 @@ struct sentc_resource {
   struct sentc_slice rules[SENTC_N_RULE_KINDS];   /* indexed by enum sentc_kind */
   uint32_t n_watchers;        /* flow rules elsewhere with `of` this resource */
   const uint32_t *watchers;   /* indices into sentc_policy.flow */
+  uint8_t off;                /* its rules switched off (config.c) */
 };
 
 /* ---- the policy -------------------------------------------------------- */
@@ -433,6 +459,7 @@ struct sentc_policy {
   uint8_t client_ip;          /* enum sentc_client_ip */
   uint8_t xff_hops;           /* client_ip xff N */
   uint8_t on_error;           /* enum sentc_on_error */
+  uint8_t off;                /* every rule switched off (config.c) */
   struct sentc_system system;
   uint32_t n_resources;
   const struct sentc_resource *resources;
@@ -479,6 +506,21 @@ enum sentc_use {
 #endif
 
 /* The fields every rule has, for rule `i` of kind `kind`. */
+/* How many rules of `kind` the policy has. */
+static inline uint32_t sentc_tables_count(const struct sentc_policy *p, enum sentc_kind kind) {
+  switch (kind) {
+#define SENTC_KIND_COUNT(K, k, status, grpc, tcp) \
+  case SENTC_KIND_##K:                            \
+    return p->n_##k;
+    SENTC_RULE_KINDS(SENTC_KIND_COUNT)
+#undef SENTC_KIND_COUNT
+  case SENTC_KIND_SYSTEM:
+  case SENTC_N_KINDS:
+    break;
+  }
+  return 0;
+}
+
 static inline const struct sentc_rule *sentc_tables_rule(const struct sentc_policy *p,
                                                      enum sentc_kind kind, uint32_t i) {
   switch (kind) {

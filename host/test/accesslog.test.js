@@ -137,5 +137,5 @@ test('CLI: import to a file or standard output; errors exit 2', () => {
   assert.equal(b.stderr, `sentc-host: ${bad}:7: error: not an access log line (expected "[START_TIME] ..." as Envoy writes it, or a JSON object)\n`);
   assert.equal(cli('import').status, 2);
   assert.equal(cli('import', path.join(tmp, 'missing.log')).status, 2);
-  assert.match(cli('frobnicate').stderr, /unknown command "frobnicate" \(expected run or import\)/);
+  assert.match(cli('frobnicate').stderr, /unknown command "frobnicate" \(expected run, import or check-config\)/);
 });

@@ -26,7 +26,7 @@ const TRAFFIC = fs.readFileSync(trafficPath, 'utf8');
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const cli = (...args) => spawnSync(process.execPath, [path.join(__dirname, '..', 'sentc-host.js'), ...args], { encoding: 'utf8' });
-const run = (text, logLevel = LogLevel.debug) => simulate(wasm, parseTraffic(text, 't.traffic'), { logLevel });
+const run = (text, logLevel = LogLevel.trace) => simulate(wasm, parseTraffic(text, 't.traffic'), { logLevel });
 // The same traffic without any decision line: what the host knows without them.
 const SILENT = TRAFFIC.replace(/ x-log2?="[^"]*"/g, '').replace(/^expect .*$/gm, '');
 

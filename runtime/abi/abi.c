@@ -100,32 +100,44 @@ static void follow_log_level(void) {
     sentc_engine_log_level(engine, (int)level);
 }
 
-PROXY_EXPORT(proxy_on_configure)
-uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
-  (void)root_id;
-  (void)plugin_config_size;
-  if (engine)
-    return 1;
-  const char *error;
-  engine = sentc_engine_start(&sentc_policy, &error);
-  if (!engine) {
-    char line[160], *at = put_text(line, "sentc: cannot start: ");
-    size_t len = strlen(error) < 120 ? strlen(error) : 120;
-    memcpy(at, error, len);
-    proxy_log(PROXY_CRITICAL, line, (size_t)(at + len - line));
-    return 0;
-  }
-  log_identity();
-  log_state_usage();
-  follow_log_level();
-  return 1;
-}
-
 /* The host's clock, in ms: the engine makes its own time of it. */
 static int64_t now_ms(void) {
   uint64_t ns = 0;
   proxy_get_current_time_nanoseconds(&ns);
   return (int64_t)(ns / 1000000u);
+}
+
+/* The VM's engine, started on the first configuration.  Envoy calls
+ * on_configure again, on a new root context of the same VM, whenever the
+ * plugin configuration changes: the engine applies it (docs/operations.md)
+ * and keeps its state.  A configuration it rejects fails on_configure, and
+ * Envoy keeps the plugin it had. */
+PROXY_EXPORT(proxy_on_configure)
+uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
+  (void)root_id;
+  if (!engine) {
+    const char *error;
+    engine = sentc_engine_start(&sentc_policy, &error);
+    if (!engine) {
+      char line[160], *at = put_text(line, "sentc: cannot start: ");
+      size_t len = strlen(error) < 120 ? strlen(error) : 120;
+      memcpy(at, error, len);
+      proxy_log(PROXY_CRITICAL, line, (size_t)(at + len - line));
+      return 0;
+    }
+    log_identity();
+    log_state_usage();
+  }
+  follow_log_level();
+  const char *config = "";
+  size_t len = plugin_config_size;
+  if (len > SENTC_CONFIG_MAX ||
+      (len > 0 && proxy_get_buffer_bytes(PROXY_PLUGIN_CONFIGURATION, 0, len, &config, &len) !=
+                      PROXY_OK))
+    config = NULL;       /* rejected, saying why */
+  int applied = sentc_engine_configure(engine, config, len, now_ms()) == 0;
+  sentc_scratch_reset();
+  return applied;
 }
 
 static const char *map_value(uint32_t map, const char *name, size_t name_len, size_t *len) {
@@ -190,12 +202,14 @@ static int number_in(uint32_t map, const char *name) {
   return n;
 }
 
-/* Serializes headers as the ABI's pairs: count, lengths, then NUL-ended bytes. */
-static size_t serialize_headers(const struct sentc_reply *reply, char *out, size_t room) {
+/* Serializes headers as the ABI's pairs: count, lengths, then NUL-ended
+ * bytes, in the callback's scratch region (as big as they need). */
+static size_t serialize_headers(const struct sentc_reply *reply, char **buffer) {
   size_t need = 4 + 8u * reply->n_headers;
   for (uint16_t i = 0; i < reply->n_headers; i++)
     need += reply->headers[i].name_len + reply->headers[i].value_len + 2;
-  if (need > room)
+  char *out = *buffer = sentc_scratch_alloc(need);
+  if (!out)
     return 0;
   uint32_t n = reply->n_headers;
   memcpy(out, &n, 4);
@@ -216,8 +230,8 @@ static size_t serialize_headers(const struct sentc_reply *reply, char *out, size
 }
 
 static void send_reply(const struct sentc_reply *reply) {
-  static char headers[8192];
-  size_t headers_len = serialize_headers(reply, headers, sizeof headers);
+  char *headers = NULL;
+  size_t headers_len = serialize_headers(reply, &headers);
   proxy_send_local_response(reply->status, reply->details, strlen(reply->details),
                             reply->body, reply->body_len, headers, headers_len,
                             reply->grpc_status);
@@ -238,7 +252,8 @@ static uint32_t decide(uint32_t context_id) {
   case SENTC_BLOCK:
     send_reply(&verdict.reply);
     return PROXY_PAUSE;
-  case SENTC_HOLD:
+  case SENTC_HOLD:                  /* with x-sentinel-shadow, if shadowed */
+    add_headers(PROXY_REQUEST_HEADERS, &verdict.reply);
     return PROXY_PAUSE;
   default:
     add_headers(PROXY_REQUEST_HEADERS, &verdict.reply);
@@ -380,15 +395,19 @@ void proxy_on_tick(uint32_t root_id) {
 }
 
 /* The engine's platform (engine/platform.h), on Envoy's host calls. */
-int32_t sentc_platform_counter_define(const char *name, size_t len) {
+int32_t sentc_platform_metric_define(int type, const char *name, size_t len) {
   uint32_t id = 0;
-  if (proxy_define_metric(PROXY_COUNTER, name, len, &id) != PROXY_OK)
+  if (proxy_define_metric((uint32_t)type, name, len, &id) != PROXY_OK || id > INT32_MAX)
     return -1;
   return (int32_t)id;
 }
 
-void sentc_platform_counter_add(int32_t id, uint32_t n) {
-  proxy_increment_metric((uint32_t)id, (int64_t)n);
+void sentc_platform_metric_add(int32_t id, int64_t delta) {
+  proxy_increment_metric((uint32_t)id, delta);
+}
+
+void sentc_platform_metric_record(int32_t id, uint64_t value) {
+  proxy_record_metric((uint32_t)id, value);
 }
 
 void sentc_platform_log(int level, const char *text, size_t len) {

@@ -17,7 +17,7 @@ enum proxy_action { PROXY_CONTINUE = 0, PROXY_PAUSE = 1 };
 enum proxy_log_level { PROXY_TRACE, PROXY_DEBUG, PROXY_INFO, PROXY_WARN, PROXY_ERROR, PROXY_CRITICAL };
 enum proxy_map_type { PROXY_REQUEST_HEADERS = 0, PROXY_RESPONSE_HEADERS = 2, PROXY_RESPONSE_TRAILERS = 3 };
 enum proxy_stream_type { PROXY_STREAM_REQUEST = 0, PROXY_STREAM_DOWNSTREAM = 2 };
-enum proxy_metric_type { PROXY_COUNTER = 0 };
+enum proxy_buffer_type { PROXY_PLUGIN_CONFIGURATION = 7 };
 
 PROXY_IMPORT(proxy_log)
 uint32_t proxy_log(uint32_t level, const char *message, size_t len);
@@ -44,6 +44,13 @@ uint32_t proxy_define_metric(uint32_t type, const char *name, size_t name_len,
 
 PROXY_IMPORT(proxy_increment_metric)
 uint32_t proxy_increment_metric(uint32_t metric_id, int64_t offset);
+
+PROXY_IMPORT(proxy_record_metric)
+uint32_t proxy_record_metric(uint32_t metric_id, uint64_t value);
+
+PROXY_IMPORT(proxy_get_buffer_bytes)
+uint32_t proxy_get_buffer_bytes(uint32_t type, size_t start, size_t length, const char **value,
+                                size_t *value_len);
 
 PROXY_IMPORT(proxy_add_header_map_value)
 uint32_t proxy_add_header_map_value(uint32_t map, const char *key, size_t key_len,

@@ -15,6 +15,11 @@
  *   slow, or no response) reopens it for another `open_ms`; when `probes`
  *   probes have succeeded it closes with an empty window.  Completions of
  *   requests that passed before it opened are counted but decide nothing.
+ *
+ * Transitions are logged and counted (metrics.h: breaker_opened, _closed,
+ * the breaker_open gauge) by the VM whose update made them, so a proxy
+ * breaker's are counted once; errors and slow responses as each breaker
+ * sees them.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -24,7 +29,6 @@
 
 struct sentc_breaker_state {
   sentc_cell *cells;
-  uint32_t *resource;        /* each rule's resource, for its log lines */
 };
 
 /* What a breaker effect holds (struct sentc_effect.flags). */
@@ -34,16 +38,11 @@ int sentc_breaker_start(struct sentc_engine *E) {
   const struct sentc_policy *p = E->policy;
   struct sentc_breaker_state *s = calloc(1, sizeof *s);
   E->breaker = s;
-  if (!s || !(s->cells = sentc_core_array(p->n_breaker, sizeof *s->cells)) ||
-      !(s->resource = sentc_core_array(p->n_breaker, sizeof *s->resource)))
+  if (!s || !(s->cells = sentc_core_array(p->n_breaker, sizeof *s->cells)))
     return -1;
-  for (uint32_t r = 0; r < p->n_resources; r++) {
-    struct sentc_slice rules = p->resources[r].rules[SENTC_KIND_BREAKER];
-    for (uint32_t j = rules.first; j < rules.first + rules.n; j++)
-      s->resource[j] = r;
-  }
-  uint32_t probes_out = offsetof(struct sentc_breaker_cell, probes_out);
   for (uint32_t i = 0; i < p->n_breaker; i++) {
+    struct sentc_permit probes_out = {offsetof(struct sentc_breaker_cell, probes_out),
+                                      p->breaker[i].probes};
     if (!sentc_window_sane(&p->breaker[i].window))
       return -1;
     s->cells[i] = sentc_store_reserve(&E->store, sentc_layout_breaker_cell(p->breaker[i].window.buckets),
@@ -53,10 +52,8 @@ int sentc_breaker_start(struct sentc_engine *E) {
 }
 
 void sentc_breaker_stop(struct sentc_engine *E) {
-  if (E->breaker) {
+  if (E->breaker)
     free(E->breaker->cells);
-    free(E->breaker->resource);
-  }
   free(E->breaker);
   E->breaker = NULL;
 }
@@ -183,14 +180,14 @@ static void note_state(struct change *a, const struct sentc_breaker_cell *c, uin
 
 /* "sentc: breaker RESOURCE/RULE open: REASON" at warn, half-open and
  * closed at info, after a change that moved the state was stored. */
-static void log_transition(struct sentc_engine *E, uint32_t i, const struct change *a) {
+static void log_transition(struct sentc_engine *E, const struct change *a) {
   int level = a->after == SENTC_OPEN ? SENTC_LOG_WARN : SENTC_LOG_INFO;
   if (a->after == a->before || !sentc_core_logs(E, level))
     return;
   const struct sentc_breaker *b = a->rule;
   struct sentc_text t = sentc_core_line(E);
   sentc_text_str(&t, "breaker ");
-  sentc_text_string(&t, &E->policy->resources[E->breaker->resource[i]].name);
+  sentc_text_string(&t, &E->policy->resources[b->rule.resource].name);
   sentc_text_str(&t, "/");
   sentc_text_str(&t, b->rule.name);
   sentc_text_str(&t, a->after == SENTC_OPEN        ? " open: "
@@ -219,12 +216,29 @@ static void log_transition(struct sentc_engine *E, uint32_t i, const struct chan
   sentc_core_log(E, level, &t);
 }
 
-/* Runs a change on rule i's cell; logs the transition it made, if stored. */
+/* Counts a transition: opened (from closed or half-open), closed, and the
+ * gauge of breakers not closed. */
+static void count_transition(struct sentc_engine *E, uint32_t i, const struct change *a) {
+  if (a->after == a->before)
+    return;
+  if (a->after == SENTC_OPEN)
+    sentc_metrics_count(&E->metrics, SENTC_KIND_BREAKER, i, SENTC_METRIC_BREAKER_OPENED, 1);
+  if (a->after == SENTC_CLOSED)
+    sentc_metrics_count(&E->metrics, SENTC_KIND_BREAKER, i, SENTC_METRIC_BREAKER_CLOSED, 1);
+  if (a->before == SENTC_CLOSED || a->after == SENTC_CLOSED)
+    sentc_metrics_count(&E->metrics, SENTC_KIND_BREAKER, i, SENTC_METRIC_BREAKER_OPEN,
+                        a->after == SENTC_CLOSED ? -1 : 1);
+}
+
+/* Runs a change on rule i's cell; logs and counts the transition it made,
+ * if stored. */
 static int update(struct sentc_engine *E, uint32_t i, sentc_change change, struct change *a) {
   a->before = a->after = SENTC_CLOSED;
   int result = sentc_store_update(&E->store, E->breaker->cells[i], change, a);
-  if (result == 0)
-    log_transition(E, i, a);
+  if (result == 0) {
+    log_transition(E, a);
+    count_transition(E, i, a);
+  }
   return result;
 }
 
@@ -281,5 +295,9 @@ void sentc_breaker_complete(struct sentc_engine *E, const struct sentc_effect *e
   struct change a = {.rule = b, .now = o->now, .probe = e->flags & PROBE, .rt_ms = o->rt_ms,
                      .no_response = o->no_response,
                      .error = o->no_response || sentc_breaker_is_error(b, o->http_status, o->grpc_status)};
+  if (a.error && b->kind != SENTC_BREAKER_SLOW_RATIO)
+    sentc_metrics_count(&E->metrics, SENTC_KIND_BREAKER, e->rule, SENTC_METRIC_ERRORS, 1);
+  if (b->kind == SENTC_BREAKER_SLOW_RATIO && o->rt_ms > b->max_rt_ms)
+    sentc_metrics_count(&E->metrics, SENTC_KIND_BREAKER, e->rule, SENTC_METRIC_SLOW, 1);
   update(E, e->rule, complete_cell, &a);
 }

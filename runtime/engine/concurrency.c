@@ -19,10 +19,12 @@ int sentc_concurrency_start(struct sentc_engine *E) {
   E->concurrency = s;
   if (!s || !(s->cells = sentc_core_array(p->n_concurrency, sizeof *s->cells)))
     return -1;
-  uint32_t in_flight = offsetof(struct sentc_concurrency_cell, in_flight);
-  for (uint32_t i = 0; i < p->n_concurrency; i++)
+  for (uint32_t i = 0; i < p->n_concurrency; i++) {
+    struct sentc_permit in_flight = {offsetof(struct sentc_concurrency_cell, in_flight),
+                                     p->concurrency[i].limit};
     s->cells[i] = sentc_store_reserve(&E->store, sizeof(struct sentc_concurrency_cell),
                                       p->concurrency[i].rule.scope, &in_flight, 1);
+  }
   return 0;
 }
 

@@ -15,10 +15,12 @@
 #include <stdlib.h>
 #include "../tables.h"
 #include "clock.h"
+#include "config.h"
 #include "engine.h"
 #include "hash.h"
 #include "kinds.h"
 #include "metrics.h"
+#include "reply.h"
 #include "store.h"
 #include "stream.h"
 #include "text.h"
@@ -30,7 +32,8 @@ SENTC_RULE_KINDS(SENTC_KIND_STATE)
 struct sentc_system_state;
 
 struct sentc_engine {
-  const struct sentc_policy *policy;
+  const struct sentc_policy *policy; /* the live policy: config.live (config.h) */
+  struct sentc_config config;
   struct sentc_clock clock;
   struct sentc_store store;
   struct sentc_streams streams;
@@ -38,10 +41,15 @@ struct sentc_engine {
   struct sentc_hash_key hash_key;    /* hotspot values' hash */
   uint32_t *matched;                 /* the resources a request entered */
   char *path;                        /* SENTC_PATH_MAX: the matcher's normalized path */
-  char *reply;                       /* SENTC_REPLY_MAX: replies are rendered here */
+  struct sentc_reply_text reply;     /* replies are rendered here */
   int32_t held_list;                 /* streams waiting for their turn */
   uint32_t wake_ms;                  /* tick period asked for, 0 = none */
+  int64_t flushed_at;                /* metrics last sent (engine.c) */
+  uint32_t quiet_ticks;              /* ticks in a row with no metric to send */
   int log_level;                     /* the least severe level the host prints */
+  int64_t *block_logged_at;          /* per resource, then system: its last block line */
+  uint64_t gave_up_counted;          /* the store's give-ups counted so far */
+  int64_t unavailable_logged_at;
   char line[384];                    /* a log line being written */
 #define SENTC_KIND_FIELD(K, k, status, grpc, tcp) struct sentc_##k##_state *k;
   SENTC_RULE_KINDS(SENTC_KIND_FIELD)

@@ -5,12 +5,29 @@
  * Phase one checks the system rule, then every rule of every matching
  * resource (resources in file order; in each, the kinds in the registry's
  * order, tables.h, each kind in file order) without touching any state;
- * the first rule that would block decides.  Only when nothing blocks does
- * phase two commit, in the same order, recording every effect on the
- * stream; if a commit's re-check fails (another worker got there first,
- * once state is shared), what the request already committed is undone and
- * that rule blocks it.  So a request blocked anywhere leaves no pass and no
- * permit behind, and counts as a block of the blocking rule only.
+ * the first enforced rule that would block decides.  Only when nothing
+ * blocks does phase two commit, in the same order, recording every effect
+ * on the stream; if a commit's re-check fails (another worker got there
+ * first, once state is shared), what the request already committed is
+ * undone and that rule blocks it.  So a request blocked anywhere leaves no
+ * pass and no permit behind, and counts as a block of the blocking rule
+ * only.
+ *
+ * Shadow rules (docs/language.md, "Rule names and modes") are checked in
+ * the same order, but the first one that would block only marks the
+ * request: it goes upstream, counted as that rule's shadow block, and no
+ * shadow rule takes anything for it (as if it had been blocked), while the
+ * enforced rules still decide and commit.  (A shadow rule whose commit
+ * re-check fails marks the request then; the shadow rules before it keep
+ * what they took.)
+ *
+ * Metrics are counted in memory and sent on the tick, at most once a
+ * second (metrics.h); the tick runs while there is something to send and
+ * ten seconds more, so that steady traffic never re-arms it.
+ *
+ * The engine runs the live copy of the policy (config.h): the plugin
+ * configuration may switch rules, resources or all of it off (such rules
+ * are not checked and take nothing), change modes and thresholds.
  *
  * Each kind's work is its own file's (kinds.h); this file only runs them,
  * through the switches below, which the registry writes.
@@ -72,9 +89,16 @@ static void kind_complete(struct sentc_engine *E, const struct sentc_effect *eff
 
 /* ---- start and stop ---- */
 
+/* Metrics are sent at most this often; the tick keeps running this many
+ * periods after the last one with something to send. */
+#define FLUSH_MS 1000
+#define QUIET_TICKS 10
+
+
 void sentc_engine_stop(struct sentc_engine *E) {
   if (!E)
     return;
+  sentc_metrics_flush(&E->metrics);
 #define STOP(K, k, status, grpc, tcp) \
   if (KIND_USED(K))                   \
     sentc_##k##_stop(E);
@@ -83,9 +107,11 @@ void sentc_engine_stop(struct sentc_engine *E) {
   sentc_metrics_stop(&E->metrics);
   sentc_stream_free(&E->streams);
   sentc_store_close(&E->store);
+  sentc_config_stop(&E->config);
   free(E->matched);
   free(E->path);
-  free(E->reply);
+  free(E->block_logged_at);
+  sentc_reply_close(&E->reply);
   free(E);
 }
 
@@ -100,48 +126,41 @@ static int start_kinds(struct sentc_engine *E) {
   return sentc_store_seal(&E->store);
 }
 
-/* Whether rule `j` of kind `k` is in its array, with a fallback and a
- * scope the runtime knows. */
+/* Whether rule `j` of kind `k` is in its resource's slice, with a
+ * fallback, a scope and a mode the runtime knows. */
 static int rule_sane(const struct sentc_policy *p, enum sentc_kind k, uint32_t j) {
   const struct sentc_rule *rule = sentc_tables_rule(p, k, j);
-  return (rule->fallback == SENTC_BUILTIN_FALLBACK ||
+  if (rule->resource >= p->n_resources)
+    return 0;
+  struct sentc_slice own = p->resources[rule->resource].rules[k];
+  return j >= own.first && j - own.first < own.n &&
+         (rule->fallback == SENTC_BUILTIN_FALLBACK ||
           (rule->fallback >= 0 && (uint32_t)rule->fallback < p->n_fallbacks)) &&
-         (rule->scope == SENTC_SCOPE_PROXY || rule->scope == SENTC_SCOPE_WORKER);
+         (rule->scope == SENTC_SCOPE_PROXY || rule->scope == SENTC_SCOPE_WORKER) &&
+         (rule->mode == SENTC_ENFORCE || rule->mode == SENTC_SHADOW);
 }
 
 /* The runtime trusts the tables' indices on every request, so they are
  * checked once, here: every slice within its kind's array, every rule's
- * fallback and scope, every watcher a flow rule.  (Each kind checks its
- * own fields at its start.) */
+ * resource, fallback, scope and mode, every watcher a flow rule.  (Each
+ * kind checks its own fields at its start.) */
 static int tables_sane(const struct sentc_policy *p) {
-  uint32_t counts[SENTC_N_RULE_KINDS] = {
-#define COUNT_OF(K, k, status, grpc, tcp) [SENTC_KIND_##K] = p->n_##k,
-    SENTC_RULE_KINDS(COUNT_OF)
-#undef COUNT_OF
-  };
   for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
-    for (uint32_t j = 0; j < counts[k]; j++)
+    for (uint32_t j = 0; j < sentc_tables_count(p, k); j++)
       if (!rule_sane(p, k, j))
         return 0;
   for (uint32_t i = 0; i < p->n_resources; i++) {
     const struct sentc_resource *r = &p->resources[i];
     for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
-      if ((uint64_t)r->rules[k].first + r->rules[k].n > counts[k])
+      if ((uint64_t)r->rules[k].first + r->rules[k].n > sentc_tables_count(p, k))
         return 0;
     for (uint32_t w = 0; w < r->n_watchers; w++)
       if (r->watchers[w] >= p->n_flow)
         return 0;
   }
-  return !p->system.present || p->system.fallback == SENTC_BUILTIN_FALLBACK ||
-         (p->system.fallback >= 0 && (uint32_t)p->system.fallback < p->n_fallbacks);
-}
-
-static uint32_t max_effects(const struct sentc_policy *p) {
-  uint32_t rules = 0;
-#define COUNT(K, k, status, grpc, tcp) rules += p->n_##k;
-  SENTC_RULE_KINDS(COUNT)
-#undef COUNT
-  return sentc_layout_max_effects(rules, p->n_flow);
+  return (p->mode == SENTC_ENFORCE || p->mode == SENTC_SHADOW) &&
+         (!p->system.present || p->system.fallback == SENTC_BUILTIN_FALLBACK ||
+          (p->system.fallback >= 0 && (uint32_t)p->system.fallback < p->n_fallbacks));
 }
 
 struct sentc_engine *sentc_engine_start(const struct sentc_policy *p, const char **error) {
@@ -157,21 +176,32 @@ struct sentc_engine *sentc_engine_start(const struct sentc_policy *p, const char
   struct sentc_engine *E = calloc(1, sizeof *E);
   if (!E)
     return NULL;
-  E->policy = p;
+  if (sentc_config_start(&E->config, p) != 0) {
+    free(E);
+    return NULL;
+  }
+  E->policy = p = &E->config.live;
   E->held_list = -1;
   E->log_level = SENTC_LOG_INFO;
   E->matched = sentc_core_array(p->n_resources, sizeof *E->matched);
   E->path = malloc(SENTC_PATH_MAX);
-  E->reply = malloc(SENTC_REPLY_MAX);
-  if (!E->matched || !E->path || !E->reply || sentc_store_open(&E->store, &p->name, p->hash) != 0 ||
-      start_kinds(E) != 0 || sentc_metrics_start(&E->metrics, p) != 0) {
+  E->block_logged_at = sentc_core_array((size_t)p->n_resources + 1, sizeof *E->block_logged_at);
+  if (!E->matched || !E->path || !E->block_logged_at || sentc_reply_open(&E->reply, p) != 0 ||
+      sentc_store_open(&E->store, &p->name, p->hash) != 0 || start_kinds(E) != 0 ||
+      sentc_metrics_start(&E->metrics, p) != 0) {
+    if (sentc_store_over_budget(&E->store))
+      *error = "the policy's state per worker is over the budget of 256 MiB; recompile it";
     sentc_engine_stop(E);
     return NULL;
   }
+  for (uint32_t i = 0; i <= p->n_resources; i++)
+    E->block_logged_at[i] = INT64_MIN;
+  E->unavailable_logged_at = INT64_MIN;
+  E->quiet_ticks = QUIET_TICKS;     /* nothing to send yet: no ticks */
   /* Proxy hotspot slots are found by hash in every VM: one key for all. */
   sentc_platform_random(&E->hash_key, sizeof E->hash_key);
   sentc_store_agree(&E->store, &E->hash_key, sizeof E->hash_key);
-  sentc_stream_init(&E->streams, max_effects(p));
+  sentc_stream_init(&E->streams);
   return E;
 }
 
@@ -184,15 +214,42 @@ static int64_t begin(struct sentc_engine *E, int64_t raw_ms) {
   return now;
 }
 
-/* A callback ends: what the store gave up is counted. */
-static void end(struct sentc_engine *E) {
-  sentc_metrics_unavailable(&E->metrics, sentc_store_gave_up(&E->store));
+/* How often the module logs a repeated condition (a resource blocking,
+ * shared state unavailable): the first time, then once a period. */
+#define LOG_PERIOD_MS 60000
+
+static int log_due(int64_t *last, int64_t now) {
+  if (*last != INT64_MIN && now - *last < LOG_PERIOD_MS)
+    return 0;
+  *last = now;
+  return 1;
 }
 
-/* ---- phase one ---- */
+/* A callback ends: what the store gave up is counted, and logged at warn
+ * once a period (engine.h). */
+static void end(struct sentc_engine *E, int64_t now) {
+  uint64_t gave_up = sentc_store_gave_up(&E->store);
+  if (gave_up == E->gave_up_counted)
+    return;
+  uint64_t more = gave_up - E->gave_up_counted;
+  E->gave_up_counted = gave_up;
+  sentc_metrics_count(&E->metrics, SENTC_HOLDER_FILTER, 0, SENTC_METRIC_STATE_UNAVAILABLE,
+                      more > INT32_MAX ? INT32_MAX : (int32_t)more);
+  if (sentc_core_logs(E, SENTC_LOG_WARN) && log_due(&E->unavailable_logged_at, now)) {
+    struct sentc_text t = sentc_core_line(E);
+    sentc_text_str(&t, "shared state unavailable: an update was given up after its retries; "
+                       "on_error ");
+    sentc_text_str(&t, E->policy->on_error == SENTC_ON_ERROR_DENY ? "deny: the request was blocked"
+                                                                  : "allow: the request passed");
+    sentc_text_str(&t, " (sentc.filter.state_unavailable counts them; logged once a minute)");
+    sentc_core_log(E, SENTC_LOG_WARN, &t);
+  }
+}
 
-/* What blocks (or holds) a request: a rule of a resource, or a system
- * check. */
+/* ---- what decides ---- */
+
+/* What blocks, holds or shadows a request: a rule of a resource, or a
+ * system check. */
 struct blocker {
   enum sentc_kind kind;
   int32_t resource;          /* -1: system */
@@ -200,27 +257,60 @@ struct blocker {
   int64_t retry_ms;
 };
 
+/* The longest wait a commit asked for, and whose. */
+struct hold {
+  int64_t wait_us;
+  struct blocker by;
+};
+
+/* A request's decision so far. */
+struct decision {
+  struct blocker block;      /* the enforced rule that blocks it */
+  struct blocker shadow;     /* the first shadow rule that would have */
+  int shadowed;
+  struct hold hold;
+};
+
+static int is_shadow(const struct sentc_engine *E, enum sentc_kind kind, uint32_t rule) {
+  return (kind == SENTC_KIND_SYSTEM ? E->policy->mode
+                                    : sentc_tables_rule(E->policy, kind, rule)->mode) ==
+         SENTC_SHADOW;
+}
+
+/* Switched off by the plugin configuration: the rule, its resource or
+ * everything. */
+static int is_off(const struct sentc_engine *E, enum sentc_kind kind, int32_t resource,
+                  uint32_t rule) {
+  const struct sentc_policy *p = E->policy;
+  return p->off || (kind != SENTC_KIND_SYSTEM &&
+                    (p->resources[resource].off || sentc_tables_rule(p, kind, rule)->off));
+}
+
+static void write_blocker(struct sentc_text *t, const struct sentc_policy *p,
+                          const struct blocker *b) {
+  if (b->resource >= 0)
+    sentc_text_string(t, &p->resources[b->resource].name);
+  else
+    sentc_text_str(t, "system");
+  sentc_text_str(t, "/");
+  if (b->kind != SENTC_KIND_SYSTEM)
+    sentc_text_str(t, sentc_tables_rule(p, b->kind, b->rule)->name);
+  else
+    sentc_text_str(t, b->rule < SENTC_N_SYSTEM_CHECKS ? sentc_names_check[b->rule] : "on_error");
+  sentc_text_str(t, " kind=");
+  sentc_text_str(t, sentc_names_kind[b->kind]);
+}
+
 /* The decision's debug line (engine.h): "sentc: VERB RESOURCE/RULE
  * kind=KIND" and `extra` = `number` when given. */
 static void note(struct sentc_engine *E, const char *verb, const struct blocker *b,
                  const char *extra, uint64_t number) {
   if (!sentc_core_logs(E, SENTC_LOG_DEBUG))
     return;
-  const struct sentc_policy *p = E->policy;
   struct sentc_text t = sentc_core_line(E);
   sentc_text_str(&t, verb);
   sentc_text_str(&t, " ");
-  if (b->resource >= 0)
-    sentc_text_string(&t, &p->resources[b->resource].name);
-  else
-    sentc_text_str(&t, "system");
-  sentc_text_str(&t, "/");
-  if (b->kind != SENTC_KIND_SYSTEM)
-    sentc_text_str(&t, sentc_tables_rule(p, b->kind, b->rule)->name);
-  else
-    sentc_text_str(&t, b->rule < SENTC_N_SYSTEM_CHECKS ? sentc_names_check[b->rule] : "on_error");
-  sentc_text_str(&t, " kind=");
-  sentc_text_str(&t, sentc_names_kind[b->kind]);
+  write_blocker(&t, E->policy, b);
   if (extra) {
     sentc_text_str(&t, " ");
     sentc_text_str(&t, extra);
@@ -230,115 +320,187 @@ static void note(struct sentc_engine *E, const char *verb, const struct blocker 
   sentc_core_log(E, SENTC_LOG_DEBUG, &t);
 }
 
-static int resource_blocks(struct sentc_engine *E, uint32_t index, struct sentc_ask *ask,
-                           struct blocker *b) {
-  const struct sentc_resource *r = &E->policy->resources[index];
-  for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
-    for (uint32_t j = r->rules[k].first; j < r->rules[k].first + r->rules[k].n; j++)
-      if (kind_blocks(E, k, j, ask)) {
-        *b = (struct blocker){k, (int32_t)index, j, ask->retry_ms};
-        return 1;
-      }
+/* A resource's (or the system's) first block in a period, at info:
+ * "sentc: RESOURCE blocking: RESOURCE/RULE kind=KIND status=S, and
+ * maybe more within a minute" (engine.h). */
+static void note_first_block(struct sentc_engine *E, const struct blocker *b, int64_t now,
+                             uint32_t status) {
+  int64_t *last = &E->block_logged_at[b->resource >= 0 ? (uint32_t)b->resource
+                                                        : E->policy->n_resources];
+  if (!sentc_core_logs(E, SENTC_LOG_INFO) || !log_due(last, now))
+    return;
+  struct sentc_text t = sentc_core_line(E);
+  sentc_text_str(&t, "blocking: ");
+  write_blocker(&t, E->policy, b);
+  if (status) {
+    sentc_text_str(&t, " status=");
+    sentc_text_uint(&t, status);
+  }
+  sentc_text_str(&t, " (the first block of ");
+  if (b->resource >= 0)
+    sentc_text_string(&t, &E->policy->resources[b->resource].name);
+  else
+    sentc_text_str(&t, "system");
+  sentc_text_str(&t, " this minute; the metrics count them all)");
+  sentc_core_log(E, SENTC_LOG_INFO, &t);
+}
+
+/* ---- phase one ---- */
+
+/* Checks one rule: 1 when an enforced rule blocks the request (d->block
+ * says which); a shadow rule's would-be block is remembered instead (the
+ * first only: later shadow rules are not checked), its quota forgotten. */
+static int check_rule(struct sentc_engine *E, enum sentc_kind kind, int32_t resource,
+                      uint32_t rule, struct sentc_ask *ask, struct decision *d) {
+  int shadow = is_shadow(E, kind, rule);
+  if ((shadow && d->shadowed) || is_off(E, kind, resource, rule))
+    return 0;
+  struct sentc_quota quota = ask->quota;
+  int had_quota = ask->has_quota;
+  int hit = kind_blocks(E, kind, rule, ask);
+  if (!hit)
+    return 0;
+  struct blocker b = {kind, resource, kind == SENTC_KIND_SYSTEM ? (uint32_t)hit - 1 : rule,
+                      ask->retry_ms};
+  if (!shadow) {
+    d->block = b;
+    return 1;
+  }
+  d->shadow = b;
+  d->shadowed = 1;
+  ask->quota = quota;
+  ask->has_quota = had_quota;
   return 0;
 }
 
-static int check(struct sentc_engine *E, struct sentc_ask *ask, uint32_t n, struct blocker *b) {
-  if (ask->request->protocol == SENTC_HTTP) {
-    int check = kind_blocks(E, SENTC_KIND_SYSTEM, 0, ask);
-    if (check) {
-      *b = (struct blocker){SENTC_KIND_SYSTEM, -1, (uint32_t)check - 1, 0};
-      return 1;
-    }
+static int check(struct sentc_engine *E, struct sentc_ask *ask, uint32_t n, struct decision *d) {
+  if (ask->request->protocol == SENTC_HTTP && check_rule(E, SENTC_KIND_SYSTEM, -1, 0, ask, d))
+    return 1;
+  for (uint32_t i = 0; i < n; i++) {
+    const struct sentc_resource *r = &E->policy->resources[E->matched[i]];
+    for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
+      for (uint32_t j = r->rules[k].first; j < r->rules[k].first + r->rules[k].n; j++)
+        if (check_rule(E, k, (int32_t)E->matched[i], j, ask, d))
+          return 1;
   }
-  for (uint32_t i = 0; i < n; i++)
-    if (resource_blocks(E, E->matched[i], ask, b))
-      return 1;
   return 0;
 }
 
 /* ---- phase two ---- */
 
-/* The longest wait a commit asked for, and whose. */
-struct hold {
-  int64_t wait_us;
-  struct blocker by;
-};
+/* Records an effect; without memory for it, gives it back and lets the
+ * policy's on_error decide (-1: block). */
+static int record(struct sentc_engine *E, struct sentc_stream *s, const struct sentc_effect *e) {
+  if (sentc_stream_record(&E->streams, s, e) == 0)
+    return 0;
+  if (e->kind != SENTC_EFFECT_ENTERED)
+    kind_release(E, e, SENTC_RELEASE_UNDO);
+  return sentc_core_unavailable(E) == SENTC_COMMIT_BLOCK ? -1 : 0;
+}
 
-/* Commits one rule, recording its effect; -1 when its re-check blocks. */
+/* Commits one rule, recording its effect; -1 when an enforced rule's
+ * re-check blocks (d->block says which).  A shadow rule's failed re-check
+ * marks the request shadowed instead; its quota and wait count for
+ * nothing. */
 static int commit_rule(struct sentc_engine *E, enum sentc_kind kind, int32_t resource,
                        uint32_t rule, struct sentc_ask *ask, struct sentc_stream *s,
-                       struct hold *hold) {
+                       struct decision *d) {
+  int shadow = is_shadow(E, kind, rule);
+  if ((shadow && d->shadowed) || is_off(E, kind, resource, rule))
+    return 0;
+  struct sentc_quota quota = ask->quota;
+  int had_quota = ask->has_quota;
   struct sentc_effect e;
   ask->wait_us = 0;
   int result = kind_commit(E, kind, rule, ask, &e);
-  if (result == SENTC_COMMIT_BLOCK)
+  /* The system's commit blocks only when its state was unreachable and
+   * on_error is deny: no check to blame. */
+  struct blocker b = {kind, resource, kind == SENTC_KIND_SYSTEM ? UINT32_MAX : rule, 0};
+  if (result == SENTC_COMMIT_OK && record(E, s, &e) != 0)
+    result = SENTC_COMMIT_BLOCK;
+  if (shadow) {
+    ask->quota = quota;
+    ask->has_quota = had_quota;
+    if (result == SENTC_COMMIT_BLOCK) {
+      d->shadow = b;
+      d->shadowed = 1;
+    }
+    return 0;
+  }
+  if (result == SENTC_COMMIT_BLOCK) {
+    d->block = b;
     return -1;
-  if (result == SENTC_COMMIT_OK)
-    sentc_stream_record(&E->streams, s, &e);
-  if (ask->wait_us > hold->wait_us)
-    *hold = (struct hold){ask->wait_us, {kind, resource, rule, 0}};
+  }
+  if (ask->wait_us > d->hold.wait_us)
+    d->hold = (struct hold){ask->wait_us, {kind, resource, rule, 0}};
   return 0;
 }
 
 /* A resource's rules, then the flow rules that count its passes (`of`). */
 static int commit_resource(struct sentc_engine *E, uint32_t index, struct sentc_ask *ask,
-                           struct sentc_stream *s, struct hold *hold, struct blocker *b) {
+                           struct sentc_stream *s, struct decision *d) {
   const struct sentc_resource *r = &E->policy->resources[index];
   for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
     for (uint32_t j = r->rules[k].first; j < r->rules[k].first + r->rules[k].n; j++)
-      if (commit_rule(E, k, (int32_t)index, j, ask, s, hold) != 0) {
-        *b = (struct blocker){k, (int32_t)index, j, 0};
+      if (commit_rule(E, k, (int32_t)index, j, ask, s, d) != 0)
         return -1;
-      }
   for (uint32_t w = 0; w < r->n_watchers; w++) {
     struct sentc_effect e;
     sentc_flow_count_of(E, r->watchers[w], ask->now, &e);
-    sentc_stream_record(&E->streams, s, &e);
+    if (record(E, s, &e) != 0) {
+      d->block = (struct blocker){SENTC_KIND_FLOW, (int32_t)index, UINT32_MAX, 0};
+      return -1;
+    }
   }
   return 0;
 }
 
 static void undo(struct sentc_engine *E, struct sentc_stream *s) {
-  while (s->n_effects > 0)
-    kind_release(E, &s->effects[--s->n_effects], SENTC_RELEASE_UNDO);
+  while (s->n_effects > 0) {
+    const struct sentc_effect *e = sentc_stream_pop(s);
+    if (e->kind != SENTC_EFFECT_ENTERED)
+      kind_release(E, e, SENTC_RELEASE_UNDO);
+  }
 }
 
 static int commit(struct sentc_engine *E, struct sentc_ask *ask, uint32_t n,
-                  struct sentc_stream *s, struct hold *hold, struct blocker *b) {
+                  struct sentc_stream *s, struct decision *d) {
   if (ask->request->protocol == SENTC_HTTP &&
-      commit_rule(E, SENTC_KIND_SYSTEM, -1, 0, ask, s, hold) != 0) {
-    /* Its state was unreachable and on_error is deny: no check to blame. */
-    *b = (struct blocker){SENTC_KIND_SYSTEM, -1, UINT32_MAX, 0};
+      commit_rule(E, SENTC_KIND_SYSTEM, -1, 0, ask, s, d) != 0)
     return -1;
-  }
   for (uint32_t i = 0; i < n; i++)
-    if (commit_resource(E, E->matched[i], ask, s, hold, b) != 0) {
+    if (commit_resource(E, E->matched[i], ask, s, d) != 0) {
       undo(E, s);
       return -1;
     }
   return 0;
 }
 
-/* The flow rule with the fewest requests left, for the rate-limit headers. */
-static void note_ratelimit(struct sentc_engine *E, struct sentc_stream *s, uint32_t n, int64_t now) {
-  const struct sentc_policy *p = E->policy;
-  for (uint32_t i = 0; i < n; i++) {
-    struct sentc_slice flows = p->resources[E->matched[i]].rules[SENTC_KIND_FLOW];
-    for (uint32_t j = flows.first; j < flows.first + flows.n; j++) {
-      uint32_t limit, remaining, reset;
-      sentc_flow_quota(E, j, now, &limit, &remaining, &reset);
-      if (s->ratelimit && remaining >= s->rl_remaining)
-        continue;
-      s->ratelimit = 1;
-      s->rl_limit = limit;
-      s->rl_window_s = (p->flow[j].window.window_ms + 999) / 1000;
-      s->rl_remaining = remaining;
-      s->rl_reset_s = reset;
-    }
+/* ---- in flight ---- */
+
+/* The stream went upstream: each resource it entered counts it in flight
+ * (its ENTERED effects, recorded at its pass) until its end. */
+static void go_upstream(struct sentc_engine *E, struct sentc_stream *s) {
+  s->upstream = 1;
+  for (uint32_t i = 0; i < s->n_effects; i++) {
+    const struct sentc_effect *e = sentc_stream_effect(s, i);
+    if (e->kind == SENTC_EFFECT_ENTERED)
+      sentc_metrics_count(&E->metrics, SENTC_HOLDER_RESOURCE, e->rule, SENTC_METRIC_IN_FLIGHT, 1);
   }
 }
 
-/* ---- holding ---- */
+static void leave(struct sentc_engine *E, struct sentc_stream *s) {
+  if (!s->upstream)
+    return;
+  s->upstream = 0;
+  for (uint32_t i = 0; i < s->n_effects; i++) {
+    const struct sentc_effect *e = sentc_stream_effect(s, i);
+    if (e->kind == SENTC_EFFECT_ENTERED)
+      sentc_metrics_count(&E->metrics, SENTC_HOLDER_RESOURCE, e->rule, SENTC_METRIC_IN_FLIGHT, -1);
+  }
+}
+
+/* ---- ticks ---- */
 
 static void want_wake(struct sentc_engine *E, uint32_t ms) {
   if (ms == E->wake_ms)
@@ -347,23 +509,31 @@ static void want_wake(struct sentc_engine *E, uint32_t ms) {
   sentc_platform_wake_every(ms);
 }
 
-/* Ticks at the next held stream's turn, or as often as the state store
- * needs (liveness stamps), or none. */
+/* Ticks at the next held stream's turn, as often as the state store needs
+ * (liveness stamps), and every second while metrics are to be sent, or
+ * none. */
 static void schedule(struct sentc_engine *E, int64_t now) {
   uint32_t store_ms = sentc_store_wake_ms(&E->store);
   int64_t next = store_ms ? now + store_ms : INT64_MAX;
   for (int32_t i = E->held_list; i >= 0; i = sentc_stream_at(&E->streams, i)->next_held)
     if (sentc_stream_at(&E->streams, i)->resume_at < next)
       next = sentc_stream_at(&E->streams, i)->resume_at;
-  if (next == INT64_MAX)
+  if (next == INT64_MAX && (E->metrics.dirty || E->quiet_ticks < QUIET_TICKS))
+    want_wake(E, store_ms && store_ms < FLUSH_MS ? store_ms : FLUSH_MS);
+  else if (next == INT64_MAX)
     want_wake(E, 0);
+  else if (next - now >= FLUSH_MS && (E->metrics.dirty || E->quiet_ticks < QUIET_TICKS))
+    want_wake(E, FLUSH_MS);
   else
     want_wake(E, next - now < 1 ? 1 : (uint32_t)(next - now));
 }
 
-static void hold_stream(struct sentc_engine *E, struct sentc_stream *s, int64_t resume_at) {
+static void hold_stream(struct sentc_engine *E, struct sentc_stream *s, int64_t resume_at,
+                        const struct blocker *by) {
   s->held = 1;
   s->resume_at = resume_at;
+  s->held_kind = (uint8_t)by->kind;
+  s->held_rule = by->rule;
   s->next_held = E->held_list;
   E->held_list = sentc_stream_index(&E->streams, s);
 }
@@ -379,6 +549,10 @@ static void unhold(struct sentc_engine *E, struct sentc_stream *s) {
   s->held = 0;
 }
 
+void sentc_engine_flush(struct sentc_engine *E) {
+  sentc_metrics_flush(&E->metrics);
+}
+
 void sentc_engine_tick(struct sentc_engine *E, int64_t raw_ms) {
   int64_t now = begin(E, raw_ms);
   sentc_store_tick(&E->store);
@@ -388,20 +562,38 @@ void sentc_engine_tick(struct sentc_engine *E, int64_t raw_ms) {
     if (s->resume_at > now)
       continue;
     unhold(E, s);
+    sentc_metrics_record(&E->metrics, s->held_kind, s->held_rule, SENTC_METRIC_QUEUE_WAIT,
+                         (uint32_t)(now - s->pass_at));
     s->pass_at = now;
+    go_upstream(E, s);
     sentc_platform_resume(s->id);
   }
+  end(E, now);
+  /* Ticks may come faster for held streams: metrics go at most every
+   * FLUSH_MS (a tick late by a little still sends). */
+  if (now - E->flushed_at >= FLUSH_MS - FLUSH_MS / 10) {
+    E->quiet_ticks = E->metrics.dirty ? 0 : E->quiet_ticks + 1;
+    sentc_metrics_flush(&E->metrics);
+    E->flushed_at = now;
+  }
   schedule(E, now);
-  end(E);
 }
 
 /* ---- the verdict ---- */
 
 static void reject(struct sentc_engine *E, const struct sentc_request *request,
-                   const struct blocker *b, struct sentc_verdict *verdict) {
+                   const struct sentc_ask *ask, const struct blocker *b,
+                   struct sentc_verdict *verdict) {
   const struct sentc_policy *p = E->policy;
   if (b->rule != UINT32_MAX)
-    sentc_metrics_block(&E->metrics, b->kind, b->rule);
+    sentc_metrics_count(&E->metrics, b->kind, b->rule, SENTC_METRIC_BLOCKED, 1);
+  verdict->blocked = 1;
+  if (request->protocol == SENTC_TCP) {     /* a connection gets no reply: it is closed */
+    verdict->action = SENTC_BLOCK;
+    note_first_block(E, b, ask->now, 0);
+    note(E, "blocked", b, NULL, 0);
+    return;
+  }
   struct sentc_block block = {
     .resource = b->resource >= 0 ? p->resources[b->resource].name.text : "system",
     .kind = b->kind,
@@ -409,27 +601,32 @@ static void reject(struct sentc_engine *E, const struct sentc_request *request,
                                              : sentc_tables_rule(p, b->kind, b->rule)->fallback,
     .retry_after_ms = b->retry_ms,
     .grpc = request->protocol == SENTC_HTTP && sentc_request_grpc(request),
-    .retry_after_header = p->ratelimit_headers,
+    .ratelimit = p->ratelimit_headers,
+    .quota = ask->has_quota ? &ask->quota : NULL,
   };
-  verdict->blocked = 1;
-  if (p->mode == SENTC_SHADOW) {
-    if (request->protocol == SENTC_HTTP)
-      sentc_reply_shadow(&verdict->reply, E->reply, &block);
-    verdict->action = SENTC_CONTINUE;
-    note(E, "shadow", b, NULL, 0);
-    return;
-  }
-  if (request->protocol == SENTC_TCP) {     /* a connection gets no reply: it is closed */
-    verdict->action = SENTC_BLOCK;
-    note(E, "blocked", b, NULL, 0);
-    return;
-  }
-  sentc_reply_render(&verdict->reply, E->reply, p, &block);
+  sentc_reply_render(&verdict->reply, &E->reply, p, &block);
   verdict->action = verdict->reply.forward ? SENTC_CONTINUE : SENTC_BLOCK;
+  note_first_block(E, b, ask->now, verdict->reply.forward ? 0 : verdict->reply.status);
   if (verdict->reply.forward)
     note(E, "forwarded", b, NULL, 0);
   else
     note(E, "blocked", b, "status", verdict->reply.status);
+}
+
+/* A request that a shadow rule would have blocked went upstream anyway:
+ * counted as the rule's shadow block, marked for the upstream. */
+static void shadowed(struct sentc_engine *E, const struct sentc_request *request,
+                     const struct blocker *b, struct sentc_verdict *verdict) {
+  if (b->rule != UINT32_MAX)
+    sentc_metrics_count(&E->metrics, b->kind, b->rule, SENTC_METRIC_SHADOW_BLOCKED, 1);
+  verdict->shadowed = 1;
+  if (request->protocol == SENTC_HTTP) {
+    struct sentc_block block = {
+      .resource = b->resource >= 0 ? E->policy->resources[b->resource].name.text : "system",
+      .kind = b->kind};
+    sentc_reply_shadow(&verdict->reply, &E->reply, &block);
+  }
+  note(E, "shadow", b, NULL, 0);
 }
 
 /* A refused connection is remembered until it ends, so that its data,
@@ -445,48 +642,72 @@ int sentc_engine_refused(struct sentc_engine *E, uint32_t id) {
   return s && s->refused;
 }
 
+static void blocked(struct sentc_engine *E, uint32_t id, const struct sentc_request *request,
+                    const struct sentc_ask *ask, const struct blocker *b,
+                    struct sentc_verdict *verdict) {
+  reject(E, request, ask, b, verdict);
+  if (verdict->action == SENTC_BLOCK && request->protocol == SENTC_TCP)
+    refuse(E, id);
+}
+
 static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_request *request,
                    int64_t now, struct sentc_verdict *verdict) {
-  uint32_t n = sentc_match_resources(E->policy, request, E->path, E->matched);
-  struct sentc_ask ask = {.request = request, .now = now};
-  struct blocker b;
+  const struct sentc_policy *p = E->policy;
+  uint32_t n = sentc_match_resources(p, request, E->path, E->matched);
+  struct sentc_ask ask = {.request = request, .now = now,
+                          .want_quota = p->ratelimit_headers != SENTC_RATELIMIT_OFF &&
+                                        request->protocol == SENTC_HTTP};
+  struct decision d = {0};
   *verdict = (struct sentc_verdict){.action = SENTC_CONTINUE};
-  if (check(E, &ask, n, &b)) {
-    reject(E, request, &b, verdict);
-    if (verdict->action == SENTC_BLOCK && request->protocol == SENTC_TCP)
-      refuse(E, id);
+  if (check(E, &ask, n, &d)) {
+    blocked(E, id, request, &ask, &d.block, verdict);
     return;
   }
   struct sentc_stream *s = sentc_stream_open(&E->streams, id);
   if (!s)
     return;     /* no memory for one more stream: let it through uncounted */
   s->grpc = (uint8_t)sentc_request_grpc(request);
-  struct hold hold = {0};
-  if (commit(E, &ask, n, s, &hold, &b) != 0) {
+  ask.has_quota = 0;   /* what phase one's shadow checks left is forgotten */
+  if (commit(E, &ask, n, s, &d) != 0) {
     sentc_stream_close(&E->streams, s);
-    reject(E, request, &b, verdict);
-    if (verdict->action == SENTC_BLOCK && request->protocol == SENTC_TCP)
-      refuse(E, id);
+    ask.has_quota = 0;
+    blocked(E, id, request, &ask, &d.block, verdict);
     return;
   }
-  for (uint32_t i = 0; i < n; i++)
-    sentc_metrics_pass(&E->metrics, E->matched[i]);
-  if (E->policy->ratelimit_headers)
-    note_ratelimit(E, s, n, now);
-  s->pass_at = now;
-  if (hold.wait_us > 0) {
-    int64_t wait_ms = (hold.wait_us + 999) / 1000;
-    hold_stream(E, s, now + wait_ms);
-    verdict->action = SENTC_HOLD;
-    note(E, "held", &hold.by, "wait_ms", (uint64_t)wait_ms);
+  int trace = sentc_core_logs(E, SENTC_LOG_TRACE);
+  for (uint32_t i = 0; i < n; i++) {
+    sentc_metrics_count(&E->metrics, SENTC_HOLDER_RESOURCE, E->matched[i], SENTC_METRIC_PASSED, 1);
+    if (trace) {
+      struct sentc_text t = sentc_core_line(E);
+      sentc_text_str(&t, "passed ");
+      sentc_text_string(&t, &p->resources[E->matched[i]].name);
+      sentc_core_log(E, SENTC_LOG_TRACE, &t);
+    }
+    struct sentc_effect entered = {.kind = SENTC_EFFECT_ENTERED, .rule = E->matched[i]};
+    sentc_stream_record(&E->streams, s, &entered);   /* without memory: not in flight */
   }
-  schedule(E, now);
+  if (d.shadowed)
+    shadowed(E, request, &d.shadow, verdict);
+  s->has_quota = (uint8_t)ask.has_quota;
+  s->quota = ask.quota;
+  s->pass_at = now;
+  if (d.hold.wait_us > 0) {
+    int64_t wait_ms = (d.hold.wait_us + 999) / 1000;
+    hold_stream(E, s, now + wait_ms, &d.hold.by);
+    sentc_metrics_count(&E->metrics, d.hold.by.kind, d.hold.by.rule, SENTC_METRIC_QUEUED, 1);
+    verdict->action = SENTC_HOLD;
+    note(E, "held", &d.hold.by, "wait_ms", (uint64_t)wait_ms);
+  } else {
+    go_upstream(E, s);
+  }
 }
 
 void sentc_engine_request(struct sentc_engine *E, uint32_t id, const struct sentc_request *request,
                           int64_t raw_ms, struct sentc_verdict *verdict) {
-  decide(E, id, request, begin(E, raw_ms), verdict);
-  end(E);
+  int64_t now = begin(E, raw_ms);
+  decide(E, id, request, now, verdict);
+  end(E, now);
+  schedule(E, now);
 }
 
 /* ---- the response and the end ---- */
@@ -502,8 +723,11 @@ static void complete(struct sentc_engine *E, struct sentc_stream *s, int64_t now
                             .http_status = s->status,
                             .grpc_status = grpc_status,
                             .no_response = no_response};
-  for (uint32_t i = 0; i < s->n_effects; i++)
-    kind_complete(E, &s->effects[i], &o);
+  for (uint32_t i = 0; i < s->n_effects; i++) {
+    const struct sentc_effect *e = sentc_stream_effect(s, i);
+    if (e->kind != SENTC_EFFECT_ENTERED)
+      kind_complete(E, e, &o);
+  }
 }
 
 void sentc_engine_response(struct sentc_engine *E, uint32_t id, int status, int grpc_status,
@@ -519,18 +743,20 @@ void sentc_engine_response(struct sentc_engine *E, uint32_t id, int status, int 
     s->awaiting_trailers = 1;
   else
     complete(E, s, now, grpc_status, 0);
-  if (s->ratelimit)
-    sentc_reply_ratelimit(add, E->reply, s->rl_limit, s->rl_window_s, s->rl_remaining,
-                          s->rl_reset_s);
-  end(E);
+  if (s->has_quota)
+    sentc_reply_ratelimit(add, &E->reply, E->policy, E->policy->ratelimit_headers, &s->quota);
+  end(E, now);
+  schedule(E, now);
 }
 
 void sentc_engine_trailers(struct sentc_engine *E, uint32_t id, int grpc_status, int64_t raw_ms) {
   struct sentc_stream *s = sentc_stream_find(&E->streams, id);
   if (!s || !s->awaiting_trailers)
     return;
-  complete(E, s, begin(E, raw_ms), grpc_status, grpc_status < 0);
-  end(E);
+  int64_t now = begin(E, raw_ms);
+  complete(E, s, now, grpc_status, grpc_status < 0);
+  end(E, now);
+  schedule(E, now);
 }
 
 void sentc_engine_end(struct sentc_engine *E, uint32_t id, int64_t raw_ms) {
@@ -543,11 +769,42 @@ void sentc_engine_end(struct sentc_engine *E, uint32_t id, int64_t raw_ms) {
     unhold(E, s);
   else if (!s->refused)
     complete(E, s, now, -1, 1);
-  for (uint32_t i = 0; i < s->n_effects; i++)
-    kind_release(E, &s->effects[i], held ? SENTC_RELEASE_HELD : SENTC_RELEASE_END);
+  leave(E, s);
+  for (uint32_t i = 0; i < s->n_effects; i++) {
+    const struct sentc_effect *e = sentc_stream_effect(s, i);
+    if (e->kind != SENTC_EFFECT_ENTERED)
+      kind_release(E, e, held ? SENTC_RELEASE_HELD : SENTC_RELEASE_END);
+  }
   sentc_stream_close(&E->streams, s);
+  end(E, now);
   schedule(E, now);
-  end(E);
+}
+
+/* ---- the plugin configuration ---- */
+
+int sentc_engine_configure(struct sentc_engine *E, const char *text, size_t len, int64_t raw_ms) {
+  int64_t now = begin(E, raw_ms);
+  char why[320];
+  struct sentc_text t = sentc_text_on(why, sizeof why);
+  int result = sentc_config_apply(&E->config, text, len, &t);
+  int level = result == 0 ? SENTC_LOG_INFO : SENTC_LOG_ERROR;
+  if (result == 0)
+    sentc_flow_configured(E);
+  sentc_metrics_count(&E->metrics, SENTC_HOLDER_FILTER, 0,
+                      result == 0 ? SENTC_METRIC_CONFIG_APPLIED : SENTC_METRIC_CONFIG_REJECTED, 1);
+  if (sentc_core_logs(E, level)) {
+    struct sentc_text line = sentc_core_line(E);
+    sentc_text_str(&line, result == 0 ? "configuration applied: "
+                                      : "configuration rejected, keeping the previous one: ");
+    sentc_text_bytes(&line, why, (size_t)(t.at - why));
+    sentc_core_log(E, level, &line);
+  }
+  /* A new configuration comes with a new root context in Envoy: the tick
+   * period is asked for again, on it. */
+  E->wake_ms = UINT32_MAX;
+  end(E, now);
+  schedule(E, now);
+  return result;
 }
 
 void sentc_engine_usage(const struct sentc_engine *E, struct sentc_engine_usage *usage) {
@@ -556,5 +813,5 @@ void sentc_engine_usage(const struct sentc_engine *E, struct sentc_engine_usage 
   *usage = (struct sentc_engine_usage){
     .worker_bytes = u.worker_bytes, .shared_bytes = u.shared_bytes,
     .worker_cells = u.worker_cells, .shared_cells = u.shared_cells,
-    .stream_bytes = sentc_stream_bytes(&E->streams), .streams_open = E->streams.n_open};
+    .stream_bytes = sentc_stream_bytes(), .streams_open = E->streams.n_open};
 }

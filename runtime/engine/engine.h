@@ -30,7 +30,9 @@ struct sentc_header {
   size_t value_len;
 };
 
-#define SENTC_REPLY_MAX_HEADERS 16
+/* A fallback's 64 headers (docs/language.md) and a retry-after. */
+/* A fallback's headers (layout.h), retry-after and three RateLimit ones. */
+#define SENTC_REPLY_MAX_HEADERS 68
 
 /* A local reply for a blocked request, or headers to add (forward, shadow,
  * rate-limit headers).  Points into engine-owned buffers valid until the
@@ -54,7 +56,10 @@ enum sentc_action {
 
 struct sentc_verdict {
   int action;              /* enum sentc_action */
-  int blocked;             /* counted as blocked (also forward and shadow) */
+  int blocked;             /* blocked by an enforced rule (answered, or forwarded
+                              by its fallback) */
+  int shadowed;            /* a shadow rule would have blocked it: it goes upstream
+                              with x-sentinel-shadow */
   struct sentc_reply reply;
 };
 
@@ -63,12 +68,27 @@ struct sentc_verdict {
  * or memory ran out, with *error saying which. */
 struct sentc_engine *sentc_engine_start(const struct sentc_policy *policy, const char **error);
 
+/* Applies the plugin configuration `text` (JSON, docs/operations.md) at raw
+ * time `raw_ms`: 0 when applied (logged at info: "sentc: configuration
+ * applied: WHAT"), -1 when rejected (at error: "sentc: configuration
+ * rejected, keeping the previous one: WHY"), the engine then running as
+ * before.  Counted as sentc.filter.config_applied / config_rejected. */
+int sentc_engine_configure(struct sentc_engine *engine, const char *text, size_t len,
+                           int64_t raw_ms);
+
+/* The largest configuration applied, in bytes: pass a larger one, or one
+ * the host would not hand over, as NULL (with its length): it is rejected,
+ * saying why. */
+#define SENTC_CONFIG_MAX (256u * 1024)
+
 /* Frees everything the engine holds. */
 void sentc_engine_stop(struct sentc_engine *engine);
 
 /* The least severe level (enum sentc_log_level) the host prints: the engine
- * does not even write lines below it.  At SENTC_LOG_DEBUG and below it logs
- * each decision that is not a plain pass, in the request's callback:
+ * does not even write lines below it.  At SENTC_LOG_TRACE it logs every
+ * resource a request passed ("sentc: passed RESOURCE", one line each, before
+ * any other line about the request); at SENTC_LOG_DEBUG and below each
+ * decision that is not a plain pass, in the request's callback:
  *
  *   sentc: blocked RESOURCE/RULE kind=KIND status=STATUS
  *   sentc: shadow RESOURCE/RULE kind=KIND
@@ -76,8 +96,12 @@ void sentc_engine_stop(struct sentc_engine *engine);
  *   sentc: held RESOURCE/RULE kind=KIND wait_ms=N
  *   sentc: blocked RESOURCE/RULE kind=KIND          (a TCP connection: closed)
  *
- * (system protection: RESOURCE is `system`, RULE the check).  Breaker
- * transitions are logged at warn (opened) and info (half-open, closed). */
+ * (system protection: RESOURCE is `system`, RULE the check).  At info, a
+ * resource's first block in a minute ("sentc: blocking: RESOURCE/RULE
+ * kind=KIND status=S (the first block of RESOURCE this minute...)"), and
+ * breaker transitions: opened at warn (with the ratio or count that tripped
+ * it), half-open and closed at info; at warn, shared state unavailable
+ * (once a minute).  docs/operations.md lists them all. */
 void sentc_engine_log_level(struct sentc_engine *engine, int level);
 
 /* Decides stream `stream`'s request at raw time `raw_ms`. */
@@ -104,8 +128,13 @@ int sentc_engine_refused(struct sentc_engine *engine, uint32_t stream);
  * call more than once and for streams the engine never saw. */
 void sentc_engine_end(struct sentc_engine *engine, uint32_t stream, int64_t raw_ms);
 
-/* Resumes the held streams whose turn has come. */
+/* Resumes the held streams whose turn has come, and sends the metrics
+ * counted since the last second. */
 void sentc_engine_tick(struct sentc_engine *engine, int64_t raw_ms);
+
+/* Sends the metrics counted so far now (the tick does it every second;
+ * for tests, and before the VM goes away). */
+void sentc_engine_flush(struct sentc_engine *engine);
 
 /* What the engine reserved, as `sentc --explain` predicts it (layout.h):
  * state cells' bytes kept by every worker (with per-worker directories)

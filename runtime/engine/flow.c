@@ -39,11 +39,19 @@ int sentc_flow_start(struct sentc_engine *E) {
       return -1;
     s->cells[i] = sentc_store_reserve(&E->store, sentc_layout_flow_cell(f->window.buckets),
                                       f->rule.scope, NULL, 0);
+  }
+  sentc_flow_configured(E);
+  return 0;
+}
+
+void sentc_flow_configured(struct sentc_engine *E) {
+  const struct sentc_policy *p = E->policy;
+  for (uint32_t i = 0; i < p->n_flow; i++) {
+    const struct sentc_flow *f = &p->flow[i];
     if (f->flags & SENTC_FLOW_WARMUP)
-      sentc_warmup_curve(&s->curves[i], f->count, f->window.window_ms, f->warmup_ms,
+      sentc_warmup_curve(&E->flow->curves[i], f->count, f->window.window_ms, f->warmup_ms,
                          f->cold_factor);
   }
-  return 0;
 }
 
 void sentc_flow_stop(struct sentc_engine *E) {
@@ -86,9 +94,30 @@ static int blocks_on(struct sentc_engine *E, uint32_t i, struct sentc_flow_cell 
   return 1;
 }
 
+/* The rule's quota on cell copy `c` (kinds.h): the window's passes
+ * against the threshold, or nothing left when it blocks. */
+static void offer(struct sentc_engine *E, uint32_t i, struct sentc_flow_cell *c,
+                  struct sentc_ask *ask, int blocked) {
+  if (!ask->want_quota)
+    return;
+  const struct sentc_flow *f = rule_of(E, i);
+  uint32_t limit = (uint32_t)threshold(E, i, c, ask->now);
+  uint32_t passed = sentc_window_sum(&f->window, c->ring, ask->now, SENTC_EV_PASS);
+  int64_t reset = blocked ? ask->retry_ms
+                          : sentc_window_expiry(&f->window, c->ring, ask->now, SENTC_EV_PASS) - ask->now;
+  struct sentc_quota q = {.kind = SENTC_KIND_FLOW, .rule = i, .limit = limit,
+                          .window_ms = f->window.window_ms,
+                          .remaining = blocked || passed >= limit ? 0 : limit - passed,
+                          .reset_ms = reset < 0 ? 0 : (uint32_t)reset};
+  sentc_ask_quota(ask, &q);
+}
+
 int sentc_flow_blocks(struct sentc_engine *E, uint32_t i, struct sentc_ask *ask) {
   struct sentc_flow_cell *c = sentc_store_view(&E->store, E->flow->cells[i]);
-  return blocks_on(E, i, c, ask->now, &ask->retry_ms);
+  if (!blocks_on(E, i, c, ask->now, &ask->retry_ms))
+    return 0;
+  offer(E, i, c, ask, 1);
+  return 1;
 }
 
 /* Counts a pass (n = 1) or takes one back (n = -1) at `now`. */
@@ -106,6 +135,7 @@ struct change {
   struct sentc_engine *E;
   uint32_t rule;
   int64_t now, slot_us;
+  struct sentc_ask *ask;        /* a commit's: its quota is offered */
 };
 
 static int take(void *value, void *arg) {
@@ -120,12 +150,13 @@ static int take(void *value, void *arg) {
    * relation strategy): its own requests are checked against it, not counted. */
   if (rule_of(a->E, a->rule)->of < 0)
     count(a->E, a->rule, c, a->now, 1);
+  offer(a->E, a->rule, c, a->ask, 0);
   return 0;
 }
 
 int sentc_flow_commit(struct sentc_engine *E, uint32_t i, struct sentc_ask *ask,
                       struct sentc_effect *e) {
-  struct change a = {E, i, ask->now, 0};
+  struct change a = {E, i, ask->now, 0, ask};
   int result = sentc_core_commit(E, sentc_store_update(&E->store, E->flow->cells[i], take, &a));
   if (result != SENTC_COMMIT_OK)
     return result;
@@ -147,7 +178,7 @@ static int count_pass(void *value, void *arg) {
 }
 
 void sentc_flow_count_of(struct sentc_engine *E, uint32_t i, int64_t now, struct sentc_effect *e) {
-  struct change a = {E, i, now, 0};
+  struct change a = {E, i, now, 0, NULL};
   sentc_store_update(&E->store, E->flow->cells[i], count_pass, &a);
   *e = (struct sentc_effect){.kind = SENTC_KIND_FLOW, .flags = COUNTED, .rule = i, .at = now};
 }
@@ -185,13 +216,3 @@ void sentc_flow_release(struct sentc_engine *E, const struct sentc_effect *e,
 }
 
 SENTC_KIND_NO_COMPLETE(flow)
-
-void sentc_flow_quota(struct sentc_engine *E, uint32_t i, int64_t now, uint32_t *limit,
-                      uint32_t *remaining, uint32_t *reset_s) {
-  const struct sentc_flow *f = rule_of(E, i);
-  struct sentc_flow_cell *c = sentc_store_view(&E->store, E->flow->cells[i]);
-  uint32_t passed = sentc_window_sum(&f->window, c->ring, now, SENTC_EV_PASS);
-  *limit = f->count;
-  *remaining = passed >= *limit ? 0 : *limit - passed;
-  *reset_s = (uint32_t)((sentc_window_expiry(&f->window, c->ring, now, SENTC_EV_PASS) - now + 999) / 1000);
-}

@@ -25,7 +25,7 @@ static int directory_init(struct sentc_hotdir *d, struct sentc_store *store) {
 }
 
 int sentc_hotdir_init(struct sentc_hotdir *d, struct sentc_store *store, uint32_t capacity,
-                      int scope, int permits) {
+                      int scope, int permits, uint32_t most) {
   if (capacity == 0)
     capacity = 1;
   *d = (struct sentc_hotdir){.capacity = capacity, .newest = -1, .oldest = -1};
@@ -34,7 +34,7 @@ int sentc_hotdir_init(struct sentc_hotdir *d, struct sentc_store *store, uint32_
   d->shared = scope == SENTC_SCOPE_PROXY;
   if (!d->shared && directory_init(d, store) != 0)
     return -1;
-  uint32_t in_flight = offsetof(struct sentc_hot_value, in_flight);
+  struct sentc_permit in_flight = {offsetof(struct sentc_hot_value, in_flight), most};
   for (uint32_t i = 0; i < capacity; i++) {
     sentc_cell cell = sentc_store_reserve(store, sizeof(struct sentc_hot_value), scope,
                                           &in_flight, permits ? 1 : 0);

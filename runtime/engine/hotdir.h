@@ -34,9 +34,10 @@ struct sentc_hotdir {
 };
 
 /* Reserves the directory's cells in `scope` (enum sentc_scope), their
- * in_flight a permit field when `permits`, and allocates its index.  0/-1. */
+ * in_flight a permit field counting at most `most` when `permits`, and
+ * allocates its index.  0/-1. */
 int sentc_hotdir_init(struct sentc_hotdir *d, struct sentc_store *store, uint32_t capacity,
-                      int scope, int permits);
+                      int scope, int permits, uint32_t most);
 void sentc_hotdir_free(struct sentc_hotdir *d);
 
 /* The slot holding `hash`, or -1.  Changes nothing. */

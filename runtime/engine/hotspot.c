@@ -46,7 +46,7 @@ int sentc_hotspot_start(struct sentc_engine *E) {
   for (uint32_t i = 0; i < p->n_hotspot; i++) {
     const struct sentc_hotspot *h = &p->hotspot[i];
     if (sentc_hotdir_init(&s->dirs[i], &E->store, h->capacity, h->rule.scope,
-                          h->mode == SENTC_HOTSPOT_CONCURRENCY) != 0)
+                          h->mode == SENTC_HOTSPOT_CONCURRENCY, h->count) != 0)
       return -1;
   }
   return 0;
@@ -94,7 +94,19 @@ struct change {
   uint64_t hash;
   int64_t now, wait_us, retry_ms;
   int take;                     /* commit (else just check) */
+  uint32_t index;               /* the rule's */
+  struct sentc_ask *ask;        /* its quota is offered */
 };
+
+/* A token-bucket value's quota (kinds.h): its own tokens. */
+static void offer(struct change *a, const struct sentc_tokens *tokens, int blocked) {
+  int64_t reset = blocked ? a->retry_ms : sentc_tokens_next(tokens, a->window_ms) - a->now;
+  struct sentc_quota q = {.kind = SENTC_KIND_HOTSPOT, .rule = a->index, .limit = a->count,
+                          .window_ms = a->window_ms,
+                          .remaining = blocked || tokens->left < 0 ? 0 : (uint32_t)tokens->left,
+                          .reset_ms = reset < 0 ? 0 : (uint32_t)reset};
+  sentc_ask_quota(a->ask, &q);
+}
 
 static int apply(void *value, void *arg) {
   struct change *a = arg;
@@ -121,10 +133,14 @@ static int apply(void *value, void *arg) {
   struct sentc_tokens tokens = v->tokens;
   if (sentc_tokens_take(&tokens, a->now, a->count, h->burst, a->window_ms) != 0) {
     a->retry_ms = sentc_tokens_next(&v->tokens, a->window_ms) - a->now;
+    if (!a->take)
+      offer(a, &v->tokens, 1);
     return -1;
   }
-  if (a->take)
+  if (a->take) {
     v->tokens = tokens;
+    offer(a, &tokens, 0);
+  }
   return 0;
 }
 
@@ -137,7 +153,7 @@ int sentc_hotspot_blocks(struct sentc_engine *E, uint32_t i, struct sentc_ask *a
   if (!k->text)
     return 0;
   k->hash = sentc_hash(&E->hash_key, k->text, k->len) ^ i;
-  struct change a = {.rule = h, .hash = k->hash, .now = ask->now};
+  struct change a = {.rule = h, .hash = k->hash, .now = ask->now, .index = i, .ask = ask};
   rate(h, k, &a.count, &a.window_ms);
   /* A blocked value is in use too (Sentinel's LRU moves a value up on every
    * lookup): left at its old rank, a flood of new values would evict it and
@@ -158,7 +174,8 @@ int sentc_hotspot_commit(struct sentc_engine *E, uint32_t i, struct sentc_ask *a
   const struct key *k = &s->keys[i];
   if (!k->text)
     return SENTC_COMMIT_NOTHING;
-  struct change a = {.rule = rule_of(E, i), .hash = k->hash, .now = ask->now, .take = 1};
+  struct change a = {.rule = rule_of(E, i), .hash = k->hash, .now = ask->now, .take = 1,
+                     .index = i, .ask = ask};
   rate(a.rule, k, &a.count, &a.window_ms);
   int32_t slot = sentc_hotdir_use(&s->dirs[i], &E->store, k->hash);
   int result = sentc_core_commit(

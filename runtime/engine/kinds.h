@@ -28,13 +28,36 @@
 
 struct sentc_engine;
 
+/* A rate rule's quota for a request, as its RateLimit headers report it
+ * (docs/metrics.md): `limit` per `window_ms`, `remaining` after this
+ * request, full again in `reset_ms`. */
+struct sentc_quota {
+  uint8_t kind;            /* whose: enum sentc_kind, with rule */
+  uint32_t rule;
+  uint32_t limit, window_ms, remaining, reset_ms;
+};
+
 /* One request being decided, as the kinds see it. */
 struct sentc_ask {
   const struct sentc_request *request;
   int64_t now;
   int64_t retry_ms;        /* blocks: until a retry may pass */
   int64_t wait_us;         /* commit: how long the request must be held */
+  int want_quota;          /* RateLimit headers are on: rate rules offer quotas */
+  int has_quota;
+  struct sentc_quota quota;   /* the most restrictive offered */
 };
+
+/* A rate rule offers its quota (in `blocks`, when it blocks: nothing
+ * remaining; in `commit`, after taking); the request keeps the one with
+ * the fewest requests remaining. */
+static inline void sentc_ask_quota(struct sentc_ask *ask, const struct sentc_quota *q) {
+  if (ask->want_quota && (!ask->has_quota || q->remaining < ask->quota.remaining ||
+                          (q->remaining == ask->quota.remaining && q->limit < ask->quota.limit))) {
+    ask->quota = *q;
+    ask->has_quota = 1;
+  }
+}
 
 enum sentc_commit { SENTC_COMMIT_BLOCK = -1, SENTC_COMMIT_OK = 0, SENTC_COMMIT_NOTHING = 1 };
 
@@ -78,11 +101,10 @@ SENTC_KIND_DECLARE(SYSTEM, system, 0, 0, 0)
  * plus one, or 0. */
 
 /* flow's own, for the engine: a flow rule with `of R` counts R's passes
- * (R's `watchers`), recording the effect; and a flow rule's quota after a
- * pass, for the rate-limit headers. */
+ * (R's `watchers`), recording the effect; and after a configuration
+ * changed thresholds, its warm-up curves follow them. */
 void sentc_flow_count_of(struct sentc_engine *E, uint32_t rule, int64_t now,
                          struct sentc_effect *effect);
-void sentc_flow_quota(struct sentc_engine *E, uint32_t rule, int64_t now, uint32_t *limit,
-                      uint32_t *remaining, uint32_t *reset_s);
+void sentc_flow_configured(struct sentc_engine *E);
 
 #endif

@@ -12,13 +12,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A process-wide counter named `name`; returns an id for
- * sentc_platform_counter_add, or -1 when counters are unavailable (the
- * engine then just skips them). */
-int32_t sentc_platform_counter_define(const char *name, size_t len);
+/* Metric types, numbered as Proxy-Wasm's. */
+enum sentc_platform_metric {
+  SENTC_PLATFORM_COUNTER, SENTC_PLATFORM_GAUGE, SENTC_PLATFORM_HISTOGRAM
+};
 
-/* Adds n > 0 to a counter from sentc_platform_counter_define. */
-void sentc_platform_counter_add(int32_t id, uint32_t n);
+/* A process-wide metric of `type` named `name` (every VM that defines the
+ * same name shares it); returns an id for the calls below, or -1 when
+ * metrics are unavailable (the engine then just skips them). */
+int32_t sentc_platform_metric_define(int type, const char *name, size_t len);
+
+/* Adds `delta` to a counter (delta > 0) or a gauge. */
+void sentc_platform_metric_add(int32_t id, int64_t delta);
+
+/* Records one value of a histogram. */
+void sentc_platform_metric_record(int32_t id, uint64_t value);
 
 /* Log levels, numbered as Proxy-Wasm's. */
 enum sentc_log_level {

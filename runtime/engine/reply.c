@@ -1,19 +1,74 @@
 /*
  * reply.c: renders replies into the engine's reply buffer (see reply.h).
- * Resource names are at most 128 bytes (the checker's limit); fallback
- * bodies and headers are the policy's; text beyond the buffer is cut.
+ * The buffer is sized for the policy's largest reply, so a write never
+ * runs out of room: an assertion says so in native builds (the fuzzer
+ * checks it), and main.wasm would cut rather than overrun.
  */
+#include <stdlib.h>
 #include <string.h>
+#include "../layout.h"
+#include "bound.h"
 #include "names.h"
 #include "reply.h"
+
+_Static_assert(SENTC_REPLY_MAX_HEADERS >= SENTC_REPLY_HEADERS_MAX + 4,
+               "a reply carries a fallback's headers, retry-after and RateLimit headers");
+
+/* The most bytes template `t` renders to. */
+static size_t template_max(const struct sentc_template *t, uint32_t resource_max) {
+  size_t bytes = 0;
+  for (uint32_t i = 0; i < t->n_pieces; i++)
+    bytes += sentc_layout_piece_max(t->pieces[i].kind, t->pieces[i].text.len, resource_max);
+  return bytes;
+}
+
+static size_t fallback_max(const struct sentc_fallback *f, uint32_t resource_max) {
+  size_t bytes = f->has_body ? template_max(&f->body, resource_max) : 0;
+  for (uint32_t i = 0; i < f->n_headers; i++)
+    bytes += template_max(&f->headers[i].value, resource_max);
+  return bytes;
+}
+
+int sentc_reply_open(struct sentc_reply_text *t, const struct sentc_policy *p) {
+  uint32_t resource_max = sizeof "system" - 1, rule_max = 0;
+  for (uint32_t i = 0; i < p->n_resources; i++)
+    if (p->resources[i].name.len > resource_max)
+      resource_max = p->resources[i].name.len;
+  for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
+    for (uint32_t j = 0; j < sentc_tables_count(p, k); j++)
+      if (strlen(sentc_tables_rule(p, k, j)->name) > rule_max)
+        rule_max = (uint32_t)strlen(sentc_tables_rule(p, k, j)->name);
+  size_t largest = 0;
+  for (uint32_t i = 0; i < p->n_fallbacks; i++)
+    if (fallback_max(&p->fallbacks[i], resource_max) > largest)
+      largest = fallback_max(&p->fallbacks[i], resource_max);
+  /* Beside a fallback's own text (or instead of it): the built-in reply's
+   * header and JSON body (the resource escaped: twice its length at
+   * most), a retry-after, the shadow header, the RateLimit headers (the
+   * rule's resource/name twice, numbers of at most 10 digits). */
+  t->room = largest + 4 * (size_t)resource_max + 4 * SENTC_KIND_NAME_MAX +
+            2 * ((size_t)resource_max + rule_max) + 256;
+  t->text = malloc(t->room);
+  return t->text ? 0 : -1;
+}
+
+void sentc_reply_close(struct sentc_reply_text *t) {
+  free(t->text);
+  *t = (struct sentc_reply_text){0};
+}
 
 struct writer {
   char *at;
   char *end;
 };
 
+static struct writer writer_of(struct sentc_reply_text *t) {
+  return (struct writer){t->text, t->text + t->room};
+}
+
 static void put(struct writer *w, const char *s, size_t len) {
   size_t room = (size_t)(w->end - w->at);
+  SENTC_ASSERT(len <= room);
   if (len > room)
     len = room;
   memcpy(w->at, s, len);
@@ -67,6 +122,7 @@ static void put_template(struct writer *w, const struct sentc_template *t,
 
 static void add_header(struct sentc_reply *reply, const char *name, size_t name_len,
                        const char *value, size_t value_len) {
+  SENTC_ASSERT(reply->n_headers < SENTC_REPLY_MAX_HEADERS);
   if (reply->n_headers == SENTC_REPLY_MAX_HEADERS)
     return;
   reply->headers[reply->n_headers++] =
@@ -133,9 +189,59 @@ static void render_fallback(struct writer *w, struct sentc_reply *reply,
   reply->body_len = (size_t)(w->at - body);
 }
 
-void sentc_reply_render(struct sentc_reply *reply, char *buffer,
+/* "RES/RULE" of the quota's rule. */
+static void put_quota_name(struct writer *w, const struct sentc_policy *p,
+                           const struct sentc_quota *q) {
+  const struct sentc_rule *rule = sentc_tables_rule(p, (enum sentc_kind)q->kind, q->rule);
+  put(w, "\"", 1);
+  put(w, p->resources[rule->resource].name.text, p->resources[rule->resource].name.len);
+  put(w, "/", 1);
+  puts_(w, rule->name);
+  put(w, "\"", 1);
+}
+
+static uint64_t seconds_up(uint64_t ms) { return (ms + 999) / 1000; }
+
+/* Adds the RateLimit headers of quota `q` (reply.h). */
+static void put_quota(struct writer *w, struct sentc_reply *reply, const struct sentc_policy *p,
+                      int flavour, const struct sentc_quota *q) {
+  uint64_t window_s = seconds_up(q->window_ms), reset_s = seconds_up(q->reset_ms);
+  char *value = w->at;
+  if (flavour == SENTC_RATELIMIT_ENVOY) {
+    put_uint(w, q->limit);
+    puts_(w, ", ");
+    put_uint(w, q->limit);
+    puts_(w, ";w=");
+    put_uint(w, window_s);
+    puts_(w, ";name=");
+    put_quota_name(w, p, q);
+    add_header(reply, "x-ratelimit-limit", 17, value, (size_t)(w->at - value));
+    value = w->at;
+    put_uint(w, q->remaining);
+    add_header(reply, "x-ratelimit-remaining", 21, value, (size_t)(w->at - value));
+    value = w->at;
+    put_uint(w, reset_s);
+    add_header(reply, "x-ratelimit-reset", 17, value, (size_t)(w->at - value));
+    return;
+  }
+  put_quota_name(w, p, q);
+  puts_(w, ";q=");
+  put_uint(w, q->limit);
+  puts_(w, ";w=");
+  put_uint(w, window_s);
+  add_header(reply, "ratelimit-policy", 16, value, (size_t)(w->at - value));
+  value = w->at;
+  put_quota_name(w, p, q);
+  puts_(w, ";r=");
+  put_uint(w, q->remaining);
+  puts_(w, ";t=");
+  put_uint(w, reset_s);
+  add_header(reply, "ratelimit", 9, value, (size_t)(w->at - value));
+}
+
+void sentc_reply_render(struct sentc_reply *reply, struct sentc_reply_text *t,
                         const struct sentc_policy *policy, const struct sentc_block *b) {
-  struct writer w = {buffer, buffer + SENTC_REPLY_MAX};
+  struct writer w = writer_of(t);
   *reply = (struct sentc_reply){.status = sentc_names_status[b->kind],
                                 .details = "sentinel_blocked",
                                 .grpc_status = b->grpc ? sentc_names_grpc_status[b->kind] : -1};
@@ -145,34 +251,28 @@ void sentc_reply_render(struct sentc_reply *reply, char *buffer,
     render_builtin(&w, reply, b);
   if (!b->grpc)
     reply->grpc_status = -1;
-  if (b->retry_after_header && !reply->forward && !has_header(reply, "retry-after")) {
+  if (b->ratelimit == SENTC_RATELIMIT_OFF || reply->forward)
+    return;
+  if (!has_header(reply, "retry-after")) {
     char *value = w.at;
     put_uint(&w, retry_seconds(b));
     add_header(reply, "retry-after", 11, value, (size_t)(w.at - value));
   }
+  if (b->quota)
+    put_quota(&w, reply, policy, b->ratelimit, b->quota);
 }
 
-void sentc_reply_shadow(struct sentc_reply *reply, char *buffer, const struct sentc_block *b) {
-  struct writer w = {buffer, buffer + SENTC_REPLY_MAX};
+void sentc_reply_shadow(struct sentc_reply *reply, struct sentc_reply_text *t,
+                        const struct sentc_block *b) {
+  struct writer w = writer_of(t);
   *reply = (struct sentc_reply){.status = 0, .details = "", .grpc_status = -1};
   put_blocked_header(&w, reply, "x-sentinel-shadow", b);
 }
 
-void sentc_reply_ratelimit(struct sentc_reply *reply, char *buffer, uint32_t limit,
-                           uint32_t window_s, uint32_t remaining, uint32_t reset_s) {
-  struct writer w = {buffer, buffer + SENTC_REPLY_MAX};
+void sentc_reply_ratelimit(struct sentc_reply *reply, struct sentc_reply_text *t,
+                           const struct sentc_policy *policy, int flavour,
+                           const struct sentc_quota *q) {
+  struct writer w = writer_of(t);
   *reply = (struct sentc_reply){.details = "", .grpc_status = -1};
-  char *policy = w.at;
-  put_uint(&w, limit);
-  puts_(&w, ";w=");
-  put_uint(&w, window_s);
-  add_header(reply, "ratelimit-policy", 16, policy, (size_t)(w.at - policy));
-  char *state = w.at;
-  puts_(&w, "limit=");
-  put_uint(&w, limit);
-  puts_(&w, ", remaining=");
-  put_uint(&w, remaining);
-  puts_(&w, ", reset=");
-  put_uint(&w, reset_s);
-  add_header(reply, "ratelimit", 9, state, (size_t)(w.at - state));
+  put_quota(&w, reply, policy, flavour, q);
 }

@@ -4,17 +4,27 @@
  * one (429, 503 for breakers; x-sentinel-blocked: RESOURCE/KIND; a short
  * JSON body; grpc-status 8, 14 for breakers).  Also the headers a request
  * carries upstream (`forward`, shadow mode) and the rate-limit response
- * headers.  Rendered into the engine's reply buffer (SENTC_REPLY_MAX
- * bytes): no allocation per request, and the text lives until the next
- * rendering, long enough to send it.
+ * headers.  Rendered into the engine's reply buffer, sized at start from
+ * the policy for its largest reply (every placeholder at its longest,
+ * layout.h), so nothing is ever cut: no allocation per request, and the
+ * text lives until the next rendering, long enough to send it.
  */
 #ifndef SENTC_REPLY_H
 #define SENTC_REPLY_H
 
 #include "engine.h"
+#include "kinds.h"
 
-/* The reply buffer's size: text beyond it is cut. */
-#define SENTC_REPLY_MAX 16384
+/* The reply buffer. */
+struct sentc_reply_text {
+  char *text;
+  size_t room;
+};
+
+/* Allocates the buffer for `policy`'s largest reply: 0, or -1 without
+ * memory.  And frees it. */
+int sentc_reply_open(struct sentc_reply_text *t, const struct sentc_policy *policy);
+void sentc_reply_close(struct sentc_reply_text *t);
 
 /* What blocked a request, for rendering. */
 struct sentc_block {
@@ -23,19 +33,29 @@ struct sentc_block {
   int32_t fallback;          /* index, or SENTC_BUILTIN_FALLBACK */
   int64_t retry_after_ms;    /* until a retry may pass */
   int grpc;                  /* the request is gRPC */
-  int retry_after_header;    /* ratelimit_headers on: add retry-after */
+  int ratelimit;             /* enum sentc_ratelimit_headers: RateLimit headers and
+                                retry-after, or none */
+  const struct sentc_quota *quota;   /* the blocking rule's, or NULL */
 };
 
-/* Each renders into `buffer` (SENTC_REPLY_MAX bytes), which `reply` then
- * points into. */
-void sentc_reply_render(struct sentc_reply *reply, char *buffer,
+/* Each renders into `t`, which `reply` then points into. */
+void sentc_reply_render(struct sentc_reply *reply, struct sentc_reply_text *t,
                         const struct sentc_policy *policy, const struct sentc_block *block);
 
 /* x-sentinel-shadow: RESOURCE/KIND, as the one header of `reply`. */
-void sentc_reply_shadow(struct sentc_reply *reply, char *buffer, const struct sentc_block *block);
+void sentc_reply_shadow(struct sentc_reply *reply, struct sentc_reply_text *t,
+                        const struct sentc_block *block);
 
-/* ratelimit-policy and ratelimit response headers (IETF draft 07 form). */
-void sentc_reply_ratelimit(struct sentc_reply *reply, char *buffer, uint32_t limit,
-                           uint32_t window_s, uint32_t remaining, uint32_t reset_s);
+/* The RateLimit headers of `quota`, as the only headers of `reply`, in
+ * the policy's flavour (docs/metrics.md): the IETF httpapi draft's
+ *   ratelimit-policy: "RES/RULE";q=LIMIT;w=WINDOW_S
+ *   ratelimit: "RES/RULE";r=REMAINING;t=RESET_S
+ * or Envoy's
+ *   x-ratelimit-limit: LIMIT, LIMIT;w=WINDOW_S;name="RES/RULE"
+ *   x-ratelimit-remaining: REMAINING
+ *   x-ratelimit-reset: RESET_S */
+void sentc_reply_ratelimit(struct sentc_reply *reply, struct sentc_reply_text *t,
+                           const struct sentc_policy *policy, int flavour,
+                           const struct sentc_quota *quota);
 
 #endif

@@ -3,15 +3,20 @@
  *
  * A load is one get: the cell's bytes, with each permit field replaced by
  * this VM's own count plus the live shares of the others.  A store is one
- * set with the loaded cas: the bytes, and for each permit field this VM's
- * share moved by the change the rule made (dead VMs' shares are zeroed on
- * the way: that is how their permits are reclaimed).  The last values got
- * are kept (the last few) until the callback ends, so that an update
- * right after a rule's check starts from the check's copy: a pass costs a
- * rule one get and one set; a copy gone stale only fails the
- * compare-and-swap, and the update then gets it again.  A key not yet in
- * shared data loads as zeros with version 0, and a store with cas 0
- * creates it (such copies are never reused).
+ * set with the loaded cas: the bytes, and for each permit field its share
+ * list with this VM's share moved by the change the rule made (dead VMs'
+ * shares are dropped on the way: that is how the permits of a VM that
+ * disappeared are reclaimed).  The last values got are kept (the last
+ * few) until the callback ends, so that an update right after a rule's
+ * check starts from the check's copy: a pass costs a rule one get and one
+ * set; a copy gone stale only fails the compare-and-swap, and the update
+ * then gets it again.  A key not yet in shared data loads as zeros with
+ * version 0, and a store with cas 0 creates it (such copies are never
+ * reused).
+ *
+ * A copy is kept unpacked: each field's list at a fixed place with room
+ * for all the shares it may list, so lists change in place; it is packed
+ * (the lists one after the other, as stored) just before the set.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +24,8 @@
 #include "platform.h"
 #include "shared.h"
 
-struct share {
-  uint32_t token, count;
-};
-
-#define SHARES_SIZE (SENTC_VM_SLOTS * sizeof(struct share))
-_Static_assert(SHARES_SIZE == SENTC_PERMIT_SHARES_BYTES, "layout.h counts the shares as stored");
+_Static_assert(SENTC_SHARES_HEADER_BYTES == SENTC_SHARED_MAX_PERMITS * sizeof(uint32_t),
+               "the header holds one share count per permit field");
 
 int sentc_shared_open(struct sentc_shared *s, const struct sentc_string *name, uint64_t hash) {
   *s = (struct sentc_shared){0};
@@ -79,10 +80,69 @@ void sentc_shared_begin(struct sentc_shared *s, int64_t now) {
     forget_copies(s);
 }
 
-static size_t raw_size(const struct sentc_pcell *c) { return c->size + c->n_permits * SHARES_SIZE; }
+/* Where field p's shares are in an unpacked copy. */
+static size_t list_at(const struct sentc_pcell *c, uint32_t p) {
+  size_t at = c->size + SENTC_SHARES_HEADER_BYTES;
+  for (uint32_t q = 0; q < p; q++)
+    at += c->room[q] * sizeof(struct sentc_share);
+  return at;
+}
+
+/* An unpacked copy's bytes: the most the cell takes in shared data. */
+static size_t raw_size(const struct sentc_pcell *c) {
+  return c->n_permits ? list_at(c, c->n_permits) : c->size;
+}
+
+/* How many shares each field lists (the header after the cell's bytes). */
+static uint32_t *listed(const struct sentc_pcell *c, unsigned char *raw) {
+  return (uint32_t *)(raw + c->size);
+}
+
+static struct sentc_share *shares(const struct sentc_pcell *c, unsigned char *raw, uint32_t p) {
+  return (struct sentc_share *)(raw + list_at(c, p));
+}
+
+/* Spreads a value as stored (`len` bytes, at the start of `raw`) into an
+ * unpacked copy: 1, or 0 when it cannot be a value of this cell. */
+static int unpack(const struct sentc_pcell *c, unsigned char *raw, size_t len) {
+  if (!c->n_permits)
+    return len == c->size;
+  if (len < c->size + SENTC_SHARES_HEADER_BYTES)
+    return 0;
+  const uint32_t *n = listed(c, raw);
+  size_t packed = c->size + SENTC_SHARES_HEADER_BYTES;
+  for (uint32_t p = 0; p < SENTC_SHARED_MAX_PERMITS; p++) {
+    if (n[p] > (p < c->n_permits ? c->room[p] : 0))
+      return 0;
+    packed += n[p] * sizeof(struct sentc_share);
+  }
+  if (packed != len)
+    return 0;
+  /* The last list first: each moves up to its place, over nothing unread. */
+  for (uint32_t p = c->n_permits; p-- > 0;) {
+    size_t bytes = n[p] * sizeof(struct sentc_share);
+    packed -= bytes;
+    memmove(raw + list_at(c, p), raw + packed, bytes);
+  }
+  return 1;
+}
+
+/* Packs an unpacked copy as it is stored: its length. */
+static size_t pack(const struct sentc_pcell *c, unsigned char *raw) {
+  if (!c->n_permits)
+    return c->size;
+  const uint32_t *n = listed(c, raw);
+  size_t at = c->size + SENTC_SHARES_HEADER_BYTES;
+  for (uint32_t p = 0; p < c->n_permits; p++) {
+    size_t bytes = n[p] * sizeof(struct sentc_share);
+    memmove(raw + at, raw + list_at(c, p), bytes);
+    at += bytes;
+  }
+  return at;
+}
 
 uint32_t sentc_shared_reserve(struct sentc_shared *s, uint32_t size,
-                              const uint32_t *permit_offsets, uint32_t n_permits) {
+                              const struct sentc_permit *permits, uint32_t n_permits) {
   SENTC_ASSERT(n_permits <= SENTC_SHARED_MAX_PERMITS);
   if (s->n_pcells == s->room_pcells) {
     uint32_t room = s->room_pcells ? 2 * s->room_pcells : 16;
@@ -94,8 +154,10 @@ uint32_t sentc_shared_reserve(struct sentc_shared *s, uint32_t size,
   }
   struct sentc_pcell *c = &s->pcells[s->n_pcells];
   *c = (struct sentc_pcell){.size = size, .n_permits = n_permits};
-  if (n_permits)
-    memcpy(c->offsets, permit_offsets, n_permits * sizeof *permit_offsets);
+  for (uint32_t p = 0; p < n_permits; p++) {
+    c->offsets[p] = permits[p].offset;
+    c->room[p] = sentc_layout_shares(permits[p].most);
+  }
   if (raw_size(c) > s->raw_max)
     s->raw_max = raw_size(c);
   return s->n_pcells++;
@@ -119,8 +181,8 @@ int sentc_shared_seal(struct sentc_shared *s) {
   return s->copies && s->flush_view ? 0 : -1;
 }
 
-/* Gets the cell's value into its copy (`raw`): its cas, or 0 (zeros) when
- * the key is not there yet or cannot be read. */
+/* Gets the cell's value into its copy (`raw`), unpacked: its cas, or 0
+ * (zeros) when the key is not there yet or cannot be read. */
 static uint32_t fetch(struct sentc_shared *s, uint32_t cell) {
   const struct sentc_pcell *c = &s->pcells[cell];
   int copy = copy_index(s, cell);
@@ -131,30 +193,23 @@ static uint32_t fetch(struct sentc_shared *s, uint32_t cell) {
   const char *k = sentc_keyspace_cell(&s->keys, cell, &key_len);
   uint32_t cas = 0;
   if (sentc_platform_shared_get(k, key_len, s->raw, s->raw_max, &len, &cas) != SENTC_SHARED_OK ||
-      len != raw_size(c)) {
+      !unpack(c, s->raw, len)) {
     memset(s->raw, 0, raw_size(c));
     cas = 0;
   }
   s->copy_of[copy].cell = cell;
   s->copy_of[copy].cas = cas;
+  sentc_vmreg_fetched(&s->vmreg);
   return cas;
-}
-
-static struct share *shares(struct sentc_shared *s, const struct sentc_pcell *c, uint32_t p) {
-  return (struct share *)(s->raw + c->size + p * SHARES_SIZE);
-}
-
-static int is_mine(const struct sentc_shared *s, uint32_t slot, const struct share *share) {
-  return (int32_t)slot == s->vmreg.my_slot && share->token == s->vmreg.my_token;
 }
 
 /* Permit field p in `raw`: this VM's count plus the other live shares. */
 static uint32_t permits_in_raw(struct sentc_shared *s, const struct sentc_pcell *c, uint32_t p) {
   uint64_t sum = c->mine[p];
-  struct share *share = shares(s, c, p);
-  for (uint32_t i = 0; i < SENTC_VM_SLOTS; i++)
-    if (share[i].count && !is_mine(s, i, &share[i]) &&
-        sentc_vmreg_live(&s->vmreg, i, share[i].token))
+  uint32_t me = sentc_vmreg_token(&s->vmreg), n = listed(c, s->raw)[p];
+  const struct sentc_share *share = shares(c, s->raw, p);
+  for (uint32_t i = 0; i < n; i++)
+    if (share[i].token != me && sentc_vmreg_live(&s->vmreg, share[i].token))
       sum += share[i].count;
   return sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
 }
@@ -192,17 +247,24 @@ static void set_mine(struct sentc_shared *s, struct sentc_pcell *c, uint32_t p, 
   c->mine[p] = n;
 }
 
-/* Writes this VM's shares into `raw`, zeroing those of dead VMs. */
-static void write_shares(struct sentc_shared *s, const struct sentc_pcell *c, uint32_t p,
-                         uint32_t mine) {
-  struct share *share = shares(s, c, p);
-  for (uint32_t i = 0; i < SENTC_VM_SLOTS; i++)
-    if (share[i].count && !is_mine(s, i, &share[i]) &&
-        !sentc_vmreg_live(&s->vmreg, i, share[i].token))
-      share[i] = (struct share){0, 0};
-  int32_t me = s->vmreg.my_slot;
-  if (me >= 0)
-    share[me] = (struct share){s->vmreg.my_token, mine};
+/* Rewrites field p's list in `raw`: the live shares of other VMs, and
+ * this VM's with `mine` permits (none when 0).  0, or -1 when the list has
+ * no room left for this VM's share. */
+static int write_shares(struct sentc_shared *s, const struct sentc_pcell *c, uint32_t p,
+                        uint32_t mine) {
+  uint32_t me = sentc_vmreg_token(&s->vmreg), *n = &listed(c, s->raw)[p], kept = 0;
+  struct sentc_share *share = shares(c, s->raw, p);
+  for (uint32_t i = 0; i < *n; i++)
+    if (share[i].token != me && share[i].count && sentc_vmreg_live(&s->vmreg, share[i].token))
+      share[kept++] = share[i];
+  if (mine && kept == c->room[p]) {
+    *n = kept;
+    return -1;
+  }
+  if (mine)
+    share[kept++] = (struct sentc_share){me, mine};
+  *n = kept;
+  return 0;
 }
 
 int sentc_shared_store(struct sentc_shared *s, uint32_t cell, const void *in, uint32_t version) {
@@ -216,15 +278,19 @@ int sentc_shared_store(struct sentc_shared *s, uint32_t cell, const void *in, ui
     mine[p] = mine_after(s, c, p, in);
     holds |= mine[p] > 0;
   }
-  if (holds && sentc_vmreg_ready(&s->vmreg) != 0)
-    return -1;
+  int ready = holds ? sentc_vmreg_ready(&s->vmreg) : 0;
+  if (ready != 0)
+    return ready == SENTC_VMREG_FULL ? SENTC_SHARED_FULL : -1;
+  /* From here the copy is changed: it is no copy of the cell any more. */
+  s->copy_of[copy_index(s, cell)].cell = UINT32_MAX;
   for (uint32_t p = 0; p < c->n_permits; p++)
-    write_shares(s, c, p, mine[p]);
+    if (write_shares(s, c, p, mine[p]) != 0)  /* full, unless the copy was stale */
+      return fetch(s, cell) == version ? SENTC_SHARED_FULL : -1;
   memcpy(s->raw, in, c->size);
+  size_t len = pack(c, s->raw);
   size_t key_len;
   const char *k = sentc_keyspace_cell(&s->keys, cell, &key_len);
-  s->copy_of[copy_index(s, cell)].cell = UINT32_MAX;
-  if (sentc_platform_shared_set(k, key_len, s->raw, raw_size(c), version) != SENTC_SHARED_OK)
+  if (sentc_platform_shared_set(k, key_len, s->raw, len, version) != SENTC_SHARED_OK)
     return -1;
   for (uint32_t p = 0; p < c->n_permits; p++)
     set_mine(s, c, p, mine[p]);

@@ -3,9 +3,13 @@
  *
  * Each proxy cell is one shared-data key (keyspace.h: the cell's rank among
  * the proxy cells, the same in every VM because cells are reserved in table
- * order), holding the cell's bytes followed, for each permit field, by
- * SENTC_VM_SLOTS {token, count} shares (vmreg.h).  Keys are bounded by the
- * policy: one per cell, plus the registry, the seed and the clock.
+ * order), holding the cell's bytes followed, when it has permit fields, by
+ * a header (how many shares each field lists) and the {token, count}
+ * shares of the VMs holding permits there (layout.h, vmreg.h): the value
+ * grows and shrinks with them.  A field lists at most as many shares as it
+ * counts permits (sentc_layout_shares): one VM more could only hold one it
+ * must not.  Keys are bounded by the policy: one per cell, plus the
+ * registry, the seed and the clock.
  */
 #ifndef SENTC_SHARED_H
 #define SENTC_SHARED_H
@@ -21,9 +25,16 @@
 /* Values got from shared data kept for reuse within one callback. */
 #define SENTC_SHARED_COPIES 8
 
+/* A permit field of a cell: where it is, and the most permits it counts
+ * (the rule's limit; UINT32_MAX when no rule bounds it). */
+struct sentc_permit {
+  uint32_t offset, most;
+};
+
 struct sentc_pcell {
   uint32_t size, n_permits;
   uint32_t offsets[SENTC_SHARED_MAX_PERMITS];
+  uint32_t room[SENTC_SHARED_MAX_PERMITS];  /* shares the field can list */
   uint32_t mine[SENTC_SHARED_MAX_PERMITS];  /* permits this VM holds there */
   uint8_t owed;                             /* mine not yet written */
 };
@@ -46,7 +57,7 @@ struct sentc_shared {
 /* Starts the proxy cells of policy `name` with tables `hash`: 0 or -1. */
 int sentc_shared_open(struct sentc_shared *s, const struct sentc_string *name, uint64_t hash);
 uint32_t sentc_shared_reserve(struct sentc_shared *s, uint32_t size,
-                              const uint32_t *permit_offsets, uint32_t n_permits);
+                              const struct sentc_permit *permits, uint32_t n_permits);
 int sentc_shared_seal(struct sentc_shared *s);
 void sentc_shared_close(struct sentc_shared *s);
 
@@ -56,6 +67,12 @@ void sentc_shared_begin(struct sentc_shared *s, int64_t now);
 
 /* `reuse`: may start from the copy got earlier in this callback. */
 uint32_t sentc_shared_load(struct sentc_shared *s, uint32_t cell, void *out, int reuse);
+
+/* 0; -1 when the version changed meanwhile (load again and redo the
+ * change); SENTC_SHARED_FULL when trying again at once cannot help: this
+ * VM needs a share in a field whose list is full (which takes VMs taken
+ * for dead that were not), or a slot in a full registry. */
+#define SENTC_SHARED_FULL (-2)
 int sentc_shared_store(struct sentc_shared *s, uint32_t cell, const void *in, uint32_t version);
 
 /* The update of `cell` to `in` gave up: permits it gave back stay given
@@ -66,7 +83,8 @@ void sentc_shared_give_up(struct sentc_shared *s, uint32_t cell, const void *in)
  * are proxy cells: the first VM publishes its value, the others adopt it. */
 void sentc_shared_agree(struct sentc_shared *s, void *value, uint32_t len);
 
-/* Proxy cells reserved, and their bytes as stored (permit shares included). */
+/* Proxy cells reserved, and their bytes in shared data at most (every
+ * share list full). */
 uint32_t sentc_shared_cells(const struct sentc_shared *s);
 uint64_t sentc_shared_bytes(const struct sentc_shared *s);
 

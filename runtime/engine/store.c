@@ -25,7 +25,7 @@ int sentc_store_open(struct sentc_store *s, const struct sentc_string *name, uin
 }
 
 sentc_cell sentc_store_reserve(struct sentc_store *s, uint32_t size, int scope,
-                               const uint32_t *permit_offsets, uint32_t n_permits) {
+                               const struct sentc_permit *permits, uint32_t n_permits) {
   SENTC_ASSERT(!s->arena);
   if (s->n_cells == s->room_cells) {
     uint32_t room = s->room_cells ? 2 * s->room_cells : 64;
@@ -38,9 +38,14 @@ sentc_cell sentc_store_reserve(struct sentc_store *s, uint32_t size, int scope,
     s->room_cells = room;
   }
   size = sentc_layout_cell_bytes(size);
-  s->cells[s->n_cells] = (struct sentc_store_cell){s->arena_size, size, 0, -1};
+  if (scope != SENTC_SCOPE_PROXY &&
+      s->arena_size + s->noted_bytes + size > SENTC_STATE_BUDGET_BYTES) {
+    s->over_budget = 1;     /* refused before an offset could wrap */
+    return UINT32_MAX;
+  }
+  s->cells[s->n_cells] = (struct sentc_store_cell){(uint32_t)s->arena_size, size, 0, -1};
   if (PROXY && scope == SENTC_SCOPE_PROXY) {
-    uint32_t shared = sentc_shared_reserve(&s->shared, size, permit_offsets, n_permits);
+    uint32_t shared = sentc_shared_reserve(&s->shared, size, permits, n_permits);
     if (shared == UINT32_MAX) {
       s->lost_reservation = 1;
       return UINT32_MAX;
@@ -54,9 +59,17 @@ sentc_cell sentc_store_reserve(struct sentc_store *s, uint32_t size, int scope,
   return s->n_cells++;
 }
 
-void sentc_store_note(struct sentc_store *s, uint64_t bytes) { s->noted_bytes += bytes; }
+void sentc_store_note(struct sentc_store *s, uint64_t bytes) {
+  s->noted_bytes += bytes;
+  if (s->arena_size + s->noted_bytes > SENTC_STATE_BUDGET_BYTES)
+    s->over_budget = 1;
+}
+
+int sentc_store_over_budget(const struct sentc_store *s) { return s->over_budget; }
 
 int sentc_store_seal(struct sentc_store *s) {
+  if (s->over_budget || s->lost_reservation)
+    return -1;
   s->arena = calloc(s->arena_size ? s->arena_size : 1, 1);
   s->scratch = calloc(s->max_size ? s->max_size : 1, 1);
   s->view = calloc(s->max_size ? s->max_size : 1, 1);
@@ -120,9 +133,12 @@ int sentc_store_update(struct sentc_store *s, sentc_cell cell, sentc_change chan
     int result = change(s->scratch, arg);
     if (result == SENTC_STORE_UNCHANGED)
       return 0;
-    if (result != 0 || sentc_store_store(s, cell, s->scratch, version) == 0)
+    if (result != 0)
       return result;
-    if (PROXY && shared >= 0 && attempt == PROXY_ATTEMPTS) {
+    int stored = sentc_store_store(s, cell, s->scratch, version);
+    if (stored == 0)
+      return result;
+    if (PROXY && shared >= 0 && (attempt == PROXY_ATTEMPTS || stored == SENTC_SHARED_FULL)) {
       sentc_shared_give_up(&s->shared, (uint32_t)shared, s->scratch);
       return SENTC_STORE_UNAVAILABLE;
     }

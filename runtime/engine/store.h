@@ -49,11 +49,13 @@ struct sentc_store_cell {
 struct sentc_store {
   struct sentc_store_cell *cells;
   uint32_t n_cells, room_cells;
-  uint32_t arena_size, max_size;
+  uint64_t arena_size;     /* never above SENTC_STATE_BUDGET_BYTES once sealed */
+  uint32_t max_size;
   unsigned char *arena;
   unsigned char *scratch;  /* the value an update works on */
   unsigned char *view;     /* the value a check looked at */
   int lost_reservation;    /* a reserve ran out of memory: sealing fails */
+  int over_budget;         /* the per-worker state passed the budget: so does sealing */
   uint64_t noted_bytes;    /* per-worker state beside the cells */
   struct sentc_shared shared;
 };
@@ -63,17 +65,20 @@ struct sentc_store {
 int sentc_store_open(struct sentc_store *s, const struct sentc_string *name, uint64_t hash);
 
 /* Reserves a cell of `size` zeroed bytes in `scope` (enum sentc_scope),
- * with `n_permits` permit fields at the given byte offsets; call only
- * before sentc_store_seal.  Returns its id. */
+ * with `n_permits` permit fields (shared.h: where each is and the most
+ * permits it counts); call only before sentc_store_seal.  Returns its id. */
 sentc_cell sentc_store_reserve(struct sentc_store *s, uint32_t size, int scope,
-                               const uint32_t *permit_offsets, uint32_t n_permits);
+                               const struct sentc_permit *permits, uint32_t n_permits);
 
 /* Per-worker bytes a rule allocated beside its cells (a hotspot
  * directory), counted in sentc_store_usage. */
 void sentc_store_note(struct sentc_store *s, uint64_t bytes);
 
-/* Allocates every reserved cell, once.  Returns 0, or -1 without memory. */
+/* Allocates every reserved cell, once.  Returns 0, or -1 without memory
+ * or when the per-worker state (cells and noted bytes) is over
+ * SENTC_STATE_BUDGET_BYTES (layout.h): then sentc_store_over_budget. */
 int sentc_store_seal(struct sentc_store *s);
+int sentc_store_over_budget(const struct sentc_store *s);
 
 /* Frees everything. */
 void sentc_store_close(struct sentc_store *s);
@@ -90,12 +95,14 @@ uint32_t sentc_store_load(struct sentc_store *s, sentc_cell cell, void *out);
 void *sentc_store_view(struct sentc_store *s, sentc_cell cell);
 
 /* Writes `in` to the cell if its version is still `version`: 0, else -1
- * (someone wrote it in between: load again and redo the change). */
+ * (someone wrote it in between: load again and redo the change), or for a
+ * proxy cell SENTC_SHARED_FULL (shared.h). */
 int sentc_store_store(struct sentc_store *s, sentc_cell cell, const void *in, uint32_t version);
 
 /* Load, change, store, retried until the store succeeds (a worker cell) or
- * a bounded number of times (a proxy cell: then SENTC_STORE_UNAVAILABLE).
- * Returns what the change returned the last time it ran. */
+ * a bounded number of times (a proxy cell: then SENTC_STORE_UNAVAILABLE, at
+ * once when retrying cannot help: shared.h, SENTC_SHARED_FULL).  Returns
+ * what the change returned the last time it ran. */
 int sentc_store_update(struct sentc_store *s, sentc_cell cell, sentc_change change, void *arg);
 
 /* What the store reserved, as main.wasm reports it at start and

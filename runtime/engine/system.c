@@ -23,7 +23,9 @@ int sentc_system_start(struct sentc_engine *E) {
   if (!E->system)
     return -1;
   /* It protects the whole proxy (docs/language.md): always scope proxy. */
-  uint32_t in_flight = offsetof(struct sentc_system_cell, in_flight);
+  /* Its in flight is bounded by no re-check at commit (nor, `adaptive`, by
+   * the limit): a share list per VM slot. */
+  struct sentc_permit in_flight = {offsetof(struct sentc_system_cell, in_flight), UINT32_MAX};
   if (E->policy->system.present)
     E->system->cell = sentc_store_reserve(&E->store, sizeof(struct sentc_system_cell),
                                           SENTC_SCOPE_PROXY, &in_flight, 1);

@@ -1,5 +1,8 @@
 /*
- * vmreg.c: the registry of live VMs (see vmreg.h).
+ * vmreg.c: the registry of live VMs (see vmreg.h).  The registry is read
+ * into and changed in this VM's copy (8 KiB: kept off the stack, which is
+ * small in main.wasm); a write that loses the compare-and-swap leaves the
+ * copy unusable until the next read.
  */
 #include <string.h>
 #include "platform.h"
@@ -8,6 +11,9 @@
 /* Attempts at writing the registry before giving up. */
 #define REGISTRY_ATTEMPTS 8
 
+/* The largest serial whose tokens fit in 32 bits. */
+#define MAX_SERIAL ((UINT32_MAX - (SENTC_VM_SLOTS - 1)) / SENTC_VM_SLOTS)
+
 void sentc_vmreg_open(struct sentc_vmreg *r, struct sentc_keyspace *keys) {
   *r = (struct sentc_vmreg){.keys = keys, .my_slot = -1};
 }
@@ -15,61 +21,75 @@ void sentc_vmreg_open(struct sentc_vmreg *r, struct sentc_keyspace *keys) {
 void sentc_vmreg_set_now(struct sentc_vmreg *r, int64_t ms) { r->now = ms; }
 void sentc_vmreg_hold(struct sentc_vmreg *r, int64_t delta) { r->held += delta; }
 int sentc_vmreg_holding(const struct sentc_vmreg *r) { return r->held > 0; }
+void sentc_vmreg_fetched(struct sentc_vmreg *r) { r->fetches++; }
+uint32_t sentc_vmreg_token(const struct sentc_vmreg *r) { return r->my_slot < 0 ? 0 : r->my_token; }
 
-/* Reads the registry into `out`: its cas, 0 when it does not exist yet. */
-static uint32_t read_registry(struct sentc_vmreg *r, struct sentc_registry *out) {
+/* Reads the registry into the copy: its cas, 0 when it does not exist yet
+ * (or holds something else: it is then written over as empty). */
+static uint32_t read_registry(struct sentc_vmreg *r) {
   size_t key_len, len = 0;
   const char *key = sentc_keyspace_key(r->keys, "vms", &key_len);
   uint32_t cas = 0;
-  if (sentc_platform_shared_get(key, key_len, out, sizeof *out, &len, &cas) != SENTC_SHARED_OK ||
-      len != sizeof *out) {
-    memset(out, 0, sizeof *out);
+  if (sentc_platform_shared_get(key, key_len, &r->view, sizeof r->view, &len, &cas) !=
+          SENTC_SHARED_OK ||
+      len != sizeof r->view) {
+    memset(&r->view, 0, sizeof r->view);
     cas = 0;
   }
-  r->view = *out;
   r->view_at = r->now;
+  r->view_fetches = r->fetches;
   r->have_view = 1;
   return cas;
 }
 
-static int write_registry(struct sentc_vmreg *r, const struct sentc_registry *in, uint32_t cas) {
+/* Writes the copy as the registry if its cas is still `cas`: 0 (the copy
+ * is then as good as a fresh read), else -1 (the copy is unusable). */
+static int write_registry(struct sentc_vmreg *r, uint32_t cas) {
   size_t key_len;
   const char *key = sentc_keyspace_key(r->keys, "vms", &key_len);
-  if (sentc_platform_shared_set(key, key_len, in, sizeof *in, cas) != SENTC_SHARED_OK)
+  if (sentc_platform_shared_set(key, key_len, &r->view, sizeof r->view, cas) != SENTC_SHARED_OK) {
+    r->have_view = 0;
     return -1;
-  r->view = *in;
+  }
+  r->view_at = r->now;
+  r->view_fetches = r->fetches;
   return 0;
 }
 
-static int stale(const struct sentc_vmreg *r, const struct sentc_registry *reg, uint32_t slot) {
-  return r->now - reg->vm[slot].stamp > SENTC_LIVENESS_MS;
+static int stale(const struct sentc_vmreg *r, uint32_t slot) {
+  return r->now - r->view.vm[slot].stamp > SENTC_LIVENESS_MS;
 }
 
-int sentc_vmreg_live(struct sentc_vmreg *r, uint32_t slot, uint32_t token) {
-  if (!r->have_view || r->now - r->view_at >= SENTC_STAMP_EVERY_MS ||
-      r->view.vm[slot].token != token) {
-    struct sentc_registry reg;
-    read_registry(r, &reg);
-  }
-  return r->view.vm[slot].token == token && !stale(r, &r->view, slot);
+int sentc_vmreg_live(struct sentc_vmreg *r, uint32_t token) {
+  uint32_t slot = token % SENTC_VM_SLOTS;
+  int usable = r->have_view && r->now - r->view_at < SENTC_STAMP_EVERY_MS &&
+               r->view.vm[slot].token == token;
+  /* Dead by a copy older than the cell: the VM may have stamped itself
+   * since, just before writing the share this cell shows. */
+  if (usable && stale(r, slot) && r->view_fetches != r->fetches)
+    usable = 0;
+  if (!usable)
+    read_registry(r);
+  return token != 0 && r->view.vm[slot].token == token && !stale(r, slot);
 }
 
 /* Takes a free or stale slot with a new token. */
 static int join(struct sentc_vmreg *r) {
   for (int attempt = 0; attempt < REGISTRY_ATTEMPTS; attempt++) {
-    struct sentc_registry reg;
-    uint32_t cas = read_registry(r, &reg);
+    uint32_t cas = read_registry(r);
     uint32_t slot = 0;
-    while (slot < SENTC_VM_SLOTS && reg.vm[slot].token && !stale(r, &reg, slot))
+    while (slot < SENTC_VM_SLOTS && r->view.vm[slot].token && !stale(r, slot))
       slot++;
     if (slot == SENTC_VM_SLOTS)
-      return -1;
-    reg.next_token = reg.next_token + 1 ? reg.next_token + 1 : 1;
-    reg.vm[slot].token = reg.next_token;
-    reg.vm[slot].stamp = r->now;
-    if (write_registry(r, &reg, cas) == 0) {
+      return SENTC_VMREG_FULL;
+    uint32_t serial = r->view.serial < MAX_SERIAL ? r->view.serial + 1 : 1;
+    uint32_t token = serial * SENTC_VM_SLOTS + slot;
+    r->view.serial = serial;
+    r->view.vm[slot].token = token;
+    r->view.vm[slot].stamp = r->now;
+    if (write_registry(r, cas) == 0) {
       r->my_slot = (int32_t)slot;
-      r->my_token = reg.next_token;
+      r->my_token = token;
       r->my_stamp = r->now;
       return 0;
     }
@@ -81,14 +101,13 @@ static int join(struct sentc_vmreg *r) {
  * (it went without a stamp for longer than the liveness window). */
 static int restamp(struct sentc_vmreg *r) {
   for (int attempt = 0; attempt < REGISTRY_ATTEMPTS; attempt++) {
-    struct sentc_registry reg;
-    uint32_t cas = read_registry(r, &reg);
-    if (reg.vm[r->my_slot].token != r->my_token) {
+    uint32_t cas = read_registry(r);
+    if (r->view.vm[r->my_slot].token != r->my_token) {
       r->my_slot = -1;
       return join(r);
     }
-    reg.vm[r->my_slot].stamp = r->now;
-    if (write_registry(r, &reg, cas) == 0) {
+    r->view.vm[r->my_slot].stamp = r->now;
+    if (write_registry(r, cas) == 0) {
       r->my_stamp = r->now;
       return 0;
     }

@@ -15,7 +15,8 @@
 #include "runner.h"
 
 #define S(s) {s, sizeof s - 1}
-#define RULE(name, line) {name, SENTC_SCOPE_WORKER, SENTC_BUILTIN_FALLBACK, line}
+/* A rule of the resource on `line` (resources are on lines 2 to 5). */
+#define RULE(name, line) {name, SENTC_SCOPE_WORKER, SENTC_BUILTIN_FALLBACK, line, .resource = (line) - 2}
 
 /* /a: flow 1/s; concurrency 1.  /ab matches a and b; b: flow 1/s { of a; }.
  * /c: concurrency 1.  /t: flow 1/s { throttle 2s; } (one every 1000 ms). */
@@ -77,10 +78,12 @@ static uint32_t streams_open(void) {
  * (its flow and its concurrency both allow it) and only then is a full. */
 START_TEST(a_failing_recheck_at_commit_undoes_the_earlier_rules) {
   ck_assert_int_eq(request(1, "/ab", 0), SENTC_BLOCK);
+  sentc_engine_flush(engine);
   ck_assert_int_eq(fake_counter("sentc.b.blocked.flow"), 1);
   ck_assert_int_eq(fake_counter("sentc.a.passed"), 0);
   ck_assert_int_eq(request(2, "/a", 1), SENTC_CONTINUE);
   ck_assert_int_eq(request(3, "/a", 2), SENTC_BLOCK);
+  sentc_engine_flush(engine);
   ck_assert_int_eq(fake_counter("sentc.a.blocked.flow"), 1);
 }
 END_TEST
@@ -111,21 +114,29 @@ END_TEST
  * (slot 10 s), the second is held for its slot at 11 s: the engine asks for
  * a tick in 1000 ms.  A tick before 11 s resumes nothing and asks again for
  * the 1 ms left; the tick at 11 s resumes stream 2, and with nothing held
- * the engine wants no more ticks.  The held request counted as a pass when
- * it was decided; the next one, at 11.5 s, waits for the slot after it,
- * 12 s. */
+ * the engine ticks only to send metrics, every second.  The held request
+ * counted as a pass when it was decided, and as queued; its wait is
+ * recorded when it goes.  The next one, at 11.5 s, waits for the slot
+ * after it, 12 s. */
 START_TEST(a_held_stream_is_resumed_by_the_tick) {
   ck_assert_int_eq(request(1, "/t", 10000), SENTC_CONTINUE);
   ck_assert_int_eq(request(2, "/t", 10000), SENTC_HOLD);
   ck_assert_uint_eq(fake_wake_ms, 1000);
+  sentc_engine_flush(engine);
   ck_assert_int_eq(fake_counter("sentc.t.passed"), 2);
+  ck_assert_int_eq(fake_counter("sentc.t.queued.flow"), 1);
+  ck_assert_int_eq(fake_counter("sentc.t.in_flight"), 1);     /* the held one is not */
   sentc_engine_tick(engine, 10999);
   ck_assert_int_eq(fake_n_resumed, 0);
   ck_assert_uint_eq(fake_wake_ms, 1);
   sentc_engine_tick(engine, 11000);
   ck_assert_int_eq(fake_n_resumed, 1);
   ck_assert_uint_eq(fake_resumed[0], 2);
-  ck_assert_uint_eq(fake_wake_ms, 0);
+  ck_assert_uint_eq(fake_wake_ms, 1000);
+  sentc_engine_flush(engine);
+  ck_assert_int_eq(fake_counter("sentc.t.queue_wait_ms.flow"), 1);   /* one value: */
+  ck_assert_int_eq(fake_histogram_sum("sentc.t.queue_wait_ms.flow"), 1000);
+  ck_assert_int_eq(fake_counter("sentc.t.in_flight"), 2);
   sentc_engine_tick(engine, 11500);
   ck_assert_int_eq(fake_n_resumed, 1);                         /* resumed once only */
   ck_assert_int_eq(request(3, "/t", 11500), SENTC_HOLD);
@@ -134,14 +145,15 @@ START_TEST(a_held_stream_is_resumed_by_the_tick) {
 END_TEST
 
 /* Stream 2 is held for its slot at 11 s, then ends (client gone) at 10.5 s:
- * the engine wants no more ticks, and its slot is given back, so stream 3
+ * the engine wants no more ticks for it (only the metrics' every second),
+ * and its slot is given back, so stream 3
  * at 10.5 s takes that same slot (a 500 ms wait, resumed at 11 s) rather
  * than the one after it (12 s); the tick at 11 s resumes 3 and never 2. */
 START_TEST(a_held_stream_that_ends_is_not_resumed) {
   ck_assert_int_eq(request(1, "/t", 10000), SENTC_CONTINUE);
   ck_assert_int_eq(request(2, "/t", 10000), SENTC_HOLD);
   sentc_engine_end(engine, 2, 10500);
-  ck_assert_uint_eq(fake_wake_ms, 0);
+  ck_assert_uint_eq(fake_wake_ms, 1000);
   ck_assert_int_eq(request(3, "/t", 10500), SENTC_HOLD);
   ck_assert_uint_eq(fake_wake_ms, 500);
   sentc_engine_tick(engine, 11000);
@@ -159,7 +171,7 @@ START_TEST(the_hotspot_directory_forgets_the_least_recently_used) {
   struct sentc_hotdir t;
   struct sentc_store store;
   ck_assert_int_eq(sentc_store_open(&store, &policy.name, 1), 0);
-  ck_assert_int_eq(sentc_hotdir_init(&t, &store, 3, SENTC_SCOPE_WORKER, 0), 0);
+  ck_assert_int_eq(sentc_hotdir_init(&t, &store, 3, SENTC_SCOPE_WORKER, 0, 0), 0);
   ck_assert_int_eq(sentc_store_seal(&store), 0);
   ck_assert_int_eq(sentc_hotdir_use(&t, &store, 1), 0);
   ck_assert_int_eq(sentc_hotdir_use(&t, &store, 2), 1);

@@ -3,9 +3,11 @@
  * shared.c, vmreg.c) on the fake platform's shared data: one get and one
  * set per update, keys namespaced by policy name and hash, the bounded
  * retry and on_error, the liveness of other VMs' permits (another VM is
- * played by writing its registry entry and share in place), a give-back
- * that could not be written being written at the next tick, and the hash
- * seed agreed through shared data.
+ * played by writing its registry entry and share in shared data, or by a
+ * store of its own: every store is a VM, and they all see the fake
+ * platform's one shared data), hundreds of VMs on one permit field, a full
+ * share list, a give-back that could not be written being written at the
+ * next tick, and the hash seed agreed through shared data.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -18,19 +20,25 @@
 #define S(s) {s, sizeof s - 1}
 
 static const struct sentc_string name = S("t");
-static const uint32_t permit_at[] = {0};
 static struct sentc_store store;
 static sentc_cell cell;
 
-/* One proxy cell of one uint32_t, a permit field when `permits`. */
+/* Store `st` (a VM) with one proxy cell of one uint32_t, a permit field
+ * counting at most `most` when `permits`. */
+static sentc_cell open_vm(struct sentc_store *st, uint64_t hash, int permits, uint32_t most) {
+  const struct sentc_permit permit = {0, most};
+  ck_assert_int_eq(sentc_store_open(st, &name, hash), 0);
+  sentc_cell c = sentc_store_reserve(st, sizeof(uint32_t), SENTC_SCOPE_PROXY, &permit,
+                                     permits ? 1 : 0);
+  ck_assert_int_eq(sentc_store_seal(st), 0);
+  sentc_store_begin(st, 1000);
+  return c;
+}
+
 static void start(uint64_t hash, int permits) {
   fake_platform_reset();
   sentc_store_close(&store);
-  ck_assert_int_eq(sentc_store_open(&store, &name, hash), 0);
-  cell = sentc_store_reserve(&store, sizeof(uint32_t), SENTC_SCOPE_PROXY, permit_at,
-                             permits ? 1 : 0);
-  ck_assert_int_eq(sentc_store_seal(&store), 0);
-  sentc_store_begin(&store, 1000);
+  cell = open_vm(&store, hash, permits, 1000);
 }
 
 static void stop(void) { sentc_store_close(&store); }
@@ -40,31 +48,68 @@ static int add(void *value, void *arg) {
   return 0;
 }
 
-static int change(int n) { return sentc_store_update(&store, cell, add, &n); }
+static int change_in(struct sentc_store *st, sentc_cell c, int n) {
+  return sentc_store_update(st, c, add, &n);
+}
 
-static uint32_t value(void) {
+static uint32_t value_in(struct sentc_store *st, sentc_cell c) {
   uint32_t v[2];
-  sentc_store_load(&store, cell, v);
+  sentc_store_load(st, c, v);
   return v[0];
 }
 
-struct share { uint32_t token, count; };
+static int change(int n) { return change_in(&store, cell, n); }
+static uint32_t value(void) { return value_in(&store, cell); }
+
 struct entry { uint32_t token, unused; int64_t stamp; };
 
-static struct share *shares(void) {
+/* Cell 0 as stored: its 8 bytes, the share counts (8 bytes), the shares. */
+#define CELL_KEY "sentc/t/00000000000000ab/0"
+
+static uint32_t n_shares(void) {
   size_t len;
-  unsigned char *raw = fake_shared_value("sentc/t/00000000000000ab/0", &len);
+  unsigned char *raw = fake_shared_value(CELL_KEY, &len);
   ck_assert_ptr_nonnull(raw);
-  ck_assert_uint_eq(len, 8 + 32 * sizeof(struct share));
-  return (struct share *)(raw + 8);
+  uint32_t n = *(uint32_t *)(raw + 8);
+  ck_assert_uint_eq(len, 16 + n * sizeof(struct sentc_share));
+  return n;
+}
+
+static struct sentc_share *shares(void) {
+  size_t len;
+  n_shares();
+  return (struct sentc_share *)((unsigned char *)fake_shared_value(CELL_KEY, &len) + 16);
+}
+
+/* The permits the VM with `token` holds as stored, 0 without a share. */
+static uint32_t share_of(uint32_t token) {
+  for (uint32_t i = 0, n = n_shares(); i < n; i++)
+    if (shares()[i].token == token)
+      return shares()[i].count;
+  return 0;
+}
+
+/* Another VM writes its share (a set: the cell's version changes). */
+static void put_share(uint32_t token, uint32_t count) {
+  size_t len;
+  unsigned char value[4096], *raw = fake_shared_value(CELL_KEY, &len);
+  ck_assert_ptr_nonnull(raw);
+  memcpy(value, raw, len);
+  memcpy(value + len, &(struct sentc_share){token, count}, sizeof(struct sentc_share));
+  (*(uint32_t *)(value + 8))++;
+  sentc_platform_shared_set(CELL_KEY, strlen(CELL_KEY), value, len + sizeof(struct sentc_share), 0);
 }
 
 static struct entry *registry(void) {
   size_t len;
   unsigned char *raw = fake_shared_value("sentc/t/00000000000000ab/vms", &len);
   ck_assert_ptr_nonnull(raw);
+  ck_assert_uint_eq(len, 8 + SENTC_VM_SLOTS * sizeof(struct entry));
   return (struct entry *)(raw + 8);
 }
+
+/* A token names its registry slot. */
+#define TOKEN(serial, slot) ((serial) * SENTC_VM_SLOTS + (slot))
 
 /* A stale copy only fails the compare-and-swap: another VM wrote the cell
  * since this VM's check; the update gets it again and applies the change
@@ -136,24 +181,105 @@ START_TEST(exhausted_retries_answer_unavailable_and_are_counted) {
 END_TEST
 
 /* This VM joins the registry at its first permit.  Another VM (slot 5,
- * token 77, stamped at 1000) holds 4: the field shows 5.  Its stamp older
- * than 5 s, they stop counting, and this VM's next write zeroes them. */
+ * stamped at 1000) holds 4: the field shows 5.  Its stamp older than 5 s,
+ * they stop counting, and this VM's next write drops its share. */
 START_TEST(permits_of_a_dead_vm_stop_counting) {
   start(0xab, 1);
   ck_assert_int_eq(change(1), 0);
-  ck_assert_uint_eq(registry()[0].token, 1);
-  ck_assert_uint_eq(shares()[0].count, 1);
-  registry()[5] = (struct entry){77, 0, 1000};
-  shares()[5] = (struct share){77, 4};
+  ck_assert_uint_eq(registry()[0].token, TOKEN(1, 0));
+  ck_assert_uint_eq(share_of(TOKEN(1, 0)), 1);
+  registry()[5] = (struct entry){TOKEN(77, 5), 0, 1000};
+  put_share(TOKEN(77, 5), 4);
   ck_assert_uint_eq(value(), 5);
   sentc_store_begin(&store, 6000);
   ck_assert_uint_eq(value(), 5);
   sentc_store_begin(&store, 6001);
   ck_assert_uint_eq(value(), 1);
   ck_assert_int_eq(change(1), 0);
-  ck_assert_uint_eq(shares()[5].count, 0);
-  ck_assert_uint_eq(shares()[0].count, 2);
+  ck_assert_uint_eq(n_shares(), 1);
+  ck_assert_uint_eq(share_of(TOKEN(1, 0)), 2);
   ck_assert_uint_eq(value(), 2);
+  ck_assert_int_eq(change(-2), 0);            /* a VM holding nothing lists no share */
+  ck_assert_uint_eq(n_shares(), 0);
+}
+END_TEST
+
+/* A VM back from an idle gap restamps itself just before it writes its
+ * share; another VM whose copy of the registry was read a moment before
+ * (and so still shows the old stamp) must count that share all the same:
+ * the copy predates the cell, so it is read again. */
+START_TEST(a_vm_back_from_an_idle_gap_counts_at_once) {
+  struct sentc_store a, b, c;
+  fake_platform_reset();
+  sentc_cell in_a = open_vm(&a, 0xab, 1, 1000), in_b = open_vm(&b, 0xab, 1, 1000),
+             in_c = open_vm(&c, 0xab, 1, 1000);
+  change_in(&a, in_a, 1);
+  change_in(&c, in_c, 1);
+  change_in(&a, in_a, -1);                    /* a and c joined, then went idle */
+  change_in(&c, in_c, -1);
+  sentc_store_begin(&a, 8000);
+  sentc_store_begin(&b, 8000);
+  sentc_store_begin(&c, 8000);
+  ck_assert_int_eq(change_in(&c, in_c, 1), 0); /* c restamps itself */
+  ck_assert_uint_eq(value_in(&b, in_b), 1);   /* b reads the registry: a's stamp is 1000 */
+  ck_assert_int_eq(change_in(&a, in_a, 1), 0);
+  ck_assert_uint_eq(value_in(&b, in_b), 2);
+  ck_assert_int_eq(change_in(&b, in_b, 1), 0);
+  ck_assert_uint_eq(value_in(&a, in_a), 3);   /* b's write kept a's share */
+  sentc_store_close(&a);
+  sentc_store_close(&b);
+  sentc_store_close(&c);
+}
+END_TEST
+
+/* 300 VMs (more than Envoy's 256 workers) each take a permit on one field:
+ * every one joins the registry and every permit counts.  The value holds
+ * one share per VM holding permits: 16 bytes idle, 8 more per holder. */
+START_TEST(hundreds_of_vms_share_one_permit_field) {
+  enum { VMS = 300 };
+  static struct sentc_store vm[VMS];
+  static sentc_cell in[VMS];
+  fake_platform_reset();
+  for (int i = 0; i < VMS; i++) {
+    in[i] = open_vm(&vm[i], 0xab, 1, 1000);
+    ck_assert_int_eq(change_in(&vm[i], in[i], 1), 0);
+  }
+  for (int i = 0; i < VMS; i++)
+    ck_assert_uint_eq(value_in(&vm[i], in[i]), VMS);
+  ck_assert_uint_eq(n_shares(), VMS);
+  ck_assert_uint_eq(sentc_store_gave_up(&vm[VMS - 1]), 0);
+  for (int i = 0; i < VMS; i++)
+    ck_assert_int_eq(change_in(&vm[i], in[i], -1), 0);
+  ck_assert_uint_eq(value_in(&vm[0], in[0]), 0);
+  ck_assert_uint_eq(n_shares(), 0);
+  for (int i = 0; i < VMS; i++)
+    sentc_store_close(&vm[i]);
+}
+END_TEST
+
+/* A field counting at most 2 permits lists at most 2 shares.  A third VM
+ * needing a share (possible only after VMs were taken for dead) gives up at
+ * once, without a set, and loses nothing; once a holder gives back, it
+ * gets in. */
+START_TEST(a_full_share_list_gives_up_at_once) {
+  struct sentc_store vm[3];
+  sentc_cell in[3];
+  fake_platform_reset();
+  for (int i = 0; i < 3; i++)
+    in[i] = open_vm(&vm[i], 0xab, 1, 2);
+  ck_assert_int_eq(change_in(&vm[0], in[0], 1), 0);
+  ck_assert_int_eq(change_in(&vm[1], in[1], 1), 0);
+  int sets = fake_shared_sets;
+  ck_assert_int_eq(change_in(&vm[2], in[2], 1), SENTC_STORE_UNAVAILABLE);
+  ck_assert_int_eq(fake_shared_sets, sets + 1);    /* its join, no cell write */
+  ck_assert_uint_eq(sentc_store_gave_up(&vm[2]), 1);
+  ck_assert_uint_eq(value_in(&vm[2], in[2]), 2);
+  ck_assert_uint_eq(sentc_store_wake_ms(&vm[2]), 0);  /* holds nothing, owes nothing */
+  ck_assert_int_eq(change_in(&vm[0], in[0], -1), 0);
+  ck_assert_int_eq(change_in(&vm[2], in[2], 1), 0);
+  ck_assert_uint_eq(value_in(&vm[1], in[1]), 2);
+  for (int i = 0; i < 3; i++)
+    sentc_store_close(&vm[i]);
 }
 END_TEST
 
@@ -179,12 +305,12 @@ START_TEST(a_give_back_that_failed_is_written_at_the_next_tick) {
   change(1);
   fake_shared_fail_sets = 1000;
   ck_assert_int_eq(change(-1), SENTC_STORE_UNAVAILABLE);
-  ck_assert_uint_eq(shares()[0].count, 2);
+  ck_assert_uint_eq(share_of(TOKEN(1, 0)), 2);
   ck_assert_uint_eq(value(), 1);
   ck_assert_uint_eq(sentc_store_wake_ms(&store), 1000);
   fake_shared_fail_sets = 0;
   sentc_store_tick(&store);
-  ck_assert_uint_eq(shares()[0].count, 1);
+  ck_assert_uint_eq(share_of(TOKEN(1, 0)), 1);
   ck_assert_uint_eq(value(), 1);
 }
 END_TEST
@@ -205,7 +331,7 @@ END_TEST
  * shared data failing, `deny` blocks and `allow` lets the request by
  * holding nothing, so the permit is still free afterwards. */
 static const struct sentc_path a_path[] = {{SENTC_PATH_PREFIX, 0, S("/a")}};
-static const struct sentc_concurrency limit[] = {{{"concurrency", SENTC_SCOPE_PROXY, SENTC_BUILTIN_FALLBACK, 1}, 1}};
+static const struct sentc_concurrency limit[] = {{{"concurrency", SENTC_SCOPE_PROXY, SENTC_BUILTIN_FALLBACK, 1, .resource = 0}, 1}};
 static const struct sentc_resource resources[] = {
   {S("a"), 1, {.n_paths = 1, .paths = a_path}, .rules = {[SENTC_KIND_CONCURRENCY] = {0, 1}}},
 };
@@ -234,6 +360,7 @@ START_TEST(on_error_deny_blocks_when_shared_data_fails) {
   engine_with(SENTC_ON_ERROR_DENY);
   fake_shared_fail_sets = 1000;
   ck_assert_int_eq(request_a(1), SENTC_BLOCK);
+  sentc_engine_flush(engine);
   ck_assert_int_eq(fake_counter("sentc.a.blocked.concurrency"), 1);
   ck_assert_int_eq(fake_counter("sentc.filter.state_unavailable"), 1);
   sentc_engine_stop(engine);
@@ -252,6 +379,36 @@ START_TEST(on_error_allow_passes_holding_nothing) {
 }
 END_TEST
 
+/* The runtime refuses a policy whose per-worker state is over the budget
+ * (layout.h) at start, with a message saying so, before a size can wrap:
+ * 7,000 flow rules of 1,000 buckets (280 MB; 107,300 of them, 4.3 GB,
+ * wrapped a uint32_t and trapped on the first request).  Scope proxy, the
+ * same rules are shared data: no budget per worker. */
+START_TEST(a_policy_over_the_state_budget_does_not_start) {
+  enum { FLOWS = 7000 };
+  struct sentc_flow *flows = calloc(FLOWS, sizeof *flows);
+  for (int i = 0; i < FLOWS; i++)
+    flows[i] = (struct sentc_flow){{"flow", SENTC_SCOPE_WORKER, SENTC_BUILTIN_FALLBACK, 1, .resource = 0},
+                                   10, {60000, 1000}, .of = -1};
+  struct sentc_resource all = {S("all"), 1, {0}, .rules = {[SENTC_KIND_FLOW] = {0, FLOWS}}};
+  struct sentc_policy big = {.tables_version = SENTC_TABLES_VERSION, .name = S("big"),
+                             .n_resources = 1, .resources = &all, .n_flow = FLOWS, .flow = flows};
+  const char *error = NULL;
+  fake_platform_reset();
+  ck_assert_ptr_null(sentc_engine_start(&big, &error));
+  ck_assert_str_eq(error, "the policy's state per worker is over the budget of 256 MiB; "
+                          "recompile it");
+  big.n_flow = all.rules[SENTC_KIND_FLOW].n = 6000;   /* 240 MB: within the budget */
+  struct sentc_engine *e = sentc_engine_start(&big, &error);
+  ck_assert_ptr_nonnull(e);
+  struct sentc_engine_usage u;
+  sentc_engine_usage(e, &u);
+  ck_assert_uint_eq(u.worker_bytes, 6000ull * sentc_layout_flow_cell(1000));
+  sentc_engine_stop(e);
+  free(flows);
+}
+END_TEST
+
 int main(void) {
   return run_tests("state", NULL, stop, (const TTest *const[]){
     a_proxy_update_is_one_get_and_one_set,
@@ -259,11 +416,15 @@ int main(void) {
     keys_are_namespaced_by_name_and_hash,
     exhausted_retries_answer_unavailable_and_are_counted,
     permits_of_a_dead_vm_stop_counting,
+    a_vm_back_from_an_idle_gap_counts_at_once,
+    hundreds_of_vms_share_one_permit_field,
+    a_full_share_list_gives_up_at_once,
     a_vm_holding_permits_keeps_its_stamp_fresh,
     a_give_back_that_failed_is_written_at_the_next_tick,
     the_first_vm_publishes_the_seed,
     on_error_deny_blocks_when_shared_data_fails,
     on_error_allow_passes_holding_nothing,
+    a_policy_over_the_state_budget_does_not_start,
     NULL,
   });
 }

@@ -8,26 +8,46 @@
 
 #define MAX_COUNTERS 256
 
-static struct { char name[256]; int64_t value; } counters[MAX_COUNTERS];
+/* Every metric by name; a histogram's value is how many values it got. */
+static struct { char name[256]; int type; int64_t value, sum; } counters[MAX_COUNTERS];
 static int n_counters;
 uint32_t fake_resumed[1024];
 int fake_n_resumed;
 uint32_t fake_wake_ms;
 int fake_wake_calls;
 
-int32_t sentc_platform_counter_define(const char *name, size_t len) {
+int fake_metric_calls;
+
+int32_t sentc_platform_metric_define(int type, const char *name, size_t len) {
+  fake_metric_calls++;
   for (int i = 0; i < n_counters; i++)
     if (strlen(counters[i].name) == len && memcmp(counters[i].name, name, len) == 0)
-      return i;
+      return counters[i].type == type ? i : -1;
   if (n_counters == MAX_COUNTERS || len >= sizeof counters[0].name)
     return -1;
   memcpy(counters[n_counters].name, name, len);
   counters[n_counters].name[len] = 0;
-  counters[n_counters].value = 0;
+  counters[n_counters].type = type;
+  counters[n_counters].value = counters[n_counters].sum = 0;
   return n_counters++;
 }
 
-void sentc_platform_counter_add(int32_t id, uint32_t n) { counters[id].value += n; }
+/* As Envoy: a counter only goes up; a histogram takes no increments. */
+void sentc_platform_metric_add(int32_t id, int64_t delta) {
+  fake_metric_calls++;
+  if (counters[id].type == SENTC_PLATFORM_HISTOGRAM ||
+      (counters[id].type == SENTC_PLATFORM_COUNTER && delta <= 0))
+    abort();
+  counters[id].value += delta;
+}
+
+void sentc_platform_metric_record(int32_t id, uint64_t value) {
+  fake_metric_calls++;
+  if (counters[id].type != SENTC_PLATFORM_HISTOGRAM)
+    abort();
+  counters[id].value++;
+  counters[id].sum += (int64_t)value;
+}
 
 char fake_log[64][400];
 int fake_log_levels[64];
@@ -62,11 +82,19 @@ int64_t fake_counter(const char *name) {
   return -1;
 }
 
+int64_t fake_histogram_sum(const char *name) {
+  for (int i = 0; i < n_counters; i++)
+    if (strcmp(counters[i].name, name) == 0)
+      return counters[i].sum;
+  return -1;
+}
+
 void fake_shared_reset(void);
 
 void fake_platform_reset(void) {
   fake_shared_reset();
   n_counters = 0;
+  fake_metric_calls = 0;
   fake_n_resumed = 0;
   fake_wake_ms = 0;
   fake_wake_calls = 0;

@@ -9,8 +9,13 @@
 
 #include <stdint.h>
 
-/* The value of the counter called `name`, or -1 if it was never defined. */
+/* The value of the metric called `name` (a histogram: how many values it
+ * got), or -1 if it was never defined; a histogram's sum of values.  The
+ * engine sends metrics at its flush (sentc_engine_flush). */
 int64_t fake_counter(const char *name);
+int64_t fake_histogram_sum(const char *name);
+/* Metric host calls since the reset. */
+extern int fake_metric_calls;
 /* Forgets counters, resumes, tick wishes and shared data. */
 void fake_platform_reset(void);
 
