@@ -247,7 +247,7 @@ static uint32_t decide(uint32_t context_id) {
   struct sentc_request request = {.protocol = SENTC_HTTP, .read = read_fact,
                                    .header = request_header};
   struct sentc_verdict verdict;
-  sentc_engine_request(engine, context_id, &request, now_ms(), &verdict);
+  sentc_engine_request(engine, context_id, &request, SENTC_NOW_UNREAD, &verdict);
   switch (verdict.action) {
   case SENTC_BLOCK:
     send_reply(&verdict.reply);
@@ -278,10 +278,13 @@ uint32_t proxy_on_response_headers(uint32_t context_id, uint32_t headers, uint32
   (void)end_of_stream;
   if (!engine)
     return PROXY_CONTINUE;
+  /* The statuses are read only for a breaker or the system protection to
+   * look at; the time, by the engine if it needs it (engine.h). */
   struct sentc_reply add;
-  int status = number_in(PROXY_RESPONSE_HEADERS, ":status");
-  int grpc_status = number_in(PROXY_RESPONSE_HEADERS, "grpc-status");
-  sentc_engine_response(engine, context_id, status, grpc_status, now_ms(), &add);
+  int wants = sentc_engine_wants_status(engine, context_id);
+  int status = wants ? number_in(PROXY_RESPONSE_HEADERS, ":status") : -1;
+  int grpc_status = wants ? number_in(PROXY_RESPONSE_HEADERS, "grpc-status") : -1;
+  sentc_engine_response(engine, context_id, status, grpc_status, SENTC_NOW_UNREAD, &add);
   add_headers(PROXY_RESPONSE_HEADERS, &add);
   sentc_scratch_reset();
   return PROXY_CONTINUE;
@@ -290,9 +293,9 @@ uint32_t proxy_on_response_headers(uint32_t context_id, uint32_t headers, uint32
 PROXY_EXPORT(proxy_on_response_trailers)
 uint32_t proxy_on_response_trailers(uint32_t context_id, uint32_t trailers) {
   (void)trailers;
-  if (engine)
+  if (engine && sentc_engine_wants_status(engine, context_id))
     sentc_engine_trailers(engine, context_id, number_in(PROXY_RESPONSE_TRAILERS, "grpc-status"),
-                          now_ms());
+                          SENTC_NOW_UNREAD);
   sentc_scratch_reset();
   return PROXY_CONTINUE;
 }
@@ -302,20 +305,20 @@ uint32_t proxy_on_response_trailers(uint32_t context_id, uint32_t trailers) {
 PROXY_EXPORT(proxy_on_log)
 void proxy_on_log(uint32_t context_id) {
   if (engine)
-    sentc_engine_end(engine, context_id, now_ms());
+    sentc_engine_end(engine, context_id, SENTC_NOW_UNREAD);
 }
 
 PROXY_EXPORT(proxy_on_done)
 uint32_t proxy_on_done(uint32_t context_id) {
   if (engine)
-    sentc_engine_end(engine, context_id, now_ms());
+    sentc_engine_end(engine, context_id, SENTC_NOW_UNREAD);
   return 1;
 }
 
 PROXY_EXPORT(proxy_on_delete)
 void proxy_on_delete(uint32_t context_id) {
   if (engine)
-    sentc_engine_end(engine, context_id, now_ms());
+    sentc_engine_end(engine, context_id, SENTC_NOW_UNREAD);
 }
 
 /* ---- the network filter: TCP connections ---- */
@@ -345,7 +348,7 @@ uint32_t proxy_on_new_connection(uint32_t context_id) {
     return PROXY_CONTINUE;
   struct sentc_request request = {.protocol = SENTC_TCP, .port = destination_port()};
   struct sentc_verdict verdict;
-  sentc_engine_request(engine, context_id, &request, now_ms(), &verdict);
+  sentc_engine_request(engine, context_id, &request, SENTC_NOW_UNREAD, &verdict);
   sentc_scratch_reset();
   if (verdict.action != SENTC_BLOCK)
     return PROXY_CONTINUE;
@@ -374,14 +377,14 @@ PROXY_EXPORT(proxy_on_downstream_connection_close)
 void proxy_on_downstream_connection_close(uint32_t context_id, uint32_t peer_type) {
   (void)peer_type;
   if (engine && TCP_USED)
-    sentc_engine_end(engine, context_id, now_ms());
+    sentc_engine_end(engine, context_id, SENTC_NOW_UNREAD);
 }
 
 PROXY_EXPORT(proxy_on_upstream_connection_close)
 void proxy_on_upstream_connection_close(uint32_t context_id, uint32_t peer_type) {
   (void)peer_type;
   if (engine && TCP_USED)
-    sentc_engine_end(engine, context_id, now_ms());
+    sentc_engine_end(engine, context_id, SENTC_NOW_UNREAD);
 }
 
 PROXY_EXPORT(proxy_on_tick)
@@ -389,12 +392,14 @@ void proxy_on_tick(uint32_t root_id) {
   (void)root_id;
   if (engine) {
     follow_log_level();
-    sentc_engine_tick(engine, now_ms());
+    sentc_engine_tick(engine, SENTC_NOW_UNREAD);
   }
   sentc_scratch_reset();
 }
 
 /* The engine's platform (engine/platform.h), on Envoy's host calls. */
+int64_t sentc_platform_now_ms(void) { return now_ms(); }
+
 int32_t sentc_platform_metric_define(int type, const char *name, size_t len) {
   uint32_t id = 0;
   if (proxy_define_metric((uint32_t)type, name, len, &id) != PROXY_OK || id > INT32_MAX)

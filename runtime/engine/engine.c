@@ -48,6 +48,10 @@
 /* Whether the policy has kind K at all: in main.wasm a kind it has not is
  * left out of the module (tables.h, SENTC_USES), its cases never taken. */
 #define KIND_USED(K) SENTC_USES(SENTC_USE_KIND(SENTC_KIND_##K))
+/* Whether anything looks at responses: only breakers and the system
+ * protection complete (kinds.h).  Without them a stream's response and
+ * end need no statuses, no gRPC-ness and no time. */
+#define RESPONSES_USED (KIND_USED(BREAKER) || KIND_USED(SYSTEM))
 /* A case that returns KIND_CALL(kind), which each dispatcher defines. */
 #define KIND_CASE(K, k, status, grpc, tcp) \
   case SENTC_KIND_##K:                     \
@@ -209,6 +213,8 @@ void sentc_engine_log_level(struct sentc_engine *E, int level) { E->log_level = 
 
 /* A callback starts: the engine's time for the host's raw reading. */
 static int64_t begin(struct sentc_engine *E, int64_t raw_ms) {
+  if (raw_ms == SENTC_NOW_UNREAD)
+    raw_ms = sentc_platform_now_ms();
   int64_t now = sentc_clock_now(&E->clock, &E->store.shared, raw_ms);
   sentc_store_begin(&E->store, now);
   return now;
@@ -666,7 +672,7 @@ static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_reque
   struct sentc_stream *s = sentc_stream_open(&E->streams, id);
   if (!s)
     return;     /* no memory for one more stream: let it through uncounted */
-  s->grpc = (uint8_t)sentc_request_grpc(request);
+  s->grpc = (uint8_t)(RESPONSES_USED && sentc_request_grpc(request));
   ask.has_quota = 0;   /* what phase one's shadow checks left is forgotten */
   if (commit(E, &ask, n, s, &d) != 0) {
     sentc_stream_close(&E->streams, s);
@@ -730,12 +736,22 @@ static void complete(struct sentc_engine *E, struct sentc_stream *s, int64_t now
   }
 }
 
+int sentc_engine_wants_status(const struct sentc_engine *E, uint32_t id) {
+  struct sentc_stream *s = sentc_stream_find((struct sentc_streams *)&E->streams, id);
+  return RESPONSES_USED && s && !s->held && (!s->completed || s->awaiting_trailers);
+}
+
 void sentc_engine_response(struct sentc_engine *E, uint32_t id, int status, int grpc_status,
                            int64_t raw_ms, struct sentc_reply *add) {
   add->n_headers = 0;
   struct sentc_stream *s = sentc_stream_find(&E->streams, id);
   if (!s || s->held || s->completed || s->awaiting_trailers)
     return;
+  if (!RESPONSES_USED) {       /* only the RateLimit headers: no time needed */
+    if (s->has_quota)
+      sentc_reply_ratelimit(add, &E->reply, E->policy, E->policy->ratelimit_headers, &s->quota);
+    return;
+  }
   int64_t now = begin(E, raw_ms);
   s->status = status;
   s->rt_ms = (uint32_t)(now - s->pass_at);
@@ -763,11 +779,15 @@ void sentc_engine_end(struct sentc_engine *E, uint32_t id, int64_t raw_ms) {
   struct sentc_stream *s = sentc_stream_find(&E->streams, id);
   if (!s)
     return;
-  int64_t now = begin(E, raw_ms);
+  /* The time is needed to complete a breaker or the system protection, for
+   * held streams (this one or others: the next tick), and for the store to
+   * write shared data; else it is not read at all. */
+  int timed = RESPONSES_USED || E->held_list >= 0 || SENTC_USES(SENTC_USE_PROXY);
+  int64_t now = timed ? begin(E, raw_ms) : 0;
   int held = s->held;
   if (held)
     unhold(E, s);
-  else if (!s->refused)
+  else if (!s->refused && RESPONSES_USED)
     complete(E, s, now, -1, 1);
   leave(E, s);
   for (uint32_t i = 0; i < s->n_effects; i++) {
@@ -776,8 +796,9 @@ void sentc_engine_end(struct sentc_engine *E, uint32_t id, int64_t raw_ms) {
       kind_release(E, e, held ? SENTC_RELEASE_HELD : SENTC_RELEASE_END);
   }
   sentc_stream_close(&E->streams, s);
-  end(E, now);
-  schedule(E, now);
+  if (timed)
+    end(E, now);
+  schedule(E, now);   /* untimed: nothing held, no shared state, `now` unused */
 }
 
 /* ---- the plugin configuration ---- */

@@ -28,6 +28,11 @@ extern int fake_n_log;
 extern uint32_t fake_resumed[1024];
 extern int fake_n_resumed;
 
+/* The clock sentc_platform_now_ms reads (callbacks given SENTC_NOW_UNREAD),
+ * and how many times it was read. */
+extern int64_t fake_now_ms;
+extern int fake_clock_reads;
+
 /* The last tick period the engine asked for (0: none), and how many times
  * it asked. */
 extern uint32_t fake_wake_ms;
