@@ -24,7 +24,8 @@
 //                too; the host's own work between callbacks not), less the
 //                time the same measurement gives an empty callback
 //                (proxy_abi_version_0_2_1) once per callback timed;
-//   host calls   per request, by name, counted by the host (countCalls);
+//   host calls   per request, by name, counted by the host (countCalls), and
+//                how many of them the response, log, done and delete made;
 //   memory       the VM's linear memory after the pass path's W + N requests;
 //   size         main.wasm's bytes.
 //
@@ -43,6 +44,8 @@ const REQUEST = {
     ['x-request-id', '4b3c1f3e-0a4d-4c55-9e42-7b1f2d9a6c01']],
 };
 const PASS_GAP_NS = 20_000_000n;
+const LATER = new Set(['proxy_on_response_headers', 'proxy_on_response_body', 'proxy_on_response_trailers',
+  'proxy_on_log', 'proxy_on_done', 'proxy_on_delete']);
 const ROUNDS = 10;
 
 function parseArgs(argv) {
@@ -129,10 +132,17 @@ class Run {
     }
     const calls = {};
     for (const [name, n] of Object.entries(host.hostCallCounts())) calls[name] = n / requests;
+    // Host calls after the request's decision: the response, the log, the end.
+    let later = 0;
+    for (const [callback, counts] of Object.entries(host.hostCallCounts(true))) {
+      if (!LATER.has(callback)) continue;
+      for (const n of Object.values(counts)) later += n;
+    }
     return {
       ns: Math.max(0, median(perRequest) - empty * timed),
       callbacks: timed,
       calls,
+      laterCalls: later / requests,
       outcomes: this.outcomes,
       memoryBytes: vm.memoryBytes,
     };
@@ -181,6 +191,7 @@ function table(results, opts) {
   row(`memory per VM after ${num(opts.warmup + opts.requests)}, KiB`, (r) => r.pass.memoryBytes / 1024);
   for (const p of ['pass', 'block']) {
     row(`${p}: host calls per request`, (r) => Object.values(r[p].calls).reduce((a, b) => a + b, 0));
+    row('  of which on the response and end', (r) => r[p].laterCalls);
     const names = [...new Set(results.flatMap((r) => Object.keys(r[p].calls)))].sort();
     for (const name of names) row(`  ${name.replace(/^proxy_/, '')}`, (r) => r[p].calls[name] ?? 0);
   }

@@ -377,7 +377,8 @@ class Vm {
     this.metricNames = [];
     this.sharedGets = 0;
     this.sharedSets = 0;
-    this.hostCalls = host.countCalls ? new Map() : null;   // import name -> calls
+    this.hostCalls = host.countCalls ? new Map() : null;   // "callback import" -> calls
+    this.callback = null;  // the outermost export being called (countCalls)
     this.viewsOf = null;   // the memory buffer that bytes and data view (views())
     this.bytes = null;
     this.data = null;
@@ -427,6 +428,7 @@ class Vm {
     let result;
     let error = null;
     const timed = this.host.timing && this.depth === 1;
+    if (this.depth === 1) this.callback = name;
     const start = timed ? process.hrtime.bigint() : 0n;
     try {
       result = fn(...args);
@@ -973,7 +975,10 @@ function wrapImport(vm, module, name, fn) {
   const badMemory = module === 'env' ? Status.InvalidMemoryAccess : WASI_EFAULT;
   const calls = vm.hostCalls;   // counting only when the host was asked to (countCalls)
   return (...args) => {
-    if (calls) calls.set(name, (calls.get(name) ?? 0) + 1);
+    if (calls) {
+      const key = `${vm.callback ?? '(start)'} ${name}`;
+      calls.set(key, (calls.get(key) ?? 0) + 1);
+    }
     if (vm.phase === 'initialize' && !INIT_ALLOWED.has(name)) {
       throw new Error(`${module}.${name} called during _initialize, where Envoy allows only logging, clock, random, environment and fd_write`);
     }
@@ -1122,12 +1127,18 @@ class Host {
   }
 
   // { import name: calls } over every VM (retired ones too), or null when not
-  // counting; resetHostCalls() starts the counts again (after a warm-up).
-  hostCallCounts() {
+  // counting; with byCallback, { callback: { import name: calls } }, the
+  // callback being the module's outermost export then running ('(start)':
+  // _initialize).  resetHostCalls() starts the counts again (after a warm-up).
+  hostCallCounts(byCallback = false) {
     if (!this.countCalls) return null;
     const out = {};
     for (const vm of this.vms.concat(this.retired)) {
-      for (const [name, n] of vm.hostCalls) out[name] = (out[name] ?? 0) + n;
+      for (const [key, n] of vm.hostCalls) {
+        const [callback, name] = key.split(' ');
+        const into = byCallback ? (out[callback] ??= {}) : out;
+        into[name] = (into[name] ?? 0) + n;
+      }
     }
     return out;
   }
