@@ -503,15 +503,25 @@ static int rule_member(struct pass *s, const char *key, uint32_t v, void *arg) {
   } else if (strcmp(key, "mode") == 0) {
     r_ok = mode_value(s, v, &r->mode);
   } else {
+    /* A kind the policy has not (SENTC_USES) has no rule to find here:
+     * main.wasm leaves its keys out. */
+#define USED(K) SENTC_USES(SENTC_USE_KIND(SENTC_KIND_##K))
     switch (r->kind) {
-    case SENTC_KIND_FLOW: r_ok = flow_key(s, key, v, &s->arrays->flow[r->index]); break;
-    case SENTC_KIND_CONCURRENCY:
-      r_ok = concurrency_key(s, key, v, &s->arrays->concurrency[r->index]);
+    case SENTC_KIND_FLOW:
+      r_ok = USED(FLOW) ? flow_key(s, key, v, &s->arrays->flow[r->index]) : -1;
       break;
-    case SENTC_KIND_HOTSPOT: r_ok = hotspot_key(s, key, v, &s->arrays->hotspot[r->index]); break;
-    case SENTC_KIND_BREAKER: r_ok = breaker_key(s, key, v, &s->arrays->breaker[r->index]); break;
+    case SENTC_KIND_CONCURRENCY:
+      r_ok = USED(CONCURRENCY) ? concurrency_key(s, key, v, &s->arrays->concurrency[r->index]) : -1;
+      break;
+    case SENTC_KIND_HOTSPOT:
+      r_ok = USED(HOTSPOT) ? hotspot_key(s, key, v, &s->arrays->hotspot[r->index]) : -1;
+      break;
+    case SENTC_KIND_BREAKER:
+      r_ok = USED(BREAKER) ? breaker_key(s, key, v, &s->arrays->breaker[r->index]) : -1;
+      break;
     default: r_ok = -1;
     }
+#undef USED
   }
   if (r_ok == 0 && token(s, v)->type != SENTC_JSON_OBJECT)
     applied(s, v);

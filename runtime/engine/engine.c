@@ -52,6 +52,8 @@
  * protection complete (kinds.h).  Without them a stream's response and
  * end need no statuses, no gRPC-ness and no time. */
 #define RESPONSES_USED (KIND_USED(BREAKER) || KIND_USED(SYSTEM))
+/* Whether the policy sends RateLimit headers (tables.h). */
+#define RATELIMIT_USED SENTC_USES(SENTC_USE_RATELIMIT)
 /* A case that returns KIND_CALL(kind), which each dispatcher defines. */
 #define KIND_CASE(K, k, status, grpc, tcp) \
   case SENTC_KIND_##K:                     \
@@ -607,8 +609,8 @@ static void reject(struct sentc_engine *E, const struct sentc_request *request,
                                              : sentc_tables_rule(p, b->kind, b->rule)->fallback,
     .retry_after_ms = b->retry_ms,
     .grpc = request->protocol == SENTC_HTTP && sentc_request_grpc(request),
-    .ratelimit = p->ratelimit_headers,
-    .quota = ask->has_quota ? &ask->quota : NULL,
+    .ratelimit = RATELIMIT_USED ? p->ratelimit_headers : SENTC_RATELIMIT_OFF,
+    .quota = RATELIMIT_USED && ask->has_quota ? &ask->quota : NULL,
   };
   sentc_reply_render(&verdict->reply, &E->reply, p, &block);
   verdict->action = verdict->reply.forward ? SENTC_CONTINUE : SENTC_BLOCK;
@@ -661,7 +663,8 @@ static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_reque
   const struct sentc_policy *p = E->policy;
   uint32_t n = sentc_match_resources(p, request, E->path, E->matched);
   struct sentc_ask ask = {.request = request, .now = now,
-                          .want_quota = p->ratelimit_headers != SENTC_RATELIMIT_OFF &&
+                          .want_quota = RATELIMIT_USED &&
+                                        p->ratelimit_headers != SENTC_RATELIMIT_OFF &&
                                         request->protocol == SENTC_HTTP};
   struct decision d = {0};
   *verdict = (struct sentc_verdict){.action = SENTC_CONTINUE};
@@ -748,7 +751,7 @@ void sentc_engine_response(struct sentc_engine *E, uint32_t id, int status, int 
   if (!s || s->held || s->completed || s->awaiting_trailers)
     return;
   if (!RESPONSES_USED) {       /* only the RateLimit headers: no time needed */
-    if (s->has_quota)
+    if (RATELIMIT_USED && s->has_quota)
       sentc_reply_ratelimit(add, &E->reply, E->policy, E->policy->ratelimit_headers, &s->quota);
     return;
   }
@@ -759,7 +762,7 @@ void sentc_engine_response(struct sentc_engine *E, uint32_t id, int status, int 
     s->awaiting_trailers = 1;
   else
     complete(E, s, now, grpc_status, 0);
-  if (s->has_quota)
+  if (RATELIMIT_USED && s->has_quota)
     sentc_reply_ratelimit(add, &E->reply, E->policy, E->policy->ratelimit_headers, &s->quota);
   end(E, now);
   schedule(E, now);
