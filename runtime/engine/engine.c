@@ -784,8 +784,11 @@ void sentc_engine_end(struct sentc_engine *E, uint32_t id, int64_t raw_ms) {
     return;
   /* The time is needed to complete a breaker or the system protection, for
    * held streams (this one or others: the next tick), and for the store to
-   * write shared data; else it is not read at all. */
-  int timed = RESPONSES_USED || E->held_list >= 0 || SENTC_USES(SENTC_USE_PROXY);
+   * write shared data: at a stream's end only permits are given back there
+   * (concurrency, hotspot concurrency; the system's, which completes too;
+   * kinds.h); else it is not read at all. */
+  int timed = RESPONSES_USED || E->held_list >= 0 ||
+              (SENTC_USES(SENTC_USE_PROXY) && (KIND_USED(CONCURRENCY) || KIND_USED(HOTSPOT)));
   int64_t now = timed ? begin(E, raw_ms) : 0;
   int held = s->held;
   if (held)
