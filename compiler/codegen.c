@@ -232,6 +232,8 @@ static uint32_t policy_uses(const struct ir_policy *p) {
     uses |= SENTC_USE_RATELIMIT;
   for (size_t i = 0; i < p->n_flow; i++)
     uses |= (p->flow[i].throttle ? SENTC_USE_THROTTLE : 0) | (p->flow[i].warmup ? SENTC_USE_WARMUP : 0);
+  if (p->n_fallbacks)
+    uses |= SENTC_USE_FALLBACKS;
   for (size_t i = 0; i < p->n_resources; i++) {
     const struct ir_match *m = &p->resources[i].match;
     uses |= (m->protocol == SENTC_TCP ? SENTC_USE_TCP : 0) | (m->n_hosts ? SENTC_USE_HOSTS : 0) |
