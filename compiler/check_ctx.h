@@ -59,6 +59,8 @@ struct checker {
 
 /* check_names.c */
 int names_find(const struct name_table *t, const char *text, size_t len);
+/* Where the index of `text` is kept (to change it), or NULL. */
+int *names_index(struct name_table *t, const char *text, size_t len);
 void names_add(struct arena *arena, struct name_table *t, const char *text, size_t len,
                int index);
 /* A reference by the policy, a resource, or (OWN_RULE) the rule being

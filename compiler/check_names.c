@@ -35,6 +35,13 @@ int names_find(const struct name_table *t, const char *text, size_t len) {
   return t->slots[i].text ? t->slots[i].index : -1;
 }
 
+int *names_index(struct name_table *t, const char *text, size_t len) {
+  if (!t->cap)
+    return NULL;
+  size_t i = slot_of(t, text, len);
+  return t->slots[i].text ? &t->slots[i].index : NULL;
+}
+
 static void grow(struct arena *arena, struct name_table *t) {
   struct name_table bigger = {.cap = t->cap ? t->cap * 2 : 64};
   bigger.slots = arena_alloc(arena, bigger.cap * sizeof *bigger.slots);

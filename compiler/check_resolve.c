@@ -7,6 +7,7 @@
  * have, and what each kind settles of its own (kind.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "check_ctx.h"
 #include "check_values.h"
@@ -96,32 +97,47 @@ static void tcp_kinds_only(const struct ir_policy *p, const struct ir_resource *
   }
 }
 
-/* A rule of r already named `name`, other than `self`, or NULL. */
-static const struct ir_rule *named(const struct ir_policy *p, const struct ir_resource *r,
-                                   const char *name, const struct ir_rule *self) {
-  for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
-    for (size_t i = r->rules[k].first; i < r->rules[k].first + r->rules[k].n; i++) {
-      const struct ir_rule *other = ir_rule_at(p, k, i);
-      if (other != self && other->name && strcmp(other->name, name) == 0)
-        return other;
-    }
-  return NULL;
+static int by_place(const void *x, const void *y) {
+  const struct loc *a = &(*(const struct ir_rule *const *)x)->loc,
+                   *b = &(*(const struct ir_rule *const *)y)->loc;
+  if (a->file != b->file)
+    return a->file < b->file ? -1 : 1;
+  if (a->line != b->line)
+    return a->line < b->line ? -1 : 1;
+  return a->col < b->col ? -1 : a->col > b->col;
 }
 
 /* Every rule of r gets a name unique in r: two `name`s alike are an error;
- * a default that is taken gets "_2", "_3"... (docs/language.md). */
+ * a default that is taken gets "_2", "_3"... in file order
+ * (docs/language.md).  Hash tables of the names taken and of the next
+ * suffix of each default keep it linear in the number of rules. */
 static void name_rules(struct checker *c, struct ir_resource *r) {
   struct ir_policy *p = c->policy;
+  size_t n = 0;
   for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
-    for (size_t i = r->rules[k].first; i < r->rules[k].first + r->rules[k].n; i++) {
-      const struct ir_rule *rule = ir_rule_at(p, k, i), *first;
-      if (rule->name && (first = named(p, r, rule->name, rule)) && first->loc.line < rule->loc.line) {
-        diag_error(rule->name_loc, "resource '%s' already has a rule named '%s'", r->name.text,
-                   rule->name);
-        diag_hint("the first one is at line %d; names are how metrics and the plugin "
-                  "configuration tell rules apart", first->loc.line);
-      }
+    n += r->rules[k].n;
+  if (n == 0)
+    return;
+  struct ir_rule **rules = arena_alloc(c->arena, n * sizeof *rules);
+  n = 0;
+  for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
+    for (size_t i = r->rules[k].first; i < r->rules[k].first + r->rules[k].n; i++)
+      rules[n++] = ir_rule_at(p, k, i);
+  qsort(rules, n, sizeof *rules, by_place);
+  struct name_table taken = {0}, next = {0};
+  for (size_t i = 0; i < n; i++) {
+    if (!rules[i]->name)
+      continue;
+    int first = names_find(&taken, rules[i]->name, strlen(rules[i]->name));
+    if (first >= 0) {
+      diag_error(rules[i]->name_loc, "resource '%s' already has a rule named '%s'", r->name.text,
+                 rules[i]->name);
+      diag_hint("the first one is at line %d; names are how metrics and the plugin "
+                "configuration tell rules apart", rules[first]->loc.line);
+      continue;
     }
+    names_add(c->arena, &taken, rules[i]->name, strlen(rules[i]->name), (int)i);
+  }
   for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
     for (size_t i = r->rules[k].first; i < r->rules[k].first + r->rules[k].n; i++) {
       struct ir_rule *rule = ir_rule_at(p, k, i);
@@ -129,10 +145,16 @@ static void name_rules(struct checker *c, struct ir_resource *r) {
         continue;
       char base[SENTC_MAX_NAME_LEN + 1], name[SENTC_MAX_NAME_LEN + 16];
       kinds[k].default_name(p, i, base, sizeof base);
+      int *suffix = names_index(&next, base, strlen(base));
+      if (!suffix) {
+        names_add(c->arena, &next, arena_strndup(c->arena, base, strlen(base)), strlen(base), 2);
+        suffix = names_index(&next, base, strlen(base));
+      }
       snprintf(name, sizeof name, "%s", base);
-      for (unsigned n = 2; named(p, r, name, rule); n++)
-        snprintf(name, sizeof name, "%s_%u", base, n);
+      while (names_find(&taken, name, strlen(name)) >= 0)
+        snprintf(name, sizeof name, "%s_%d", base, (*suffix)++);
       rule->name = arena_strndup(c->arena, name, strlen(name));
+      names_add(c->arena, &taken, rule->name, strlen(rule->name), 0);
     }
 }
 

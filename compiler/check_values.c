@@ -43,8 +43,7 @@ int value_uint(const struct stmt *s, const struct value *v, uint32_t lo, uint32_
   return 1;
 }
 
-/* "1500ms" as a person would write it: 1.5s, 2m, 250ms. */
-static void format_ms(char *buf, size_t size, uint32_t ms) {
+void value_ms_word(char *buf, size_t size, uint32_t ms) {
   if (ms == 0)
     snprintf(buf, size, "0ms");
   else if (ms % 3600000 == 0)
@@ -63,8 +62,8 @@ int value_duration(const struct stmt *s, const struct value *v, uint32_t lo_ms, 
     return 0;
   if (v->ms < lo_ms || v->ms > hi_ms) {
     char lo[32], hi[32];
-    format_ms(lo, sizeof lo, lo_ms);
-    format_ms(hi, sizeof hi, hi_ms);
+    value_ms_word(lo, sizeof lo, lo_ms);
+    value_ms_word(hi, sizeof hi, hi_ms);
     diag_error(v->loc, "'%s' must be from %s to %s", subject(s, v), lo, hi);
     return 0;
   }

@@ -24,6 +24,9 @@
 #define MAX_PROBES 1000u
 #define MAX_GRPC_STATUS 16u       /* UNAUTHENTICATED, the last gRPC code */
 
+/* A duration as a person would write it: "2h", "1m", "10s", "250ms". */
+void value_ms_word(char *buf, size_t size, uint32_t ms);
+
 /* The statement's single argument, of `kind`, with no block: or NULL after
  * reporting what is wrong. */
 const struct value *single_arg(const struct stmt *s, enum value_kind kind, const char *example);

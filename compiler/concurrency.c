@@ -4,6 +4,7 @@
  * warned about, sized, explained and written as tables.h's `struct
  * sentc_concurrency`.
  */
+#include <stdlib.h>
 #include "check_ctx.h"
 #include "check_values.h"
 #include "codegen.h"
@@ -38,22 +39,25 @@ void concurrency_check(void *ctx, const struct stmt *s) {
 
 KIND_NOTHING_TO_SETTLE(concurrency)
 
-/* The lower limit in the same scope always blocks first; of equal ones the
- * first. */
+/* Concurrency rules in the same scope block in the order of their limits
+ * (kind.h): a later one can never block. */
+static void concurrency_hint(const struct kind_rival *by) {
+  diag_hint("the concurrency rule at line %d allows at most %u in flight", by->rule->loc.line,
+            (unsigned)by->limit);
+}
+
 void concurrency_warn(const struct ir_policy *p, const struct ir_resource *r) {
   struct ir_slice rules = r->rules[SENTC_KIND_CONCURRENCY];
-  for (size_t j = rules.first; j < rules.first + rules.n; j++) {
-    for (size_t i = rules.first; i < rules.first + rules.n; i++) {
-      const struct ir_concurrency *a = &p->concurrency[i], *b = &p->concurrency[j];
-      if (i != j && a->rule.scope == b->rule.scope && ir_rule_stops(&a->rule, &b->rule) &&
-          (a->limit < b->limit || (a->limit == b->limit && i < j))) {
-        diag_warning(b->rule.loc, "this concurrency rule can never block");
-        diag_hint("the concurrency rule at line %d allows at most %u in flight",
-                  a->rule.loc.line, a->limit);
-        break;
-      }
-    }
+  struct kind_rival *rivals = malloc((rules.n ? rules.n : 1) * sizeof *rivals);
+  if (!rivals)
+    return;
+  for (size_t i = rules.first; i < rules.first + rules.n; i++) {
+    const struct ir_concurrency *c = &p->concurrency[i];
+    rivals[i - rules.first] =
+        (struct kind_rival){{c->rule.scope, 0, 0}, c->limit, i, &c->rule, 0, NULL};
   }
+  kind_warn_unreachable(rivals, rules.n, "concurrency", concurrency_hint);
+  free(rivals);
 }
 
 struct state_bytes concurrency_size(const struct ir_policy *p, size_t i) {

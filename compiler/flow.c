@@ -3,6 +3,7 @@
  * checked (docs/language.md, "flow"), settled, warned about, sized,
  * explained and written as tables.h's `struct sentc_flow`.
  */
+#include <stdlib.h>
 #include "check_ctx.h"
 #include "check_values.h"
 #include "codegen.h"
@@ -114,28 +115,26 @@ void flow_settle(struct ir_policy *p, const struct ir_resource *r, size_t i) {
 /* A plain flow rule: one counter compared with one limit. */
 static int plain(const struct ir_flow *f) { return !f->throttle && !f->warmup; }
 
-/* Does flow a always block before flow b can (so b never blocks)?  The
- * two see the same passes, so the lower limit on the same window wins;
- * of equal ones the first. */
-static int shadows(const struct ir_flow *a, const struct ir_flow *b, int a_first) {
-  return plain(a) && plain(b) && a->of == b->of && a->rule.scope == b->rule.scope &&
-         ir_rule_stops(&a->rule, &b->rule) &&
-         a->window.window_ms == b->window.window_ms &&
-         (a->count < b->count || (a->count == b->count && a_first));
+/* Plain flow rules on the same passes (same `of`, scope and window) block
+ * in the order of their limits (kind.h): a later one can never block. */
+static void flow_hint(const struct kind_rival *by) {
+  diag_hint("the flow rule at line %d allows at most %u in the same %ums window",
+            by->rule->loc.line, (unsigned)by->limit, (unsigned)by->group[2]);
 }
 
 void flow_warn(const struct ir_policy *p, const struct ir_resource *r) {
   struct ir_slice flows = r->rules[SENTC_KIND_FLOW];
-  for (size_t j = flows.first; j < flows.first + flows.n; j++) {
-    for (size_t i = flows.first; i < flows.first + flows.n; i++) {
-      if (i != j && shadows(&p->flow[i], &p->flow[j], i < j)) {
-        diag_warning(p->flow[j].rule.loc, "this flow rule can never block");
-        diag_hint("the flow rule at line %d allows at most %u in the same %ums window",
-                  p->flow[i].rule.loc.line, p->flow[i].count, p->flow[i].window.window_ms);
-        break;
-      }
-    }
+  struct kind_rival *rivals = malloc((flows.n ? flows.n : 1) * sizeof *rivals);
+  size_t n = 0;
+  for (size_t i = flows.first; rivals && i < flows.first + flows.n; i++) {
+    const struct ir_flow *f = &p->flow[i];
+    if (plain(f))
+      rivals[n++] = (struct kind_rival){{(uint64_t)(f->of + 1), f->rule.scope, f->window.window_ms},
+                                        f->count, i, &f->rule, 0, NULL};
   }
+  if (rivals)
+    kind_warn_unreachable(rivals, n, "flow", flow_hint);
+  free(rivals);
 }
 
 /* ---- size and explain ---- */
@@ -196,7 +195,7 @@ void flow_emit(FILE *out, const struct ir_policy *p) {
 void flow_name(const struct ir_policy *p, size_t i, char *out, size_t room) {
   const struct ir_flow *f = &p->flow[i];
   char window[32];
-  kind_window_word(window, sizeof window, f->window.window_ms);
+  value_ms_word(window, sizeof window, f->window.window_ms);
   const char *second = f->window.window_ms == 1000 ? NULL : window;
   if (f->of >= 0)
     kind_default_name(out, room, "flow", (const char *const[]){"of", p->resources[f->of].name.text, second, NULL});

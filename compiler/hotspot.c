@@ -65,6 +65,10 @@ static void check_item(void *ctx, const struct stmt *s) {
       !value_rate(s, v->next, example, &item.count, &item.window_ms) ||
       !args_done(s, v->next->next))
     return;
+  if (h->n_items >= SENTC_MAX_ITEMS) {      /* before the look for a twin: bounded work */
+    diag_error(s->loc, "a hotspot has at most %d items", SENTC_MAX_ITEMS);
+    return;
+  }
   for (size_t i = 0; i < h->n_items; i++) {
     if (h->items[i].value.len == v->text_len &&
         memcmp(h->items[i].value.text, v->text, v->text_len) == 0) {
@@ -72,10 +76,6 @@ static void check_item(void *ctx, const struct stmt *s) {
       diag_hint("the first one is at line %d", h->items[i].loc.line);
       return;
     }
-  }
-  if (h->n_items >= SENTC_MAX_ITEMS) {
-    diag_error(s->loc, "a hotspot has at most %d items", SENTC_MAX_ITEMS);
-    return;
   }
   item.value = (struct ir_string){v->text, v->text_len};
   item.loc = v->loc;

@@ -71,10 +71,27 @@ SENTC_RULE_KINDS(KIND_DECLARE)
 /* Writes "PREFIX" then each of `parts` (NULL-terminated) after a '_', with
  * every character a metric name does not take made '_' (check_resolve.c). */
 void kind_default_name(char *out, size_t room, const char *prefix, const char *const *parts);
-/* A window as a name part: "1s", "500ms", "10m", "2h". */
-void kind_window_word(char *out, size_t room, uint32_t ms);
 
 #define KIND_NOTHING_TO_WARN(k)                                                        \
   void k##_warn(const struct ir_policy *p, const struct ir_resource *r) { (void)p, (void)r; }
+
+/* Rules of a resource that compete: within a group (same counter, scope,
+ * window...), the lower limit blocks first, and of equal ones the first in
+ * the file; a rule that another of its group stops (ir_rule_stops) can
+ * never block. */
+struct kind_rival {
+  uint64_t group[3];
+  uint64_t limit;
+  size_t index;              /* in its kind's array: file order */
+  const struct ir_rule *rule;
+  int unreachable;           /* set by kind_warn_unreachable */
+  const struct kind_rival *by;
+};
+
+/* Warns "this KIND rule can never block" on each unreachable rival, in
+ * file order, with hint(by) saying what stops it; sorts `rivals` first
+ * (n log n, whatever the number of rules). */
+void kind_warn_unreachable(struct kind_rival *rivals, size_t n, const char *kind,
+                           void (*hint)(const struct kind_rival *by));
 
 #endif

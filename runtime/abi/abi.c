@@ -19,8 +19,10 @@
 #define PROXY_EXPORT(name) __attribute__((export_name(#name)))
 
 /* The VM's one engine, from proxy_on_configure on (Proxy-Wasm callbacks
- * carry no pointer of ours, so this is the one place that keeps it). */
+ * carry no pointer of ours, so this is the one place that keeps it), and
+ * the root context that configured it last. */
 static struct sentc_engine *engine;
+static uint32_t root_context;
 
 PROXY_EXPORT(proxy_abi_version_0_2_1)
 void proxy_abi_version_0_2_1(void) {}
@@ -114,7 +116,6 @@ static int64_t now_ms(void) {
  * Envoy keeps the plugin it had. */
 PROXY_EXPORT(proxy_on_configure)
 uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
-  (void)root_id;
   if (!engine) {
     const char *error;
     engine = sentc_engine_start(&sentc_policy, &error);
@@ -136,16 +137,22 @@ uint32_t proxy_on_configure(uint32_t root_id, size_t plugin_config_size) {
                       PROXY_OK))
     config = NULL;       /* rejected, saying why */
   int applied = sentc_engine_configure(engine, config, len, now_ms()) == 0;
+  if (applied)
+    root_context = root_id;
   sentc_scratch_reset();
   return applied;
 }
 
+/* A header's value, or NULL: absent (*len 0), or one the host could not
+ * hand over (*len SENTC_UNREADABLE: no memory for it, request.h). */
 static const char *map_value(uint32_t map, const char *name, size_t name_len, size_t *len) {
   const char *value = NULL;
   *len = 0;
-  if (proxy_get_header_map_value(map, name, name_len, &value, len) != PROXY_OK)
-    return NULL;
-  return value;
+  uint32_t result = proxy_get_header_map_value(map, name, name_len, &value, len);
+  if (result == PROXY_OK)
+    return value;
+  *len = result == PROXY_NOT_FOUND ? 0 : SENTC_UNREADABLE;
+  return NULL;
 }
 
 static const char *request_header(void *ctx, const char *name, size_t name_len, size_t *len) {
@@ -153,25 +160,35 @@ static const char *request_header(void *ctx, const char *name, size_t name_len, 
   return map_value(PROXY_REQUEST_HEADERS, name, name_len, len);
 }
 
-/* A pseudo header as a string and length; "" when absent. */
-static const char *pseudo(const char *name, size_t *len) {
+/* A pseudo header of `request` as a string and length; "" when absent,
+ * and fact `fact` marked unreadable when the host could not hand it over. */
+static const char *pseudo(struct sentc_request *request, uint32_t fact, const char *name,
+                          size_t *len) {
   const char *value = request_header(NULL, name, strlen(name), len);
+  if (!value && *len == SENTC_UNREADABLE)
+    request->unreadable |= fact;
+  if (!value)
+    *len = 0;
   return value ? value : "";
 }
 
 static int is_grpc(void) {
-  size_t len;
+  size_t len = 0;
   const char *type = request_header(NULL, "content-type", 12, &len);
   return type && len >= 16 && memcmp(type, "application/grpc", 16) == 0;
 }
 
-static const char *peer_address(size_t *len) {
+static const char *peer_address(struct sentc_request *request, size_t *len) {
   static const char path[] = "source\0address";
   const char *value = NULL;
   *len = 0;
-  if (proxy_get_property(path, sizeof path - 1, &value, len) != PROXY_OK)
-    return NULL;
-  return value;
+  uint32_t result = proxy_get_property(path, sizeof path - 1, &value, len);
+  if (result == PROXY_OK)
+    return value;
+  if (result != PROXY_NOT_FOUND)
+    request->unreadable |= SENTC_FACT_PEER;
+  *len = 0;
+  return NULL;
 }
 
 /* Reads one fact of the request being decided, when the engine first asks
@@ -179,11 +196,11 @@ static const char *peer_address(size_t *len) {
 static void read_fact(struct sentc_request *r, uint32_t fact) {
   r->known |= fact;
   switch (fact) {
-  case SENTC_FACT_METHOD: r->method = pseudo(":method", &r->method_len); break;
-  case SENTC_FACT_PATH: r->path = pseudo(":path", &r->path_len); break;
-  case SENTC_FACT_AUTHORITY: r->authority = pseudo(":authority", &r->authority_len); break;
+  case SENTC_FACT_METHOD: r->method = pseudo(r, fact, ":method", &r->method_len); break;
+  case SENTC_FACT_PATH: r->path = pseudo(r, fact, ":path", &r->path_len); break;
+  case SENTC_FACT_AUTHORITY: r->authority = pseudo(r, fact, ":authority", &r->authority_len); break;
   case SENTC_FACT_GRPC: r->grpc = is_grpc(); break;
-  case SENTC_FACT_PEER: r->peer = peer_address(&r->peer_len); break;
+  case SENTC_FACT_PEER: r->peer = peer_address(r, &r->peer_len); break;
   }
 }
 
@@ -308,9 +325,13 @@ void proxy_on_log(uint32_t context_id) {
     sentc_engine_end(engine, context_id, SENTC_NOW_UNREAD);
 }
 
+/* The current root context done: the plugin goes away (Envoy drains and
+ * stops the VM), so the metrics counted since the last tick are sent. */
 PROXY_EXPORT(proxy_on_done)
 uint32_t proxy_on_done(uint32_t context_id) {
-  if (engine)
+  if (engine && context_id == root_context)
+    sentc_engine_flush(engine);
+  else if (engine)
     sentc_engine_end(engine, context_id, SENTC_NOW_UNREAD);
   return 1;
 }

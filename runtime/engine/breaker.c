@@ -15,6 +15,10 @@
  *   slow, or no response) reopens it for another `open_ms`; when `probes`
  *   probes have succeeded it closes with an empty window.  Completions of
  *   requests that passed before it opened are counted but decide nothing.
+ *   A probe's permit is given back only by its own end, whatever the state
+ *   then (in scope proxy only its VM can: a reset by another would leave
+ *   its share counted for good), so probes still out from an earlier
+ *   half-open count until they end.
  *
  * Transitions are logged and counted (metrics.h: breaker_opened, _closed,
  * the breaker_open gauge) by the VM whose update made them, so a proxy
@@ -80,16 +84,15 @@ int sentc_breaker_enter(const struct sentc_breaker *rule, struct sentc_breaker_c
   if (cell->state == SENTC_OPEN) {
     cell->state = SENTC_HALF_OPEN;
     cell->probes_ok = 0;
-    cell->probes_out = 0;
   }
   cell->probes_out++;
   return 1;
 }
 
 void sentc_breaker_leave(struct sentc_breaker_cell *cell, int probe) {
-  if (!probe || cell->state != SENTC_HALF_OPEN || cell->probes_out == 0)
+  if (!probe || cell->probes_out == 0)
     return;
-  if (--cell->probes_out == 0 && cell->probes_ok == 0)
+  if (--cell->probes_out == 0 && cell->probes_ok == 0 && cell->state == SENTC_HALF_OPEN)
     cell->state = SENTC_OPEN;    /* open_until has passed: the next request probes */
 }
 
@@ -97,7 +100,7 @@ static void open_breaker(const struct sentc_breaker *rule, struct sentc_breaker_
                          int64_t now) {
   cell->state = SENTC_OPEN;
   cell->open_until = now + rule->open_ms;
-  cell->probes_out = cell->probes_ok = 0;
+  cell->probes_ok = 0;
 }
 
 static int threshold_reached(const struct sentc_breaker *rule,
@@ -121,9 +124,9 @@ void sentc_breaker_observe(const struct sentc_breaker *rule, struct sentc_breake
   if (slow)
     sentc_window_add(&rule->window, cell->ring, now, SENTC_EV_SLOW, 1);
   int bad = rule->kind == SENTC_BREAKER_SLOW_RATIO ? slow : error;
+  if (probe && cell->probes_out > 0)
+    cell->probes_out--;   /* whatever the state: only its VM can give it back */
   if (cell->state == SENTC_HALF_OPEN && probe) {
-    if (cell->probes_out > 0)
-      cell->probes_out--;
     if (bad) {
       open_breaker(rule, cell, now);
     } else if (++cell->probes_ok >= rule->probes) {

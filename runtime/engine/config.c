@@ -493,39 +493,51 @@ static struct sentc_rule *live_rule(struct pass *s, const struct rule_at *r) {
   }
 }
 
+/* `enabled` and `mode`, which the top, a resource and a rule all take:
+ * 1 when `key` is neither, else 0 or -1 (a bad value). */
+static int switch_key(struct pass *s, const char *key, uint32_t v, uint8_t *off, int *mode) {
+  int on;
+  if (strcmp(key, "enabled") == 0) {
+    if (bool_value(s, v, &on) != 0)
+      return -1;
+    *off = (uint8_t)!on;
+  } else if (strcmp(key, "mode") == 0) {
+    if (mode_value(s, v, mode) != 0)
+      return -1;
+  } else {
+    return 1;
+  }
+  applied(s, v);
+  return 0;
+}
+
+/* A threshold of rule r: its kind's <k>_key above (one per kind of the
+ * registry, tables.h). */
+static int kind_key(struct pass *s, const char *key, uint32_t v, const struct rule_at *r) {
+  /* A kind the policy has not (SENTC_USES) has no rule to find here:
+   * main.wasm leaves its keys out. */
+  switch (r->kind) {
+#define KIND_KEY(K, k, status, grpc, tcp)                                    \
+  case SENTC_KIND_##K:                                                       \
+    return SENTC_USES(SENTC_USE_KIND(SENTC_KIND_##K))                        \
+               ? k##_key(s, key, v, &s->arrays->k[r->index]) : -1;
+    SENTC_RULE_KINDS(KIND_KEY)
+#undef KIND_KEY
+  default:
+    return -1;
+  }
+}
+
 static int rule_member(struct pass *s, const char *key, uint32_t v, void *arg) {
   struct rule_at *r = arg;
-  int r_ok;
-  if (strcmp(key, "enabled") == 0) {
-    int on;
-    if ((r_ok = bool_value(s, v, &on)) == 0)
-      live_rule(s, r)->off = (uint8_t)!on;
-  } else if (strcmp(key, "mode") == 0) {
-    r_ok = mode_value(s, v, &r->mode);
-  } else {
-    /* A kind the policy has not (SENTC_USES) has no rule to find here:
-     * main.wasm leaves its keys out. */
-#define USED(K) SENTC_USES(SENTC_USE_KIND(SENTC_KIND_##K))
-    switch (r->kind) {
-    case SENTC_KIND_FLOW:
-      r_ok = USED(FLOW) ? flow_key(s, key, v, &s->arrays->flow[r->index]) : -1;
-      break;
-    case SENTC_KIND_CONCURRENCY:
-      r_ok = USED(CONCURRENCY) ? concurrency_key(s, key, v, &s->arrays->concurrency[r->index]) : -1;
-      break;
-    case SENTC_KIND_HOTSPOT:
-      r_ok = USED(HOTSPOT) ? hotspot_key(s, key, v, &s->arrays->hotspot[r->index]) : -1;
-      break;
-    case SENTC_KIND_BREAKER:
-      r_ok = USED(BREAKER) ? breaker_key(s, key, v, &s->arrays->breaker[r->index]) : -1;
-      break;
-    default: r_ok = -1;
-    }
-#undef USED
-  }
-  if (r_ok == 0 && token(s, v)->type != SENTC_JSON_OBJECT)
+  int done = switch_key(s, key, v, &live_rule(s, r)->off, &r->mode);
+  if (done <= 0)
+    return done;
+  if (kind_key(s, key, v, r) != 0)
+    return -1;
+  if (token(s, v)->type != SENTC_JSON_OBJECT)
     applied(s, v);
-  return r_ok;
+  return 0;
 }
 
 /* Rule `name` of resource r, or -1 with what it has. */
@@ -572,21 +584,13 @@ static int rules_member(struct pass *s, const char *key, uint32_t v, void *arg) 
 
 static int resource_member(struct pass *s, const char *key, uint32_t v, void *arg) {
   struct resource_at *r = arg;
-  if (strcmp(key, "enabled") == 0) {
-    int on;
-    if (bool_value(s, v, &on) != 0)
-      return -1;
-    s->arrays->resources[r->index].off = (uint8_t)!on;
-  } else if (strcmp(key, "mode") == 0) {
-    if (mode_value(s, v, &s->resource_mode[r->index]) != 0)
-      return -1;
-  } else if (strcmp(key, "rules") == 0) {
+  int done = switch_key(s, key, v, &s->arrays->resources[r->index].off,
+                        &s->resource_mode[r->index]);
+  if (done <= 0)
+    return done;
+  if (strcmp(key, "rules") == 0)
     return each_member(s, v, rules_member, r);
-  } else {
-    return unknown_key(s, "enabled, mode, rules");
-  }
-  applied(s, v);
-  return 0;
+  return unknown_key(s, "enabled, mode, rules");
 }
 
 static int resources_member(struct pass *s, const char *key, uint32_t v, void *arg) {
@@ -601,21 +605,12 @@ static int resources_member(struct pass *s, const char *key, uint32_t v, void *a
 
 static int top_member(struct pass *s, const char *key, uint32_t v, void *arg) {
   (void)arg;
-  if (strcmp(key, "enabled") == 0) {
-    int on;
-    if (bool_value(s, v, &on) != 0)
-      return -1;
-    s->live->off = (uint8_t)!on;
-  } else if (strcmp(key, "mode") == 0) {
-    if (mode_value(s, v, &s->top_mode) != 0)
-      return -1;
-  } else if (strcmp(key, "resources") == 0) {
+  int done = switch_key(s, key, v, &s->live->off, &s->top_mode);
+  if (done <= 0)
+    return done;
+  if (strcmp(key, "resources") == 0)
     return each_member(s, v, resources_member, NULL);
-  } else {
-    return unknown_key(s, "enabled, mode, resources");
-  }
-  applied(s, v);
-  return 0;
+  return unknown_key(s, "enabled, mode, resources");
 }
 
 /* Every rule's mode: its own in the configuration, else its resource's,

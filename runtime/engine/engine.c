@@ -661,13 +661,26 @@ static void blocked(struct sentc_engine *E, uint32_t id, const struct sentc_requ
 static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_request *request,
                    int64_t now, struct sentc_verdict *verdict) {
   const struct sentc_policy *p = E->policy;
-  uint32_t n = sentc_match_resources(p, request, E->path, E->matched);
-  struct sentc_ask ask = {.request = request, .now = now,
+  struct sentc_path_view path;
+  sentc_match_path(request, E->path, &path);
+  uint32_t n = sentc_match_resources(p, request, &path, E->matched);
+  struct sentc_ask ask = {.request = request, .path = &path, .now = now,
                           .want_quota = RATELIMIT_USED &&
                                         p->ratelimit_headers != SENTC_RATELIMIT_OFF &&
                                         request->protocol == SENTC_HTTP};
   struct decision d = {0};
   *verdict = (struct sentc_verdict){.action = SENTC_CONTINUE};
+  if (request->unreadable && !p->off) {
+    /* The host could not hand over its method, path, host or peer (of those
+     * matching read, request.h): what it would match is unknown, and never
+     * a silent pass when on_error says deny (engine.h). */
+    sentc_metrics_count(&E->metrics, SENTC_HOLDER_FILTER, 0, SENTC_METRIC_ATTRIBUTES_UNAVAILABLE, 1);
+    if (p->on_error == SENTC_ON_ERROR_DENY) {
+      d.block = (struct blocker){SENTC_KIND_SYSTEM, -1, UINT32_MAX, 0};
+      blocked(E, id, request, &ask, &d.block, verdict);
+      return;
+    }
+  }
   if (check(E, &ask, n, &d)) {
     blocked(E, id, request, &ask, &d.block, verdict);
     return;
@@ -826,10 +839,13 @@ int sentc_engine_configure(struct sentc_engine *E, const char *text, size_t len,
     sentc_text_bytes(&line, why, (size_t)(t.at - why));
     sentc_core_log(E, level, &line);
   }
-  /* A new configuration comes with a new root context in Envoy: the tick
-   * period is asked for again, on it. */
-  E->wake_ms = UINT32_MAX;
+  /* Sent now: Envoy first tries a configuration on a copy of the VM that
+   * never ticks (proxy-wasm-cpp-host's canary), the only one that sees a
+   * rejected one.  And a new configuration comes with a new root context:
+   * the tick period is asked for again, on it. */
   end(E, now);
+  sentc_metrics_flush(&E->metrics);
+  E->wake_ms = UINT32_MAX;
   schedule(E, now);
   return result;
 }

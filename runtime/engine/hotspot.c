@@ -149,7 +149,13 @@ int sentc_hotspot_blocks(struct sentc_engine *E, uint32_t i, struct sentc_ask *a
   const struct sentc_hotspot *h = rule_of(E, i);
   const struct sentc_client_ip_policy ip = {E->policy->client_ip, E->policy->xff_hops};
   struct key *k = &s->keys[i];
-  k->text = sentc_keys_of(h, ask->request, &ip, s->buffer, sizeof s->buffer, &k->len);
+  k->text = sentc_keys_of(h, ask->request, ask->path, &ip, s->buffer, sizeof s->buffer, &k->len);
+  if (!k->text && k->len == SENTC_UNREADABLE) {
+    /* Never a silent skip: the policy's on_error decides (engine.h). */
+    sentc_metrics_count(&E->metrics, SENTC_HOLDER_FILTER, 0, SENTC_METRIC_ATTRIBUTES_UNAVAILABLE, 1);
+    ask->retry_ms = 0;
+    return sentc_core_unavailable(E) == SENTC_COMMIT_BLOCK;
+  }
   if (!k->text)
     return 0;
   k->hash = sentc_hash(&E->hash_key, k->text, k->len) ^ i;

@@ -1,6 +1,8 @@
 /*
  * keys.c: hotspot keys (see keys.h).  Query and cookie values are taken as
- * they are written (no decoding): the key is the client's spelling.
+ * they are written (no decoding): the key is the client's spelling.  The
+ * request's facts a key needs are read when it asks (request.h); one the
+ * host could not hand over makes the key unreadable, as a header does.
  */
 #include <string.h>
 #include "keys.h"
@@ -29,10 +31,28 @@ static const char *pair_value(const char *s, size_t n, char sep, const struct se
   return NULL;
 }
 
+/* A fact of the request read for a key: NULL with *len SENTC_UNREADABLE
+ * when the host could not hand it over. */
+static const char *fact(const struct sentc_request *r, uint32_t which, size_t *len) {
+  const char *v = which == SENTC_FACT_PATH ? sentc_request_path(r, len)
+                  : which == SENTC_FACT_METHOD ? sentc_request_method(r, len)
+                  : which == SENTC_FACT_AUTHORITY ? sentc_request_authority(r, len)
+                  : sentc_request_peer(r, len);
+  if (r->unreadable & which) {
+    *len = SENTC_UNREADABLE;
+    return NULL;
+  }
+  return v;
+}
+
 static const char *query_value(const struct sentc_request *r, const struct sentc_string *name,
                                size_t *len) {
   size_t path_len;
-  const char *path = sentc_request_path(r, &path_len);
+  const char *path = fact(r, SENTC_FACT_PATH, &path_len);
+  if (!path) {
+    *len = path_len;
+    return NULL;
+  }
   const char *q = memchr(path, '?', path_len);
   if (!q)
     return NULL;
@@ -82,15 +102,21 @@ static const char *xff_address(const char *s, size_t n, unsigned hops, size_t *l
 static const char *client_ip(const struct sentc_request *r, const struct sentc_client_ip_policy *p,
                              size_t *len) {
   if (p->source == SENTC_CLIENT_IP_XFF) {
-    size_t n;
+    size_t n = 0;
     const char *xff = header(r, "x-forwarded-for", 15, &n);
+    if (!xff && n == SENTC_UNREADABLE) {
+      *len = n;
+      return NULL;
+    }
     const char *a = xff ? xff_address(xff, n, p->xff_hops, len) : NULL;
     if (a && *len)
       return a;
   }
   size_t peer_len;
-  const char *peer = sentc_request_peer(r, &peer_len);
-  if (!peer || !peer_len)
+  const char *peer = fact(r, SENTC_FACT_PEER, &peer_len);
+  if (!peer && peer_len == SENTC_UNREADABLE)
+    *len = peer_len;
+  if (!peer || !peer_len || peer_len == SENTC_UNREADABLE)
     return NULL;
   return strip_port(peer, peer_len, len);
 }
@@ -108,6 +134,7 @@ static const char *lower_host(const char *authority, size_t authority_len, char 
 }
 
 const char *sentc_keys_of(const struct sentc_hotspot *rule, const struct sentc_request *r,
+                         const struct sentc_path_view *path,
                          const struct sentc_client_ip_policy *ip, char *buffer, size_t room,
                          size_t *len) {
   size_t n = 0;
@@ -118,38 +145,54 @@ const char *sentc_keys_of(const struct sentc_hotspot *rule, const struct sentc_r
     break;
   case SENTC_KEY_QUERY:
     v = query_value(r, &rule->key_name, &n);
+    if (!v && n != SENTC_UNREADABLE)
+      n = 0;
     break;
   case SENTC_KEY_COOKIE: {
-    size_t c;
+    size_t c = 0;
     const char *cookie = header(r, "cookie", 6, &c);
     v = cookie ? pair_value(cookie, c, ';', &rule->key_name, &n) : NULL;
+    if (!cookie && c == SENTC_UNREADABLE)
+      n = c;
     break;
   }
   case SENTC_KEY_CLIENT_IP:
+    n = 0;
     v = client_ip(r, ip, &n);
     break;
   case SENTC_KEY_HOST: {
     size_t a;
-    const char *authority = sentc_request_authority(r, &a);
-    v = a ? lower_host(authority, a, buffer, room, &n) : NULL;
+    const char *authority = fact(r, SENTC_FACT_AUTHORITY, &a);
+    v = authority && a ? lower_host(authority, a, buffer, room, &n) : NULL;
+    if (!authority)
+      n = a;
     break;
   }
   case SENTC_KEY_PATH: {
+    if (path->len) {
+      v = path->text;
+      n = path->len;
+      break;
+    }
     size_t p;
-    const char *path = sentc_request_path(r, &p);
-    const char *q = memchr(path, '?', p);
-    v = p ? path : NULL;
-    n = q ? (size_t)(q - path) : p;
+    const char *raw = fact(r, SENTC_FACT_PATH, &p);
+    if (!raw) {
+      n = p;
+      break;
+    }
+    const char *q = memchr(raw, '?', p);
+    v = p ? raw : NULL;
+    n = q ? (size_t)(q - raw) : p;
     break;
   }
   case SENTC_KEY_METHOD: {
     size_t m;
-    const char *method = sentc_request_method(r, &m);
-    v = m ? method : NULL;
+    const char *method = fact(r, SENTC_FACT_METHOD, &m);
+    v = method && m ? method : NULL;
     n = m;
     break;
   }
   }
-  *len = n;
+  *len = v || n == SENTC_UNREADABLE ? n : 0;
   return v;
 }

@@ -24,6 +24,7 @@
 
 #include <stdint.h>
 #include "../layout.h"
+#include "match.h"
 #include "request.h"
 
 struct sentc_engine;
@@ -40,6 +41,7 @@ struct sentc_quota {
 /* One request being decided, as the kinds see it. */
 struct sentc_ask {
   const struct sentc_request *request;
+  const struct sentc_path_view *path;   /* its normalized path (match.h) */
   int64_t now;
   int64_t retry_ms;        /* blocks: until a retry may pass */
   int64_t wait_us;         /* commit: how long the request must be held */

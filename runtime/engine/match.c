@@ -9,8 +9,7 @@
  * request this costs the path and host lengths plus the candidates, never
  * the number of resources, and allocates nothing: a path that is canonical
  * already is walked where it is, any other is normalized into the caller's
- * buffer.  Each part of the view is made when a resource first needs it,
- * so a request's method, path, host and gRPC-ness are read from the host
+ * buffer.  The method, host and gRPC-ness are read from the host
  * (request.h) only when some candidate asks about them.  In main.wasm,
  * what no resource of the policy has (hosts, headers, templates: tables.h,
  * SENTC_USES) is left out.
@@ -32,14 +31,12 @@ uint32_t sentc_match_method(const char *method, size_t len) {
   return SENTC_OTHER_METHOD;
 }
 
-/* What matching looks at, each part made when first needed (view_*). */
+/* What matching looks at.  path_len 0: no usable path (normalize.h). */
 struct view {
   const struct sentc_request *request;
   uint32_t method;            /* 0 until view_method */
-  const char *path;           /* normalized; path_len 0: no usable path (normalize.h) */
+  const char *path;
   size_t path_len;
-  int path_known;             /* path and path_len are made (view_path) */
-  char *path_buffer;
   const char *host;           /* the authority, host_len its host part (view_host) */
   size_t host_len;
 };
@@ -86,7 +83,7 @@ static size_t view_host(struct view *v) {
   return v->host_len;
 }
 
-/* The request's method as a bit (enum sentc_method). */
+/* The request's method as a bit (enum sentc_method), read when first asked. */
 static uint32_t view_method(struct view *v) {
   if (!v->method) {
     size_t len;
@@ -94,20 +91,6 @@ static uint32_t view_method(struct view *v) {
     v->method = sentc_match_method(method, len);
   }
   return v->method;
-}
-
-/* The normalized path: v->path, v->path_len (0: none that can match). */
-static void view_path(struct view *v) {
-  if (v->path_known)
-    return;
-  v->path_known = 1;
-  v->path_len = 0;
-  v->path = v->path_buffer;
-  if (v->request->protocol == SENTC_HTTP) {
-    size_t len;
-    const char *path = sentc_request_path(v->request, &len);
-    v->path = sentc_normalized_path(path, len, v->path_buffer, SENTC_PATH_MAX, &v->path_len);
-  }
 }
 
 /* Does the host, host[0, len) as received, hold for `want`? */
@@ -190,8 +173,9 @@ static int rest_holds(const struct sentc_match *m, struct view *v, int hosts_kno
   if (m->methods && !(m->methods & view_method(v)))
     return 0;
   if (SENTC_USES(SENTC_USE_HOSTS) && m->n_hosts && !hosts_known) {
+    size_t host_len = view_host(v);            /* v->host is read only after it */
     uint32_t i = 0;
-    while (i < m->n_hosts && !host_holds(&m->hosts[i], v->host, view_host(v)))
+    while (i < m->n_hosts && !host_holds(&m->hosts[i], v->host, host_len))
       i++;
     if (i == m->n_hosts)
       return 0;
@@ -205,7 +189,6 @@ static int rest_holds(const struct sentc_match *m, struct view *v, int hosts_kno
 
 static int match_holds(const struct sentc_match *m, struct view *v) {
   if (m->n_paths) {
-    view_path(v);
     uint32_t i = 0;
     while (i < m->n_paths && !path_holds(&m->paths[i], v))
       i++;
@@ -215,15 +198,27 @@ static int match_holds(const struct sentc_match *m, struct view *v) {
   return rest_holds(m, v, 0);
 }
 
-static void make_view(const struct sentc_request *r, char *path_buffer, struct view *v) {
-  *v = (struct view){.request = r, .path_buffer = path_buffer, .host_len = HOST_UNKNOWN};
+void sentc_match_path(const struct sentc_request *r, char *buffer, struct sentc_path_view *path) {
+  path->len = 0;
+  path->text = buffer;
+  if (r->protocol == SENTC_HTTP) {
+    size_t len;
+    const char *raw = sentc_request_path(r, &len);
+    path->text = sentc_normalized_path(raw, len, buffer, SENTC_PATH_MAX, &path->len);
+  }
+}
+
+static void make_view(const struct sentc_request *r, const struct sentc_path_view *path,
+                      struct view *v) {
+  *v = (struct view){.request = r, .path = path->text, .path_len = path->len,
+                     .host_len = HOST_UNKNOWN};
 }
 
 uint32_t sentc_match_resources_naive(const struct sentc_policy *policy,
-                                     const struct sentc_request *request, char *path_buffer,
-                                     uint32_t *out) {
+                                     const struct sentc_request *request,
+                                     const struct sentc_path_view *path, uint32_t *out) {
   struct view v;
-  make_view(request, path_buffer, &v);
+  make_view(request, path, &v);
   uint32_t n = 0;
   for (uint32_t i = 0; i < policy->n_resources; i++)
     if (match_holds(&policy->resources[i].match, &v))
@@ -312,11 +307,8 @@ static struct run accepted(const struct sentc_dfa *d, uint32_t state, int hosts_
                       hosts_known};
 }
 
-static struct run path_candidates(const struct sentc_dfa *d, struct view *v) {
-  if (!d->code)
-    return (struct run){NULL, NULL, 0, 0};
-  view_path(v);
-  if (v->path_len == 0)
+static struct run path_candidates(const struct sentc_dfa *d, const struct view *v) {
+  if (!d->code || v->path_len == 0)
     return (struct run){NULL, NULL, 0, 0};
   return accepted(d, walk_path(d, v->path, v->path_len), 0);
 }
@@ -364,21 +356,24 @@ static void add_run(struct run *runs, size_t *n, struct run r) {
 }
 
 uint32_t sentc_match_resources(const struct sentc_policy *policy,
-                               const struct sentc_request *request, char *path_buffer,
-                               uint32_t *out) {
+                               const struct sentc_request *request,
+                               const struct sentc_path_view *path, uint32_t *out) {
   const struct sentc_matcher *m = policy->matcher;
   if (!m)
-    return sentc_match_resources_naive(policy, request, path_buffer, out);
+    return sentc_match_resources_naive(policy, request, path, out);
   struct view v;
-  make_view(request, path_buffer, &v);
+  make_view(request, path, &v);
   struct run runs[3];
   size_t n_runs = 0;
+  /* (An empty list may be a null pointer: no arithmetic on it.) */
   if (request->protocol == SENTC_TCP) {
-    add_run(runs, &n_runs, (struct run){m->tcp, m->tcp + m->n_tcp, 0, 0});
+    if (m->n_tcp)
+      add_run(runs, &n_runs, (struct run){m->tcp, m->tcp + m->n_tcp, 0, 0});
   } else {
     add_run(runs, &n_runs, path_candidates(&m->paths, &v));
     add_run(runs, &n_runs, host_candidates(&m->hosts, &v));
-    add_run(runs, &n_runs, (struct run){m->http_any, m->http_any + m->n_http_any, 0, 0});
+    if (m->n_http_any)
+      add_run(runs, &n_runs, (struct run){m->http_any, m->http_any + m->n_http_any, 0, 0});
   }
   uint32_t n = 0;
   for (struct run *r; (r = first_run(runs, n_runs)) != NULL; r->next++) {

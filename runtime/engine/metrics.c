@@ -80,7 +80,10 @@ int sentc_metrics_start(struct sentc_metrics *m, const struct sentc_policy *p) {
     for (size_t i = 0; i < n; i++)
       holder->series[i] = (struct sentc_series){SENTC_SERIES_UNDEFINED, 0};
   }
-  /* passed and blocked read 0 from the start. */
+  /* passed, blocked and the filter's own read 0 from the start (rate()
+   * over a series born at its first event would miss that event). */
+  for (uint32_t w = 0; w < m->holders[SENTC_HOLDER_FILTER].width; w++)
+    id_of(m, SENTC_HOLDER_FILTER, 0, (enum sentc_metric)(SENTC_FILTER_METRICS_FIRST + w));
   for (uint32_t i = 0; i < p->n_resources; i++)
     id_of(m, SENTC_HOLDER_RESOURCE, i, SENTC_METRIC_PASSED);
   for (int k = 0; k < SENTC_N_KINDS; k++)

@@ -16,13 +16,16 @@
  *   sentc.RES.slow.RULE              counter    responses it counted as slow
  *   sentc.system.blocked.CHECK, sentc.system.shadow_blocked.CHECK
  *   sentc.filter.state_unavailable   counter    shared-data updates given up (on_error)
+ *   sentc.filter.attributes_unavailable  counter  request attributes the host could not
+ *                                       hand over (a huge header...; on_error)
  *   sentc.filter.config_applied, sentc.filter.config_rejected
  *
  * A request costs no host call: counts are kept in memory and sent on the
  * tick (sentc_metrics_flush, at most once a second: the lag the docs
- * state).  `passed` and `blocked` are defined at start, so that they read
- * 0 before the first event; the others at the first flush after they were
- * first counted (a gauge that went up and down again reads 0).  Gauges are sent
+ * state).  `passed`, `blocked` and the filter's are defined at start, so
+ * that they read 0 before the first event; the others at the first flush
+ * after they were first counted (a gauge that went up and down again reads
+ * 0).  Gauges are sent
  * as increments, so every worker's VM adds to the same gauge.
  */
 #ifndef SENTC_METRICS_H
@@ -40,6 +43,7 @@
   X(BREAKER_CLOSED, breaker_closed, COUNTER) X(ERRORS, errors, COUNTER)             \
   X(SLOW, slow, COUNTER)                                                            \
   X(STATE_UNAVAILABLE, state_unavailable, COUNTER)                                  \
+  X(ATTRIBUTES_UNAVAILABLE, attributes_unavailable, COUNTER)                        \
   X(CONFIG_APPLIED, config_applied, COUNTER) X(CONFIG_REJECTED, config_rejected, COUNTER)
 
 #define SENTC_METRIC_ENUM(M, word, type) SENTC_METRIC_##M,

@@ -10,6 +10,7 @@
 #include "bound.h"
 #include "names.h"
 #include "reply.h"
+#include "text.h"
 
 _Static_assert(SENTC_REPLY_MAX_HEADERS >= SENTC_REPLY_HEADERS_MAX + 4,
                "a reply carries a fallback's headers, retry-after and RateLimit headers");
@@ -77,15 +78,11 @@ static void put(struct writer *w, const char *s, size_t len) {
 
 static void puts_(struct writer *w, const char *s) { put(w, s, strlen(s)); }
 
-/* Decimal by hand: stdio would pull WASI file calls into main.wasm. */
 static void put_uint(struct writer *w, uint64_t n) {
   char digits[20];
-  int i = sizeof digits;
-  do {
-    digits[--i] = (char)('0' + n % 10);
-    n /= 10;
-  } while (n);
-  put(w, digits + i, sizeof digits - (size_t)i);
+  struct sentc_text t = sentc_text_on(digits, sizeof digits);
+  sentc_text_uint(&t, n);
+  put(w, digits, (size_t)(t.at - digits));
 }
 
 /* Writes s as the inside of a JSON string. */

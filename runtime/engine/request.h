@@ -45,10 +45,17 @@ struct sentc_request {
    * may still be filled in this way. */
   uint32_t known;
   void (*read)(struct sentc_request *request, uint32_t fact);
-  /* The first value of request header `name` (lower case), or NULL. */
+  /* The facts the host could not hand over (not: that were absent), as
+   * enum sentc_fact bits: the policy's on_error decides (engine.c, keys.c). */
+  uint32_t unreadable;
+  /* The first value of request header `name` (lower case), or NULL: absent,
+   * or with *value_len SENTC_UNREADABLE when the host could not hand it
+   * over (then the rule that wanted it follows on_error). */
   const char *(*header)(void *ctx, const char *name, size_t name_len, size_t *value_len);
   void *header_ctx;
 };
+
+#define SENTC_UNREADABLE SIZE_MAX
 
 /* Makes sure fact `fact` of `r` is filled in. */
 static inline void sentc_request_need(const struct sentc_request *r, uint32_t fact) {

@@ -60,6 +60,20 @@ static int stale(const struct sentc_vmreg *r, uint32_t slot) {
   return r->now - r->view.vm[slot].stamp > SENTC_LIVENESS_MS;
 }
 
+/* The stamp this VM writes: its time, or the newest stamp in the registry
+ * if that is later.  VMs' times may disagree for a moment (a VM that
+ * started after the wall clock stepped back, before any VM published the
+ * step: clock.h); a stamp written by a VM whose time lags must not look
+ * stale to the others, or they would count its permits out (and drop its
+ * shares).  Stamps only grow, as fast as the fastest time. */
+static int64_t stamp_now(const struct sentc_vmreg *r) {
+  int64_t stamp = r->now;
+  for (uint32_t slot = 0; slot < SENTC_VM_SLOTS; slot++)
+    if (r->view.vm[slot].token && r->view.vm[slot].stamp > stamp)
+      stamp = r->view.vm[slot].stamp;
+  return stamp;
+}
+
 int sentc_vmreg_live(struct sentc_vmreg *r, uint32_t token) {
   uint32_t slot = token % SENTC_VM_SLOTS;
   int usable = r->have_view && r->now - r->view_at < SENTC_STAMP_EVERY_MS &&
@@ -84,13 +98,14 @@ static int join(struct sentc_vmreg *r) {
       return SENTC_VMREG_FULL;
     uint32_t serial = r->view.serial < MAX_SERIAL ? r->view.serial + 1 : 1;
     uint32_t token = serial * SENTC_VM_SLOTS + slot;
+    int64_t stamp = stamp_now(r);
     r->view.serial = serial;
     r->view.vm[slot].token = token;
-    r->view.vm[slot].stamp = r->now;
+    r->view.vm[slot].stamp = stamp;
     if (write_registry(r, cas) == 0) {
       r->my_slot = (int32_t)slot;
       r->my_token = token;
-      r->my_stamp = r->now;
+      r->my_stamp = stamp;
       return 0;
     }
   }
@@ -106,9 +121,10 @@ static int restamp(struct sentc_vmreg *r) {
       r->my_slot = -1;
       return join(r);
     }
-    r->view.vm[r->my_slot].stamp = r->now;
+    int64_t stamp = stamp_now(r);
+    r->view.vm[r->my_slot].stamp = stamp;
     if (write_registry(r, cas) == 0) {
-      r->my_stamp = r->now;
+      r->my_stamp = stamp;
       return 0;
     }
   }

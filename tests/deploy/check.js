@@ -25,6 +25,7 @@ const { Host } = require('../../host/proxywasm.js');
 const { loadEnvoy, checkMessage } = require('./envoy_proto.js');
 const { checkIstio } = require('./istio_schema.js');
 const { extractTags, prometheusSeries } = require('./stats_tags.js');
+const { metricList, sampleNames } = require('./metrics_list.js');
 
 const sha256 = (bytes) => crypto.createHash('sha256').update(bytes).digest('hex');
 const clone = (v) => JSON.parse(JSON.stringify(v));
@@ -165,16 +166,18 @@ async function main() {
     }, 'what sentc-host --envoy takes from it');
   });
 
-  await group('stats_tags: Envoy\'s extraction turns resource and rule into tags on the module\'s own metric names', () => {
+  await group('stats_tags: Envoy\'s extraction turns resource and rule into tags on every metric name of metrics.h', () => {
     const tags = bootstrap.stats_config.stats_tags;
     // The names the module really defines, read from a running VM ...
     const host = new Host(wasm, { workers: 1 });
     const real = [...host.metrics.keys()].filter((n) => n.startsWith('sentc.'));
     assert.ok(real.some((n) => n.split('.').length === 4) && real.some((n) => n.split('.').length === 3), 'the module defines resource and rule metrics');
-    // ... and those of the metric-name contract the module is growing into.
-    const contract = ['sentc.checkout.in_flight', 'sentc.checkout.queue_wait_ms.flow_2', 'sentc.checkout.breaker_state.breaker',
-      'sentc.system.blocked.qps', 'sentc.filter.state_unavailable', 'sentc.filter.config_rejected'];
-    for (const name of real.concat(contract)) {
+    // ... and every metric the runtime has (runtime/engine/metrics.h), named as a
+    // resource, a rule (default names carry '-' and '_'), a system check and the
+    // filter name them: three-part names get the resource tag only.
+    const list = metricList(path.join(__dirname, '..', '..'));
+    const every = sampleNames(list).concat(sampleNames(list, 'api-v2', 'hotspot_x-api-key'));
+    for (const name of real.concat(every)) {
       const parts = name.split('.');
       const { name: extracted, tags: got } = extractTags(`wasmcustom.${name}`, tags);
       assert.equal(extracted, `wasmcustom.sentc.${parts[2]}`, `${name}: extracted name`);

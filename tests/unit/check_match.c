@@ -25,6 +25,13 @@
 
 /* Where the matcher normalizes paths (normalize.h). */
 static char path_buffer[SENTC_PATH_MAX];
+static struct sentc_path_view path_view;
+
+/* The request's normalized path, as the engine makes it before matching. */
+static const struct sentc_path_view *path_of(const struct sentc_request *r) {
+  sentc_match_path(r, path_buffer, &path_view);
+  return &path_view;
+}
 
 #define S(s) {s, sizeof s - 1}
 #define N(a) (sizeof a / sizeof a[0])
@@ -78,8 +85,8 @@ static const char *matched_in(const struct sentc_policy *p, const char *method, 
                             .method_len = strlen(method), .path = path, .path_len = path_len,
                             .authority = host, .authority_len = strlen(host), .grpc = grpc,
                             .header = lookup};
-  uint32_t n = sentc_match_resources(p, &r, path_buffer, out);
-  ck_assert_uint_eq(sentc_match_resources_naive(p, &r, path_buffer, naive), n);
+  uint32_t n = sentc_match_resources(p, &r, path_of(&r), out);
+  ck_assert_uint_eq(sentc_match_resources_naive(p, &r, path_of(&r), naive), n);
   ck_assert_mem_eq(out, naive, n * sizeof *out);
   names[0] = 0;
   for (uint32_t i = 0; i < n; i++)
@@ -191,10 +198,10 @@ END_TEST
 START_TEST(tcp_connections_match_only_tcp_resources_by_port) {
   uint32_t out[N(resources)];
   struct sentc_request r = {.protocol = SENTC_TCP, .port = 5432, .authority = "", .path = ""};
-  ck_assert_uint_eq(sentc_match_resources(&policy, &r, path_buffer, out), 1);
+  ck_assert_uint_eq(sentc_match_resources(&policy, &r, path_of(&r), out), 1);
   ck_assert_uint_eq(out[0], 5);
   r.port = 5433;
-  ck_assert_uint_eq(sentc_match_resources(&policy, &r, path_buffer, out), 0);
+  ck_assert_uint_eq(sentc_match_resources(&policy, &r, path_of(&r), out), 0);
 }
 END_TEST
 
@@ -271,7 +278,7 @@ START_TEST(the_compiled_matcher_walks_hosts_backwards_and_merges_in_file_order) 
   ck_assert_str_eq(compiled_get("/", "ax.io"), "every");
   uint32_t out[N(compiled_resources)];
   struct sentc_request r = {.protocol = SENTC_TCP, .port = 1, .authority = "", .path = ""};
-  ck_assert_uint_eq(sentc_match_resources(&compiled, &r, path_buffer, out), 1);
+  ck_assert_uint_eq(sentc_match_resources(&compiled, &r, path_of(&r), out), 1);
   ck_assert_uint_eq(out[0], 4);
 }
 END_TEST
@@ -304,7 +311,9 @@ static const char *facts_for(const struct sentc_policy *p, const char *method, c
                                  .authority_len = 13};
   struct sentc_request r = {.protocol = SENTC_HTTP, .read = read_fact, .header = lookup};
   memset(facts_read, 0, sizeof facts_read);
-  sentc_match_resources(p, &r, path_buffer, out);
+  struct sentc_path_view view;
+  sentc_match_path(&r, path_buffer, &view);
+  sentc_match_resources(p, &r, &view, out);
   return facts_read;
 }
 

@@ -13,8 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fake_platform.h"
-#include "../../runtime/engine/engine.h"
-#include "../../runtime/engine/store.h"
+#include "../../runtime/engine/core.h"
 #include "runner.h"
 
 #define S(s) {s, sizeof s - 1}
@@ -232,6 +231,47 @@ START_TEST(a_vm_back_from_an_idle_gap_counts_at_once) {
 }
 END_TEST
 
+/* A value in shared data that cannot be this cell's (another runtime's
+ * layout, a share count beyond the list's room, a torn length) reads as an
+ * empty cell and is written over by the next update, never trusted. */
+START_TEST(a_value_that_is_no_cell_reads_as_empty) {
+  start(0xab, 1);
+  ck_assert_int_eq(change(2), 0);
+  unsigned char junk[64];
+  memset(junk, 0xff, sizeof junk);
+  size_t lens[] = {3, 16, 24, 64};             /* short, counts too large, ... */
+  for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+    sentc_platform_shared_set(CELL_KEY, strlen(CELL_KEY), junk, lens[i], 0);
+    sentc_store_begin(&store, 1001 + (int64_t)i);
+    ck_assert_uint_eq(value(), 2);             /* this VM's own 2, nothing else */
+  }
+  ck_assert_int_eq(change(1), 0);
+  ck_assert_uint_eq(n_shares(), 1);
+  ck_assert_uint_eq(value(), 3);
+}
+END_TEST
+
+/* VMs' times may disagree for a moment (clock.h: a VM started after the
+ * wall clock stepped back, before any VM published the step).  A VM whose
+ * time lags 7 s stamps itself no earlier than the newest stamp, so the
+ * others do not take it for dead, count its permit out and drop its share
+ * (found by tests/fuzz/fuzz_runtime.c: 2 permits under a limit of 1). */
+START_TEST(a_vm_whose_time_lags_is_not_taken_for_dead) {
+  struct sentc_store a, b;
+  fake_platform_reset();
+  sentc_cell in_a = open_vm(&a, 0xab, 1, 1000), in_b = open_vm(&b, 0xab, 1, 1000);
+  sentc_store_begin(&a, 8000);
+  ck_assert_int_eq(change_in(&a, in_a, 1), 0);
+  sentc_store_begin(&b, 1000);
+  ck_assert_int_eq(change_in(&b, in_b, 1), 0);
+  ck_assert_uint_eq(value_in(&a, in_a), 2);
+  ck_assert_int_eq(change_in(&a, in_a, 1), 0);
+  ck_assert_uint_eq(value_in(&b, in_b), 3);   /* a's write kept b's share */
+  sentc_store_close(&a);
+  sentc_store_close(&b);
+}
+END_TEST
+
 /* 300 VMs (more than Envoy's 256 workers) each take a permit on one field:
  * every one joins the registry and every permit counts.  The value holds
  * one share per VM holding permits: 16 bytes idle, 8 more per holder. */
@@ -409,6 +449,76 @@ START_TEST(a_policy_over_the_state_budget_does_not_start) {
 }
 END_TEST
 
+/* Scope proxy, two VMs, a breaker of 2 probes: each VM's probe is its
+ * share of probes_out.  A's probe fails and reopens the breaker; B's probe
+ * then ends while it is open.  B's permit must go back all the same: a
+ * reset by A cannot clear B's share, which stayed counted for good (found
+ * by tests/fuzz/fuzz_runtime.c; with more VMs such leaks add up until no
+ * probe is admitted and the breaker stays half-open).  Nothing is left out
+ * once every stream ended. */
+static const struct sentc_status_range five_hundreds[] = {{500, 599}};
+static const struct sentc_breaker two_probes[] = {
+  {{"breaker", SENTC_SCOPE_PROXY, SENTC_BUILTIN_FALLBACK, 1}, .kind = SENTC_BREAKER_ERROR_COUNT,
+   .count = 1, .min_requests = 1, .window = {1000, 1}, .open_ms = 100, .probes = 2,
+   .n_error_ranges = 1, .error_ranges = five_hundreds}};
+static const struct sentc_resource breaker_resources[] = {
+  {S("a"), 1, {.n_paths = 1, .paths = a_path}, .rules = {[SENTC_KIND_BREAKER] = {0, 1}}},
+};
+
+static int at(struct sentc_engine *e, uint32_t id, int64_t now) {
+  struct sentc_request r = {.method = "GET", .method_len = 3, .path = "/a", .path_len = 2};
+  struct sentc_verdict v;
+  sentc_engine_request(e, id, &r, now, &v);
+  return v.action;
+}
+
+/* The breaker's probes out, as VM `e` sees them (its only cell). */
+static uint32_t probes_out(struct sentc_engine *e) {
+  unsigned char cell[256];
+  sentc_store_load(&e->store, 0, cell);
+  return ((struct sentc_breaker_cell *)cell)->probes_out;
+}
+
+static void respond(struct sentc_engine *e, uint32_t id, int status, int64_t now) {
+  struct sentc_reply add;
+  sentc_engine_response(e, id, status, -1, now, &add);
+  sentc_engine_end(e, id, now);
+}
+
+START_TEST(a_probe_that_ends_after_its_breaker_reopened_gives_its_permit_back) {
+  const char *error;
+  struct sentc_policy p = {.tables_version = SENTC_TABLES_VERSION, .name = S("b"),
+                           .n_resources = 1, .resources = breaker_resources, .n_breaker = 1,
+                           .breaker = two_probes};
+  fake_platform_reset();
+  struct sentc_engine *a = sentc_engine_start(&p, &error), *b = sentc_engine_start(&p, &error);
+  ck_assert_int_eq(at(a, 1, 1000), SENTC_CONTINUE);
+  respond(a, 1, 500, 1000);                              /* opens until 1100 */
+  ck_assert_int_eq(at(a, 2, 1050), SENTC_BLOCK);
+  ck_assert_int_eq(at(a, 3, 1200), SENTC_CONTINUE);      /* probe, A's share */
+  ck_assert_int_eq(at(b, 4, 1200), SENTC_CONTINUE);      /* probe, B's share */
+  ck_assert_int_eq(at(b, 5, 1200), SENTC_BLOCK);         /* 2 probes out */
+  respond(a, 3, 500, 1210);                              /* bad: reopens until 1310 */
+  ck_assert_uint_eq(probes_out(a), 1);                   /* B's probe */
+  respond(b, 4, 200, 1220);                              /* ends while open */
+  ck_assert_uint_eq(probes_out(a), 0);
+  ck_assert_uint_eq(probes_out(b), 0);
+  ck_assert_int_eq(at(a, 6, 1400), SENTC_CONTINUE);      /* half-open again */
+  ck_assert_int_eq(at(b, 7, 1400), SENTC_CONTINUE);      /* and its second probe */
+  respond(a, 6, 200, 1410);
+  respond(b, 7, 200, 1410);                              /* 2 good probes: closed */
+  ck_assert_int_eq(at(b, 8, 1420), SENTC_CONTINUE);
+  respond(b, 8, 500, 1430);                              /* opens until 1530 */
+  ck_assert_int_eq(at(a, 9, 1600), SENTC_CONTINUE);
+  ck_assert_int_eq(at(b, 10, 1600), SENTC_CONTINUE);     /* no probe left counted */
+  sentc_engine_end(a, 9, 1610);
+  sentc_engine_end(b, 10, 1610);
+  ck_assert_uint_eq(probes_out(a), 0);
+  sentc_engine_stop(a);
+  sentc_engine_stop(b);
+}
+END_TEST
+
 int main(void) {
   return run_tests("state", NULL, stop, (const TTest *const[]){
     a_proxy_update_is_one_get_and_one_set,
@@ -417,6 +527,8 @@ int main(void) {
     exhausted_retries_answer_unavailable_and_are_counted,
     permits_of_a_dead_vm_stop_counting,
     a_vm_back_from_an_idle_gap_counts_at_once,
+    a_vm_whose_time_lags_is_not_taken_for_dead,
+    a_value_that_is_no_cell_reads_as_empty,
     hundreds_of_vms_share_one_permit_field,
     a_full_share_list_gives_up_at_once,
     a_vm_holding_permits_keeps_its_stamp_fresh,
@@ -425,6 +537,7 @@ int main(void) {
     on_error_deny_blocks_when_shared_data_fails,
     on_error_allow_passes_holding_nothing,
     a_policy_over_the_state_budget_does_not_start,
+    a_probe_that_ends_after_its_breaker_reopened_gives_its_permit_back,
     NULL,
   });
 }

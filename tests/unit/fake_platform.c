@@ -96,6 +96,9 @@ int64_t fake_histogram_sum(const char *name) {
       return counters[i].sum;
   return -1;
 }
+int fake_counters(void) { return n_counters; }
+const char *fake_counter_name(int i) { return counters[i].name; }
+int64_t fake_counter_at(int i) { return counters[i].value; }
 
 void fake_shared_reset(void);
 
@@ -119,6 +122,12 @@ static struct { char *key; void *value; size_t len; uint32_t cas; } shared[MAX_S
 static int n_shared;
 static uint32_t next_cas;
 int fake_shared_gets, fake_shared_sets, fake_shared_fail_sets;
+const char *fake_shared_fail_spares;
+
+static int spared(const char *key, size_t key_len) {
+  size_t n = fake_shared_fail_spares ? strlen(fake_shared_fail_spares) : 0;
+  return n && key_len >= n && memcmp(key + key_len - n, fake_shared_fail_spares, n) == 0;
+}
 
 static int shared_find(const char *key, size_t key_len) {
   for (int i = 0; i < n_shared; i++)
@@ -142,7 +151,7 @@ int sentc_platform_shared_get(const char *key, size_t key_len, void *out, size_t
 int sentc_platform_shared_set(const char *key, size_t key_len, const void *value, size_t len,
                               uint32_t cas) {
   fake_shared_sets++;
-  if (fake_shared_fail_sets > 0) {
+  if (fake_shared_fail_sets > 0 && !spared(key, key_len)) {
     fake_shared_fail_sets--;
     return SENTC_SHARED_CAS_MISMATCH;
   }
@@ -181,4 +190,5 @@ void fake_shared_reset(void) {
   }
   n_shared = 0;
   fake_shared_gets = fake_shared_sets = fake_shared_fail_sets = 0;
+  fake_shared_fail_spares = NULL;
 }

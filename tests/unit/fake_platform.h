@@ -16,6 +16,10 @@ int64_t fake_counter(const char *name);
 int64_t fake_histogram_sum(const char *name);
 /* Metric host calls since the reset. */
 extern int fake_metric_calls;
+/* Every counter defined: how many, and the name and value of each. */
+int fake_counters(void);
+const char *fake_counter_name(int i);
+int64_t fake_counter_at(int i);
 /* Forgets counters, resumes, tick wishes and shared data. */
 void fake_platform_reset(void);
 
@@ -39,8 +43,10 @@ extern uint32_t fake_wake_ms;
 extern int fake_wake_calls;
 
 /* Shared data: get/set calls since the reset, keys in use, and how many of
- * the next sets fail with a cas mismatch (to test bounded retries). */
+ * the next sets fail with a cas mismatch (to test bounded retries), except
+ * sets of keys ending in fake_shared_fail_spares (when not NULL). */
 extern int fake_shared_gets, fake_shared_sets, fake_shared_fail_sets;
+extern const char *fake_shared_fail_spares;
 int fake_shared_keys(void);
 /* The bytes stored under `key` (NULL if none), to look at or change in
  * place as another VM would. */
