@@ -234,6 +234,8 @@ static uint32_t policy_uses(const struct ir_policy *p) {
     uses |= (p->flow[i].throttle ? SENTC_USE_THROTTLE : 0) | (p->flow[i].warmup ? SENTC_USE_WARMUP : 0);
   if (p->n_fallbacks)
     uses |= SENTC_USE_FALLBACKS;
+  for (size_t i = 0; i < p->n_hotspot; i++)
+    uses |= SENTC_USE_KEY(p->hotspot[i].key);
   for (size_t i = 0; i < p->n_resources; i++) {
     const struct ir_match *m = &p->resources[i].match;
     uses |= (m->protocol == SENTC_TCP ? SENTC_USE_TCP : 0) | (m->n_hosts ? SENTC_USE_HOSTS : 0) |
@@ -263,6 +265,12 @@ static void emit_uses(FILE *out, const struct ir_policy *p) {
   for (size_t i = 0; i < sizeof features / sizeof features[0]; i++)
     if (uses & features[i].bit) {
       fprintf(out, "%s%s", sep, features[i].name);
+      sep = " | ";
+    }
+  static const char *const key_names[] = {SENTC_KEY_KIND_LIST(SENTC_ENUM_NAME)};
+  for (size_t k = 0; k < sizeof key_names / sizeof key_names[0]; k++)
+    if (uses & SENTC_USE_KEY(k)) {
+      fprintf(out, "%sSENTC_USE_KEY(%s)", sep, key_names[k]);
       sep = " | ";
     }
   fprintf(out, "%s,\n", *sep ? "" : "0");

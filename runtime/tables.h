@@ -486,6 +486,7 @@ struct sentc_policy {
  * tests) everything counts as used.
  *
  *   SENTC_USE_KIND(k): rules of kind k (enum sentc_kind; SYSTEM: a system block);
+ *   SENTC_USE_KEY(key): hotspot rules keyed by `key` (enum sentc_key_kind);
  *   and X(NAME, bit) below: SENTC_USE_NAME = 1 << bit:
  *   TCP        `match tcp` resources (the network filter's callbacks);
  *   PROXY      state in shared data (a rule in scope proxy, or a system block);
@@ -496,6 +497,7 @@ struct sentc_policy {
  *   THROTTLE, WARMUP  flow rules that throttle, that warm up;
  *   FALLBACKS  fallbacks of the policy's own (else only the built-in one). */
 #define SENTC_USE_KIND(kind) (1u << (kind))
+#define SENTC_USE_KEY(key) (1u << (20 + (key)))
 #define SENTC_USE_LIST(X) \
   X(TCP, 8) X(PROXY, 9) X(HOSTS, 10) X(HEADERS, 11) X(TEMPLATES, 12) X(RATELIMIT, 13) \
   X(THROTTLE, 14) X(WARMUP, 15) X(FALLBACKS, 16)

@@ -139,16 +139,21 @@ const char *sentc_keys_of(const struct sentc_hotspot *rule, const struct sentc_r
                          size_t *len) {
   size_t n = 0;
   const char *v = NULL;
+  /* Keys no hotspot rule of the policy has are left out of main.wasm
+   * (tables.h, SENTC_USES): their cases are never taken. */
+#define KEY_CASE(K) \
+  case K:           \
+    if (!SENTC_USES(SENTC_USE_KEY(K))) break;
   switch (rule->key) {
-  case SENTC_KEY_HEADER:
+  KEY_CASE(SENTC_KEY_HEADER)
     v = header(r, rule->key_name.text, rule->key_name.len, &n);
     break;
-  case SENTC_KEY_QUERY:
+  KEY_CASE(SENTC_KEY_QUERY)
     v = query_value(r, &rule->key_name, &n);
     if (!v && n != SENTC_UNREADABLE)
       n = 0;
     break;
-  case SENTC_KEY_COOKIE: {
+  KEY_CASE(SENTC_KEY_COOKIE) {
     size_t c = 0;
     const char *cookie = header(r, "cookie", 6, &c);
     v = cookie ? pair_value(cookie, c, ';', &rule->key_name, &n) : NULL;
@@ -156,11 +161,11 @@ const char *sentc_keys_of(const struct sentc_hotspot *rule, const struct sentc_r
       n = c;
     break;
   }
-  case SENTC_KEY_CLIENT_IP:
+  KEY_CASE(SENTC_KEY_CLIENT_IP)
     n = 0;
     v = client_ip(r, ip, &n);
     break;
-  case SENTC_KEY_HOST: {
+  KEY_CASE(SENTC_KEY_HOST) {
     size_t a;
     const char *authority = fact(r, SENTC_FACT_AUTHORITY, &a);
     v = authority && a ? lower_host(authority, a, buffer, room, &n) : NULL;
@@ -168,7 +173,7 @@ const char *sentc_keys_of(const struct sentc_hotspot *rule, const struct sentc_r
       n = a;
     break;
   }
-  case SENTC_KEY_PATH: {
+  KEY_CASE(SENTC_KEY_PATH) {
     if (path->len) {
       v = path->text;
       n = path->len;
@@ -185,7 +190,7 @@ const char *sentc_keys_of(const struct sentc_hotspot *rule, const struct sentc_r
     n = q ? (size_t)(q - raw) : p;
     break;
   }
-  case SENTC_KEY_METHOD: {
+  KEY_CASE(SENTC_KEY_METHOD) {
     size_t m;
     const char *method = fact(r, SENTC_FACT_METHOD, &m);
     v = method && m ? method : NULL;
@@ -193,6 +198,7 @@ const char *sentc_keys_of(const struct sentc_hotspot *rule, const struct sentc_r
     break;
   }
   }
+#undef KEY_CASE
   *len = v || n == SENTC_UNREADABLE ? n : 0;
   return v;
 }
