@@ -33,6 +33,13 @@ class EventQueue {
   pop() { return this.heap.pop(); }
 }
 
+// The record of the HTTP stream or TCP connection the module is acting for (the
+// effective context), or null.
+function recordOf(vm) {
+  const s = vm.stream();
+  return s ? s.request.tag : vm.connection()?.tag ?? null;
+}
+
 class Simulation {
   constructor(wasm, traffic, options) {
     this.traffic = traffic;
@@ -69,7 +76,7 @@ class Simulation {
         upstream: (s) => this.onUpstream(s),
         end: (s) => this.onEnd(s),
         tickPeriod: (vm, ms) => this.tickAt.set(vm, ms > 0 ? this.now + ms * 1e6 : null),
-        log: (vm, entry) => this.collector.log(entry, vm.stream(), this.now),
+        log: (vm, entry) => this.collector.log(entry, recordOf(vm), this.now),
       },
     });
   }

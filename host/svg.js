@@ -111,7 +111,10 @@ function panel(out, g, top, timeline, colors) {
   // breaker bands
   let bandTop = base + 6;
   for (const rule of g.breakers) {
-    out.push(`<text x="${LEFT - 6}" y="${bandTop + BAND_H - 2}" font-size="11" text-anchor="end" ${FONT}>${esc(rule)}</text>`);
+    // a name wider than the margin (a character is about 0.57 of the font size) is
+    // drawn smaller to fit in it
+    const size = fmt(Math.min(11, (LEFT - 10) / (0.57 * rule.length)));
+    out.push(`<text x="${LEFT - 6}" y="${bandTop + BAND_H - 2}" font-size="${size}" text-anchor="end" ${FONT}>${esc(rule)}</text>`);
     // closed first, so that a short open or half-open stretch drawn wider stays on top
     const segs = bandSegments(g, rule, stepNs, totalNs);
     for (const seg of [...segs.filter((s) => s.state === 'closed'), ...segs.filter((s) => s.state !== 'closed')]) {

@@ -62,17 +62,17 @@ class Collector {
     this.lines = 0;          // decision lines seen
   }
 
-  // A module log entry; `stream` is the effective HTTP stream or null.
-  log(entry, stream, nowNs) {
+  // A module log entry; `record` is that of the effective stream or connection, or null.
+  log(entry, record, nowNs) {
     if (!entry.message.startsWith('sentc: ')) return;
     const p = parseLine(entry.message);
     if (!p) return;
     if (p.type === 'breaker') {
       const { resource, rule, state, reason } = p;
       this.transitions.push({ atNs: nowNs, worker: entry.worker, resource, rule, state, reason });
-    } else if (stream) {
+    } else if (record) {
       if (p.type !== 'passed') this.lines++;
-      (stream.request.tag.decisions ??= []).push(p);
+      (record.decisions ??= []).push(p);
     }
   }
 }

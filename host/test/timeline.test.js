@@ -84,6 +84,17 @@ test('the SVG has a panel per resource, bars per outcome, the breaker band and a
   assert.equal(svg.trim().split('\n').at(-1), '</svg>');
 });
 
+test('a breaker name wider than the margin is drawn smaller, not cut off', () => {
+  const label = (svg, name) => new RegExp(`<text x="78" [^>]*font-size="([\\d.]+)" text-anchor="end" [^>]*>${name}</text>`).exec(svg);
+  const short = label(timelineSvg(buildTimeline(run(TRAFFIC), 500e6)), 'breaker');
+  assert.equal(short?.[1], '11');
+  const name = 'payment_errors_of_checkout';
+  const long = label(timelineSvg(buildTimeline(run(TRAFFIC.replaceAll('api.blocked.breaker', `api.blocked.${name}`)
+    .replaceAll('api/breaker', `api/${name}`)), 500e6)), name);
+  assert.ok(long, 'the band is named');
+  assert.ok(Number(long[1]) < 11 && Number(long[1]) * 0.57 * name.length <= 74, `font-size ${long[1]} fits 74 pixels`);
+});
+
 test('CLI: --timeline [STEP], --csv, --svg', () => {
   const csv = path.join(tmp, 'v.csv');
   const svg = path.join(tmp, 'v.svg');
