@@ -222,6 +222,63 @@ static void emit_table_refs(FILE *out, const struct ir_policy *p) {
   fputs("  .matcher = &matcher,\n", out);
 }
 
+/* What of the runtime the policy uses (tables.h, sentc_policy.uses). */
+static uint32_t policy_uses(const struct ir_policy *p) {
+  uint32_t uses = 0;
+  for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
+    for (size_t i = 0; i < ir_count(p, k); i++)
+      uses |= SENTC_USE_KIND(k) |
+              (ir_rule_at(p, k, i)->scope == SENTC_SCOPE_PROXY ? SENTC_USE_PROXY : 0);
+  if (p->system.present)
+    uses |= SENTC_USE_KIND(SENTC_KIND_SYSTEM) | SENTC_USE_PROXY;
+  if (p->ratelimit_headers != SENTC_RATELIMIT_OFF)
+    uses |= SENTC_USE_RATELIMIT;
+  for (size_t i = 0; i < p->n_flow; i++)
+    uses |= (p->flow[i].throttle ? SENTC_USE_THROTTLE : 0) | (p->flow[i].warmup ? SENTC_USE_WARMUP : 0);
+  if (p->n_fallbacks)
+    uses |= SENTC_USE_FALLBACKS;
+  for (size_t i = 0; i < p->n_hotspot; i++)
+    uses |= SENTC_USE_KEY(p->hotspot[i].key);
+  for (size_t i = 0; i < p->n_resources; i++) {
+    const struct ir_match *m = &p->resources[i].match;
+    uses |= (m->protocol == SENTC_TCP ? SENTC_USE_TCP : 0) | (m->n_hosts ? SENTC_USE_HOSTS : 0) |
+            (m->n_headers ? SENTC_USE_HEADERS : 0);
+    for (size_t j = 0; j < m->n_paths; j++)
+      uses |= m->paths[j].kind == SENTC_PATH_TEMPLATE ? SENTC_USE_TEMPLATES : 0;
+  }
+  return uses;
+}
+
+/* sentc_policy.uses, as the SENTC_USE_* names ORed together ("0": nothing). */
+static void emit_uses(FILE *out, const struct ir_policy *p) {
+  static const struct { uint32_t bit; const char *name; } features[] = {
+#define USE_NAME(name, bit) {SENTC_USE_##name, "SENTC_USE_" #name},
+    SENTC_USE_LIST(USE_NAME)
+#undef USE_NAME
+  };
+  uint32_t uses = policy_uses(p);
+  const char *sep = "";
+  fputs("  .uses = ", out);
+  for (int k = 0; k < SENTC_N_KINDS; k++)
+    if (uses & SENTC_USE_KIND(k)) {
+      fprintf(out, "%sSENTC_USE_KIND(%s)", sep,
+              k == SENTC_KIND_SYSTEM ? "SENTC_KIND_SYSTEM" : kinds[k].constant);
+      sep = " | ";
+    }
+  for (size_t i = 0; i < sizeof features / sizeof features[0]; i++)
+    if (uses & features[i].bit) {
+      fprintf(out, "%s%s", sep, features[i].name);
+      sep = " | ";
+    }
+  static const char *const key_names[] = {SENTC_KEY_KIND_LIST(SENTC_ENUM_NAME)};
+  for (size_t k = 0; k < sizeof key_names / sizeof key_names[0]; k++)
+    if (uses & SENTC_USE_KEY(k)) {
+      fprintf(out, "%sSENTC_USE_KEY(%s)", sep, key_names[k]);
+      sep = " | ";
+    }
+  fprintf(out, "%s,\n", *sep ? "" : "0");
+}
+
 int codegen_emit(const struct ir_policy *p, const char *source_path, const char *source_sha256,
                  FILE *out) {
   char *tables = NULL, *options = NULL;
@@ -253,6 +310,7 @@ int codegen_emit(const struct ir_policy *p, const char *source_path, const char 
   fprintf(out, ",\n  .hash = 0x%016llxull,\n", (unsigned long long)hash);
   fwrite(options, 1, options_len, out);
   emit_table_refs(out, p);
+  emit_uses(out, p);
   fputs("};\n", out);
   free(tables);
   free(options);

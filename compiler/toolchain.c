@@ -116,6 +116,9 @@ int toolchain_build(const char *c_file, const char *out_wasm) {
 
   const char *cc = getenv("SENTC_CC");
   char flags[] = SENTC_WASM_TARGET_FLAGS;
+  /* How every Proxy-Wasm module is built (Makefile.am: WASM_MODULE_FLAGS,
+   * which bench/reference.wasm is built with too). */
+  char module_flags[] = SENTC_WASM_MODULE_FLAGS;
   char include[PATH_MAX + 2];
   snprintf(include, sizeof include, "-I%s", rt);
   char **argv = xcalloc((size_t)n_objects + 32, sizeof *argv);
@@ -123,7 +126,8 @@ int toolchain_build(const char *c_file, const char *out_wasm) {
   int argc = 0;
   argv[argc++] = (char *)(cc && *cc ? cc : SENTC_WASM_CC);
   push_words(argv, &argc, flags);
-  char *fixed[] = {"-O2", "-mexec-model=reactor", include, (char *)c_file};
+  push_words(argv, &argc, module_flags);
+  char *fixed[] = {include, (char *)c_file};
   for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
     argv[argc++] = fixed[i];
   for (int i = 0; i < n_objects; i++) {
@@ -132,7 +136,7 @@ int toolchain_build(const char *c_file, const char *out_wasm) {
     snprintf(paths[i], len, "%s/%s", rt, objects[i]->d_name);
     argv[argc++] = paths[i];
   }
-  char *tail[] = {"-o", (char *)out_wasm, "-Wl,--strip-all", "-Wl,--gc-sections"};
+  char *tail[] = {"-o", (char *)out_wasm};
   for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++)
     argv[argc++] = tail[i];
 

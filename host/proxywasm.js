@@ -379,6 +379,11 @@ class Vm {
     this.nextGrpcToken = 1;       // Envoy numbers unary calls 1, 3, 5...
     this.grpcReceived = null;     // the answer, during proxy_on_grpc_receive
     this.status = { code: 0, message: '' };   // proxy_get_status: the last close's
+    this.hostCalls = host.countCalls ? new Map() : null;   // "callback import" -> calls
+    this.callback = null;  // the outermost export being called (countCalls)
+    this.viewsOf = null;   // the memory buffer that bytes and data view (views())
+    this.bytes = null;
+    this.data = null;
     this.instance = new WebAssembly.Instance(host.module, buildImports(this));
     this.exports = this.instance.exports;
     this.memory = this.exports.memory;
@@ -425,6 +430,7 @@ class Vm {
     let result;
     let error = null;
     const timed = this.host.timing && this.depth === 1;
+    if (this.depth === 1) this.callback = name;
     const start = timed ? process.hrtime.bigint() : 0n;
     try {
       result = fn(...args);
@@ -574,50 +580,74 @@ class Vm {
   // ---- linear memory helpers: every access is bounds-checked ----
 
   check(ptr, len) {
-    if (ptr < 0 || len < 0 || ptr + len > this.memory.buffer.byteLength) throw new OutOfBounds();
+    if (ptr < 0 || len < 0 || ptr + len > this.views().bytes.length) throw new OutOfBounds();
   }
 
+  // Views of the whole memory, made again when it has grown: growing detaches the
+  // old buffer (its length becomes 0) and memory.buffer is a new one.  So a host
+  // call allocates no view of its own, and asks V8 for memory.buffer (a slow
+  // getter) only after a growth.
+  views() {
+    if (this.viewsOf === null || this.viewsOf.byteLength === 0) {
+      const buffer = this.memory.buffer;
+      this.viewsOf = buffer;
+      this.bytes = Buffer.from(buffer);
+      this.data = new DataView(buffer);
+    }
+    return this;
+  }
+
+  // A copy of the bytes (the module may change them after the call).
   read(ptr, len) {
     ptr >>>= 0; len >>>= 0;
     this.check(ptr, len);
-    return Buffer.from(new Uint8Array(this.memory.buffer, ptr, len));
+    return Buffer.from(this.views().bytes.subarray(ptr, ptr + len));
   }
 
-  readString(ptr, len) { return this.read(ptr, len).toString('utf8'); }
+  readString(ptr, len) {
+    ptr >>>= 0; len >>>= 0;
+    this.check(ptr, len);
+    return this.views().bytes.toString('utf8', ptr, ptr + len);
+  }
 
   writeU32(ptr, v) {
     ptr >>>= 0;
     this.check(ptr, 4);
-    new DataView(this.memory.buffer).setUint32(ptr, v >>> 0, true);
+    this.views().data.setUint32(ptr, v >>> 0, true);
   }
 
   writeU64(ptr, v) {
     ptr >>>= 0;
     this.check(ptr, 8);
-    new DataView(this.memory.buffer).setBigUint64(ptr, BigInt.asUintN(64, BigInt(v)), true);
+    this.views().data.setBigUint64(ptr, BigInt.asUintN(64, BigInt(v)), true);
   }
 
   writeBytes(ptr, bytes) {
     ptr >>>= 0;
     this.check(ptr, bytes.length);
-    new Uint8Array(this.memory.buffer).set(bytes, ptr);
+    this.views().bytes.set(bytes, ptr);
   }
 
-  // Hands bytes to the module in memory it allocates (proxy_on_memory_allocate, else
-  // malloc), writing pointer and size to its out pointers, as cpp-host does.
-  give(bytes, ptrPtr, sizePtr) {
+  // Hands bytes (a Buffer, or a string as UTF-8) to the module in memory it allocates
+  // (proxy_on_memory_allocate, else malloc), writing pointer and size to its out
+  // pointers, as cpp-host does.
+  give(value, ptrPtr, sizePtr) {
     this.check(ptrPtr >>> 0, 4);
     this.check(sizePtr >>> 0, 4);
+    const text = typeof value === 'string';
+    const size = text ? Buffer.byteLength(value) : value.length;
     let ptr = 0;
-    if (bytes.length > 0) {
+    if (size > 0) {
       const alloc = this.exports.proxy_on_memory_allocate ?? this.exports.malloc;
       if (typeof alloc !== 'function') return Status.InvalidMemoryAccess;
-      ptr = alloc(bytes.length) >>> 0;
+      ptr = alloc(size) >>> 0;
       if (ptr === 0) return Status.InvalidMemoryAccess;
-      this.writeBytes(ptr, bytes);
+      this.check(ptr, size);
+      if (text) this.views().bytes.write(value, ptr, size, 'utf8');
+      else this.views().bytes.set(value, ptr);
     }
     this.writeU32(ptrPtr, ptr);
-    this.writeU32(sizePtr, bytes.length);
+    this.writeU32(sizePtr, size);
     return Status.Ok;
   }
 
@@ -653,7 +683,7 @@ function headerFunctions(vm) {
       const k = key(kp, kl);
       const hit = map.find(([name]) => name === k);
       if (!hit) return Status.NotFound;
-      return vm.give(Buffer.from(hit[1]), vpp, vlp);
+      return vm.give(hit[1], vpp, vlp);
     },
     proxy_add_header_map_value(type, kp, kl, vp, vl) {
       const { map, status } = headerMap(vm, type);
@@ -1048,7 +1078,12 @@ function buildImports(vm) {
 
 function wrapImport(vm, module, name, fn) {
   const badMemory = module === 'env' ? Status.InvalidMemoryAccess : WASI_EFAULT;
+  const calls = vm.hostCalls;   // counting only when the host was asked to (countCalls)
   return (...args) => {
+    if (calls) {
+      const key = `${vm.callback ?? '(start)'} ${name}`;
+      calls.set(key, (calls.get(key) ?? 0) + 1);
+    }
     if (vm.phase === 'initialize' && !INIT_ALLOWED.has(name)) {
       throw new Error(`${module}.${name} called during _initialize, where Envoy allows only logging, clock, random, environment and fd_write`);
     }
@@ -1076,6 +1111,8 @@ class Host {
   // entry) for each log entry kept, grpcCall(call): return true to deliver the call's
   // outcome yourself (vm.grpcFinish), else it is delivered as soon as it is known},
   // timing (measure the wall time of each outermost call into the module),
+  // countCalls (count the module's calls of each host function, per VM:
+  // hostCallCounts(); off, a call pays one test),
   // clusters ({name: 'host:port'}, '*' for any: where gRPC calls to an Envoy cluster
   // go), grpcTransport(address, path, message, timeoutMs) -> {outcome, cancel} (default:
   // real gRPC over HTTP/2, grpc.js).
@@ -1104,6 +1141,7 @@ class Host {
     this.grpcTransport = options.grpcTransport ?? unaryCall;
     this.grpcCallsMade = 0;
     this.grpcUnknownClusters = new Set();
+    this.countCalls = !!options.countCalls;
     this.setSeed(options.seed ?? 1);
     this.vms = [];
     this.retired = [];
@@ -1204,6 +1242,27 @@ class Host {
 
   metricsObject() {
     return Object.fromEntries([...this.metrics].map(([name, m]) => [name, { ...m }]));
+  }
+
+  // { import name: calls } over every VM (retired ones too), or null when not
+  // counting; with byCallback, { callback: { import name: calls } }, the
+  // callback being the module's outermost export then running ('(start)':
+  // _initialize).  resetHostCalls() starts the counts again (after a warm-up).
+  hostCallCounts(byCallback = false) {
+    if (!this.countCalls) return null;
+    const out = {};
+    for (const vm of this.vms.concat(this.retired)) {
+      for (const [key, n] of vm.hostCalls) {
+        const [callback, name] = key.split(' ');
+        const into = byCallback ? (out[callback] ??= {}) : out;
+        into[name] = (into[name] ?? 0) + n;
+      }
+    }
+    return out;
+  }
+
+  resetHostCalls() {
+    for (const vm of this.vms.concat(this.retired)) vm.hostCalls?.clear();
   }
 
   sharedDataCalls() {

@@ -544,7 +544,45 @@ struct sentc_policy {
   uint32_t n_fallbacks;
   const struct sentc_fallback *fallbacks;
   const struct sentc_matcher *matcher;
+  uint32_t uses;              /* SENTC_USE_* bits, below */
 };
+
+/* ---- what a policy uses ------------------------------------------------ */
+
+/* sentc_policy.uses: the parts of the runtime the policy needs, as the
+ * compiler found them.  main.wasm's runtime is built with
+ * SENTC_SPECIALIZED (Makefile.am, rtlib/) and linked with the tables by
+ * link-time optimization, which reads this constant wherever the runtime
+ * asks SENTC_USES and leaves out the code of every part the policy does not
+ * use: a module is as big as what its policy has.  Natively (the unit
+ * tests) everything counts as used.
+ *
+ *   SENTC_USE_KIND(k): rules of kind k (enum sentc_kind; SYSTEM: a system block);
+ *   SENTC_USE_KEY(key): hotspot rules keyed by `key` (enum sentc_key_kind);
+ *   and X(NAME, bit) below: SENTC_USE_NAME = 1 << bit:
+ *   TCP        `match tcp` resources (the network filter's callbacks);
+ *   PROXY      state in shared data (a rule in scope proxy, or a system block);
+ *   HOSTS      matches that name hosts;
+ *   HEADERS    matches that test headers;
+ *   TEMPLATES  path templates;
+ *   RATELIMIT  RateLimit headers (ratelimit_headers draft or envoy);
+ *   THROTTLE, WARMUP  flow rules that throttle, that warm up;
+ *   FALLBACKS  fallbacks of the policy's own (else only the built-in one). */
+#define SENTC_USE_KIND(kind) (1u << (kind))
+#define SENTC_USE_KEY(key) (1u << (20 + (key)))
+#define SENTC_USE_LIST(X) \
+  X(TCP, 8) X(PROXY, 9) X(HOSTS, 10) X(HEADERS, 11) X(TEMPLATES, 12) X(RATELIMIT, 13) \
+  X(THROTTLE, 14) X(WARMUP, 15) X(FALLBACKS, 16)
+enum sentc_use {
+#define SENTC_USE_ENUM(name, bit) SENTC_USE_##name = 1u << (bit),
+  SENTC_USE_LIST(SENTC_USE_ENUM)
+#undef SENTC_USE_ENUM
+};
+#ifdef SENTC_SPECIALIZED
+#define SENTC_USES(bits) ((sentc_policy.uses & (bits)) != 0)
+#else
+#define SENTC_USES(bits) 1
+#endif
 
 /* The fields every rule has, for rule `i` of kind `kind`. */
 /* How many rules of `kind` the policy has. */

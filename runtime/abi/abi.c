@@ -162,11 +162,12 @@ static const char *request_header(void *ctx, const char *name, size_t name_len, 
 }
 
 /* A pseudo header of `request` as a string and length; "" when absent,
- * and the request marked unreadable when the host could not hand it over. */
-static const char *pseudo(struct sentc_request *request, const char *name, size_t *len) {
+ * and fact `fact` marked unreadable when the host could not hand it over. */
+static const char *pseudo(struct sentc_request *request, uint32_t fact, const char *name,
+                          size_t *len) {
   const char *value = request_header(NULL, name, strlen(name), len);
   if (!value && *len == SENTC_UNREADABLE)
-    request->unreadable = 1;
+    request->unreadable |= fact;
   if (!value)
     *len = 0;
   return value ? value : "";
@@ -186,9 +187,22 @@ static const char *peer_address(struct sentc_request *request, size_t *len) {
   if (result == PROXY_OK)
     return value;
   if (result != PROXY_NOT_FOUND)
-    request->unreadable = 1;
+    request->unreadable |= SENTC_FACT_PEER;
   *len = 0;
   return NULL;
+}
+
+/* Reads one fact of the request being decided, when the engine first asks
+ * for it (request.h): a request costs the host calls its policy needs. */
+static void read_fact(struct sentc_request *r, uint32_t fact) {
+  r->known |= fact;
+  switch (fact) {
+  case SENTC_FACT_METHOD: r->method = pseudo(r, fact, ":method", &r->method_len); break;
+  case SENTC_FACT_PATH: r->path = pseudo(r, fact, ":path", &r->path_len); break;
+  case SENTC_FACT_AUTHORITY: r->authority = pseudo(r, fact, ":authority", &r->authority_len); break;
+  case SENTC_FACT_GRPC: r->grpc = is_grpc(); break;
+  case SENTC_FACT_PEER: r->peer = peer_address(r, &r->peer_len); break;
+  }
 }
 
 /* A small decimal header value (":status", "grpc-status"), or -1. */
@@ -264,15 +278,10 @@ static uint32_t act(const struct sentc_verdict *verdict) {
 }
 
 static uint32_t decide(uint32_t context_id) {
-  struct sentc_request request = {.protocol = SENTC_HTTP, .header = request_header};
-  request.method = pseudo(&request, ":method", &request.method_len);
-  request.path = pseudo(&request, ":path", &request.path_len);
-  request.authority = pseudo(&request, ":authority", &request.authority_len);
-  request.grpc = is_grpc();
-  request.peer = peer_address(&request, &request.peer_len);
-
+  struct sentc_request request = {.protocol = SENTC_HTTP, .read = read_fact,
+                                   .header = request_header};
   struct sentc_verdict verdict;
-  sentc_engine_request(engine, context_id, &request, now_ms(), &verdict);
+  sentc_engine_request(engine, context_id, &request, SENTC_NOW_UNREAD, &verdict);
   return act(&verdict);
 }
 
@@ -293,10 +302,13 @@ uint32_t proxy_on_response_headers(uint32_t context_id, uint32_t headers, uint32
   (void)end_of_stream;
   if (!engine)
     return PROXY_CONTINUE;
+  /* The statuses are read only for a breaker or the system protection to
+   * look at; the time, by the engine if it needs it (engine.h). */
   struct sentc_reply add;
-  int status = number_in(PROXY_RESPONSE_HEADERS, ":status");
-  int grpc_status = number_in(PROXY_RESPONSE_HEADERS, "grpc-status");
-  sentc_engine_response(engine, context_id, status, grpc_status, now_ms(), &add);
+  int wants = sentc_engine_wants_status(engine, context_id);
+  int status = wants ? number_in(PROXY_RESPONSE_HEADERS, ":status") : -1;
+  int grpc_status = wants ? number_in(PROXY_RESPONSE_HEADERS, "grpc-status") : -1;
+  sentc_engine_response(engine, context_id, status, grpc_status, SENTC_NOW_UNREAD, &add);
   add_headers(PROXY_RESPONSE_HEADERS, &add);
   sentc_scratch_reset();
   return PROXY_CONTINUE;
@@ -305,9 +317,9 @@ uint32_t proxy_on_response_headers(uint32_t context_id, uint32_t headers, uint32
 PROXY_EXPORT(proxy_on_response_trailers)
 uint32_t proxy_on_response_trailers(uint32_t context_id, uint32_t trailers) {
   (void)trailers;
-  if (engine)
+  if (engine && sentc_engine_wants_status(engine, context_id))
     sentc_engine_trailers(engine, context_id, number_in(PROXY_RESPONSE_TRAILERS, "grpc-status"),
-                          now_ms());
+                          SENTC_NOW_UNREAD);
   sentc_scratch_reset();
   return PROXY_CONTINUE;
 }
@@ -317,7 +329,7 @@ uint32_t proxy_on_response_trailers(uint32_t context_id, uint32_t trailers) {
 PROXY_EXPORT(proxy_on_log)
 void proxy_on_log(uint32_t context_id) {
   if (engine)
-    sentc_engine_end(engine, context_id, now_ms());
+    sentc_engine_end(engine, context_id, SENTC_NOW_UNREAD);
 }
 
 /* The current root context done: the plugin goes away (Envoy drains and
@@ -327,17 +339,22 @@ uint32_t proxy_on_done(uint32_t context_id) {
   if (engine && context_id == root_context)
     sentc_engine_flush(engine);
   else if (engine)
-    sentc_engine_end(engine, context_id, now_ms());
+    sentc_engine_end(engine, context_id, SENTC_NOW_UNREAD);
   return 1;
 }
 
 PROXY_EXPORT(proxy_on_delete)
 void proxy_on_delete(uint32_t context_id) {
   if (engine)
-    sentc_engine_end(engine, context_id, now_ms());
+    sentc_engine_end(engine, context_id, SENTC_NOW_UNREAD);
 }
 
 /* ---- the network filter: TCP connections ---- */
+
+/* A policy without `match tcp` resources lets every connection through and
+ * keeps nothing of it: in main.wasm these callbacks then do nothing else
+ * (tables.h, SENTC_USES), and what they would call is left out. */
+#define TCP_USED SENTC_USES(SENTC_USE_TCP)
 
 /* The listener port the connection came in on (Envoy's destination.port:
  * the downstream local address), or 0. */
@@ -355,11 +372,11 @@ static uint16_t destination_port(void) {
  * filters after this one (tcp_proxy) see it, so nothing goes upstream. */
 PROXY_EXPORT(proxy_on_new_connection)
 uint32_t proxy_on_new_connection(uint32_t context_id) {
-  if (!engine)
+  if (!engine || !TCP_USED)
     return PROXY_CONTINUE;
   struct sentc_request request = {.protocol = SENTC_TCP, .port = destination_port()};
   struct sentc_verdict verdict;
-  sentc_engine_request(engine, context_id, &request, now_ms(), &verdict);
+  sentc_engine_request(engine, context_id, &request, SENTC_NOW_UNREAD, &verdict);
   sentc_scratch_reset();
   if (verdict.action != SENTC_BLOCK)
     return PROXY_CONTINUE;
@@ -371,7 +388,8 @@ PROXY_EXPORT(proxy_on_downstream_data)
 uint32_t proxy_on_downstream_data(uint32_t context_id, size_t data_size, uint32_t end_of_stream) {
   (void)data_size;
   (void)end_of_stream;
-  return engine && sentc_engine_refused(engine, context_id) ? PROXY_PAUSE : PROXY_CONTINUE;
+  return engine && TCP_USED && sentc_engine_refused(engine, context_id) ? PROXY_PAUSE
+                                                                        : PROXY_CONTINUE;
 }
 
 PROXY_EXPORT(proxy_on_upstream_data)
@@ -386,15 +404,15 @@ uint32_t proxy_on_upstream_data(uint32_t context_id, size_t data_size, uint32_t 
 PROXY_EXPORT(proxy_on_downstream_connection_close)
 void proxy_on_downstream_connection_close(uint32_t context_id, uint32_t peer_type) {
   (void)peer_type;
-  if (engine)
-    sentc_engine_end(engine, context_id, now_ms());
+  if (engine && TCP_USED)
+    sentc_engine_end(engine, context_id, SENTC_NOW_UNREAD);
 }
 
 PROXY_EXPORT(proxy_on_upstream_connection_close)
 void proxy_on_upstream_connection_close(uint32_t context_id, uint32_t peer_type) {
   (void)peer_type;
-  if (engine)
-    sentc_engine_end(engine, context_id, now_ms());
+  if (engine && TCP_USED)
+    sentc_engine_end(engine, context_id, SENTC_NOW_UNREAD);
 }
 
 /* ---- the rate-limit service's answers (scope cluster) ---- */
@@ -436,12 +454,14 @@ void proxy_on_tick(uint32_t root_id) {
   (void)root_id;
   if (engine) {
     follow_log_level();
-    sentc_engine_tick(engine, now_ms());
+    sentc_engine_tick(engine, SENTC_NOW_UNREAD);
   }
   sentc_scratch_reset();
 }
 
 /* The engine's platform (engine/platform.h), on Envoy's host calls. */
+int64_t sentc_platform_now_ms(void) { return now_ms(); }
+
 int32_t sentc_platform_metric_define(int type, const char *name, size_t len) {
   uint32_t id = 0;
   if (proxy_define_metric((uint32_t)type, name, len, &id) != PROXY_OK || id > INT32_MAX)

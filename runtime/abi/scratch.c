@@ -1,10 +1,14 @@
 /*
- * scratch.c: the per-callback bump region (see scratch.h).
+ * scratch.c: the per-callback bump region (see scratch.h).  4 KiB holds
+ * what a request's callback is handed (its path, method, a few header
+ * values) many times over; a bigger request's values are malloc'd, and
+ * freed at the reset, so a VM's memory grows only with the requests it
+ * really gets.
  */
 #include <stdlib.h>
 #include "scratch.h"
 
-#define REGION (64 * 1024)
+#define REGION 4096
 #define MAX_SPILLS 16
 
 static _Alignas(16) unsigned char region[REGION];

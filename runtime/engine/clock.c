@@ -46,7 +46,7 @@ static void sync(struct sentc_clock *c, struct sentc_shared *shared, int64_t raw
 }
 
 int64_t sentc_clock_now(struct sentc_clock *c, struct sentc_shared *shared, int64_t raw) {
-  if (!sentc_shared_in_use(shared))
+  if (!SENTC_USES(SENTC_USE_PROXY) || !sentc_shared_in_use(shared))
     return local_now(c, raw);
   if (!c->started || raw + c->offset < c->last_now || raw < c->synced_raw ||
       raw - c->synced_raw >= SENTC_CLOCK_SYNC_MS)

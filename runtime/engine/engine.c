@@ -49,10 +49,21 @@
 
 /* Every kind, the system's protection included. */
 #define ALL_KINDS(X) SENTC_RULE_KINDS(X) X(SYSTEM, system, 0, 0, 0)
+/* Whether the policy has kind K at all: in main.wasm a kind it has not is
+ * left out of the module (tables.h, SENTC_USES), its cases never taken. */
+#define KIND_USED(K) SENTC_USES(SENTC_USE_KIND(SENTC_KIND_##K))
+/* Whether anything looks at responses: only breakers and the system
+ * protection complete (kinds.h).  Without them a stream's response and
+ * end need no statuses, no gRPC-ness and no time. */
+#define RESPONSES_USED (KIND_USED(BREAKER) || KIND_USED(SYSTEM))
+/* Whether the policy sends RateLimit headers (tables.h). */
+#define RATELIMIT_USED SENTC_USES(SENTC_USE_RATELIMIT)
 /* A case that returns KIND_CALL(kind), which each dispatcher defines. */
 #define KIND_CASE(K, k, status, grpc, tcp) \
   case SENTC_KIND_##K:                     \
-    return KIND_CALL(k);
+    if (KIND_USED(K))                      \
+      return KIND_CALL(k);                 \
+    break;
 
 #define KIND_CALL(k) sentc_##k##_blocks(E, rule, ask)
 static int kind_blocks(struct sentc_engine *E, enum sentc_kind kind, uint32_t rule,
@@ -98,7 +109,9 @@ void sentc_engine_stop(struct sentc_engine *E) {
   if (!E)
     return;
   sentc_metrics_flush(&E->metrics);
-#define STOP(K, k, status, grpc, tcp) sentc_##k##_stop(E);
+#define STOP(K, k, status, grpc, tcp) \
+  if (KIND_USED(K))                   \
+    sentc_##k##_stop(E);
   ALL_KINDS(STOP)
 #undef STOP
   sentc_cluster_stop(E);
@@ -116,8 +129,8 @@ void sentc_engine_stop(struct sentc_engine *E) {
 /* Reserves every kind's cells (in the registry's order, which every VM
  * shares: proxy cells are named by their rank), then allocates them. */
 static int start_kinds(struct sentc_engine *E) {
-#define START(K, k, status, grpc, tcp) \
-  if (sentc_##k##_start(E) != 0)       \
+#define START(K, k, status, grpc, tcp)          \
+  if (KIND_USED(K) && sentc_##k##_start(E) != 0) \
     return -1;
   ALL_KINDS(START)
 #undef START
@@ -208,6 +221,8 @@ void sentc_engine_log_level(struct sentc_engine *E, int level) { E->log_level = 
 
 /* A callback starts: the engine's time for the host's raw reading. */
 static int64_t begin(struct sentc_engine *E, int64_t raw_ms) {
+  if (raw_ms == SENTC_NOW_UNREAD)
+    raw_ms = sentc_platform_now_ms();
   int64_t now = sentc_clock_now(&E->clock, &E->store.shared, raw_ms);
   sentc_store_begin(&E->store, now);
   return now;
@@ -619,9 +634,9 @@ static void reject(struct sentc_engine *E, const struct sentc_request *request,
     .fallback = b->kind == SENTC_KIND_SYSTEM ? p->system.fallback
                                              : sentc_tables_rule(p, b->kind, b->rule)->fallback,
     .retry_after_ms = b->retry_ms,
-    .grpc = request->grpc,
-    .ratelimit = p->ratelimit_headers,
-    .quota = ask->has_quota ? &ask->quota : NULL,
+    .grpc = request->protocol == SENTC_HTTP && sentc_request_grpc(request),
+    .ratelimit = RATELIMIT_USED ? p->ratelimit_headers : SENTC_RATELIMIT_OFF,
+    .quota = RATELIMIT_USED && ask->has_quota ? &ask->quota : NULL,
   };
   sentc_reply_render(&verdict->reply, &E->reply, p, &block);
   verdict->action = verdict->reply.forward ? SENTC_CONTINUE : SENTC_BLOCK;
@@ -690,14 +705,15 @@ static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_reque
   sentc_match_path(request, E->path, &path);
   uint32_t n = sentc_match_resources(p, request, &path, E->matched);
   struct sentc_ask ask = {.request = request, .path = &path, .now = now,
-                          .want_quota = p->ratelimit_headers != SENTC_RATELIMIT_OFF &&
+                          .want_quota = RATELIMIT_USED &&
+                                        p->ratelimit_headers != SENTC_RATELIMIT_OFF &&
                                         request->protocol == SENTC_HTTP};
   struct decision d = {0};
   *verdict = (struct sentc_verdict){.action = SENTC_CONTINUE};
   if (request->unreadable && !p->off) {
-    /* The host could not hand over its method, path, host or peer: what it
-     * would match is unknown, and never a silent pass when on_error says
-     * deny (engine.h). */
+    /* The host could not hand over its method, path, host or peer (of those
+     * matching read, request.h): what it would match is unknown, and never
+     * a silent pass when on_error says deny (engine.h). */
     sentc_metrics_count(&E->metrics, SENTC_HOLDER_FILTER, 0, SENTC_METRIC_ATTRIBUTES_UNAVAILABLE, 1);
     if (p->on_error == SENTC_ON_ERROR_DENY) {
       d.block = (struct blocker){SENTC_KIND_SYSTEM, -1, UINT32_MAX, 0};
@@ -712,7 +728,7 @@ static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_reque
   struct sentc_stream *s = sentc_stream_open(&E->streams, id);
   if (!s)
     return;     /* no memory for one more stream: let it through uncounted */
-  s->grpc = (uint8_t)request->grpc;
+  s->grpc = (uint8_t)(RESPONSES_USED && sentc_request_grpc(request));
   ask.has_quota = 0;   /* what phase one's shadow checks left is forgotten */
   if (commit(E, &ask, n, s, &d) != 0) {
     sentc_stream_close(&E->streams, s);
@@ -855,12 +871,22 @@ static void complete(struct sentc_engine *E, struct sentc_stream *s, int64_t now
   }
 }
 
+int sentc_engine_wants_status(const struct sentc_engine *E, uint32_t id) {
+  struct sentc_stream *s = sentc_stream_find((struct sentc_streams *)&E->streams, id);
+  return RESPONSES_USED && s && !s->held && (!s->completed || s->awaiting_trailers);
+}
+
 void sentc_engine_response(struct sentc_engine *E, uint32_t id, int status, int grpc_status,
                            int64_t raw_ms, struct sentc_reply *add) {
   add->n_headers = 0;
   struct sentc_stream *s = sentc_stream_find(&E->streams, id);
   if (!s || s->held || s->completed || s->awaiting_trailers)
     return;
+  if (!RESPONSES_USED) {       /* only the RateLimit headers: no time needed */
+    if (RATELIMIT_USED && s->has_quota)
+      sentc_reply_ratelimit(add, &E->reply, E->policy, E->policy->ratelimit_headers, &s->quota);
+    return;
+  }
   int64_t now = begin(E, raw_ms);
   s->status = status;
   s->rt_ms = (uint32_t)(now - s->pass_at);
@@ -870,7 +896,7 @@ void sentc_engine_response(struct sentc_engine *E, uint32_t id, int status, int 
     s->awaiting_trailers = 1;
   else
     complete(E, s, now, grpc_status, 0);
-  if (s->has_quota)
+  if (RATELIMIT_USED && s->has_quota)
     sentc_reply_ratelimit(add, &E->reply, E->policy, E->policy->ratelimit_headers, &s->quota);
   end(E, now);
   schedule(E, now);
@@ -890,13 +916,20 @@ void sentc_engine_end(struct sentc_engine *E, uint32_t id, int64_t raw_ms) {
   struct sentc_stream *s = sentc_stream_find(&E->streams, id);
   if (!s)
     return;
-  int64_t now = begin(E, raw_ms);
+  /* The time is needed to complete a breaker or the system protection, for
+   * held streams (this one or others: the next tick), and for the store to
+   * write shared data: at a stream's end only permits are given back there
+   * (concurrency, hotspot concurrency; the system's, which completes too;
+   * kinds.h); else it is not read at all. */
+  int timed = RESPONSES_USED || E->held_list >= 0 ||
+              (SENTC_USES(SENTC_USE_PROXY) && (KIND_USED(CONCURRENCY) || KIND_USED(HOTSPOT)));
+  int64_t now = timed ? begin(E, raw_ms) : 0;
   int asking = sentc_cluster_asking(E, id), held = s->held || asking;
   if (asking)
     sentc_cluster_forget(E, id);     /* its answer, should it come, is ignored */
   if (s->held)
     unhold(E, s);
-  else if (!held && !s->refused)
+  else if (!held && !s->refused && RESPONSES_USED)
     complete(E, s, now, -1, 1);
   leave(E, s);
   for (uint32_t i = 0; i < s->n_effects; i++) {
@@ -905,8 +938,9 @@ void sentc_engine_end(struct sentc_engine *E, uint32_t id, int64_t raw_ms) {
       kind_release(E, e, held ? SENTC_RELEASE_HELD : SENTC_RELEASE_END);
   }
   sentc_stream_close(&E->streams, s);
-  end(E, now);
-  schedule(E, now);
+  if (timed)
+    end(E, now);
+  schedule(E, now);   /* untimed: nothing held, no shared state, `now` unused */
 }
 
 /* ---- the plugin configuration ---- */

@@ -104,10 +104,23 @@ void sentc_engine_stop(struct sentc_engine *engine);
  * (once a minute).  docs/operations.md lists them all. */
 void sentc_engine_log_level(struct sentc_engine *engine, int level);
 
+/* Every call below takes the host clock's raw reading, `raw_ms`; or
+ * SENTC_NOW_UNREAD, and the engine then reads the clock itself
+ * (sentc_platform_now_ms) when, and only if, the call needs the time: a
+ * stream's end that gives nothing back to shared data and completes no
+ * breaker reads none. */
+#define SENTC_NOW_UNREAD INT64_MIN
+
 /* Decides stream `stream`'s request at raw time `raw_ms`. */
 void sentc_engine_request(struct sentc_engine *engine, uint32_t stream,
                           const struct sentc_request *request, int64_t raw_ms,
                           struct sentc_verdict *verdict);
+
+/* Whether the engine looks at stream `stream`'s response statuses (the
+ * ones sentc_engine_response and sentc_engine_trailers take): only a
+ * breaker or the system protection does.  When not, the caller need not
+ * read them from the host and passes -1. */
+int sentc_engine_wants_status(const struct sentc_engine *engine, uint32_t stream);
 
 /* The response headers arrived: HTTP status and the grpc-status they carry
  * (-1 if none).  Fills `add` with headers to add to the response. */

@@ -22,6 +22,13 @@ struct sentc_flow_state {
  * pass counted too is taken back at the time it was counted). */
 enum { COUNTED = 1, PACED = 2 };
 
+/* The rule's shapings, of those some flow rule of the policy has at all
+ * (tables.h, SENTC_USES): main.wasm leaves the others' code out. */
+static unsigned shapings(const struct sentc_flow *f) {
+  return f->flags & ((SENTC_USES(SENTC_USE_THROTTLE) ? SENTC_FLOW_THROTTLE : 0u) |
+                     (SENTC_USES(SENTC_USE_WARMUP) ? SENTC_FLOW_WARMUP : 0u));
+}
+
 static const struct sentc_flow *rule_of(const struct sentc_engine *E, uint32_t i) {
   return &E->policy->flow[i];
 }
@@ -51,7 +58,7 @@ void sentc_flow_configured(struct sentc_engine *E) {
   const struct sentc_policy *p = E->policy;
   for (uint32_t i = 0; i < p->n_flow; i++) {
     const struct sentc_flow *f = &p->flow[i];
-    if (f->flags & SENTC_FLOW_WARMUP)
+    if (shapings(f) & SENTC_FLOW_WARMUP)
       sentc_warmup_curve(&E->flow->curves[i], f->count, f->window.window_ms, f->warmup_ms,
                          f->cold_factor);
   }
@@ -71,7 +78,7 @@ static int64_t ms_up(int64_t us) { return (us + 999) / 1000; }
 /* The rule's allowed requests per window at `now` (warm-up lowers it). */
 static double threshold(struct sentc_engine *E, uint32_t i, struct sentc_flow_cell *c, int64_t now) {
   const struct sentc_flow *f = rule_of(E, i);
-  if (f->flags & SENTC_FLOW_WARMUP)
+  if (shapings(f) & SENTC_FLOW_WARMUP)
     return sentc_warmup_allowed(&E->flow->curves[i], &c->warm, now);
   return f->count;
 }
@@ -84,7 +91,7 @@ static int64_t interval_us(struct sentc_engine *E, uint32_t i, struct sentc_flow
 static int blocks_on(struct sentc_engine *E, uint32_t i, struct sentc_flow_cell *c, int64_t now,
                      int64_t *retry_ms) {
   const struct sentc_flow *f = rule_of(E, i);
-  if (f->flags & SENTC_FLOW_THROTTLE) {
+  if (shapings(f) & SENTC_FLOW_THROTTLE) {
     int64_t interval = interval_us(E, i, c, now), max_queue = (int64_t)f->max_queue_ms * 1000;
     if (sentc_pace_wait(&c->pace, now * 1000, interval, max_queue) >= 0)
       return 0;
@@ -130,7 +137,7 @@ static void count(struct sentc_engine *E, uint32_t i, struct sentc_flow_cell *c,
     sentc_window_add(&f->window, c->ring, now, SENTC_EV_PASS, 1);
   else
     sentc_window_take_back(&f->window, c->ring, now, SENTC_EV_PASS);
-  if (f->flags & SENTC_FLOW_WARMUP)
+  if (shapings(f) & SENTC_FLOW_WARMUP)
     sentc_warmup_count(&E->flow->curves[i], &c->warm, now, n);
 }
 
@@ -147,7 +154,7 @@ static int take(void *value, void *arg) {
   int64_t retry;
   if (blocks_on(a->E, a->rule, c, a->now, &retry))
     return -1;
-  if (rule_of(a->E, a->rule)->flags & SENTC_FLOW_THROTTLE) {
+  if (shapings(rule_of(a->E, a->rule)) & SENTC_FLOW_THROTTLE) {
     a->before_us = c->pace.latest_us;
     a->slot_us = sentc_pace_take(&c->pace, a->now * 1000, interval_us(a->E, a->rule, c, a->now));
   }
@@ -166,7 +173,7 @@ int sentc_flow_commit(struct sentc_engine *E, uint32_t i, struct sentc_ask *ask,
   if (result != SENTC_COMMIT_OK)
     return result;
   const struct sentc_flow *f = rule_of(E, i);
-  int paced = f->flags & SENTC_FLOW_THROTTLE, counted = f->of < 0;
+  int paced = shapings(f) & SENTC_FLOW_THROTTLE, counted = f->of < 0;
   if (!paced && !counted)
     return SENTC_COMMIT_NOTHING;
   *e = (struct sentc_effect){.kind = SENTC_KIND_FLOW, .flags = (paced ? PACED : 0) | (counted ? COUNTED : 0),
@@ -206,7 +213,7 @@ static int untake(void *value, void *arg) {
   const struct sentc_effect *e = u->effect;
   struct sentc_flow_cell *c = value;
   int64_t counted_at = e->at;
-  if (e->flags & PACED) {
+  if (SENTC_USES(SENTC_USE_THROTTLE) && (e->flags & PACED)) {
     sentc_pace_give_back(&c->pace, e->at, e->at - (int64_t)e->hash);
     counted_at = e->at / 1000 - (uint32_t)e->slot;
   }
@@ -219,7 +226,8 @@ void sentc_flow_release(struct sentc_engine *E, const struct sentc_effect *e,
                         enum sentc_release how) {
   /* A pass stays counted once its request went upstream; a pace slot is
    * given back by a request that never used it. */
-  if (how == SENTC_RELEASE_UNDO || (how == SENTC_RELEASE_HELD && (e->flags & PACED))) {
+  if (how == SENTC_RELEASE_UNDO ||
+      (how == SENTC_RELEASE_HELD && SENTC_USES(SENTC_USE_THROTTLE) && (e->flags & PACED))) {
     struct untake u = {E, e};
     sentc_store_update(&E->store, E->flow->cells[e->rule], untake, &u);
   }

@@ -1,6 +1,8 @@
 /*
  * keys.c: hotspot keys (see keys.h).  Query and cookie values are taken as
- * they are written (no decoding): the key is the client's spelling.
+ * they are written (no decoding): the key is the client's spelling.  The
+ * request's facts a key needs are read when it asks (request.h); one the
+ * host could not hand over makes the key unreadable, as a header does.
  */
 #include <string.h>
 #include "keys.h"
@@ -29,12 +31,32 @@ static const char *pair_value(const char *s, size_t n, char sep, const struct se
   return NULL;
 }
 
+/* A fact of the request read for a key: NULL with *len SENTC_UNREADABLE
+ * when the host could not hand it over. */
+static const char *fact(const struct sentc_request *r, uint32_t which, size_t *len) {
+  const char *v = which == SENTC_FACT_PATH ? sentc_request_path(r, len)
+                  : which == SENTC_FACT_METHOD ? sentc_request_method(r, len)
+                  : which == SENTC_FACT_AUTHORITY ? sentc_request_authority(r, len)
+                  : sentc_request_peer(r, len);
+  if (r->unreadable & which) {
+    *len = SENTC_UNREADABLE;
+    return NULL;
+  }
+  return v;
+}
+
 static const char *query_value(const struct sentc_request *r, const struct sentc_string *name,
                                size_t *len) {
-  const char *q = memchr(r->path, '?', r->path_len);
+  size_t path_len;
+  const char *path = fact(r, SENTC_FACT_PATH, &path_len);
+  if (!path) {
+    *len = path_len;
+    return NULL;
+  }
+  const char *q = memchr(path, '?', path_len);
   if (!q)
     return NULL;
-  size_t n = r->path_len - (size_t)(q + 1 - r->path);
+  size_t n = path_len - (size_t)(q + 1 - path);
   const char *hash = memchr(q + 1, '#', n);
   if (hash)
     n = (size_t)(hash - q - 1);
@@ -90,15 +112,19 @@ static const char *client_ip(const struct sentc_request *r, const struct sentc_c
     if (a && *len)
       return a;
   }
-  if (!r->peer || !r->peer_len)
+  size_t peer_len;
+  const char *peer = fact(r, SENTC_FACT_PEER, &peer_len);
+  if (!peer && peer_len == SENTC_UNREADABLE)
+    *len = peer_len;
+  if (!peer || !peer_len || peer_len == SENTC_UNREADABLE)
     return NULL;
-  return strip_port(r->peer, r->peer_len, len);
+  return strip_port(peer, peer_len, len);
 }
 
-static const char *lower_host(const struct sentc_request *r, char *buffer, size_t room,
-                              size_t *len) {
+static const char *lower_host(const char *authority, size_t authority_len, char *buffer,
+                              size_t room, size_t *len) {
   size_t n;
-  const char *host = strip_port(r->authority, r->authority_len, &n);
+  const char *host = strip_port(authority, authority_len, &n);
   if (n > room)
     n = room;
   for (size_t i = 0; i < n; i++)
@@ -113,14 +139,21 @@ const char *sentc_keys_of(const struct sentc_hotspot *rule, const struct sentc_r
                          size_t *len) {
   size_t n = 0;
   const char *v = NULL;
+  /* Keys no hotspot rule of the policy has are left out of main.wasm
+   * (tables.h, SENTC_USES): their cases are never taken. */
+#define KEY_CASE(K) \
+  case K:           \
+    if (!SENTC_USES(SENTC_USE_KEY(K))) break;
   switch (rule->key) {
-  case SENTC_KEY_HEADER:
+  KEY_CASE(SENTC_KEY_HEADER)
     v = header(r, rule->key_name.text, rule->key_name.len, &n);
     break;
-  case SENTC_KEY_QUERY:
+  KEY_CASE(SENTC_KEY_QUERY)
     v = query_value(r, &rule->key_name, &n);
+    if (!v && n != SENTC_UNREADABLE)
+      n = 0;
     break;
-  case SENTC_KEY_COOKIE: {
+  KEY_CASE(SENTC_KEY_COOKIE) {
     size_t c = 0;
     const char *cookie = header(r, "cookie", 6, &c);
     v = cookie ? pair_value(cookie, c, ';', &rule->key_name, &n) : NULL;
@@ -128,29 +161,44 @@ const char *sentc_keys_of(const struct sentc_hotspot *rule, const struct sentc_r
       n = c;
     break;
   }
-  case SENTC_KEY_CLIENT_IP:
+  KEY_CASE(SENTC_KEY_CLIENT_IP)
     n = 0;
     v = client_ip(r, ip, &n);
     break;
-  case SENTC_KEY_HOST:
-    v = r->authority_len ? lower_host(r, buffer, room, &n) : NULL;
+  KEY_CASE(SENTC_KEY_HOST) {
+    size_t a;
+    const char *authority = fact(r, SENTC_FACT_AUTHORITY, &a);
+    v = authority && a ? lower_host(authority, a, buffer, room, &n) : NULL;
+    if (!authority)
+      n = a;
     break;
-  case SENTC_KEY_PATH: {
+  }
+  KEY_CASE(SENTC_KEY_PATH) {
     if (path->len) {
       v = path->text;
       n = path->len;
       break;
     }
-    const char *q = memchr(r->path, '?', r->path_len);
-    v = r->path_len ? r->path : NULL;
-    n = q ? (size_t)(q - r->path) : r->path_len;
+    size_t p;
+    const char *raw = fact(r, SENTC_FACT_PATH, &p);
+    if (!raw) {
+      n = p;
+      break;
+    }
+    const char *q = memchr(raw, '?', p);
+    v = p ? raw : NULL;
+    n = q ? (size_t)(q - raw) : p;
     break;
   }
-  case SENTC_KEY_METHOD:
-    v = r->method_len ? r->method : NULL;
-    n = r->method_len;
+  KEY_CASE(SENTC_KEY_METHOD) {
+    size_t m;
+    const char *method = fact(r, SENTC_FACT_METHOD, &m);
+    v = method && m ? method : NULL;
+    n = m;
     break;
   }
+  }
+#undef KEY_CASE
   *len = v || n == SENTC_UNREADABLE ? n : 0;
   return v;
 }

@@ -9,7 +9,10 @@
  * request this costs the path and host lengths plus the candidates, never
  * the number of resources, and allocates nothing: a path that is canonical
  * already is walked where it is, any other is normalized into the caller's
- * buffer.
+ * buffer.  The method, host and gRPC-ness are read from the host
+ * (request.h) only when some candidate asks about them.  In main.wasm,
+ * what no resource of the policy has (hosts, headers, templates: tables.h,
+ * SENTC_USES) is left out.
  */
 #include <string.h>
 #include "match.h"
@@ -31,10 +34,11 @@ uint32_t sentc_match_method(const char *method, size_t len) {
 /* What matching looks at.  path_len 0: no usable path (normalize.h). */
 struct view {
   const struct sentc_request *request;
-  uint32_t method;
+  uint32_t method;            /* 0 until view_method */
   const char *path;
   size_t path_len;
-  size_t host_len;            /* see view_host */
+  const char *host;           /* the authority, host_len its host part (view_host) */
+  size_t host_len;
 };
 
 #define HOST_UNKNOWN SIZE_MAX
@@ -69,11 +73,24 @@ static int ends_with_caseless(const char *host, size_t len, const struct sentc_s
 }
 
 /* The host's length in the authority, found the first time some resource
- * asks for a host (most policies never do). */
+ * asks for a host (most policies never do); v->host is then the authority. */
 static size_t view_host(struct view *v) {
-  if (v->host_len == HOST_UNKNOWN)
-    v->host_len = host_length(v->request->authority, v->request->authority_len);
+  if (v->host_len == HOST_UNKNOWN) {
+    size_t len;
+    v->host = sentc_request_authority(v->request, &len);
+    v->host_len = host_length(v->host, len);
+  }
   return v->host_len;
+}
+
+/* The request's method as a bit (enum sentc_method), read when first asked. */
+static uint32_t view_method(struct view *v) {
+  if (!v->method) {
+    size_t len;
+    const char *method = sentc_request_method(v->request, &len);
+    v->method = sentc_match_method(method, len);
+  }
+  return v->method;
 }
 
 /* Does the host, host[0, len) as received, hold for `want`? */
@@ -111,7 +128,7 @@ static int template_holds(const struct sentc_string *t, const char *path, size_t
 }
 
 static int path_holds(const struct sentc_path *want, const struct view *v) {
-  if (v->path_len == 0 || (want->grpc && !v->request->grpc))
+  if (v->path_len == 0 || (want->grpc && !sentc_request_grpc(v->request)))
     return 0;
   switch (want->kind) {
   case SENTC_PATH_EXACT:
@@ -120,7 +137,7 @@ static int path_holds(const struct sentc_path *want, const struct view *v) {
     return v->path_len >= want->text.len &&
            memcmp(v->path, want->text.text, want->text.len) == 0;
   default:
-    return template_holds(&want->text, v->path, v->path_len);
+    return SENTC_USES(SENTC_USE_TEMPLATES) && template_holds(&want->text, v->path, v->path_len);
   }
 }
 
@@ -153,18 +170,20 @@ static int rest_holds(const struct sentc_match *m, struct view *v, int hosts_kno
     return 0;
   if (m->protocol == SENTC_TCP)
     return m->n_ports == 0 || port_listed(m, v->request->port);
-  if (m->methods && !(m->methods & v->method))
+  if (m->methods && !(m->methods & view_method(v)))
     return 0;
-  if (m->n_hosts && !hosts_known) {
+  if (SENTC_USES(SENTC_USE_HOSTS) && m->n_hosts && !hosts_known) {
+    size_t host_len = view_host(v);            /* v->host is read only after it */
     uint32_t i = 0;
-    while (i < m->n_hosts && !host_holds(&m->hosts[i], v->request->authority, view_host(v)))
+    while (i < m->n_hosts && !host_holds(&m->hosts[i], v->host, host_len))
       i++;
     if (i == m->n_hosts)
       return 0;
   }
-  for (uint32_t i = 0; i < m->n_headers; i++)
-    if (!header_holds(&m->headers[i], v))
-      return 0;
+  if (SENTC_USES(SENTC_USE_HEADERS))
+    for (uint32_t i = 0; i < m->n_headers; i++)
+      if (!header_holds(&m->headers[i], v))
+        return 0;
   return 1;
 }
 
@@ -181,18 +200,18 @@ static int match_holds(const struct sentc_match *m, struct view *v) {
 
 void sentc_match_path(const struct sentc_request *r, char *buffer, struct sentc_path_view *path) {
   path->len = 0;
-  path->text = r->protocol == SENTC_HTTP
-                   ? sentc_normalized_path(r->path, r->path_len, buffer, SENTC_PATH_MAX, &path->len)
-                   : buffer;
+  path->text = buffer;
+  if (r->protocol == SENTC_HTTP) {
+    size_t len;
+    const char *raw = sentc_request_path(r, &len);
+    path->text = sentc_normalized_path(raw, len, buffer, SENTC_PATH_MAX, &path->len);
+  }
 }
 
 static void make_view(const struct sentc_request *r, const struct sentc_path_view *path,
                       struct view *v) {
-  v->request = r;
-  v->method = sentc_match_method(r->method, r->method_len);
-  v->path = path->text;
-  v->path_len = path->len;
-  v->host_len = HOST_UNKNOWN;
+  *v = (struct view){.request = r, .path = path->text, .path_len = path->len,
+                     .host_len = HOST_UNKNOWN};
 }
 
 uint32_t sentc_match_resources_naive(const struct sentc_policy *policy,
@@ -296,11 +315,12 @@ static struct run path_candidates(const struct sentc_dfa *d, const struct view *
 
 /* The host DFA reads the host backwards, so "*.example.com" is a prefix. */
 static struct run host_candidates(const struct sentc_dfa *d, struct view *v) {
-  if (!d->code)
+  if (!SENTC_USES(SENTC_USE_HOSTS) || !d->code)
     return (struct run){NULL, NULL, 0, 0};
-  const char *host = v->request->authority;
+  size_t len = view_host(v);
+  const char *host = v->host;
   uint32_t state = d->start;
-  for (size_t i = view_host(v); i > 0 && state != SENTC_DFA_DEAD; i--)
+  for (size_t i = len; i > 0 && state != SENTC_DFA_DEAD; i--)
     state = dfa_step(d, state, lower((unsigned char)host[i - 1]));
   return accepted(d, state, 1);
 }
@@ -311,9 +331,9 @@ static struct run host_candidates(const struct sentc_dfa *d, struct view *v) {
 static int entry_holds(const struct sentc_policy *p, uint32_t entry, struct view *v,
                        int hosts_known) {
   uint32_t methods = entry >> SENTC_ENTRY_METHOD_SHIFT & SENTC_ENTRY_METHODS;
-  if ((entry & SENTC_ENTRY_GRPC) && !v->request->grpc)
+  if ((entry & SENTC_ENTRY_GRPC) && !sentc_request_grpc(v->request))
     return 0;
-  if (methods && !(methods & v->method))
+  if (methods && !(methods & view_method(v)))
     return 0;
   return !(entry & SENTC_ENTRY_MORE) ||
          rest_holds(&p->resources[entry >> SENTC_ENTRY_RESOURCE_SHIFT].match, v, hosts_known);

@@ -40,6 +40,10 @@ void sentc_platform_log(int level, const char *text, size_t len);
 /* Fills `out` with `len` random bytes (seeds the hotspot hash at start). */
 void sentc_platform_random(void *out, size_t len);
 
+/* The host clock's raw reading, in ms: asked for only by a callback whose
+ * caller did not read it (engine.h, SENTC_NOW_UNREAD) and that needs it. */
+int64_t sentc_platform_now_ms(void);
+
 /* Lets held stream `stream` go upstream now (it was held by SENTC_HOLD). */
 void sentc_platform_resume(uint32_t stream);
 

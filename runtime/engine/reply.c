@@ -242,7 +242,8 @@ void sentc_reply_render(struct sentc_reply *reply, struct sentc_reply_text *t,
   *reply = (struct sentc_reply){.status = sentc_names_status[b->kind],
                                 .details = "sentinel_blocked",
                                 .grpc_status = b->grpc ? sentc_names_grpc_status[b->kind] : -1};
-  if (b->fallback >= 0 && (uint32_t)b->fallback < policy->n_fallbacks)
+  if (SENTC_USES(SENTC_USE_FALLBACKS) && b->fallback >= 0 &&
+      (uint32_t)b->fallback < policy->n_fallbacks)      /* tables.h: else left out */
     render_fallback(&w, reply, &policy->fallbacks[b->fallback], b);
   else
     render_builtin(&w, reply, b);

@@ -3,7 +3,9 @@
  * in this VM's memory, with a version per cell so that the compare-and-swap
  * contract is honoured exactly as shared data would; proxy cells are handed
  * to shared.c.  The choice is one branch per call, so scope worker costs
- * what it cost before proxy cells existed.
+ * what it cost before proxy cells existed; and in main.wasm the branch is
+ * known when the policy has no proxy cells (tables.h, SENTC_USES: PROXY
+ * below), and shared.c is then left out of the module.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +16,12 @@
 /* Store attempts for a proxy cell before on_error decides. */
 #define PROXY_ATTEMPTS 32
 
+/* Whether the policy has proxy cells at all (tables.h). */
+#define PROXY SENTC_USES(SENTC_USE_PROXY)
+
 int sentc_store_open(struct sentc_store *s, const struct sentc_string *name, uint64_t hash) {
   *s = (struct sentc_store){0};
-  return sentc_shared_open(&s->shared, name, hash);
+  return PROXY ? sentc_shared_open(&s->shared, name, hash) : 0;
 }
 
 sentc_cell sentc_store_reserve(struct sentc_store *s, uint32_t size, int scope,
@@ -39,7 +44,7 @@ sentc_cell sentc_store_reserve(struct sentc_store *s, uint32_t size, int scope,
     return UINT32_MAX;
   }
   s->cells[s->n_cells] = (struct sentc_store_cell){(uint32_t)s->arena_size, size, 0, -1};
-  if (scope == SENTC_SCOPE_PROXY) {
+  if (PROXY && scope == SENTC_SCOPE_PROXY) {
     uint32_t shared = sentc_shared_reserve(&s->shared, size, permits, n_permits);
     if (shared == UINT32_MAX) {
       s->lost_reservation = 1;
@@ -69,7 +74,7 @@ int sentc_store_seal(struct sentc_store *s) {
   s->scratch = calloc(s->max_size ? s->max_size : 1, 1);
   s->view = calloc(s->max_size ? s->max_size : 1, 1);
   return s->arena && s->scratch && s->view && !s->lost_reservation &&
-                 sentc_shared_seal(&s->shared) == 0
+                 (!PROXY || sentc_shared_seal(&s->shared) == 0)
              ? 0
              : -1;
 }
@@ -79,17 +84,21 @@ void sentc_store_close(struct sentc_store *s) {
   free(s->arena);
   free(s->scratch);
   free(s->view);
-  sentc_shared_close(&s->shared);
+  if (PROXY)
+    sentc_shared_close(&s->shared);
   *s = (struct sentc_store){0};
 }
 
-void sentc_store_begin(struct sentc_store *s, int64_t now) { sentc_shared_begin(&s->shared, now); }
+void sentc_store_begin(struct sentc_store *s, int64_t now) {
+  if (PROXY)
+    sentc_shared_begin(&s->shared, now);
+}
 
 /* `reuse`: a proxy cell may start from the copy its check just got. */
 static uint32_t load(struct sentc_store *s, sentc_cell cell, void *out, int reuse) {
   SENTC_ASSERT(cell < s->n_cells);
   const struct sentc_store_cell *c = &s->cells[cell];
-  if (c->shared >= 0)
+  if (PROXY && c->shared >= 0)
     return sentc_shared_load(&s->shared, (uint32_t)c->shared, out, reuse);
   memcpy(out, s->arena + c->offset, c->size);
   return c->version;
@@ -107,7 +116,7 @@ void *sentc_store_view(struct sentc_store *s, sentc_cell cell) {
 int sentc_store_store(struct sentc_store *s, sentc_cell cell, const void *in, uint32_t version) {
   SENTC_ASSERT(cell < s->n_cells);
   struct sentc_store_cell *c = &s->cells[cell];
-  if (c->shared >= 0)
+  if (PROXY && c->shared >= 0)
     return sentc_shared_store(&s->shared, (uint32_t)c->shared, in, version);
   if (c->version != version)
     return -1;
@@ -129,7 +138,7 @@ int sentc_store_update(struct sentc_store *s, sentc_cell cell, sentc_change chan
     int stored = sentc_store_store(s, cell, s->scratch, version);
     if (stored == 0)
       return result;
-    if (shared >= 0 && (attempt == PROXY_ATTEMPTS || stored == SENTC_SHARED_FULL)) {
+    if (PROXY && shared >= 0 && (attempt == PROXY_ATTEMPTS || stored == SENTC_SHARED_FULL)) {
       sentc_shared_give_up(&s->shared, (uint32_t)shared, s->scratch);
       return SENTC_STORE_UNAVAILABLE;
     }
@@ -137,18 +146,24 @@ int sentc_store_update(struct sentc_store *s, sentc_cell cell, sentc_change chan
 }
 
 void sentc_store_agree(struct sentc_store *s, void *value, uint32_t len) {
-  sentc_shared_agree(&s->shared, value, len);
+  if (PROXY)
+    sentc_shared_agree(&s->shared, value, len);
 }
 
 void sentc_store_usage(const struct sentc_store *s, struct sentc_store_usage *usage) {
-  uint32_t shared_cells = sentc_shared_cells(&s->shared);
+  uint32_t shared_cells = PROXY ? sentc_shared_cells(&s->shared) : 0;
   *usage = (struct sentc_store_usage){
     .worker_bytes = s->arena_size + s->noted_bytes, .worker_cells = s->n_cells - shared_cells,
-    .shared_bytes = sentc_shared_bytes(&s->shared), .shared_cells = shared_cells};
+    .shared_bytes = PROXY ? sentc_shared_bytes(&s->shared) : 0, .shared_cells = shared_cells};
 }
 
 uint64_t sentc_store_gave_up(const struct sentc_store *s) { return s->shared.gave_up; }
 
-uint32_t sentc_store_wake_ms(const struct sentc_store *s) { return sentc_shared_wake_ms(&s->shared); }
+uint32_t sentc_store_wake_ms(const struct sentc_store *s) {
+  return PROXY ? sentc_shared_wake_ms(&s->shared) : 0;
+}
 
-void sentc_store_tick(struct sentc_store *s) { sentc_shared_tick(&s->shared); }
+void sentc_store_tick(struct sentc_store *s) {
+  if (PROXY)
+    sentc_shared_tick(&s->shared);
+}

@@ -162,6 +162,30 @@ START_TEST(breaker_transitions_are_logged) {
 }
 END_TEST
 
+/* A caller that does not read the clock (SENTC_NOW_UNREAD) leaves it to
+ * the engine: read once per call that needs the time, and the time it
+ * reads is the one its windows go by. */
+START_TEST(the_clock_is_read_by_the_engine_when_the_caller_did_not) {
+  struct sentc_verdict v;
+  struct sentc_request r = {.method = "POST", .method_len = 4, .path = "/api/checkout",
+                            .path_len = 13};
+  fake_now_ms = 5000;
+  sentc_engine_request(engine, 1, &r, SENTC_NOW_UNREAD, &v);
+  ck_assert_int_eq(v.blocked, 0);
+  ck_assert_int_eq(fake_clock_reads, 1);
+  sentc_engine_end(engine, 1, SENTC_NOW_UNREAD);
+  sentc_engine_end(engine, 1, SENTC_NOW_UNREAD);        /* already ended: no time needed */
+  ck_assert_int_le(fake_clock_reads, 2);
+  sentc_engine_request(engine, 2, &r, 5999, &v);         /* a clock read by the caller */
+  ck_assert_int_eq(v.blocked, 1);                        /* same window: 1/s taken */
+  ck_assert_int_le(fake_clock_reads, 2);
+  sentc_engine_end(engine, 2, 5999);
+  fake_now_ms = 7000;                                    /* the next window */
+  sentc_engine_request(engine, 3, &r, SENTC_NOW_UNREAD, &v);
+  ck_assert_int_eq(v.blocked, 0);
+}
+END_TEST
+
 START_TEST(tables_of_another_version_are_refused) {
   struct sentc_policy other = policy;
   const char *error;
@@ -179,6 +203,7 @@ int main(void) {
     method_and_path_decide_the_resources,
     decisions_are_logged_at_debug_level_only,
     breaker_transitions_are_logged,
+    the_clock_is_read_by_the_engine_when_the_caller_did_not,
     tables_of_another_version_are_refused,
     NULL,
   });

@@ -12,7 +12,8 @@
  * own automata are held to those answers by tests/match_diff.test (random
  * policies and requests), the end-to-end scenarios
  * (tests/e2e/match_*.scenario) and bench/, which compares both on every
- * request it times.
+ * request it times.  Last, a request read lazily (request.h) is read only
+ * for the facts some candidate resource asks about.
  */
 #include <check.h>
 #include <stdio.h>
@@ -282,6 +283,60 @@ START_TEST(the_compiled_matcher_walks_hosts_backwards_and_merges_in_file_order) 
 }
 END_TEST
 
+/* ---- facts read when asked for (request.h) ---- */
+
+/* The request facts come from, and the facts read so far, in order. */
+static struct sentc_request given;
+static char facts_read[16];
+
+static void read_fact(struct sentc_request *r, uint32_t fact) {
+  static const char letters[] = "MPAGC";   /* method, path, authority, grpc, peer (client) */
+  size_t n = strlen(facts_read);
+  for (int bit = 0; bit < 5; bit++)
+    if (fact == 1u << bit && n + 1 < sizeof facts_read)
+      facts_read[n] = letters[bit];
+  r->known |= fact;
+  r->method = given.method, r->method_len = given.method_len;
+  r->path = given.path, r->path_len = given.path_len;
+  r->authority = given.authority, r->authority_len = given.authority_len;
+  r->grpc = given.grpc;
+}
+
+/* The facts that matching `method path` on `p` read, as letters in the
+ * order read. */
+static const char *facts_for(const struct sentc_policy *p, const char *method, const char *path) {
+  uint32_t out[8];
+  given = (struct sentc_request){.method = method, .method_len = strlen(method), .path = path,
+                                 .path_len = strlen(path), .authority = "a.example.com",
+                                 .authority_len = 13};
+  struct sentc_request r = {.protocol = SENTC_HTTP, .read = read_fact, .header = lookup};
+  memset(facts_read, 0, sizeof facts_read);
+  struct sentc_path_view view;
+  sentc_match_path(&r, path_buffer, &view);
+  sentc_match_resources(p, &r, &view, out);
+  return facts_read;
+}
+
+static const struct sentc_policy paths_only = {
+  .tables_version = SENTC_TABLES_VERSION, .name = S("p"), .n_resources = 2,
+  .resources = compiled_resources,
+  .matcher = &(const struct sentc_matcher){{3, 6, path_classes, path_code}, {0}, 0, NULL, 0, NULL},
+};
+static const struct sentc_policy checkout_only = {
+  .tables_version = SENTC_TABLES_VERSION, .name = S("c"), .n_resources = 1, .resources = resources,
+};
+
+START_TEST(a_request_is_read_only_for_what_its_candidates_ask) {
+  ck_assert_str_eq(facts_for(&paths_only, "GET", "/x"), "P");        /* no candidate */
+  ck_assert_str_eq(facts_for(&paths_only, "GET", "/hello"), "PM");   /* hello names methods */
+  ck_assert_str_eq(facts_for(&paths_only, "GET", "/o/1"), "P");      /* o does not */
+  ck_assert_str_eq(facts_for(&checkout_only, "GET", "/x"), "P");     /* the naive scan too */
+  ck_assert_str_eq(facts_for(&checkout_only, "POST", "/api/checkout"), "PM");
+  ck_assert_str_eq(facts_for(&compiled, "GET", "/x"), "PA");         /* a host walk */
+  ck_assert_str_eq(facts_for(&policy, "GET", "/shop.Cart/x"), "PGA");  /* a gRPC alternative */
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("match");
   TCase *t = tcase_create("core");
@@ -297,6 +352,7 @@ int main(void) {
   tcase_add_test(t, tcp_connections_match_only_tcp_resources_by_port);
   tcase_add_test(t, the_compiled_matcher_reads_dense_sparse_and_run_records);
   tcase_add_test(t, the_compiled_matcher_walks_hosts_backwards_and_merges_in_file_order);
+  tcase_add_test(t, a_request_is_read_only_for_what_its_candidates_ask);
   suite_add_tcase(s, t);
   return run_suite(s);
 }

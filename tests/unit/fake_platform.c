@@ -66,6 +66,14 @@ void sentc_platform_log(int level, const char *text, size_t len) {
 
 void sentc_platform_random(void *out, size_t len) { memset(out, 0x5a, len); }
 
+int64_t fake_now_ms;
+int fake_clock_reads;
+
+int64_t sentc_platform_now_ms(void) {
+  fake_clock_reads++;
+  return fake_now_ms;
+}
+
 void sentc_platform_resume(uint32_t stream) {
   if (fake_n_resumed < 1024)
     fake_resumed[fake_n_resumed++] = stream;
@@ -153,6 +161,8 @@ void fake_platform_reset(void) {
   fake_n_grpc_calls = 0;
   fake_grpc_refuse = 0;
   fake_n_grpc_cancelled = 0;
+  fake_now_ms = 0;
+  fake_clock_reads = 0;
 }
 
 /* ---- shared data: a small process-wide map, with cas and call counts ---- */

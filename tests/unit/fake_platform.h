@@ -56,6 +56,10 @@ extern uint32_t fake_grpc_timeout_ms;
 /* Tokens cancelled since the last reset. */
 extern uint32_t fake_grpc_cancelled[64];
 extern int fake_n_grpc_cancelled;
+/* The clock sentc_platform_now_ms reads (callbacks given SENTC_NOW_UNREAD),
+ * and how many times it was read. */
+extern int64_t fake_now_ms;
+extern int fake_clock_reads;
 
 /* The last tick period the engine asked for (0: none), and how many times
  * it asked. */
