@@ -41,7 +41,7 @@ struct sentc_engine {
   struct sentc_metrics metrics;
   struct sentc_hash_key hash_key;    /* hotspot values' hash */
   uint32_t *matched;                 /* the resources a request entered */
-  char *path;                        /* SENTC_PATH_MAX: the matcher's normalized path */
+  char *path;                        /* SENTC_PATH_MAX, made for the first path to normalize (engine.c) */
   struct sentc_reply_text reply;     /* replies are rendered here */
   int32_t held_list;                 /* streams waiting for their turn */
   uint32_t wake_ms;                  /* tick period asked for, 0 = none */

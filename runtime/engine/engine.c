@@ -196,9 +196,8 @@ struct sentc_engine *sentc_engine_start(const struct sentc_policy *p, const char
   E->held_list = -1;
   E->log_level = SENTC_LOG_INFO;
   E->matched = sentc_core_array(p->n_resources, sizeof *E->matched);
-  E->path = malloc(SENTC_PATH_MAX);
   E->block_logged_at = sentc_core_array((size_t)p->n_resources + 1, sizeof *E->block_logged_at);
-  if (!E->matched || !E->path || !E->block_logged_at || sentc_reply_open(&E->reply, p) != 0 ||
+  if (!E->matched || !E->block_logged_at || sentc_reply_open(&E->reply, p) != 0 ||
       sentc_store_open(&E->store, &p->name, p->hash) != 0 || start_kinds(E) != 0 ||
       sentc_cluster_start(E) != 0 || sentc_metrics_start(&E->metrics, p) != 0) {
     if (sentc_store_over_budget(&E->store))
@@ -698,11 +697,22 @@ static void count_passes(struct sentc_engine *E, const uint32_t *matched, uint32
   }
 }
 
+/* The request's normalized path (match.h), into the engine's buffer, made
+ * on the first path that needs it (most VMs never see one): 0, or -1
+ * without memory for it. */
+static int path_of(struct sentc_engine *E, const struct sentc_request *request,
+                   struct sentc_path_view *path) {
+  if (sentc_match_path(request, E->path, path) == 0)
+    return 0;
+  E->path = malloc(SENTC_PATH_MAX);
+  return E->path ? sentc_match_path(request, E->path, path) : -1;
+}
+
 static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_request *request,
                    int64_t now, struct sentc_verdict *verdict) {
   const struct sentc_policy *p = E->policy;
   struct sentc_path_view path;
-  sentc_match_path(request, E->path, &path);
+  int pathless = path_of(E, request, &path) != 0;
   uint32_t n = sentc_match_resources(p, request, &path, E->matched);
   struct sentc_ask ask = {.request = request, .path = &path, .now = now,
                           .want_quota = RATELIMIT_USED &&
@@ -710,10 +720,11 @@ static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_reque
                                         request->protocol == SENTC_HTTP};
   struct decision d = {0};
   *verdict = (struct sentc_verdict){.action = SENTC_CONTINUE};
-  if (request->unreadable && !p->off) {
+  if ((request->unreadable || pathless) && !p->off) {
     /* The host could not hand over its method, path, host or peer (of those
-     * matching read, request.h): what it would match is unknown, and never
-     * a silent pass when on_error says deny (engine.h). */
+     * matching read, request.h), or there was no memory to normalize its
+     * path into: what it would match is unknown, and never a silent pass
+     * when on_error says deny (engine.h). */
     sentc_metrics_count(&E->metrics, SENTC_HOLDER_FILTER, 0, SENTC_METRIC_ATTRIBUTES_UNAVAILABLE, 1);
     if (p->on_error == SENTC_ON_ERROR_DENY) {
       d.block = (struct blocker){SENTC_KIND_SYSTEM, -1, UINT32_MAX, 0};
@@ -721,6 +732,8 @@ static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_reque
       return;
     }
   }
+  if (pathless)
+    return;     /* on_error allow: through uncounted, holding nothing, as without memory for a stream */
   if (check(E, &ask, n, &d)) {
     blocked(E, id, request, &ask, &d.block, verdict);
     return;

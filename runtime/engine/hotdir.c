@@ -35,12 +35,8 @@ int sentc_hotdir_init(struct sentc_hotdir *d, struct sentc_store *store, uint32_
   if (!d->shared && directory_init(d, store) != 0)
     return -1;
   struct sentc_permit in_flight = {offsetof(struct sentc_hot_value, in_flight), most};
-  for (uint32_t i = 0; i < capacity; i++) {
-    sentc_cell cell = sentc_store_reserve(store, sizeof(struct sentc_hot_value), scope,
-                                          &in_flight, permits ? 1 : 0);
-    if (i == 0)
-      d->first_cell = cell;
-  }
+  d->first_cell = sentc_store_reserve_n(store, sizeof(struct sentc_hot_value), scope, &in_flight,
+                                        permits ? 1 : 0, capacity);
   return 0;
 }
 
@@ -153,10 +149,11 @@ void sentc_hotdir_undo(struct sentc_hotdir *d, struct sentc_store *store) {
   if (!d->last.evicted) {
     SENTC_ASSERT((uint32_t)s + 1 == d->used);
     d->used--;
-    return;
+  } else {
+    d->hashes[s] = d->last.hash;
+    index_add(d, s);
+    lru_push_oldest(d, s);
   }
-  d->hashes[s] = d->last.hash;
-  index_add(d, s);
-  lru_push_oldest(d, s);
+  /* A free slot too: what the commit took there goes with it. */
   sentc_store_update(store, d->first_cell + (uint32_t)s, restore_value, &d->last.cell);
 }

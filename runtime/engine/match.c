@@ -198,14 +198,18 @@ static int match_holds(const struct sentc_match *m, struct view *v) {
   return rest_holds(m, v, 0);
 }
 
-void sentc_match_path(const struct sentc_request *r, char *buffer, struct sentc_path_view *path) {
+int sentc_match_path(const struct sentc_request *r, char *buffer, struct sentc_path_view *path) {
   path->len = 0;
-  path->text = buffer;
-  if (r->protocol == SENTC_HTTP) {
-    size_t len;
-    const char *raw = sentc_request_path(r, &len);
-    path->text = sentc_normalized_path(raw, len, buffer, SENTC_PATH_MAX, &path->len);
-  }
+  path->text = "";
+  if (r->protocol != SENTC_HTTP)
+    return 0;
+  size_t len;
+  const char *raw = sentc_request_path(r, &len);
+  const char *text = sentc_normalized_path(raw, len, buffer, SENTC_PATH_MAX, &path->len);
+  if (!text)
+    return -1;
+  path->text = text;
+  return 0;
 }
 
 static void make_view(const struct sentc_request *r, const struct sentc_path_view *path,

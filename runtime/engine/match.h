@@ -25,9 +25,11 @@ struct sentc_path_view {
 };
 
 /* The normalized path of `request`: its own bytes when canonical already,
- * else normalized into `buffer` (SENTC_PATH_MAX bytes). */
-void sentc_match_path(const struct sentc_request *request, char *buffer,
-                      struct sentc_path_view *path);
+ * else normalized into `buffer` (SENTC_PATH_MAX bytes).  0; -1 (with no
+ * path) when the path needs normalizing and `buffer` is NULL: the caller
+ * makes its buffer when a path first needs one. */
+int sentc_match_path(const struct sentc_request *request, char *buffer,
+                     struct sentc_path_view *path);
 
 /* Writes the indices of the resources `request` (with its normalized
  * `path`) enters to `out` (room for policy->n_resources), in file order;

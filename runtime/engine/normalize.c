@@ -139,6 +139,9 @@ const char *sentc_normalized_path(const char *path, size_t len, char *out, size_
     *normalized_len = n;
     return path;
   }
+  *normalized_len = 0;
+  if (!out)
+    return NULL;
   *normalized_len = sentc_normalize_path(path, len, out, room);
   return out;
 }

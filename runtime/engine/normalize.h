@@ -25,7 +25,8 @@
 /* The same normalized path, without a copy when the path is canonical
  * already (the common case): returns `path` itself, else normalizes into
  * `out` and returns `out`; the length goes to *normalized_len (0: no path,
- * as above). */
+ * as above).  `out` may be NULL until a path needs it: then NULL, with
+ * *normalized_len 0. */
 const char *sentc_normalized_path(const char *path, size_t len, char *out, size_t room,
                                   size_t *normalized_len);
 

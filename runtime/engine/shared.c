@@ -36,6 +36,8 @@ int sentc_shared_open(struct sentc_shared *s, const struct sentc_string *name, u
 }
 
 void sentc_shared_close(struct sentc_shared *s) {
+  for (uint32_t i = 0; i < s->n_pcells; i++)
+    free(s->pcells[i].slots);
   free(s->pcells);
   free(s->copies);
   free(s->flush_view);
@@ -49,6 +51,8 @@ static void forget_copies(struct sentc_shared *s) {
   for (int i = 0; i < SENTC_SHARED_COPIES; i++)
     s->copy_of[i].cell = UINT32_MAX;
 }
+
+/* Copies are named by the cell's rank (its key, keyspace.h). */
 
 /* The copy holding `cell`, or -1. */
 static int copy_index(const struct sentc_shared *s, uint32_t cell) {
@@ -142,8 +146,9 @@ static size_t pack(const struct sentc_pcell *c, unsigned char *raw) {
 }
 
 uint32_t sentc_shared_reserve(struct sentc_shared *s, uint32_t size,
-                              const struct sentc_permit *permits, uint32_t n_permits) {
-  SENTC_ASSERT(n_permits <= SENTC_SHARED_MAX_PERMITS);
+                              const struct sentc_permit *permits, uint32_t n_permits,
+                              uint32_t count) {
+  SENTC_ASSERT(n_permits <= SENTC_SHARED_MAX_PERMITS && count > 0);
   if (s->n_pcells == s->room_pcells) {
     uint32_t room = s->room_pcells ? 2 * s->room_pcells : 16;
     struct sentc_pcell *grown = realloc(s->pcells, room * sizeof *grown);
@@ -153,22 +158,24 @@ uint32_t sentc_shared_reserve(struct sentc_shared *s, uint32_t size,
     s->room_pcells = room;
   }
   struct sentc_pcell *c = &s->pcells[s->n_pcells];
-  *c = (struct sentc_pcell){.size = size, .n_permits = n_permits};
+  *c = (struct sentc_pcell){.first = s->n_cells, .count = count, .size = size,
+                            .n_permits = n_permits};
   for (uint32_t p = 0; p < n_permits; p++) {
     c->offsets[p] = permits[p].offset;
     c->room[p] = sentc_layout_shares(permits[p].most);
   }
   if (raw_size(c) > s->raw_max)
     s->raw_max = raw_size(c);
+  s->n_cells += count;
   return s->n_pcells++;
 }
 
-uint32_t sentc_shared_cells(const struct sentc_shared *s) { return s->n_pcells; }
+uint32_t sentc_shared_cells(const struct sentc_shared *s) { return s->n_cells; }
 
 uint64_t sentc_shared_bytes(const struct sentc_shared *s) {
   uint64_t bytes = 0;
   for (uint32_t i = 0; i < s->n_pcells; i++)
-    bytes += raw_size(&s->pcells[i]);
+    bytes += (uint64_t)raw_size(&s->pcells[i]) * s->pcells[i].count;
   return bytes;
 }
 
@@ -181,10 +188,10 @@ int sentc_shared_seal(struct sentc_shared *s) {
   return s->copies && s->flush_view ? 0 : -1;
 }
 
-/* Gets the cell's value into its copy (`raw`), unpacked: its cas, or 0
- * (zeros) when the key is not there yet or cannot be read. */
-static uint32_t fetch(struct sentc_shared *s, uint32_t cell) {
-  const struct sentc_pcell *c = &s->pcells[cell];
+/* Gets the value of run c's cell of rank `cell` into its copy (`raw`),
+ * unpacked: its cas, or 0 (zeros) when the key is not there yet or cannot
+ * be read. */
+static uint32_t fetch(struct sentc_shared *s, const struct sentc_pcell *c, uint32_t cell) {
   int copy = copy_index(s, cell);
   if (copy < 0)
     copy = (int)(s->next_copy++ % SENTC_SHARED_COPIES);
@@ -203,9 +210,15 @@ static uint32_t fetch(struct sentc_shared *s, uint32_t cell) {
   return cas;
 }
 
+/* The permits this VM holds in field p of the run's cell `slot`. */
+static uint32_t mine(const struct sentc_pcell *c, uint32_t slot, uint32_t p) {
+  return c->slots ? c->slots[slot].mine[p] : 0;
+}
+
 /* Permit field p in `raw`: this VM's count plus the other live shares. */
-static uint32_t permits_in_raw(struct sentc_shared *s, const struct sentc_pcell *c, uint32_t p) {
-  uint64_t sum = c->mine[p];
+static uint32_t permits_in_raw(struct sentc_shared *s, const struct sentc_pcell *c, uint32_t slot,
+                               uint32_t p) {
+  uint64_t sum = mine(c, slot, p);
   uint32_t me = sentc_vmreg_token(&s->vmreg), n = listed(c, s->raw)[p];
   const struct sentc_share *share = shares(c, s->raw, p);
   for (uint32_t i = 0; i < n; i++)
@@ -220,31 +233,39 @@ static uint32_t field(const void *value, uint32_t offset) {
   return v;
 }
 
-uint32_t sentc_shared_load(struct sentc_shared *s, uint32_t cell, void *out, int reuse) {
-  SENTC_ASSERT(cell < s->n_pcells);
-  const struct sentc_pcell *c = &s->pcells[cell];
+uint32_t sentc_shared_load(struct sentc_shared *s, uint32_t run, uint32_t slot, void *out,
+                           int reuse) {
+  SENTC_ASSERT(run < s->n_pcells && slot < s->pcells[run].count);
+  const struct sentc_pcell *c = &s->pcells[run];
+  uint32_t cell = c->first + slot;
   uint32_t cas = reuse ? copy_reusable(s, cell) : 0;
   if (cas == 0)
-    cas = fetch(s, cell);
+    cas = fetch(s, c, cell);
   memcpy(out, s->raw, c->size);
   for (uint32_t p = 0; p < c->n_permits; p++) {
-    uint32_t n = permits_in_raw(s, c, p);
+    uint32_t n = permits_in_raw(s, c, slot, p);
     memcpy((unsigned char *)out + c->offsets[p], &n, sizeof n);
   }
   return cas;
 }
 
 /* This VM's count in permit field p once `in` is written over `raw`. */
-static uint32_t mine_after(struct sentc_shared *s, const struct sentc_pcell *c, uint32_t p,
-                           const void *in) {
-  int64_t delta = (int64_t)field(in, c->offsets[p]) - permits_in_raw(s, c, p);
-  int64_t mine = (int64_t)c->mine[p] + delta;
-  return mine < 0 ? 0 : (uint32_t)mine;
+static uint32_t mine_after(struct sentc_shared *s, const struct sentc_pcell *c, uint32_t slot,
+                           uint32_t p, const void *in) {
+  int64_t delta = (int64_t)field(in, c->offsets[p]) - permits_in_raw(s, c, slot, p);
+  int64_t after = (int64_t)mine(c, slot, p) + delta;
+  return after < 0 ? 0 : (uint32_t)after;
 }
 
-static void set_mine(struct sentc_shared *s, struct sentc_pcell *c, uint32_t p, uint32_t n) {
-  sentc_vmreg_hold(&s->vmreg, (int64_t)n - c->mine[p]);
-  c->mine[p] = n;
+/* A change of count needs the run's slots: made by the store that first
+ * holds a permit in the run, and any count above 0 was set by one. */
+static void set_mine(struct sentc_shared *s, struct sentc_pcell *c, uint32_t slot, uint32_t p,
+                     uint32_t n) {
+  uint32_t had = mine(c, slot, p);
+  if (n == had)
+    return;
+  sentc_vmreg_hold(&s->vmreg, (int64_t)n - had);
+  c->slots[slot].mine[p] = n;
 }
 
 /* Rewrites field p's list in `raw`: the live shares of other VMs, and
@@ -267,25 +288,29 @@ static int write_shares(struct sentc_shared *s, const struct sentc_pcell *c, uin
   return 0;
 }
 
-int sentc_shared_store(struct sentc_shared *s, uint32_t cell, const void *in, uint32_t version) {
-  SENTC_ASSERT(cell < s->n_pcells);
-  struct sentc_pcell *c = &s->pcells[cell];
-  if (!copy_is(s, cell, version) && fetch(s, cell) != version)
+int sentc_shared_store(struct sentc_shared *s, uint32_t run, uint32_t slot, const void *in,
+                       uint32_t version) {
+  SENTC_ASSERT(run < s->n_pcells && slot < s->pcells[run].count);
+  struct sentc_pcell *c = &s->pcells[run];
+  uint32_t cell = c->first + slot;
+  if (!copy_is(s, cell, version) && fetch(s, c, cell) != version)
     return -1;
-  uint32_t mine[SENTC_SHARED_MAX_PERMITS];
+  uint32_t after[SENTC_SHARED_MAX_PERMITS];
   int holds = 0;
   for (uint32_t p = 0; p < c->n_permits; p++) {
-    mine[p] = mine_after(s, c, p, in);
-    holds |= mine[p] > 0;
+    after[p] = mine_after(s, c, slot, p, in);
+    holds |= after[p] > 0;
   }
+  if (holds && !c->slots && !(c->slots = calloc(c->count, sizeof *c->slots)))
+    return SENTC_SHARED_FULL;
   int ready = holds ? sentc_vmreg_ready(&s->vmreg) : 0;
   if (ready != 0)
     return ready == SENTC_VMREG_FULL ? SENTC_SHARED_FULL : -1;
   /* From here the copy is changed: it is no copy of the cell any more. */
   s->copy_of[copy_index(s, cell)].cell = UINT32_MAX;
   for (uint32_t p = 0; p < c->n_permits; p++)
-    if (write_shares(s, c, p, mine[p]) != 0)  /* full, unless the copy was stale */
-      return fetch(s, cell) == version ? SENTC_SHARED_FULL : -1;
+    if (write_shares(s, c, p, after[p]) != 0)  /* full, unless the copy was stale */
+      return fetch(s, c, cell) == version ? SENTC_SHARED_FULL : -1;
   memcpy(s->raw, in, c->size);
   size_t len = pack(c, s->raw);
   size_t key_len;
@@ -293,25 +318,26 @@ int sentc_shared_store(struct sentc_shared *s, uint32_t cell, const void *in, ui
   if (sentc_platform_shared_set(k, key_len, s->raw, len, version) != SENTC_SHARED_OK)
     return -1;
   for (uint32_t p = 0; p < c->n_permits; p++)
-    set_mine(s, c, p, mine[p]);
-  if (c->owed) {
-    c->owed = 0;
+    set_mine(s, c, slot, p, after[p]);
+  if (c->slots && c->slots[slot].owed) {
+    c->slots[slot].owed = 0;
     s->n_owed--;
   }
   return 0;
 }
 
-void sentc_shared_give_up(struct sentc_shared *s, uint32_t cell, const void *in) {
-  struct sentc_pcell *c = &s->pcells[cell];
+void sentc_shared_give_up(struct sentc_shared *s, uint32_t run, uint32_t slot, const void *in) {
+  struct sentc_pcell *c = &s->pcells[run];
+  uint32_t cell = c->first + slot;
   s->gave_up++;
   if (!copy_reusable(s, cell))
-    fetch(s, cell);
+    fetch(s, c, cell);
   for (uint32_t p = 0; p < c->n_permits; p++) {
-    uint32_t after = mine_after(s, c, p, in);
-    if (after < c->mine[p]) {
-      set_mine(s, c, p, after);
-      s->n_owed += !c->owed;
-      c->owed = 1;
+    uint32_t after = mine_after(s, c, slot, p, in);
+    if (after < mine(c, slot, p)) {   /* so this VM held permits: the slots are there */
+      set_mine(s, c, slot, p, after);
+      s->n_owed += !c->slots[slot].owed;
+      c->slots[slot].owed = 1;
     }
   }
 }
@@ -339,8 +365,9 @@ uint32_t sentc_shared_wake_ms(const struct sentc_shared *s) {
 /* Writes the shares that a give-up left owed (load + store as they are). */
 static void flush_owed(struct sentc_shared *s) {
   for (uint32_t i = 0; i < s->n_pcells && s->n_owed; i++)
-    if (s->pcells[i].owed)
-      sentc_shared_store(s, i, s->flush_view, sentc_shared_load(s, i, s->flush_view, 0));
+    for (uint32_t j = 0; s->pcells[i].slots && j < s->pcells[i].count && s->n_owed; j++)
+      if (s->pcells[i].slots[j].owed)
+        sentc_shared_store(s, i, j, s->flush_view, sentc_shared_load(s, i, j, s->flush_view, 0));
 }
 
 void sentc_shared_tick(struct sentc_shared *s) {

@@ -9,7 +9,9 @@
  * grows and shrinks with them.  A field lists at most as many shares as it
  * counts permits (sentc_layout_shares): one VM more could only hold one it
  * must not.  Keys are bounded by the policy: one per cell, plus the
- * registry, the seed and the clock.
+ * registry, the seed and the clock.  A VM keeps one record per run of cells
+ * reserved together (a hotspot rule's slots), and its own permit counts in
+ * a run's cells only from the first permit it holds in one of them.
  */
 #ifndef SENTC_SHARED_H
 #define SENTC_SHARED_H
@@ -31,19 +33,27 @@ struct sentc_permit {
   uint32_t offset, most;
 };
 
-struct sentc_pcell {
-  uint32_t size, n_permits;
-  uint32_t offsets[SENTC_SHARED_MAX_PERMITS];
-  uint32_t room[SENTC_SHARED_MAX_PERMITS];  /* shares the field can list */
+/* This VM's part in one proxy cell with permit fields. */
+struct sentc_pslot {
   uint32_t mine[SENTC_SHARED_MAX_PERMITS];  /* permits this VM holds there */
   uint8_t owed;                             /* mine not yet written */
+};
+
+/* A run of `count` alike proxy cells reserved together (store.h): their
+ * keys are ranks first..first + count - 1. */
+struct sentc_pcell {
+  uint32_t first, count, size, n_permits;
+  uint32_t offsets[SENTC_SHARED_MAX_PERMITS];
+  uint32_t room[SENTC_SHARED_MAX_PERMITS];  /* shares the field can list */
+  struct sentc_pslot *slots;                /* per cell, made when this VM
+                                               first holds a permit in one */
 };
 
 struct sentc_shared {
   struct sentc_keyspace keys;
   struct sentc_vmreg vmreg;
-  struct sentc_pcell *pcells;
-  uint32_t n_pcells, room_pcells, n_owed;
+  struct sentc_pcell *pcells;              /* the runs */
+  uint32_t n_pcells, room_pcells, n_cells, n_owed;
   size_t raw_max;
   unsigned char *copies, *flush_view;
   struct {
@@ -56,8 +66,11 @@ struct sentc_shared {
 
 /* Starts the proxy cells of policy `name` with tables `hash`: 0 or -1. */
 int sentc_shared_open(struct sentc_shared *s, const struct sentc_string *name, uint64_t hash);
+/* Reserves a run of `count` alike cells: its index (cell `slot` of the
+ * run is named by both below), or UINT32_MAX without memory. */
 uint32_t sentc_shared_reserve(struct sentc_shared *s, uint32_t size,
-                              const struct sentc_permit *permits, uint32_t n_permits);
+                              const struct sentc_permit *permits, uint32_t n_permits,
+                              uint32_t count);
 int sentc_shared_seal(struct sentc_shared *s);
 void sentc_shared_close(struct sentc_shared *s);
 
@@ -66,18 +79,21 @@ void sentc_shared_close(struct sentc_shared *s);
 void sentc_shared_begin(struct sentc_shared *s, int64_t now);
 
 /* `reuse`: may start from the copy got earlier in this callback. */
-uint32_t sentc_shared_load(struct sentc_shared *s, uint32_t cell, void *out, int reuse);
+uint32_t sentc_shared_load(struct sentc_shared *s, uint32_t run, uint32_t slot, void *out,
+                           int reuse);
 
 /* 0; -1 when the version changed meanwhile (load again and redo the
  * change); SENTC_SHARED_FULL when trying again at once cannot help: this
  * VM needs a share in a field whose list is full (which takes VMs taken
- * for dead that were not), or a slot in a full registry. */
+ * for dead that were not), or a slot in a full registry, or memory to
+ * count its permits in the run. */
 #define SENTC_SHARED_FULL (-2)
-int sentc_shared_store(struct sentc_shared *s, uint32_t cell, const void *in, uint32_t version);
+int sentc_shared_store(struct sentc_shared *s, uint32_t run, uint32_t slot, const void *in,
+                       uint32_t version);
 
-/* The update of `cell` to `in` gave up: permits it gave back stay given
+/* The update of the cell to `in` gave up: permits it gave back stay given
  * back in this VM's share, and are written with its next store. */
-void sentc_shared_give_up(struct sentc_shared *s, uint32_t cell, const void *in);
+void sentc_shared_give_up(struct sentc_shared *s, uint32_t run, uint32_t slot, const void *in);
 
 /* Makes `value` (len bytes) the same in every VM of the process when there
  * are proxy cells: the first VM publishes its value, the others adopt it. */

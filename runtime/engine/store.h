@@ -41,17 +41,26 @@ typedef uint32_t sentc_cell;
 #define SENTC_STORE_UNCHANGED 1
 typedef int (*sentc_change)(void *value, void *arg);
 
-struct sentc_store_cell {
-  uint32_t offset, size, version;
-  int32_t shared;          /* index in shared.c, or -1 for a worker cell */
+/* The record of a run of `count` alike cells (same size and permit
+ * fields: a hotspot rule's slots), reserved together: ids first..first +
+ * count - 1, resolved arithmetically, so that a rule's many slots cost one
+ * record (a lone cell is a run of one). */
+struct sentc_store_run {
+  uint32_t first, count;   /* the cells' ids */
+  uint32_t offset, size;   /* the first's place in the arena, each one's bytes */
+  uint32_t version;        /* the first's version, in versions (worker cells) */
+  int32_t shared;          /* the run in shared.c, or -1 for worker cells */
 };
 
 struct sentc_store {
-  struct sentc_store_cell *cells;
-  uint32_t n_cells, room_cells;
+  struct sentc_store_run *runs;
+  uint32_t n_runs, room_runs;
+  uint32_t n_direct;       /* runs before the first of more than one cell: run i is cell i */
+  uint32_t n_cells, n_worker_cells;
   uint64_t arena_size;     /* never above SENTC_STATE_BUDGET_BYTES once sealed */
   uint32_t max_size;
   unsigned char *arena;
+  uint32_t *versions;      /* each worker cell's */
   unsigned char *scratch;  /* the value an update works on */
   unsigned char *view;     /* the value a check looked at */
   int lost_reservation;    /* a reserve ran out of memory: sealing fails */
@@ -64,11 +73,19 @@ struct sentc_store {
  * keys carry both, keyspace.h): 0, or -1 without memory. */
 int sentc_store_open(struct sentc_store *s, const struct sentc_string *name, uint64_t hash);
 
-/* Reserves a cell of `size` zeroed bytes in `scope` (enum sentc_scope),
- * with `n_permits` permit fields (shared.h: where each is and the most
- * permits it counts); call only before sentc_store_seal.  Returns its id. */
-sentc_cell sentc_store_reserve(struct sentc_store *s, uint32_t size, int scope,
-                               const struct sentc_permit *permits, uint32_t n_permits);
+/* Reserves `count` alike cells of `size` zeroed bytes each in `scope`
+ * (enum sentc_scope), with `n_permits` permit fields (shared.h: where each
+ * is and the most permits it counts); call only before sentc_store_seal.
+ * Returns the first one's id: the others follow it (id + 1...), and the
+ * store keeps one record for them all.  sentc_store_reserve: one cell. */
+sentc_cell sentc_store_reserve_n(struct sentc_store *s, uint32_t size, int scope,
+                                 const struct sentc_permit *permits, uint32_t n_permits,
+                                 uint32_t count);
+static inline sentc_cell sentc_store_reserve(struct sentc_store *s, uint32_t size, int scope,
+                                             const struct sentc_permit *permits,
+                                             uint32_t n_permits) {
+  return sentc_store_reserve_n(s, size, scope, permits, n_permits, 1);
+}
 
 /* Per-worker bytes a rule allocated beside its cells (a hotspot
  * directory), counted in sentc_store_usage. */

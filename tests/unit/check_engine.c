@@ -5,7 +5,7 @@
 #include <check.h>
 #include <string.h>
 #include "fake_platform.h"
-#include "../../runtime/engine/engine.h"
+#include "../../runtime/engine/core.h"
 #include "runner.h"
 
 #define S(s) {s, sizeof s - 1}
@@ -109,6 +109,23 @@ START_TEST(method_and_path_decide_the_resources) {
 }
 END_TEST
 
+/* The 64 KiB a path is normalized into are made on the first path that
+ * needs normalizing (docs/performance.md): canonical paths, the common
+ * case, are matched where the host put them, and most VMs never make it. */
+START_TEST(the_path_buffer_is_made_for_the_first_path_to_normalize) {
+  struct sentc_verdict v;
+  decide("POST", "/api/checkout?x=1", 0, &v);   /* checkout: 1/s */
+  decide("GET", "/api/x/y.z", 0, &v);
+  ck_assert_ptr_null(engine->path);
+  decide("POST", "/api//x/../checkout", 2000, &v);
+  ck_assert_ptr_nonnull(engine->path);
+  decide("POST", "/api/%63heckout", 4000, &v);
+  sentc_engine_flush(engine);
+  ck_assert_int_eq(fake_counter("sentc.api.passed"), 4);
+  ck_assert_int_eq(fake_counter("sentc.checkout.passed"), 3);
+}
+END_TEST
+
 /* At debug level each decision that is not a plain pass says why, in the
  * form the rehearsal host reads (engine.h); at info level only a
  * resource's first block in a minute. */
@@ -201,6 +218,7 @@ int main(void) {
     a_blocked_request_gets_the_builtin_reply,
     a_request_blocked_by_a_later_resource_leaves_no_pass_in_an_earlier_one,
     method_and_path_decide_the_resources,
+    the_path_buffer_is_made_for_the_first_path_to_normalize,
     decisions_are_logged_at_debug_level_only,
     breaker_transitions_are_logged,
     the_clock_is_read_by_the_engine_when_the_caller_did_not,

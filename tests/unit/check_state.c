@@ -519,8 +519,68 @@ START_TEST(a_probe_that_ends_after_its_breaker_reopened_gives_its_permit_back) {
 }
 END_TEST
 
+/* A hotspot rule's slots are reserved together (store.h): consecutive
+ * ids, one record for all of them in the VM, yet each its own cell: its
+ * own key in shared data (the rank among proxy cells, as when each was
+ * reserved alone: the layout crash recovery reads), its own version in
+ * scope worker.  A VM counts its permits in a run's cells only from the
+ * first it holds there. */
+START_TEST(cells_reserved_together_are_one_record_and_each_its_own_cell) {
+  struct sentc_store st;
+  const struct sentc_permit permit = {0, 1000};
+  fake_platform_reset();
+  ck_assert_int_eq(sentc_store_open(&st, &name, 0xab), 0);
+  ck_assert_uint_eq(sentc_store_reserve(&st, 4, SENTC_SCOPE_WORKER, NULL, 0), 0);
+  sentc_cell proxy = sentc_store_reserve_n(&st, 4, SENTC_SCOPE_PROXY, &permit, 1, 5000);
+  sentc_cell worker = sentc_store_reserve_n(&st, 4, SENTC_SCOPE_WORKER, NULL, 0, 3000);
+  sentc_cell last = sentc_store_reserve(&st, 4, SENTC_SCOPE_PROXY, NULL, 0);
+  ck_assert_uint_eq(proxy, 1);
+  ck_assert_uint_eq(worker, 5001);
+  ck_assert_uint_eq(last, 8001);
+  ck_assert_uint_eq(st.n_runs, 4);
+  ck_assert_uint_eq(st.shared.n_pcells, 2);
+  ck_assert_int_eq(sentc_store_seal(&st), 0);
+  sentc_store_begin(&st, 1000);
+  struct sentc_store_usage u;
+  sentc_store_usage(&st, &u);
+  ck_assert_uint_eq(u.worker_cells, 3001);
+  ck_assert_uint_eq(u.shared_cells, 5001);
+  ck_assert_uint_eq(u.worker_bytes, 3001 * 8);
+  ck_assert_uint_eq(u.shared_bytes, 5000ull * sentc_layout_stored_bytes(4, 1, 1, 1000) + 8);
+
+  ck_assert_ptr_null(st.shared.pcells[0].slots);
+  ck_assert_int_eq(change_in(&st, proxy + 4999, 2), 0);
+  ck_assert_int_eq(change_in(&st, proxy, 1), 0);
+  ck_assert_int_eq(change_in(&st, last, 7), 0);
+  ck_assert_ptr_nonnull(st.shared.pcells[0].slots);
+  ck_assert_ptr_null(st.shared.pcells[1].slots);      /* no permit fields */
+  size_t len;
+  ck_assert_uint_eq(((struct sentc_share *)((unsigned char *)
+                      fake_shared_value("sentc/t/00000000000000ab/4999", &len) + 16))->count, 2);
+  ck_assert_ptr_nonnull(fake_shared_value("sentc/t/00000000000000ab/0", &len));
+  ck_assert_uint_eq(*(uint32_t *)fake_shared_value("sentc/t/00000000000000ab/5000", &len), 7);
+  ck_assert_ptr_null(fake_shared_value("sentc/t/00000000000000ab/1", &len));
+  ck_assert_uint_eq(value_in(&st, proxy + 4999), 2);
+  ck_assert_uint_eq(value_in(&st, proxy), 1);
+  ck_assert_uint_eq(value_in(&st, proxy + 1), 0);
+
+  uint32_t v[2];
+  uint32_t version = sentc_store_load(&st, worker + 1, v);
+  ck_assert_int_eq(change_in(&st, worker + 1, 3), 0);
+  ck_assert_int_eq(sentc_store_store(&st, worker + 1, v, version), -1);   /* stale */
+  ck_assert_int_eq(sentc_store_store(&st, worker + 2, v, sentc_store_load(&st, worker + 2, v)), 0);
+  ck_assert_int_eq(change_in(&st, worker + 2999, 5), 0);
+  ck_assert_uint_eq(value_in(&st, worker + 1), 3);
+  ck_assert_uint_eq(value_in(&st, worker + 2999), 5);
+  ck_assert_uint_eq(value_in(&st, worker), 0);
+  ck_assert_uint_eq(value_in(&st, worker + 3000), 7);  /* `last` */
+  sentc_store_close(&st);
+}
+END_TEST
+
 int main(void) {
   return run_tests("state", NULL, stop, (const TTest *const[]){
+    cells_reserved_together_are_one_record_and_each_its_own_cell,
     a_proxy_update_is_one_get_and_one_set,
     a_stale_copy_costs_a_retry_not_a_lost_write,
     keys_are_namespaced_by_name_and_hash,
