@@ -21,6 +21,9 @@
 
 /* Whether the policy has proxy cells at all (tables.h). */
 #define PROXY SENTC_USES(SENTC_USE_PROXY)
+/* Whether it may have runs of several cells: only hotspot rules reserve
+ * them (hotdir.c); without, run i is cell i. */
+#define RUNS SENTC_USES(SENTC_USE_KIND(SENTC_KIND_HOTSPOT))
 
 int sentc_store_open(struct sentc_store *s, const struct sentc_string *name, uint64_t hash) {
   *s = (struct sentc_store){0};
@@ -116,7 +119,7 @@ void sentc_store_begin(struct sentc_store *s, int64_t now) {
  * more than one cell, else found by bisection over the runs' first ids. */
 static const struct sentc_store_run *run_of(const struct sentc_store *s, sentc_cell cell) {
   SENTC_ASSERT(cell < s->n_cells);
-  if (cell < s->n_direct)
+  if (!RUNS || cell < s->n_direct)
     return &s->runs[cell];
   uint32_t lo = s->n_direct, hi = s->n_runs;  /* runs[lo].first <= cell < runs[hi].first */
   while (hi - lo > 1) {
