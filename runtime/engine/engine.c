@@ -709,7 +709,9 @@ static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_reque
                                         p->ratelimit_headers != SENTC_RATELIMIT_OFF &&
                                         request->protocol == SENTC_HTTP};
   struct decision d = {0};
-  *verdict = (struct sentc_verdict){.action = SENTC_CONTINUE};
+  verdict->action = SENTC_CONTINUE;
+  verdict->blocked = verdict->shadowed = 0;
+  sentc_reply_clear(&verdict->reply);
   if (request->unreadable && !p->off) {
     /* The host could not hand over its method, path, host or peer (of those
      * matching read, request.h): what it would match is unknown, and never
