@@ -228,7 +228,8 @@ static uint32_t policy_uses(const struct ir_policy *p) {
   for (int k = 0; k < SENTC_N_RULE_KINDS; k++)
     for (size_t i = 0; i < ir_count(p, k); i++)
       uses |= SENTC_USE_KIND(k) |
-              (ir_rule_at(p, k, i)->scope == SENTC_SCOPE_PROXY ? SENTC_USE_PROXY : 0);
+              (ir_rule_at(p, k, i)->scope == SENTC_SCOPE_PROXY ? SENTC_USE_PROXY : 0) |
+              (ir_rule_at(p, k, i)->scope == SENTC_SCOPE_CLUSTER ? SENTC_USE_CLUSTER : 0);
   if (p->system.present)
     uses |= SENTC_USE_KIND(SENTC_KIND_SYSTEM) | SENTC_USE_PROXY;
   if (p->ratelimit_headers != SENTC_RATELIMIT_OFF)

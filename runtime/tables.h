@@ -567,12 +567,13 @@ struct sentc_policy {
  *   TEMPLATES  path templates;
  *   RATELIMIT  RateLimit headers (ratelimit_headers draft or envoy);
  *   THROTTLE, WARMUP  flow rules that throttle, that warm up;
- *   FALLBACKS  fallbacks of the policy's own (else only the built-in one). */
+ *   FALLBACKS  fallbacks of the policy's own (else only the built-in one);
+ *   CLUSTER    rules in scope cluster (the rate-limit service's calls). */
 #define SENTC_USE_KIND(kind) (1u << (kind))
 #define SENTC_USE_KEY(key) (1u << (20 + (key)))
 #define SENTC_USE_LIST(X) \
   X(TCP, 8) X(PROXY, 9) X(HOSTS, 10) X(HEADERS, 11) X(TEMPLATES, 12) X(RATELIMIT, 13) \
-  X(THROTTLE, 14) X(WARMUP, 15) X(FALLBACKS, 16)
+  X(THROTTLE, 14) X(WARMUP, 15) X(FALLBACKS, 16) X(CLUSTER, 17)
 enum sentc_use {
 #define SENTC_USE_ENUM(name, bit) SENTC_USE_##name = 1u << (bit),
   SENTC_USE_LIST(SENTC_USE_ENUM)

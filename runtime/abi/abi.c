@@ -302,8 +302,8 @@ uint32_t proxy_on_response_headers(uint32_t context_id, uint32_t headers, uint32
   (void)end_of_stream;
   if (!engine)
     return PROXY_CONTINUE;
-  /* The statuses are read only for a breaker or the system protection to
-   * look at; the time, by the engine if it needs it (engine.h). */
+  /* The statuses are read only when the engine will look at them; the
+   * time, by the engine if it needs it (engine.h). */
   struct sentc_reply add;
   int wants = sentc_engine_wants_status(engine, context_id);
   int status = wants ? number_in(PROXY_RESPONSE_HEADERS, ":status") : -1;

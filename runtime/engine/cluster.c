@@ -98,6 +98,8 @@ int sentc_cluster_sane(const struct sentc_policy *p) {
 
 int sentc_cluster_start(struct sentc_engine *E) {
   const struct sentc_policy *p = E->policy;
+  if (!SENTC_CLUSTER_USED)
+    return 0;                   /* E->cluster stays NULL: nothing will ask */
   struct sentc_cluster_state *c = calloc(1, sizeof *c);
   E->cluster = c;
   if (!c)
@@ -143,7 +145,7 @@ static void unlink_call(struct sentc_cluster_state *c, struct call *call) {
 
 void sentc_cluster_stop(struct sentc_engine *E) {
   struct sentc_cluster_state *c = E->cluster;
-  if (!c)
+  if (!SENTC_CLUSTER_USED || !c)
     return;
   while (c->oldest) {
     struct call *call = c->oldest;
@@ -227,7 +229,7 @@ int sentc_cluster_ask(struct sentc_engine *E, uint32_t stream, const struct sent
                       const uint32_t *matched, uint32_t n, struct sentc_cluster_block *b) {
   const struct sentc_policy *p = E->policy;
   struct sentc_cluster_state *c = E->cluster;
-  if (!p->rls.present || ask->request->protocol != SENTC_HTTP)
+  if (!SENTC_CLUSTER_USED || !p->rls.present || ask->request->protocol != SENTC_HTTP)
     return SENTC_CLUSTER_NONE;
   uint32_t n_asked = 0;
   int32_t unreadable = -1;
@@ -406,7 +408,7 @@ static void settle(struct sentc_engine *E, struct call *call, const void *messag
 
 int sentc_cluster_outcome(struct sentc_engine *E, uint32_t token, const void *message, size_t len,
                           uint32_t status, struct sentc_cluster_outcome *out) {
-  struct call *call = E->cluster ? by_token(E->cluster, token) : NULL;
+  struct call *call = SENTC_CLUSTER_USED && E->cluster ? by_token(E->cluster, token) : NULL;
   if (!call)
     return 0;
   settle(E, call, message, len, status, out);
@@ -414,7 +416,7 @@ int sentc_cluster_outcome(struct sentc_engine *E, uint32_t token, const void *me
 }
 
 void sentc_cluster_forget(struct sentc_engine *E, uint32_t stream) {
-  struct call *call = E->cluster ? by_stream(E->cluster, stream) : NULL;
+  struct call *call = SENTC_CLUSTER_USED && E->cluster ? by_stream(E->cluster, stream) : NULL;
   if (!call)
     return;
   sentc_platform_grpc_cancel(call->token);
@@ -423,15 +425,16 @@ void sentc_cluster_forget(struct sentc_engine *E, uint32_t stream) {
 }
 
 int sentc_cluster_asking(const struct sentc_engine *E, uint32_t stream) {
-  return E->cluster && by_stream(E->cluster, stream) != NULL;
+  return SENTC_CLUSTER_USED && E->cluster && by_stream(E->cluster, stream) != NULL;
 }
 
 int64_t sentc_cluster_deadline(const struct sentc_engine *E) {
-  return E->cluster && E->cluster->oldest ? E->cluster->oldest->deadline : INT64_MAX;
+  return SENTC_CLUSTER_USED && E->cluster && E->cluster->oldest ? E->cluster->oldest->deadline
+                                                               : INT64_MAX;
 }
 
 int sentc_cluster_overdue(struct sentc_engine *E, int64_t now, struct sentc_cluster_outcome *out) {
-  struct call *call = E->cluster ? E->cluster->oldest : NULL;
+  struct call *call = SENTC_CLUSTER_USED && E->cluster ? E->cluster->oldest : NULL;
   if (!call || call->deadline > now)
     return 0;
   sentc_platform_grpc_cancel(call->token);

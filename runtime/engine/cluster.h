@@ -22,11 +22,15 @@
 
 struct sentc_engine;
 
+/* Whether the policy has rules in scope cluster (tables.h, SENTC_USES):
+ * in main.wasm, a policy without them leaves this file's code out. */
+#define SENTC_CLUSTER_USED SENTC_USES(SENTC_USE_CLUSTER)
+
 /* Whether rule `rule` of `kind` is counted by the rate-limit service (and
  * so not by its kind's own checks). */
 static inline int sentc_cluster_rule(const struct sentc_policy *p, enum sentc_kind kind,
                                      uint32_t rule) {
-  return sentc_tables_rule(p, kind, rule)->scope == SENTC_SCOPE_CLUSTER;
+  return SENTC_CLUSTER_USED && sentc_tables_rule(p, kind, rule)->scope == SENTC_SCOPE_CLUSTER;
 }
 
 /* Whether the tables' cluster part holds together: every descriptor names

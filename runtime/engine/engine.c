@@ -719,7 +719,9 @@ static void decide(struct sentc_engine *E, uint32_t id, const struct sentc_reque
                                         p->ratelimit_headers != SENTC_RATELIMIT_OFF &&
                                         request->protocol == SENTC_HTTP};
   struct decision d = {0};
-  *verdict = (struct sentc_verdict){.action = SENTC_CONTINUE};
+  verdict->action = SENTC_CONTINUE;
+  verdict->blocked = verdict->shadowed = 0;
+  sentc_reply_clear(&verdict->reply);
   if ((request->unreadable || pathless) && !p->off) {
     /* The host could not hand over its method, path, host or peer (of those
      * matching read, request.h), or there was no memory to normalize its

@@ -236,12 +236,23 @@ static void put_quota(struct writer *w, struct sentc_reply *reply, const struct 
   add_header(reply, "ratelimit", 9, value, (size_t)(w->at - value));
 }
 
+void sentc_reply_clear(struct sentc_reply *reply) {
+  reply->status = 0;
+  reply->details = "";
+  reply->grpc_status = -1;
+  reply->forward = 0;
+  reply->n_headers = 0;
+  reply->body = NULL;
+  reply->body_len = 0;
+}
+
 void sentc_reply_render(struct sentc_reply *reply, struct sentc_reply_text *t,
                         const struct sentc_policy *policy, const struct sentc_block *b) {
   struct writer w = writer_of(t);
-  *reply = (struct sentc_reply){.status = sentc_names_status[b->kind],
-                                .details = "sentinel_blocked",
-                                .grpc_status = b->grpc ? sentc_names_grpc_status[b->kind] : -1};
+  sentc_reply_clear(reply);
+  reply->status = sentc_names_status[b->kind];
+  reply->details = "sentinel_blocked";
+  reply->grpc_status = b->grpc ? sentc_names_grpc_status[b->kind] : -1;
   if (SENTC_USES(SENTC_USE_FALLBACKS) && b->fallback >= 0 &&
       (uint32_t)b->fallback < policy->n_fallbacks)      /* tables.h: else left out */
     render_fallback(&w, reply, &policy->fallbacks[b->fallback], b);
@@ -263,7 +274,7 @@ void sentc_reply_render(struct sentc_reply *reply, struct sentc_reply_text *t,
 void sentc_reply_shadow(struct sentc_reply *reply, struct sentc_reply_text *t,
                         const struct sentc_block *b) {
   struct writer w = writer_of(t);
-  *reply = (struct sentc_reply){.status = 0, .details = "", .grpc_status = -1};
+  sentc_reply_clear(reply);
   put_blocked_header(&w, reply, "x-sentinel-shadow", b);
 }
 
@@ -271,6 +282,6 @@ void sentc_reply_ratelimit(struct sentc_reply *reply, struct sentc_reply_text *t
                            const struct sentc_policy *policy, int flavour,
                            const struct sentc_quota *q) {
   struct writer w = writer_of(t);
-  *reply = (struct sentc_reply){.details = "", .grpc_status = -1};
+  sentc_reply_clear(reply);
   put_quota(&w, reply, policy, flavour, q);
 }

@@ -38,6 +38,11 @@ struct sentc_block {
   const struct sentc_quota *quota;   /* the blocking rule's, or NULL */
 };
 
+/* Makes `reply` empty: no status, headers nor body.  Only its fields are
+ * written, not its room for headers (SENTC_REPLY_MAX_HEADERS of them):
+ * every request makes a reply, most of them empty. */
+void sentc_reply_clear(struct sentc_reply *reply);
+
 /* Each renders into `t`, which `reply` then points into. */
 void sentc_reply_render(struct sentc_reply *reply, struct sentc_reply_text *t,
                         const struct sentc_policy *policy, const struct sentc_block *block);

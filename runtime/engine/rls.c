@@ -151,83 +151,79 @@ static int get_len(struct reader *r, struct reader *inner) {
   return 0;
 }
 
+/* Skips a fixed-size value (I64, I32); -1 for the groups (3, 4) and the
+ * undefined wire types 6 and 7. */
 static int skip(struct reader *r, unsigned type) {
-  uint64_t v;
-  struct reader inner;
-  switch (type) {
-  case VARINT: return get_varint(r, &v);
-  case LEN: return get_len(r, &inner);
-  case I64:
-  case I32: {
-    size_t n = type == I64 ? 8 : 4;
-    if ((size_t)(r->end - r->at) < n)
-      return -1;
-    r->at += n;
-    return 0;
-  }
-  default: return -1;    /* groups (3, 4) and the undefined 6 and 7 */
-  }
+  size_t n = type == I64 ? 8 : type == I32 ? 4 : 0;
+  if (!n || (size_t)(r->end - r->at) < n)
+    return -1;
+  r->at += n;
+  return 0;
 }
 
-/* The next field of a message: its number, its wire type, and its value:
- * a VARINT in *v, a LEN's bytes as *inner; the other wire types are
- * skipped.  -1 at malformed bytes. */
-static int next_field(struct reader *r, uint32_t *field, unsigned *type, uint64_t *v,
-                      struct reader *inner) {
-  if (get_tag(r, field, type) != 0)
+/* One field of a message: its number, its wire type, and its value: a
+ * VARINT's in `varint`, a LEN's bytes as `bytes`; the other wire types
+ * are skipped. */
+struct field {
+  uint32_t number;
+  unsigned type;
+  uint64_t varint;
+  struct reader bytes;
+};
+
+/* The next field of the message `r` reads, into *f: 1, or 0 at its end,
+ * -1 at malformed bytes. */
+static int next_field(struct reader *r, struct field *f) {
+  if (r->at >= r->end)
+    return 0;
+  f->varint = 0;
+  if (get_tag(r, &f->number, &f->type) != 0)
     return -1;
-  if (*type == VARINT)
-    return get_varint(r, v);
-  if (*type == LEN)
-    return get_len(r, inner);
-  return skip(r, *type);
+  int bad = f->type == VARINT ? get_varint(r, &f->varint)
+            : f->type == LEN  ? get_len(r, &f->bytes)
+                              : skip(r, f->type);
+  return bad ? -1 : 1;
 }
 
 /* A field of a known number must come with its wire type. */
 #define EXPECT(want) \
-  if (type != (want)) \
+  if (f.type != (want)) \
     return -1;
 
 /* RateLimitResponse.RateLimit: requests_per_unit 1, unit 2 (name 3 and
  * the rest skipped). */
 static int read_limit(struct reader r, struct sentc_rls_status *s) {
   s->has_limit = 1;
-  while (r.at < r.end) {
-    uint32_t field;
-    unsigned type;
-    uint64_t v = 0;
-    struct reader inner;
-    if (next_field(&r, &field, &type, &v, &inner) != 0)
-      return -1;
-    if (field == 1) {
+  struct field f;
+  int more;
+  while ((more = next_field(&r, &f)) > 0) {
+    if (f.number == 1) {
       EXPECT(VARINT);
-      s->requests_per_unit = (uint32_t)v;
-    } else if (field == 2) {
+      s->requests_per_unit = (uint32_t)f.varint;
+    } else if (f.number == 2) {
       EXPECT(VARINT);
-      s->unit = v < SENTC_N_RLS_UNITS ? (uint8_t)v : SENTC_RLS_UNKNOWN;
+      s->unit = f.varint < SENTC_N_RLS_UNITS ? (uint8_t)f.varint : SENTC_RLS_UNKNOWN;
     }
   }
-  return 0;
+  return more;
 }
 
 /* google.protobuf.Duration: seconds 1, nanos 2; negative counts as 0. */
 static int read_duration(struct reader r, struct sentc_rls_status *s) {
   int64_t seconds = 0, nanos = 0;
-  while (r.at < r.end) {
-    uint32_t field;
-    unsigned type;
-    uint64_t v = 0;
-    struct reader inner;
-    if (next_field(&r, &field, &type, &v, &inner) != 0)
-      return -1;
-    if (field == 1) {
+  struct field f;
+  int more;
+  while ((more = next_field(&r, &f)) > 0) {
+    if (f.number == 1) {
       EXPECT(VARINT);
-      seconds = (int64_t)v;
-    } else if (field == 2) {
+      seconds = (int64_t)f.varint;
+    } else if (f.number == 2) {
       EXPECT(VARINT);
-      nanos = (int32_t)(uint32_t)v;
+      nanos = (int32_t)(uint32_t)f.varint;
     }
   }
+  if (more < 0)
+    return -1;
   s->has_reset = 1;
   if (seconds < 0 || (seconds == 0 && nanos <= 0))
     s->reset_ms = 0;
@@ -241,26 +237,22 @@ static int read_duration(struct reader r, struct sentc_rls_status *s) {
 /* DescriptorStatus: code 1, current_limit 2, limit_remaining 3,
  * duration_until_reset 4 (quota 5 and the rest skipped). */
 static int read_status(struct reader r, struct sentc_rls_status *s) {
-  while (r.at < r.end) {
-    uint32_t field;
-    unsigned type;
-    uint64_t v = 0;
-    struct reader inner;
-    if (next_field(&r, &field, &type, &v, &inner) != 0)
-      return -1;
-    if (field == 1) {
+  struct field f;
+  int more;
+  while ((more = next_field(&r, &f)) > 0) {
+    if (f.number == 1) {
       EXPECT(VARINT);
-      s->code = v <= SENTC_RLS_OVER_LIMIT ? (uint8_t)v : SENTC_RLS_CODE_UNKNOWN;
-    } else if (field == 3) {
+      s->code = f.varint <= SENTC_RLS_OVER_LIMIT ? (uint8_t)f.varint : SENTC_RLS_CODE_UNKNOWN;
+    } else if (f.number == 3) {
       EXPECT(VARINT);
-      s->remaining = (uint32_t)v;
-    } else if (field == 2 || field == 4) {
+      s->remaining = (uint32_t)f.varint;
+    } else if (f.number == 2 || f.number == 4) {
       EXPECT(LEN);
-      if ((field == 2 ? read_limit(inner, s) : read_duration(inner, s)) != 0)
+      if ((f.number == 2 ? read_limit(f.bytes, s) : read_duration(f.bytes, s)) != 0)
         return -1;
     }
   }
-  return 0;
+  return more;
 }
 
 /* RateLimitResponse: overall_code 1, statuses 2 (the rest skipped). */
@@ -268,27 +260,23 @@ int sentc_rls_read(const void *bytes, size_t len, struct sentc_rls_answer *a) {
   struct reader r = {bytes, (const uint8_t *)bytes + len};
   a->overall = SENTC_RLS_CODE_UNKNOWN;
   a->n_statuses = 0;
-  while (r.at < r.end) {
-    uint32_t field;
-    unsigned type;
-    uint64_t v = 0;
-    struct reader inner;
-    if (next_field(&r, &field, &type, &v, &inner) != 0)
-      return -1;
-    if (field == 1) {
+  struct field f;
+  int more;
+  while ((more = next_field(&r, &f)) > 0) {
+    if (f.number == 1) {
       EXPECT(VARINT);
-      a->overall = v <= SENTC_RLS_OVER_LIMIT ? (uint8_t)v : SENTC_RLS_CODE_UNKNOWN;
-    } else if (field == 2) {
+      a->overall = f.varint <= SENTC_RLS_OVER_LIMIT ? (uint8_t)f.varint : SENTC_RLS_CODE_UNKNOWN;
+    } else if (f.number == 2) {
       EXPECT(LEN);
       struct sentc_rls_status ignored, *s = a->n_statuses < a->room ? &a->statuses[a->n_statuses] : &ignored;
       *s = (struct sentc_rls_status){0};
-      if (read_status(inner, s) != 0)
+      if (read_status(f.bytes, s) != 0)
         return -1;
       if (a->n_statuses < UINT32_MAX)
         a->n_statuses++;
     }
   }
-  return 0;
+  return more;
 }
 
 /* ---- the spelling of a value ---- */
