@@ -505,7 +505,7 @@ static struct sentc_rule *live_rule(struct pass *s, const struct rule_at *r) {
 /* `enabled` and `mode`, which the top, a resource and a rule all take:
  * 1 when `key` is neither, else 0 or -1 (a bad value). */
 static int switch_key(struct pass *s, const char *key, uint32_t v, uint8_t *off, int *mode) {
-  int on;
+  int on = 0;
   if (strcmp(key, "enabled") == 0) {
     if (bool_value(s, v, &on) != 0)
       return -1;
