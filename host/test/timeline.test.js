@@ -8,27 +8,12 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const { execFileSync, spawnSync } = require('node:child_process');
-const { parseTraffic } = require('../traffic.js');
-const { simulate } = require('../simulate.js');
-const { LogLevel } = require('../proxywasm.js');
 const { buildTimeline, timelineTable, timelineCsv } = require('../timeline.js');
 const { timelineSvg } = require('../svg.js');
+const { verdictsFixture } = require('./verdicts.fixture.js');
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sentc-timeline-'));
-const wasmPath = path.join(tmp, 'verdicts.wasm');
-execFileSync(process.env.WAT2WASM || 'wat2wasm', [path.join(__dirname, 'verdicts.wat'), '-o', wasmPath]);
-const wasm = new WebAssembly.Module(fs.readFileSync(wasmPath));
-const trafficPath = path.join(__dirname, 'verdicts.traffic');
-const TRAFFIC = fs.readFileSync(trafficPath, 'utf8');
-test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-const cli = (...args) => spawnSync(process.execPath, [path.join(__dirname, '..', 'sentc-host.js'), ...args], { encoding: 'utf8' });
-const run = (text, logLevel = LogLevel.trace) => simulate(wasm, parseTraffic(text, 't.traffic'), { logLevel });
-// The same traffic without any decision line: what the host knows without them.
-const SILENT = TRAFFIC.replace(/ x-log2?="[^"]*"/g, '').replace(/^expect .*$/gm, '');
+const { tmp, wasmPath, trafficPath, TRAFFIC, SILENT, cli, run } = verdictsFixture('timeline');
 
 test('the timeline counts each resource per step, with the breaker state', () => {
   const t = buildTimeline(run(TRAFFIC), 500e6);
