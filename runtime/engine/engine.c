@@ -893,7 +893,7 @@ int sentc_engine_wants_status(const struct sentc_engine *E, uint32_t id) {
 
 void sentc_engine_response(struct sentc_engine *E, uint32_t id, int status, int grpc_status,
                            int64_t raw_ms, struct sentc_reply *add) {
-  add->n_headers = 0;
+  sentc_reply_clear(add);
   struct sentc_stream *s = sentc_stream_find(&E->streams, id);
   if (!s || s->held || s->completed || s->awaiting_trailers)
     return;

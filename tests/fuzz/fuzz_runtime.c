@@ -11,7 +11,10 @@
  * byte), HTTP and TCP; response headers, trailers, stream ends (once or
  * several times, held or not: client aborts), ticks, time passing, the
  * wall clock jumping, a VM replaced (a crash: its streams never end),
- * shared-data writes failing (contention), and any allocation failing.
+ * shared-data writes failing (contention), and any allocation failing;
+ * with scope cluster, the rate-limit service's answers (any bytes, well
+ * formed, failures, answers to calls no longer waited for) and calls that
+ * cannot start.
  * Time passes as in Envoy: each VM's ticks fire at the period it asked for.
  *
  * After every event the invariants hold, or the target aborts:
@@ -25,7 +28,11 @@
  *     pass), or let through uncounted only when an allocation failed;
  *   - a reply or added headers point at readable bytes, within the limits;
  *     only held streams are resumed;
- *   - each VM's memory stays what it took at start plus its stream table.
+ *   - each VM's memory stays what it took at start plus its stream table;
+ *   - a request held for the rate-limit service counts nothing until its
+ *     outcome, then a block or its passes; an answer always settles its
+ *     call, and a call never answered is settled by the filter's own tick
+ *     once its deadline is past (no stream is left held).
  * At the end every stream ends, time passes beyond the liveness window, and
  * every permit field must be back to 0; stopping a VM frees every byte.
  */
@@ -35,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../../runtime/engine/cluster.h"
 #include "../../runtime/engine/core.h"
 #include "../../runtime/engine/match.h"
 #include "../../runtime/engine/normalize.h"
@@ -44,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* ---- the policies, from tests/fuzz/runtime/NAME.sentinel ---- */
 
-#define FUZZ_POLICIES(X) X(proxy) X(worker) X(shadow)
+#define FUZZ_POLICIES(X) X(proxy) X(worker) X(shadow) X(cluster)
 #define FUZZ_DECLARE(name) extern const struct sentc_policy fuzz_policy_##name;
 FUZZ_POLICIES(FUZZ_DECLARE)
 #define FUZZ_ENTRY(name) &fuzz_policy_##name,
@@ -132,6 +140,8 @@ struct stream {
   uint8_t vm, live, holds, held;
   uint8_t shadowed;                /* a shadow rule would have blocked it: shadow
                                       rules took nothing for it */
+  uint8_t asking;                  /* held for the rate-limit service's answer */
+  uint32_t token;                  /* the call it asks with */
   uint32_t n_matched;
   uint32_t matched[MAX_MATCHED];
 };
@@ -202,6 +212,19 @@ static void leave(int v) {
     CHECK(found, "VM %d resumed stream %u, which it does not have", v, fake_resumed[i]);
   }
   fake_n_resumed = 0;
+  for (int i = 0; i < fake_n_settled; i++) {     /* scope cluster: answered or let go */
+    int found = 0;
+    for (int s = 0; s < MAX_STREAMS; s++) {
+      struct stream *st = &R.streams[s];
+      if (st->live && st->vm == v && st->id == fake_settled[i].stream) {
+        CHECK(st->held, "VM %d settled stream %u, which was not held", v, st->id);
+        st->held = 0;
+        found = 1;
+      }
+    }
+    CHECK(found, "VM %d settled stream %u, which it does not have", v, fake_settled[i].stream);
+  }
+  fake_n_settled = 0;
 }
 
 /* The bytes of cell `id` as the store keeps them (its run's, store.h), 0
@@ -380,11 +403,13 @@ static void check_memory(void) {
     const struct vm *m = &R.vm[v];
     if (!m->E)
       continue;
-    int64_t entries = ((m->most_open + 63) / 64 + 1) * 64;
+    int64_t entries = ((m->most_open + 63) / 64 + 1) * 64, asking = 0;
+    for (int s = 0; s < MAX_STREAMS; s++)
+      asking += R.streams[s].live && R.streams[s].vm == v && R.streams[s].asking;
     int64_t allowed = m->start_bytes + made_when_needed(m->E) +
                       entries * (int64_t)sentc_stream_bytes() +
                       (int64_t)m->E->streams.spilled * (int64_t)sizeof(struct sentc_effect) +
-                      (int64_t)m->E->streams.n_open * 64 + 4096;
+                      (int64_t)m->E->streams.n_open * 64 + asking * 256 + 4096;
     CHECK(alloc_live[v] <= allowed, "VM %d holds %lld bytes, more than %lld", v,
           (long long)alloc_live[v], (long long)allowed);
   }
@@ -569,6 +594,7 @@ static void request(struct input *in) {
   enter(v);
   sentc_engine_request(m->E, id, &req, raw_now(), &verdict);
   int opened = sentc_stream_find(&m->E->streams, id) != NULL;
+  int asking = opened && sentc_cluster_asking(m->E, id);
   int failed = alloc_failed;
   sentc_engine_flush(m->E);
   leave(v);
@@ -597,13 +623,17 @@ static void request(struct input *in) {
     CHECK(verdict.action != SENTC_BLOCK, "an unblocked request is answered locally");
     CHECK(blocked1 == blocked0, "a pass counted a block");
     CHECK(opened || failed, "a pass without a stream, and no allocation failed");
-    CHECK(passed1 - passed0 == (opened ? st->n_matched : 0),
-          "a pass into %u resources counted %lld passes", st->n_matched,
-          (long long)(passed1 - passed0));
+    /* A request asking the rate-limit service counts at its outcome. */
+    CHECK(passed1 - passed0 == (opened && !asking ? st->n_matched : 0),
+          "a pass into %u resources counted %lld passes%s", st->n_matched,
+          (long long)(passed1 - passed0), asking ? " while asking" : "");
     st->holds = (uint8_t)opened;
     st->shadowed = (uint8_t)verdict.shadowed;
     st->held = verdict.action == SENTC_HOLD;
+    st->asking = (uint8_t)asking;
+    st->token = (uint32_t)fake_n_grpc_calls;      /* the last call made: its own */
     CHECK(!st->held || opened, "a held request without a stream");
+    CHECK(!asking || st->held, "a request asking the rate-limit service is not held");
   }
   if (++m->open > m->most_open)
     m->most_open = m->open;
@@ -618,6 +648,155 @@ static struct stream *some_stream(struct input *in) {
       return st;
   }
   return NULL;
+}
+
+/* ---- scope cluster: outcomes ---- */
+
+/* The streams of VM v that were asking and are no more: blocked (the
+ * engine let the stream go, what it took given back: one block) or
+ * passed (its resources count it: it may still wait for a throttle). */
+static void outcomes(int v, int64_t *passed, int64_t *blocked) {
+  struct sentc_engine *E = R.vm[v].E;
+  for (int s = 0; s < MAX_STREAMS; s++) {
+    struct stream *st = &R.streams[s];
+    if (!st->live || st->vm != v || !st->asking || !E || sentc_cluster_asking(E, st->id))
+      continue;
+    st->asking = 0;
+    if (sentc_stream_find(&E->streams, st->id) == NULL) {
+      CHECK(!st->held, "stream %u blocked by the rate-limit service is still held", st->id);
+      st->holds = 0;
+      (*blocked)++;
+    } else {
+      *passed += st->n_matched;
+    }
+  }
+}
+
+/* Calls `call` on VM v, its counters flushed around it: what it counted
+ * must be what the outcomes it brought say. */
+static void accounted(int v, void (*call)(struct sentc_engine *, void *), void *arg,
+                      const char *what) {
+  struct sentc_engine *E = R.vm[v].E;
+  int64_t passed0, blocked0, unknown0, passed1, blocked1, unknown1, passed = 0, blocked = 0;
+  enter(v);
+  sentc_engine_flush(E);
+  leave(v);
+  counter_sums(&passed0, &blocked0, &unknown0);
+  enter(v);
+  call(E, arg);
+  sentc_engine_flush(E);
+  leave(v);
+  counter_sums(&passed1, &blocked1, &unknown1);
+  outcomes(v, &passed, &blocked);
+  CHECK(passed1 - passed0 == passed && blocked1 - blocked0 == blocked,
+        "%s counted %lld passes and %lld blocks, its outcomes %lld and %lld", what,
+        (long long)(passed1 - passed0), (long long)(blocked1 - blocked0), (long long)passed,
+        (long long)blocked);
+}
+
+static void put_varint(uint8_t *b, size_t *at, uint64_t v) {
+  while (v >= 0x80) {
+    b[(*at)++] = (uint8_t)(v | 0x80);
+    v >>= 7;
+  }
+  b[(*at)++] = (uint8_t)v;
+}
+
+/* A RateLimitResponse (rls.proto) from the input: an overall code (OK,
+ * OVER_LIMIT or UNKNOWN) and up to 3 statuses, each with a code, perhaps a
+ * current limit (requests per unit, unit), a remaining count and perhaps
+ * a duration until reset. */
+static size_t rls_answer(struct input *in, uint8_t *b) {
+  size_t at = 0;
+  b[at++] = 0x08;
+  put_varint(b, &at, next(in) % 3);
+  for (int n = next(in) % 4; n > 0; n--) {
+    uint8_t st[48];
+    size_t k = 0;
+    st[k++] = 0x08;
+    put_varint(st, &k, next(in) % 3);
+    if (next(in) & 1) {
+      uint8_t lim[16];
+      size_t l = 0;
+      lim[l++] = 0x08;
+      put_varint(lim, &l, next16(in));
+      lim[l++] = 0x10;
+      put_varint(lim, &l, next(in) % 6);
+      st[k++] = 0x12;
+      st[k++] = (uint8_t)l;
+      memcpy(st + k, lim, l);
+      k += l;
+    }
+    st[k++] = 0x18;
+    put_varint(st, &k, next16(in));
+    if (next(in) & 1) {
+      st[k++] = 0x22;
+      st[k++] = 3;
+      st[k++] = 0x08;
+      put_varint(st, &k, next(in) % 100);
+    }
+    b[at++] = 0x12;
+    b[at++] = (uint8_t)k;
+    memcpy(b + at, st, k);
+    at += k;
+  }
+  return at;
+}
+
+struct grpc_outcome {
+  uint32_t token, status;
+  const uint8_t *message;     /* NULL: a close with `status` */
+  size_t len;
+};
+
+static void deliver(struct sentc_engine *E, void *arg) {
+  const struct grpc_outcome *o = arg;
+  if (o->message)
+    sentc_engine_grpc_receive(E, o->token, o->message, o->len, raw_now());
+  else
+    sentc_engine_grpc_close(E, o->token, o->status, raw_now());
+}
+
+/* The rate-limit service answers a stream's call: any bytes, a well-formed
+ * answer, or a failure; it settles the call whatever it says.  Or an
+ * answer comes for a call no longer waited for (cancelled at a stream's
+ * end, or never made): nothing moves. */
+static void grpc_event(struct input *in) {
+  static uint8_t message[1024];
+  uint8_t how = next(in);
+  struct grpc_outcome o = {.status = next(in) % 17};
+  struct stream *st = NULL;
+  if (how & 0x80) {
+    o.token = fake_n_grpc_cancelled && (how & 0x40) ? fake_grpc_cancelled[next(in) % fake_n_grpc_cancelled]
+                                                    : (uint32_t)fake_n_grpc_calls + 1 + next(in);
+  } else {
+    int start = next(in) % MAX_STREAMS;
+    for (int i = 0; i < MAX_STREAMS && !st; i++) {
+      struct stream *c = &R.streams[(start + i) % MAX_STREAMS];
+      if (c->live && c->asking && R.vm[c->vm].E)
+        st = c;
+    }
+    if (!st)
+      return;
+    o.token = st->token;
+  }
+  if ((how & 3) == 0) {
+    o.len = take_text(in, (char *)message, sizeof message);
+    o.message = message;
+  } else if ((how & 3) == 1) {
+    o.len = rls_answer(in, message);
+    o.message = message;
+  }
+  trace("t=%lld: the rate-limit service %s call %u (%s, %zu bytes, status %u)", (long long)R.mono,
+        st ? "answers" : "answers a call no longer waited for,", o.token,
+        o.message ? ((how & 3) == 1 ? "well formed" : "any bytes") : "a close", o.len, o.status);
+  for (int v = 0; v < R.n_vms; v++) {
+    if (!R.vm[v].E || (st && st->vm != v))
+      continue;
+    accounted(v, deliver, &o, "an answer of the rate-limit service");
+  }
+  CHECK(!st || !st->live || !st->asking, "stream %u still asks once its call was answered",
+        st ? st->id : 0);
 }
 
 static const int statuses[] = {200, 500, 503, 429, 404, 0, -1, 999, 599, 100};
@@ -658,11 +837,15 @@ static void end_stream(struct stream *st, int times) {
 
 /* ---- time ---- */
 
+static void tick_now(struct sentc_engine *E, void *arg) {
+  (void)arg;
+  sentc_engine_tick(E, raw_now());
+}
+
+/* A tick: held streams resumed, calls past their deadline settled. */
 static void tick(int v) {
   trace("t=%lld vm %d: tick", (long long)R.mono, v);
-  enter(v);
-  sentc_engine_tick(R.vm[v].E, raw_now());
-  leave(v);
+  accounted(v, tick_now, NULL, "a tick");
 }
 
 /* Monotonic time passes: each VM's ticks fire when due, in order. */
@@ -687,7 +870,7 @@ static void advance(int64_t ms) {
 
 static void step(struct input *in) {
   uint8_t op = next(in);
-  switch (op % 20) {
+  switch (op % 22) {
   case 0: case 1: case 2: case 3: case 4: case 5:
     request(in);
     break;
@@ -747,6 +930,13 @@ static void step(struct input *in) {
     alloc_fail_in = 1 + next(in) % 24;
     trace("t=%lld: allocation %d from now fails", (long long)R.mono, alloc_fail_in);
     break;
+  case 20:
+    grpc_event(in);
+    break;
+  case 21:
+    fake_grpc_refuse = next(in) & 1;        /* calls cannot start, or can again */
+    trace("t=%lld: gRPC calls %s", (long long)R.mono, fake_grpc_refuse ? "fail to start" : "start");
+    break;
   }
 }
 
@@ -774,6 +964,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
    * from any backward step); then no permit is left. */
   fake_shared_fail_sets = 0;
   alloc_fail_in = 0;
+  /* A call never answered is settled by the VM's own tick once its
+   * deadline (and a grace) is past: no stream is left held for it. */
+  advance(R.raw_max - raw_now() + (int64_t)R.p->rls.timeout_ms + SENTC_CLUSTER_GRACE_MS + 1000);
+  for (int s = 0; s < MAX_STREAMS; s++)
+    CHECK(!R.streams[s].live || !R.streams[s].asking || !R.vm[R.streams[s].vm].E,
+          "stream %u still waits for the rate-limit service past its deadline", R.streams[s].id);
   for (int s = 0; s < MAX_STREAMS; s++)
     if (R.streams[s].live && R.vm[R.streams[s].vm].E)
       end_stream(&R.streams[s], 3);
