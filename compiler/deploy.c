@@ -14,6 +14,7 @@
 #include "frontend.h"
 #include "ident.h"
 #include "json.h"
+#include "source.h"
 #include "util.h"
 #include "yaml.h"
 
@@ -56,8 +57,7 @@ static int deploy_read_config(struct deploy *d) {
     char *text = read_regular_file(path, FRONTEND_MAX_FILE_BYTES, &len);
     if (!text) {
       fprintf(stderr, "sentc: cannot read %s: %s\n", path,
-              errno == EFBIG ? "larger than 64 MiB" : errno == EINVAL ? "not a regular file"
-                                                                        : strerror(errno));
+              source_read_error(errno, FRONTEND_MAX_FILE_BYTES));
       return -1;
     }
     char err[160];

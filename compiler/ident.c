@@ -98,8 +98,7 @@ int ident_inspect(const char *path, FILE *out) {
   char *wasm = read_regular_file(path, IDENT_MAX_MODULE_BYTES, &len);
   if (!wasm) {
     fprintf(stderr, "sentc: cannot read %s: %s\n", path,
-            errno == EFBIG ? "larger than 256 MiB" : errno == EINVAL ? "not a regular file"
-                                                                       : strerror(errno));
+            source_read_error(errno, IDENT_MAX_MODULE_BYTES));
     return 2;
   }
   int status = ident_print(path, (const uint8_t *)wasm, len, out);

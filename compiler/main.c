@@ -251,9 +251,7 @@ static int load(const char *path) {
   char *text = read_regular_file(path, FRONTEND_MAX_FILE_BYTES, &len);
   if (!text) {
     fprintf(stderr, "sentc: cannot read %s: %s\n", path,
-            errno == EFBIG    ? "larger than 64 MiB"
-            : errno == EINVAL ? "not a regular file"
-                              : strerror(errno));
+            source_read_error(errno, FRONTEND_MAX_FILE_BYTES));
     return -1;
   }
   return source_add(path, text, len);
