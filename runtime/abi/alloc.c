@@ -80,6 +80,19 @@ static void alloc_free(void *p) {
   freep = at;
 }
 
+/* Takes the first `units` of free block b, which follows prev in the free
+ * list, out of the list: what is left of b stays free, in b's place. */
+static void take_head(union header *prev, union header *b, size_t units) {
+  if (b->h.units == units) {
+    prev->h.next = b->h.next;
+  } else {
+    union header *rest = b + units;
+    rest->h.units = b->h.units - units;
+    rest->h.next = b->h.next;
+    prev->h.next = rest;
+  }
+}
+
 /* Adds memory for at least `units` more to the free list: first the rest of
  * the memory the module started with, then new pages.  0, or -1. */
 static int more(size_t units) {
@@ -111,15 +124,8 @@ static void *alloc_take(size_t size) {
   for (;;) {
     for (union header *prev = &base, *b = base.h.next; b != &base; prev = b, b = b->h.next)
       if (b->h.units >= units) {
-        if (b->h.units == units) {
-          prev->h.next = b->h.next;
-        } else {                              /* the head goes, the rest stays free */
-          union header *rest = b + units;
-          rest->h.units = b->h.units - units;
-          rest->h.next = b->h.next;
-          prev->h.next = rest;
-          b->h.units = units;
-        }
+        take_head(prev, b, units);
+        b->h.units = units;
         freep = prev;
         return b + 1;
       }
@@ -170,15 +176,7 @@ static int grow_up(union header *b, size_t units) {
   }
   if (!next || have < units)
     return -1;
-  size_t take = units - b->h.units;
-  if (take == next->h.units) {
-    before->h.next = next->h.next;
-  } else {
-    union header *rest = next + take;
-    rest->h.units = next->h.units - take;
-    rest->h.next = next->h.next;
-    before->h.next = rest;
-  }
+  take_head(before, next, units - b->h.units);
   b->h.units = units;
   freep = before;
   return 0;
